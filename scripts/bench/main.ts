@@ -1,0 +1,34 @@
+/**
+ * `npm run bench [-- <name>...] [--scale N]`: runs every `*.bench.ts` in this folder (or the named ones),
+ * prints a table per benchmark and writes all results to bench-results/<timestamp>.json.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Bench, BenchResult } from './result.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { scale: { type: 'string', default: '1' } },
+});
+const scale = Number(values.scale);
+
+const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
+const results: BenchResult[] = [];
+for (const file of files) {
+  const bench = (await import(join(here, file))).default as Bench;
+  if (positionals.length > 0 && !positionals.includes(bench.name)) continue;
+  process.stdout.write(`\n== ${bench.name} ==\n`);
+  const result = await bench.run({ scale });
+  results.push(result);
+  for (const [k, v] of Object.entries(result.figures)) process.stdout.write(`  ${k.padEnd(44)} ${v}\n`);
+  for (const [k, v] of Object.entries(result.ratios ?? {})) process.stdout.write(`  ${`ratio ${k}`.padEnd(44)} ${v.toFixed(2)}\n`);
+  for (const note of result.notes ?? []) process.stdout.write(`  note: ${note}\n`);
+}
+const out = join(here, '../../bench-results');
+await mkdir(out, { recursive: true });
+const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+await writeFile(file, JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length }, results }, null, 2));
+process.stdout.write(`\nresults written to ${file}\n`);

@@ -1,0 +1,15 @@
+/** What one benchmark reports: named figures, and ratios against a peer measured in the same run. */
+export interface BenchResult {
+  name: string;
+  figures: Record<string, number | string>;
+  /** e.g. `{ 'ingest / no-op ceiling': 0.86 }` */
+  ratios?: Record<string, number>;
+  notes?: string[];
+}
+
+export interface Bench {
+  name: string;
+  /** Real services the benchmark needs; it is skipped (and says so) when they are not up. */
+  needs?: ('kafka' | 'cassandra' | 's3' | 'trino')[];
+  run(options: { scale: number }): Promise<BenchResult>;
+}
