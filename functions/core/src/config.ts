@@ -11,7 +11,13 @@ export interface Config {
   kafka: { brokers: string[] } | undefined;
   s3: { endpoint: string | undefined; bucket: string; region: string } | undefined;
   cassandra:
-    | { contactPoints: string[]; localDataCenter: string; keyspace: string; username?: string; password?: string }
+    | {
+        contactPoints: string[];
+        localDataCenter: string;
+        keyspace: string;
+        username?: string;
+        password?: string;
+      }
     | undefined;
   /** Bucket name used by the local-directory lake too, so object keys are identical. */
   lakeBucket: string;
@@ -38,7 +44,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kafka: brokers.length > 0 ? { brokers } : undefined,
     s3:
       env['ULA_S3_ENDPOINT'] !== undefined
-        ? { endpoint: env['ULA_S3_ENDPOINT'], bucket: lakeBucket, region: env['ULA_S3_REGION'] ?? 'us-east-1' }
+        ? {
+            endpoint: env['ULA_S3_ENDPOINT'],
+            bucket: lakeBucket,
+            region: env['ULA_S3_REGION'] ?? 'us-east-1',
+          }
         : undefined,
     cassandra:
       contactPoints.length > 0

@@ -1,0 +1,39 @@
+import type { TableDefinition } from './columns.ts';
+
+/** One row per batch run: what the trigger service reports and what Airflow waits on. */
+export const batchRuns: TableDefinition = {
+  name: 'batch_runs',
+  doc: 'Batch job runs: status, range, row counts, timings and the watermark they made exact.',
+  columns: [
+    { name: 'run_id', type: 'text' },
+    { name: 'job', type: 'text' },
+    { name: 'range_from', type: 'date' },
+    { name: 'range_to', type: 'date' },
+    { name: 'status', type: 'text', doc: 'running | succeeded | failed' },
+    { name: 'started_at', type: 'timestamp' },
+    { name: 'finished_at', type: 'timestamp' },
+    { name: 'events_read', type: 'bigint' },
+    { name: 'rows_written', type: 'bigint' },
+    { name: 'days_recomputed', type: 'text', doc: 'comma-separated local dates' },
+    { name: 'watermark', type: 'timestamp', doc: 'instant up to which the job views are exact' },
+    { name: 'error', type: 'text' },
+  ],
+  partitionKey: ['run_id'],
+  clustering: [],
+};
+
+/** Per view, the instant up to which batch rows are exact: readers take speed rows only after it. */
+export const batchWatermarks: TableDefinition = {
+  name: 'batch_watermarks',
+  doc: 'Per batch view: the watermark of its last successful run (the Lambda merge point).',
+  columns: [
+    { name: 'view_name', type: 'text' },
+    { name: 'watermark', type: 'timestamp' },
+    { name: 'run_id', type: 'text' },
+    { name: 'updated_at', type: 'timestamp' },
+  ],
+  partitionKey: ['view_name'],
+  clustering: [],
+};
+
+export const systemTables: readonly TableDefinition[] = [batchRuns, batchWatermarks];

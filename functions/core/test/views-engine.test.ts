@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { activeUsers, authDailyActiveUsers } from '../src/categories/auth/views.ts';
+import {
+  addInput,
+  cassandraSchema,
+  finishRows,
+  type LmsEvent,
+  loadAggregation,
+  localCalendar,
+  mergeAggregation,
+  newAggregation,
+  saveAggregation,
+  speedFacts,
+} from '../src/index.ts';
+
+const context = { calendar: localCalendar('Asia/Ho_Chi_Minh') };
+let n = 0;
+const login = (
+  user: string,
+  time: string,
+  session = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+): LmsEvent => ({
+  id: `10000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  category: 'auth',
+  eventType: 'LOGIN',
+  time,
+  data: { user_id: user, role: 'student', session_id: session },
+});
+
+describe('view engine', () => {
+  it('buckets days in the analytics time zone (UTC+7), not UTC', () => {
+    const agg = newAggregation(authDailyActiveUsers);
+    // 16:59 UTC is 23:59 local on the 1st; 17:00 UTC is 00:00 local on the 2nd.
+    for (const e of [
+      login('a', '2026-11-01T16:59:59.999Z'),
+      login('b', '2026-11-01T17:00:00.000Z'),
+      login('a', '2026-11-01T01:00:00.000Z'),
+    ]) {
+      addInput(agg, e, context);
+    }
+    const rows = finishRows(agg).sort((x, y) => String(x['date']).localeCompare(String(y['date'])));
+    expect(rows.map((r) => [r['date'], r['daily_active_users'], r['total_sessions']])).toEqual([
+      ['2026-11-01', 1, 2],
+      ['2026-11-02', 1, 1],
+    ]);
+  });
+
+  it('merges saved per-day partials exactly, distinct counts included', () => {
+    const day1 = newAggregation(authDailyActiveUsers);
+    const day2 = newAggregation(authDailyActiveUsers);
+    addInput(day1, login('a', '2026-11-01T03:00:00.000Z', 's1'.padEnd(36, '0')), context);
+    addInput(day2, login('a', '2026-11-01T04:00:00.000Z', 's2'.padEnd(36, '0')), context);
+    addInput(day2, login('b', '2026-11-01T05:00:00.000Z', 's1'.padEnd(36, '0')), context);
+    const merged = loadAggregation(authDailyActiveUsers, JSON.parse(JSON.stringify(saveAggregation(day1))));
+    mergeAggregation(merged, day2);
+    expect(finishRows(merged)).toEqual([
+      { date: '2026-11-01', daily_active_users: 2, total_sessions: 2, student_logins: 3 },
+    ]);
+  });
+
+  it('puts a login into the two sliding windows that contain it, member = user', () => {
+    const facts = speedFacts(activeUsers, login('a', '2026-11-01T03:00:45.000Z'), context);
+    expect(facts.map((f) => [new Date(f['window_start'] as number).toISOString(), f['member']])).toEqual([
+      ['2026-11-01T03:00:00.000Z', 'a'],
+      ['2026-11-01T03:00:30.000Z', 'a'],
+    ]);
+  });
+});
+
+describe('cassandra/schema.cql', () => {
+  it('is exactly what the view declarations generate (run `npm run schema` after changing a view)', () => {
+    expect(readFileSync('cassandra/schema.cql', 'utf8')).toBe(cassandraSchema('lms_analytics'));
+  });
+});
