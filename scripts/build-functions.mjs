@@ -21,7 +21,9 @@ await Promise.all(
       external,
       logLevel: 'warning',
       // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
     }),
   ),
 );

@@ -24,11 +24,15 @@ for (const file of files) {
   const result = await bench.run({ scale });
   results.push(result);
   for (const [k, v] of Object.entries(result.figures)) process.stdout.write(`  ${k.padEnd(44)} ${v}\n`);
-  for (const [k, v] of Object.entries(result.ratios ?? {})) process.stdout.write(`  ${`ratio ${k}`.padEnd(44)} ${v.toFixed(2)}\n`);
+  for (const [k, v] of Object.entries(result.ratios ?? {}))
+    process.stdout.write(`  ${`ratio ${k}`.padEnd(44)} ${v.toFixed(2)}\n`);
   for (const note of result.notes ?? []) process.stdout.write(`  note: ${note}\n`);
 }
 const out = join(here, '../../bench-results');
 await mkdir(out, { recursive: true });
 const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-await writeFile(file, JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length }, results }, null, 2));
+await writeFile(
+  file,
+  JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length }, results }, null, 2),
+);
 process.stdout.write(`\nresults written to ${file}\n`);
