@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { activeUsers, authDailyActiveUsers } from '../src/categories/auth/views.ts';
+import { activeUsers } from '../src/categories/auth/speed-views.ts';
+import { authDailyActiveUsers } from '../src/categories/auth/views.ts';
 import {
   addInput,
   cassandraSchema,

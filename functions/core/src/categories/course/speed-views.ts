@@ -1,0 +1,29 @@
+import type { LmsEvent } from '../../events/envelope.ts';
+import { count, countDistinct } from '../../views/aggregates.ts';
+import { defineSpeedView, key } from '../../views/define.ts';
+
+/** The reference's running view: every event that names a course counts as an interaction with it. */
+export const coursePopularity = defineSpeedView({
+  name: 'course_popularity',
+  doc: 'Per minute and course: interactions (every assessment, video or course event naming the course).',
+  sources: ['assessment', 'video', 'course'],
+  window: { size: 60, slide: 60 },
+  keys: { course_id: key.text((e) => e.data['course_id'] as string | undefined) },
+  metrics: { interactions: count() },
+});
+
+const isEnrolment = (e: LmsEvent) => e.eventType === 'COURSE_ENROLLED';
+
+export const courseEnrolmentRate = defineSpeedView({
+  name: 'course_realtime_enrollment_rate',
+  doc: 'Per minute and course: enrolments, drops and distinct students enrolling.',
+  sources: ['course'],
+  where: (e) => e.eventType === 'COURSE_ENROLLED' || e.eventType === 'COURSE_DROPPED',
+  window: { size: 60, slide: 60 },
+  keys: { course_id: key.text((e) => e.data['course_id'] as string) },
+  metrics: {
+    enrollments: count({ where: isEnrolment }),
+    drops: count({ where: (e) => e.eventType === 'COURSE_DROPPED' }),
+    unique_students: countDistinct((e) => e.data.user_id, { where: isEnrolment }),
+  },
+});
