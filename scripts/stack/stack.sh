@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Local, loopback-only, single-node stack of REAL services for development and integration tests.
+#
+#   bash scripts/stack/stack.sh up      [svc...]   install what is missing (.cache/), start, wait for health
+#   bash scripts/stack/stack.sh status  [svc...]   real health check of each service
+#   bash scripts/stack/stack.sh down    [svc...] [--wipe]   stop what this script started; --wipe deletes .stack/<svc>
+#
+# Services (STACK_SERVICES, space separated; default: kafka cassandra s3 trino, plus airflow when
+# scripts/stack/airflow.sh exists). Ports: Kafka 9092 (controller 9093), Cassandra 9042 (storage 7000),
+# S3 9000, Trino 8080. Each service lives in scripts/stack/<svc>.sh and defines
+# <svc>_install, <svc>_start, <svc>_health, <svc>_stop (optionally <svc>_init, <svc>_describe).
+# See docs/stack.md.
+set -euo pipefail
+
+# shellcheck source=scripts/stack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ALL_SERVICES="kafka cassandra s3 trino"
+[[ -f "$STACK_SCRIPTS/airflow.sh" ]] && ALL_SERVICES="$ALL_SERVICES airflow"
+for f in kafka cassandra s3 trino airflow; do
+  # shellcheck disable=SC1090
+  [[ -f "$STACK_SCRIPTS/$f.sh" ]] && source "$STACK_SCRIPTS/$f.sh"
+done
+
+# Per-service timeouts for becoming healthy (seconds).
+declare -A HEALTH_TIMEOUT=([kafka]=120 [s3]=60 [cassandra]=240 [trino]=360 [airflow]=600)
+
+usage() {
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+cmd="${1:-}"
+[[ -n "$cmd" ]] || usage
+shift
+WIPE=0
+ARGS=()
+for a in "$@"; do
+  case "$a" in
+    --wipe) WIPE=1 ;;
+    -h | --help) usage ;;
+    -*) die "unknown option $a" ;;
+    *) ARGS+=("$a") ;;
+  esac
+done
+if ((${#ARGS[@]})); then SERVICES="${ARGS[*]}"; else SERVICES="${STACK_SERVICES:-$ALL_SERVICES}"; fi
+for s in $SERVICES; do
+  declare -F "${s}_health" >/dev/null || die "unknown service '$s' (no scripts/stack/$s.sh defining ${s}_health); known: $ALL_SERVICES"
+done
+has() { [[ " $SERVICES " == *" $1 "* ]]; }
+describe() { if declare -F "${1}_describe" >/dev/null; then "${1}_describe"; else printf '%s' "$1"; fi; }
+
+mkdir -p "$STACK_RUN" "$STACK_CACHE"
+
+# ------------------------------------------------------------------ up
+
+# One service's whole pipeline: [install] -> start -> wait for health -> [init]. Writes
+# .stack/<svc>/up.result = "<ok|fail> <seconds> <detail>".
+pipeline() {
+  local svc="$1" t0 res d
+  t0="$(now_s)"
+  d="$(svc_dir "$svc")"
+  mkdir -p "$d"
+  res="$d/up.result"
+  rm -f "$res"
+  if "${svc}_health" >/dev/null 2>&1; then
+    echo "ok $(elapsed "$t0") already running (left as is)" >"$res"
+    log "$svc: already healthy, left as is"
+    return 0
+  fi
+  if svc_alive "$svc"; then
+    # Started by us but not healthy yet (e.g. a previous `up` was interrupted): wait for it.
+    log "$svc: process running but not healthy yet; waiting"
+  else
+    if ! "${svc}_install"; then echo "fail $(elapsed "$t0") install failed" >"$res"; return 1; fi
+    local ti
+    ti="$(elapsed "$t0")"
+    awk -v t="$ti" 'BEGIN { exit !(t > 1) }' && log "$svc: installed (${ti}s)"
+    # Services that depend on another wait for it here (e.g. trino waits for a CPU-quiet moment).
+    if declare -F "${svc}_before_start" >/dev/null; then "${svc}_before_start"; fi
+    log "$svc: starting"
+    if ! "${svc}_start"; then echo "fail $(elapsed "$t0") start failed" >"$res"; return 1; fi
+  fi
+  if ! wait_healthy "$svc" "${HEALTH_TIMEOUT[$svc]:-300}"; then
+    echo "fail $(elapsed "$t0") not healthy (log: $d/$svc.log)" >"$res"
+    return 1
+  fi
+  local th
+  th="$(elapsed "$t0")"
+  log "$svc: healthy (${th}s): $("${svc}_health" 2>/dev/null | head -n1)"
+  if declare -F "${svc}_init" >/dev/null; then
+    local io
+    if io="$("${svc}_init" 2>&1)"; then
+      [[ -n "$io" ]] && log "$svc: init: $(echo "$io" | tr '\n' ' ')"
+    else
+      err "$svc: init failed: $io"
+      echo "fail $(elapsed "$t0") init failed" >"$res"
+      return 1
+    fi
+  fi
+  echo "ok $(elapsed "$t0") started (healthy after ${th}s)" >"$res"
+}
+
+cmd_up() {
+  need_node_modules
+  need_cmd setsid "util-linux setsid is required."
+  local svc pids=() failed=0
+  log "up: $SERVICES"
+  for svc in $SERVICES; do
+    pipeline "$svc" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  printf '\n%-10s %-6s %8s  %s\n' SERVICE STATE SECONDS DETAIL
+  for svc in $SERVICES; do
+    local st secs detail
+    read -r st secs detail <"$(svc_dir "$svc")/up.result" 2>/dev/null || { st=fail; secs=?; detail="no result"; }
+    printf '%-10s %-6s %8s  %s — %s\n' "$svc" "$st" "$secs" "$(describe "$svc")" "$detail"
+  done
+  log "up: done in $(elapsed "$STACK_T0")s"
+  if ((failed)); then err "up: some services failed (their logs are in $STACK_RUN/<svc>/)"; exit 1; fi
+}
+
+# ------------------------------------------------------------------ status / down
+
+cmd_status() {
+  local svc out bad=0
+  need_node_modules
+  for svc in $SERVICES; do
+    if out="$("${svc}_health" 2>&1 | head -n1)"; then
+      printf '%-10s %-9s %s — %s\n' "$svc" healthy "$(describe "$svc")" "$out"
+    else
+      local note="not running"
+      svc_alive "$svc" && note="process running (pid $(cat "$(pid_file "$svc")")), not healthy: $out"
+      printf '%-10s %-9s %s — %s\n' "$svc" DOWN "$(describe "$svc")" "$note"
+      bad=1
+    fi
+  done
+  return "$bad"
+}
+
+cmd_down() {
+  local svc list=()
+  for svc in $SERVICES; do list=("$svc" "${list[@]}"); done # reverse order
+  for svc in "${list[@]}"; do
+    if [[ -s "$(pid_file "$svc")" ]]; then
+      log "$svc: stopping"
+      "${svc}_stop" || warn "$svc: stop reported an error"
+    fi
+    if ((WIPE)); then
+      rm -rf "${STACK_RUN:?}/$svc"
+      log "$svc: data wiped"
+    fi
+  done
+}
+
+case "$cmd" in
+  up) cmd_up ;;
+  status) cmd_status ;;
+  down) cmd_down ;;
+  *) usage ;;
+esac
