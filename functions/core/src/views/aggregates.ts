@@ -11,6 +11,12 @@ export interface Aggregate<In, State> {
   init(): State;
   add(state: State, input: In): State;
   merge(a: State, b: State): State;
+  /**
+   * Removes `b` (a partial previously merged into `a`), for invertible aggregates (count, sum, avg).
+   * Absent for the others (min, max, distinct...): merging a superset of `b` again is already exact,
+   * which is the case when a day is recomputed from an append-only lake.
+   */
+  unmerge?(a: State, b: State): State;
   result(state: State): Value;
   /** A JSON-safe form of the state, for per-day partials. */
   save(state: State): unknown;
@@ -49,6 +55,7 @@ const countAggregate = {
   init: () => 0,
   add: (s: number) => s + 1,
   merge: (a: number, b: number) => a + b,
+  unmerge: (a: number, b: number) => a - b,
   result: (s: number) => s,
   save: (s: number) => s,
   load: (s: unknown) => s as number,
@@ -60,6 +67,7 @@ const sumAggregate = {
   init: () => 0,
   add: (s: number, v: number | null) => (v === null || v === undefined ? s : s + v),
   merge: (a: number, b: number) => a + b,
+  unmerge: (a: number, b: number) => a - b,
   result: (s: number) => s,
   save: (s: number) => s,
   load: (s: unknown) => s as number,
@@ -73,6 +81,7 @@ const avgAggregate = {
   add: (s: Mean, v: number | null) =>
     v === null || v === undefined ? s : { sum: s.sum + v, count: s.count + 1 },
   merge: (a: Mean, b: Mean) => ({ sum: a.sum + b.sum, count: a.count + b.count }),
+  unmerge: (a: Mean, b: Mean) => ({ sum: a.sum - b.sum, count: a.count - b.count }),
   result: (s: Mean) => (s.count === 0 ? null : s.sum / s.count),
   save: (s: Mean) => [s.sum, s.count],
   load: (s: unknown) => ({ sum: (s as number[])[0]!, count: (s as number[])[1]! }),

@@ -15,11 +15,20 @@ export interface Key<In> {
   doc?: string;
 }
 
-/** A column computed from the finished row (ratios, units, buckets). */
+/**
+ * A column computed from the finished row (ratios, units, buckets). `lookups` holds, for each lookup the
+ * view declares, the matching row of the other view (or undefined), e.g. the course row of a student-course row.
+ */
 export interface Derived {
   type: ColumnType;
-  value: (row: Row) => Value;
+  value: (row: Row, lookups: Record<string, Row | undefined>) => Value;
   doc?: string;
+}
+
+/** A row of another view of the same job that derived columns may read, found by keys built from this row. */
+export interface Lookup {
+  view: string;
+  key: (row: Row) => Row;
 }
 
 export const batchJobs = [
@@ -52,6 +61,18 @@ export interface BatchViewDefinition<In = LmsEvent> {
   derived?: Record<string, Derived>;
   /** Intermediate views feed other views and are not stored in Cassandra. */
   intermediate?: boolean;
+  /**
+   * Turns one input into several (e.g. one per element of an array field) before keys are read; each
+   * piece then counts on its own (`profile_field_changes` counts every field of `updated_fields`).
+   */
+  explode?: (input: In) => readonly In[];
+  /** Rows of other views that `derived` columns read (see `Lookup`). */
+  lookups?: Record<string, Lookup>;
+  /**
+   * Only rows passing this are stored (e.g. student-course pairs with an enrolment). Must stay true once
+   * true as events are added (monotone), since rows are upserted, never deleted, in all-time views.
+   */
+  having?: (row: Row) => boolean;
 }
 
 /** A real-time view kept by the speed function: event-time windows, exact and redelivery-safe. */
@@ -85,6 +106,15 @@ export const defineSpeedView = (view: Omit<SpeedViewDefinition, 'layer'>): Speed
   layer: 'speed',
   ...view,
 });
+
+/** Event time in epoch ms; batch readers attach it as `ms` so it is not re-parsed per view. */
+export const eventMs = (e: LmsEvent): number => (e as LmsEvent & { ms?: number }).ms ?? Date.parse(e.time);
+
+/** `part / whole × 100` rounded to 2 decimals (the reference's decimal(5,2)); null when whole is 0 or absent. */
+export const percent = (part: Value | undefined, whole: Value | undefined): number | null =>
+  typeof part === 'number' && typeof whole === 'number' && whole > 0
+    ? Math.round((part / whole) * 10_000) / 100
+    : null;
 
 /** Shorthands for common keys. */
 export const key = {

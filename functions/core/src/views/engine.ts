@@ -1,6 +1,7 @@
 import type { LmsEvent } from '../events/envelope.ts';
+import type { Metric } from './aggregates.ts';
 import type { Row, Value } from './columns.ts';
-import type { BatchViewDefinition, SpeedViewDefinition, ViewContext } from './define.ts';
+import type { BatchViewDefinition, Key, SpeedViewDefinition, ViewContext } from './define.ts';
 
 /** Partial aggregate states of a batch view, by grain: mergeable across days and files. */
 export interface Aggregation {
@@ -14,6 +15,41 @@ export function newAggregation(view: BatchViewDefinition<never>): Aggregation {
   return { view, groups: new Map() };
 }
 
+/** The parts of a declaration the hot loop needs, computed once per view. */
+interface Plan {
+  keys: [string, Key<unknown>][];
+  metrics: Metric<unknown>[];
+}
+const plans = new WeakMap<object, Plan>();
+const planOf = (view: BatchViewDefinition<never>): Plan => {
+  let plan = plans.get(view);
+  if (!plan) {
+    plan = {
+      keys: Object.entries(view.keys) as [string, Key<unknown>][],
+      metrics: Object.values(view.metrics) as Metric<unknown>[],
+    };
+    plans.set(view, plan);
+  }
+  return plan;
+};
+
+/** The identity of a group (grain) of a view, from its key columns (`date` first for daily views). */
+export function groupId(view: BatchViewDefinition<never>, keys: Row): string {
+  const parts: string[] = view.period === 'day' ? [String(keys['date'])] : [];
+  for (const name of Object.keys(view.keys)) parts.push(String(keys[name]));
+  return parts.join(separator);
+}
+
+/** Local date of an input: a row of another view carries its own `date`; an event has a time. */
+const dateOf = (input: unknown, view: BatchViewDefinition<never>, context: ViewContext): string => {
+  if (view.from !== undefined) {
+    const date = (input as Row)['date'];
+    if (typeof date === 'string') return date;
+  }
+  const e = input as LmsEvent & { ms?: number };
+  return context.calendar.date(e.ms ?? e.time);
+};
+
 /**
  * Adds one input (a raw event, or a row of the view named in `from`) to the aggregation.
  * Inputs outside the view's filter, or with a null grain key, do not count.
@@ -21,30 +57,43 @@ export function newAggregation(view: BatchViewDefinition<never>): Aggregation {
 export function addInput<In>(aggregation: Aggregation, input: In, context: ViewContext): void {
   const view = aggregation.view as unknown as BatchViewDefinition<In>;
   if (view.where && !view.where(input)) return;
-  const keys: Row = {};
-  const parts: string[] = [];
+  if (view.explode) {
+    for (const piece of view.explode(input)) addOne(aggregation, piece, context);
+    return;
+  }
+  addOne(aggregation, input, context);
+}
+
+function addOne(aggregation: Aggregation, input: unknown, context: ViewContext): void {
+  const view = aggregation.view;
+  const plan = planOf(view);
+  let id = '';
+  let date: string | undefined;
   if (view.period === 'day') {
-    const date = context.calendar.date((input as LmsEvent).time);
-    keys['date'] = date;
-    parts.push(date);
+    date = dateOf(input, view, context);
+    id = date;
   }
-  for (const [name, key] of Object.entries(view.keys)) {
-    const value = key.value(input, context);
+  const values: Value[] = [];
+  for (let k = 0; k < plan.keys.length; k++) {
+    const value = plan.keys[k]![1].value(input, context);
     if (value === null || value === undefined) return;
-    keys[name] = value;
-    parts.push(String(value));
+    values.push(value);
+    id = k === 0 && date === undefined ? String(value) : id + separator + String(value);
   }
-  const id = parts.join(separator);
   let group = aggregation.groups.get(id);
-  const metrics = Object.values(view.metrics);
+  const metrics = plan.metrics;
   if (!group) {
+    const keys: Row = {};
+    if (date !== undefined) keys['date'] = date;
+    for (let k = 0; k < plan.keys.length; k++) keys[plan.keys[k]![0]] = values[k]!;
     group = { keys, states: metrics.map((m) => m.aggregate.init()) };
     aggregation.groups.set(id, group);
   }
+  const states = group.states;
   for (let i = 0; i < metrics.length; i++) {
     const metric = metrics[i]!;
     if (metric.where && !metric.where(input)) continue;
-    group.states[i] = metric.aggregate.add(group.states[i], metric.value(input));
+    states[i] = metric.aggregate.add(states[i], metric.value(input));
   }
 }
 
@@ -63,19 +112,68 @@ export function mergeAggregation(into: Aggregation, from: Aggregation): void {
   }
 }
 
-/** The view's rows: grain keys, metric results, then derived columns. */
-export function finishRows(aggregation: Aggregation): Row[] {
-  const metrics = Object.entries(aggregation.view.metrics);
-  const derived = Object.entries(aggregation.view.derived ?? {});
-  const rows: Row[] = [];
-  for (const group of aggregation.groups.values()) {
-    const row: Row = { ...group.keys };
+/**
+ * Removes a partial previously merged into `into` (e.g. the old version of a recomputed day), for the
+ * invertible aggregates; the others keep their state, which is exact when the new version of that
+ * partial, a superset of the old one, is merged next (append-only inputs). Pass states that are not
+ * shared with `into` (e.g. freshly loaded ones).
+ */
+export function unmergeAggregation(into: Aggregation, from: Aggregation): void {
+  const metrics = Object.values(into.view.metrics);
+  for (const [id, group] of from.groups) {
+    const existing = into.groups.get(id);
+    if (!existing) continue;
     for (let i = 0; i < metrics.length; i++) {
-      const [name, metric] = metrics[i]!;
-      row[name] = metric.aggregate.result(group.states[i]);
+      const aggregate = metrics[i]!.aggregate;
+      if (aggregate.unmerge) existing.states[i] = aggregate.unmerge(existing.states[i], group.states[i]);
     }
-    for (const [name, column] of derived) row[name] = column.value(row);
-    rows.push(row);
+  }
+}
+
+/** How to finish rows: a resolver for the view's `lookups`, and optionally only some groups (by id). */
+export interface FinishOptions {
+  lookup?: (view: string, key: Row) => Row | undefined;
+  only?: Iterable<string>;
+}
+
+/** One group's row (grain keys, metric results, derived columns), or undefined when `having` rejects it. */
+export function finishGroup(
+  view: BatchViewDefinition<never>,
+  group: { keys: Row; states: unknown[] },
+  options: FinishOptions = {},
+): Row | undefined {
+  const metrics = Object.entries(view.metrics);
+  const row: Row = { ...group.keys };
+  for (let i = 0; i < metrics.length; i++) {
+    const [name, metric] = metrics[i]!;
+    row[name] = metric.aggregate.result(group.states[i]);
+  }
+  const derived = Object.entries(view.derived ?? {});
+  if (derived.length > 0) {
+    const lookups: Record<string, Row | undefined> = {};
+    for (const [name, lookup] of Object.entries(view.lookups ?? {})) {
+      lookups[name] = options.lookup?.(lookup.view, lookup.key(row));
+    }
+    for (const [name, column] of derived) row[name] = column.value(row, lookups);
+  }
+  if (view.having && !view.having(row)) return undefined;
+  return row;
+}
+
+/** The view's rows: grain keys, metric results, then derived columns. */
+export function finishRows(aggregation: Aggregation, options: FinishOptions = {}): Row[] {
+  const rows: Row[] = [];
+  if (options.only) {
+    for (const id of options.only) {
+      const group = aggregation.groups.get(id);
+      const row = group && finishGroup(aggregation.view, group, options);
+      if (row) rows.push(row);
+    }
+    return rows;
+  }
+  for (const group of aggregation.groups.values()) {
+    const row = finishGroup(aggregation.view, group, options);
+    if (row) rows.push(row);
   }
   return rows;
 }
@@ -96,13 +194,7 @@ export function loadAggregation(
   const metrics = Object.values(view.metrics);
   const aggregation = newAggregation(view);
   for (const group of saved) {
-    const id = [
-      ...(view.period === 'day' ? [group.keys['date']] : []),
-      ...Object.keys(view.keys).map((k) => group.keys[k]),
-    ]
-      .map(String)
-      .join(separator);
-    aggregation.groups.set(id, {
+    aggregation.groups.set(groupId(view, group.keys), {
       keys: group.keys,
       states: group.states.map((s, i) => metrics[i]!.aggregate.load(s)),
     });

@@ -1,0 +1,185 @@
+/** Batch views of the assessment job (reference job 2). */
+import type { LmsEvent } from '../../events/envelope.ts';
+import { avg, count, countDistinct, earliest, latest, max, min, sum } from '../../views/aggregates.ts';
+import type { Row } from '../../views/columns.ts';
+import { defineBatchView, defineBatchViewOver, eventMs, key } from '../../views/define.ts';
+
+const is = (type: string) => (e: LmsEvent) => e.eventType === type;
+const isSubmit = is('SUBMIT_ASSIGNMENT');
+const isFirstView = is('VIEW_ASSIGNMENT_FIRST_TIME');
+const isQuiz = is('QUIZ_COMPLETED');
+const isGrade = is('GRADE_ASSIGNMENT');
+const isStudent = (e: LmsEvent) => e.data.role === 'student';
+const isTeacher = (e: LmsEvent) => e.data.role === 'teacher';
+const text = (field: string) => (e: LmsEvent) => e.data[field] as string | undefined;
+const num = (field: string) => (e: LmsEvent) => e.data[field] as number | undefined;
+const courseKey = key.text<LmsEvent>(text('course_id'));
+const userKey = key.text<LmsEvent>((e) => e.data.user_id);
+/** score / max_score × 100 of a quiz or a grade. */
+const scorePercent = (e: LmsEvent) => {
+  const score = e.data['score'] as number | undefined;
+  const maxScore = e.data['max_score'] as number | undefined;
+  return score === undefined || !maxScore ? null : (score / maxScore) * 100;
+};
+
+export const assessmentStudentSubmissions = defineBatchView({
+  name: 'assessment_student_submissions',
+  job: 'assessment',
+  doc: 'Per student and course: SUBMIT_ASSIGNMENT events, distinct assignments, first and last submission.',
+  sources: ['assessment'],
+  where: (e) => isSubmit(e) && isStudent(e),
+  period: 'all',
+  keys: { user_id: userKey, course_id: courseKey },
+  partitionKey: ['user_id'],
+  metrics: {
+    total_assignments_submitted: countDistinct(text('assignment_id'), { doc: 'distinct assignments' }),
+    total_submissions: count({ doc: 'SUBMIT_ASSIGNMENT events (resubmissions included)' }),
+    first_submission: earliest(eventMs),
+    last_submission: latest(eventMs),
+  },
+});
+
+/** Stage 1 of the engagement timeline: per (student, course, assignment) the first view and first submit. */
+export const assessmentAssignmentFirstActions = defineBatchView({
+  name: 'assessment_assignment_first_actions',
+  job: 'assessment',
+  doc: 'Intermediate: per student, course and assignment, the first view and the first submission instant.',
+  sources: ['assessment'],
+  where: (e) => (isFirstView(e) || isSubmit(e)) && isStudent(e),
+  period: 'all',
+  keys: { user_id: userKey, course_id: courseKey, assignment_id: key.text(text('assignment_id')) },
+  partitionKey: ['user_id'],
+  metrics: {
+    first_view: earliest(eventMs, { where: isFirstView }),
+    first_submit: earliest(eventMs, { where: isSubmit }),
+  },
+  intermediate: true,
+});
+
+type FirstActions = Row & {
+  user_id: string;
+  course_id: string;
+  first_view: number | null;
+  first_submit: number | null;
+};
+const hoursToSubmit = (a: FirstActions) =>
+  a.first_view === null || a.first_submit === null || a.first_submit < a.first_view
+    ? null
+    : (a.first_submit - a.first_view) / 3_600_000;
+
+export const assessmentEngagementTimeline = defineBatchViewOver<FirstActions>()({
+  name: 'assessment_engagement_timeline',
+  job: 'assessment',
+  doc:
+    'Per student and course: assignments submitted after being viewed, and hours from first view to first ' +
+    'submission (one pair per assignment, never negative: submissions without an earlier view are ' +
+    'excluded from the hours and counted in submitted_without_view).',
+  sources: ['assessment'],
+  from: 'assessment_assignment_first_actions',
+  where: (a) => a.first_submit !== null,
+  period: 'all',
+  keys: { user_id: key.text((a) => a.user_id), course_id: key.text((a) => a.course_id) },
+  partitionKey: ['user_id'],
+  metrics: {
+    assignments_completed: count({ where: (a) => hoursToSubmit(a) !== null, doc: 'viewed, then submitted' }),
+    avg_hours_to_submit: avg(hoursToSubmit),
+    min_hours_to_submit: min(hoursToSubmit),
+    max_hours_to_submit: max(hoursToSubmit),
+    submitted_without_view: count({
+      where: (a) => hoursToSubmit(a) === null,
+      doc: 'submitted with no earlier first-view event',
+    }),
+  },
+});
+
+export const assessmentQuizPerformance = defineBatchView({
+  name: 'assessment_quiz_performance',
+  job: 'assessment',
+  doc: 'Per student and course: quizzes completed, correct answers, and score as a percentage of max_score.',
+  sources: ['assessment'],
+  where: (e) => isQuiz(e) && isStudent(e),
+  period: 'all',
+  keys: { user_id: userKey, course_id: courseKey },
+  partitionKey: ['user_id'],
+  metrics: {
+    total_quizzes_completed: count(),
+    avg_correct_answers: avg(num('correct_answers')),
+    total_correct_answers: sum(num('correct_answers'), { type: 'bigint' }),
+    min_correct_answers: min(num('correct_answers'), { type: 'bigint' }),
+    max_correct_answers: max(num('correct_answers'), { type: 'bigint' }),
+    avg_quiz_percentage: avg(scorePercent, { doc: 'mean of score / max_score × 100' }),
+  },
+});
+
+export const assessmentGradingStats = defineBatchView({
+  name: 'assessment_grading_stats',
+  job: 'assessment',
+  doc: 'Per graded student and course: GRADE_ASSIGNMENT events and scores received.',
+  sources: ['assessment'],
+  where: isGrade,
+  period: 'all',
+  keys: { student_id: key.text(text('student_id')), course_id: courseKey },
+  partitionKey: ['student_id'],
+  metrics: {
+    total_assignments_graded: count(),
+    avg_assignment_score: avg(num('score')),
+    min_assignment_score: min(num('score')),
+    max_assignment_score: max(num('score')),
+    total_assignment_score: sum(num('score')),
+    avg_score_percentage: avg(scorePercent, { doc: 'mean of score / max_score × 100' }),
+  },
+});
+
+export const assessmentTeacherWorkload = defineBatchView({
+  name: 'assessment_teacher_workload',
+  job: 'assessment',
+  doc: 'Per teacher and course: student works viewed, assignments graded, mean score given.',
+  sources: ['assessment'],
+  where: (e) => isTeacher(e) && (e.eventType === 'VIEW_STUDENT_WORK' || isGrade(e)),
+  period: 'all',
+  keys: { user_id: userKey, course_id: courseKey },
+  partitionKey: ['user_id'],
+  metrics: {
+    total_works_viewed: count({ where: is('VIEW_STUDENT_WORK') }),
+    total_assignments_graded: count({ where: isGrade }),
+    avg_score_given: avg(num('score'), { where: isGrade }),
+  },
+});
+
+export const assessmentSubmissionDistribution = defineBatchView({
+  name: 'assessment_submission_distribution',
+  job: 'assessment',
+  doc: "Per local date, course and the submission's assignment_type: submissions and distinct students.",
+  sources: ['assessment'],
+  where: (e) => isSubmit(e) && isStudent(e),
+  period: 'day',
+  keys: { course_id: courseKey, assignment_type: key.text(text('assignment_type')) },
+  partitionKey: ['date'],
+  metrics: {
+    submissions_count: count(),
+    unique_students: countDistinct((e) => e.data.user_id),
+  },
+});
+
+/** The student an assessment event is about: the actor of a quiz, the graded student of a grade. */
+const performanceStudent = (e: LmsEvent) =>
+  isQuiz(e) && isStudent(e) ? e.data.user_id : isGrade(e) ? text('student_id')(e) : undefined;
+
+export const assessmentStudentOverallPerformance = defineBatchView({
+  name: 'assessment_student_overall_performance',
+  job: 'assessment',
+  doc: 'Per student and course: quizzes (own completions) and graded assignments (grades received) side by side.',
+  sources: ['assessment'],
+  where: (e) => isQuiz(e) || isGrade(e),
+  period: 'all',
+  keys: { user_id: key.text(performanceStudent), course_id: courseKey },
+  partitionKey: ['user_id'],
+  metrics: {
+    quizzes_completed: count({ where: isQuiz }),
+    avg_quiz_correct: avg(num('correct_answers'), { where: isQuiz }),
+    avg_quiz_percentage: avg(scorePercent, { where: isQuiz }),
+    assignments_graded: count({ where: isGrade }),
+    avg_assignment_score: avg(num('score'), { where: isGrade }),
+    avg_assignment_percentage: avg(scorePercent, { where: isGrade }),
+  },
+});

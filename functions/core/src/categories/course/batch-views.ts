@@ -1,0 +1,153 @@
+/**
+ * Batch views of the course job (reference job 4). Material access = DOWNLOAD_MATERIAL (the only material
+ * event produced; the reference filtered ACCESS_COURSE_MATERIAL/DOWNLOAD_RESOURCE and read resource_id,
+ * which never exist). `resource_id` columns hold the event's material_id.
+ */
+import type { LmsEvent } from '../../events/envelope.ts';
+import { count, countDistinct, earliest, latest } from '../../views/aggregates.ts';
+import { defineBatchView, eventMs, key } from '../../views/define.ts';
+
+const is = (type: string) => (e: LmsEvent) => e.eventType === type;
+const isDownload = is('DOWNLOAD_MATERIAL');
+const isEnrol = is('COURSE_ENROLLED');
+const isDrop = is('COURSE_DROPPED');
+const isStudent = (e: LmsEvent) => e.data.role === 'student';
+const courseOf = (e: LmsEvent) => e.data['course_id'] as string | undefined;
+const materialOf = (e: LmsEvent) => e.data['material_id'] as string | undefined;
+const userOf = (e: LmsEvent) => e.data.user_id;
+const user = key.text<LmsEvent>(userOf);
+const course = key.text<LmsEvent>(courseOf);
+const studentDownload = (e: LmsEvent) => isDownload(e) && isStudent(e);
+
+export const courseEnrollmentStats = defineBatchView({
+  name: 'course_enrollment_stats',
+  job: 'course',
+  doc: 'Per local date and course: enrolment events, distinct students enrolling, and drops.',
+  sources: ['course'],
+  where: (e) => (isEnrol(e) || isDrop(e)) && isStudent(e),
+  period: 'day',
+  keys: { course_id: course },
+  partitionKey: ['date'],
+  metrics: {
+    new_enrollments: count({ where: isEnrol }),
+    unique_new_students: countDistinct(userOf, { where: isEnrol }),
+    drops: count({ where: isDrop, doc: 'COURSE_DROPPED events' }),
+  },
+});
+
+export const courseMaterialAccess = defineBatchView({
+  name: 'course_material_access',
+  job: 'course',
+  doc: 'Per student and course: material downloads, distinct materials, first and last access.',
+  sources: ['course'],
+  where: studentDownload,
+  period: 'all',
+  keys: { user_id: user, course_id: course },
+  partitionKey: ['user_id'],
+  metrics: {
+    total_material_accesses: count(),
+    unique_materials_accessed: countDistinct(materialOf),
+    first_access: earliest(eventMs),
+    last_access: latest(eventMs),
+  },
+});
+
+export const courseMaterialPopularity = defineBatchView({
+  name: 'course_material_popularity',
+  job: 'course',
+  doc: 'Per course, material and material type: distinct students and downloads.',
+  sources: ['course'],
+  where: studentDownload,
+  period: 'all',
+  keys: {
+    course_id: course,
+    material_id: key.text(materialOf),
+    material_type: key.text((e) => e.data['material_type'] as string | undefined),
+  },
+  partitionKey: ['course_id'],
+  metrics: {
+    unique_accessors: countDistinct(userOf),
+    total_accesses: count(),
+  },
+});
+
+export const courseDownloadAnalytics = defineBatchView({
+  name: 'course_download_analytics',
+  job: 'course',
+  doc: 'Per student and course: downloads and distinct materials downloaded.',
+  sources: ['course'],
+  where: studentDownload,
+  period: 'all',
+  keys: { user_id: user, course_id: course },
+  partitionKey: ['user_id'],
+  metrics: {
+    total_downloads: count(),
+    unique_resources_downloaded: countDistinct(materialOf),
+  },
+});
+
+export const courseResourceDownloadStats = defineBatchView({
+  name: 'course_resource_download_stats',
+  job: 'course',
+  doc: 'Per course and material (resource_id = material_id): distinct downloaders and downloads.',
+  sources: ['course'],
+  where: studentDownload,
+  period: 'all',
+  keys: { course_id: course, resource_id: key.text(materialOf, 'material_id of the download') },
+  partitionKey: ['course_id'],
+  metrics: {
+    unique_downloaders: countDistinct(userOf),
+    total_download_count: count(),
+  },
+});
+
+export const courseActivitySummary = defineBatchView({
+  name: 'course_activity_summary',
+  job: 'course',
+  doc: 'Per student: courses enrolled, material accesses (downloads), courses with downloads, item clicks.',
+  sources: ['course'],
+  where: isStudent,
+  period: 'all',
+  keys: { user_id: user },
+  partitionKey: ['user_id'],
+  metrics: {
+    courses_enrolled: countDistinct(courseOf, { where: isEnrol }),
+    total_material_accesses: count({ where: isDownload }),
+    courses_with_material_access: countDistinct(courseOf, { where: isDownload }),
+    total_downloads: count({ where: isDownload }),
+    total_item_clicks: count({ where: is('ITEM_CLICK') }),
+  },
+});
+
+export const courseDailyEngagement = defineBatchView({
+  name: 'course_daily_engagement',
+  job: 'course',
+  doc: 'Per local date, course and event type: distinct users (both roles), distinct students, events.',
+  sources: ['course'],
+  period: 'day',
+  keys: { course_id: course, event_type: key.text((e) => e.eventType) },
+  partitionKey: ['date'],
+  metrics: {
+    unique_users: countDistinct(userOf),
+    unique_students: countDistinct(userOf, { where: isStudent }),
+    event_count: count(),
+  },
+});
+
+export const courseOverallMetrics = defineBatchView({
+  name: 'course_overall_metrics',
+  job: 'course',
+  doc: 'Per course: enrolments, drops, views, material downloads and distinct students interacting (teachers excluded).',
+  sources: ['course'],
+  period: 'all',
+  keys: { course_id: course },
+  partitionKey: ['course_id'],
+  metrics: {
+    total_enrollments: count({ where: isEnrol }),
+    total_drops: count({ where: isDrop }),
+    total_course_views: count({ where: is('COURSE_VIEW') }),
+    total_material_accesses: count({ where: studentDownload }),
+    total_downloads: count({ where: studentDownload }),
+    unique_students_interacting: countDistinct(userOf, { where: isStudent }),
+  },
+});

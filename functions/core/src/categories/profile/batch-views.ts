@@ -1,0 +1,77 @@
+/** Batch views of the profile half of the profile_notification job (reference job 5). */
+import type { LmsEvent } from '../../events/envelope.ts';
+import { count, countDistinct, earliest, latest } from '../../views/aggregates.ts';
+import { defineBatchView, eventMs, key } from '../../views/define.ts';
+
+const isUpdate = (e: LmsEvent) => e.eventType === 'UPDATE_PROFILE';
+const user = key.text<LmsEvent>((e) => e.data.user_id);
+
+export const profileUpdateFrequency = defineBatchView({
+  name: 'profile_update_frequency',
+  job: 'profile_notification',
+  doc: 'Per user: UPDATE_PROFILE events, first and last update.',
+  sources: ['profile'],
+  where: isUpdate,
+  period: 'all',
+  keys: { user_id: user },
+  partitionKey: ['user_id'],
+  metrics: {
+    total_profile_updates: count(),
+    first_update: earliest(eventMs),
+    last_update: latest(eventMs),
+  },
+});
+
+/** One piece per field named in `updated_fields`, carried as `data.field_name`. */
+const perUpdatedField = (e: LmsEvent): LmsEvent[] => {
+  const fields = e.data['updated_fields'];
+  return Array.isArray(fields)
+    ? fields.map((f) => ({ ...e, data: { ...e.data, field_name: String(f) } }))
+    : [];
+};
+
+export const profileFieldChanges = defineBatchView({
+  name: 'profile_field_changes',
+  job: 'profile_notification',
+  doc: 'Per profile field (each element of updated_fields): updates naming it and distinct users.',
+  sources: ['profile'],
+  where: isUpdate,
+  explode: perUpdatedField,
+  period: 'all',
+  keys: { field_name: key.text((e) => e.data['field_name'] as string | undefined) },
+  partitionKey: ['field_name'],
+  metrics: {
+    total_updates: count(),
+    unique_users_updating: countDistinct((e) => e.data.user_id),
+  },
+});
+
+export const profileAvatarChanges = defineBatchView({
+  name: 'profile_avatar_changes',
+  job: 'profile_notification',
+  doc: 'Per user: PROFILE_PICTURE_UPDATED events, first and last change.',
+  sources: ['profile'],
+  where: (e) => e.eventType === 'PROFILE_PICTURE_UPDATED',
+  period: 'all',
+  keys: { user_id: user },
+  partitionKey: ['user_id'],
+  metrics: {
+    avatar_changes_count: count(),
+    first_change: earliest(eventMs),
+    last_change: latest(eventMs),
+  },
+});
+
+export const profileDailyActivity = defineBatchView({
+  name: 'profile_daily_activity',
+  job: 'profile_notification',
+  doc: 'Per local date and profile event type: distinct users and events.',
+  sources: ['profile'],
+  period: 'day',
+  keys: { event_type: key.text((e) => e.eventType) },
+  partitionKey: ['date'],
+  metrics: {
+    unique_users: countDistinct((e) => e.data.user_id),
+    event_count: count(),
+  },
+});

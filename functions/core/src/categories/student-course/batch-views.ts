@@ -1,0 +1,171 @@
+/**
+ * Batch views of the cross-category job `student_course_analytics` (reference job 6): course, video,
+ * assessment and auth events of students (teachers excluded), plus grades received (GRADE_ASSIGNMENT is
+ * emitted by a teacher; it counts for its `student_id`). Every student or course with any activity gets a
+ * row, enrolled or not (the reference dropped those without an enrolment event).
+ */
+import type { LmsEvent } from '../../events/envelope.ts';
+import { avg, count, countDistinct, earliest, latest, type Metric, sum } from '../../views/aggregates.ts';
+import type { Row } from '../../views/columns.ts';
+import { type BatchViewDefinition, type Derived, defineBatchView, eventMs, key } from '../../views/define.ts';
+
+const is = (type: string) => (e: LmsEvent) => e.eventType === type;
+const isEnrol = is('COURSE_ENROLLED');
+const isDrop = is('COURSE_DROPPED');
+const isVideo = is('VIDEO_WATCHED');
+const isDownload = is('DOWNLOAD_MATERIAL');
+const isSubmit = is('SUBMIT_ASSIGNMENT');
+const isQuiz = is('QUIZ_COMPLETED');
+const isGrade = is('GRADE_ASSIGNMENT');
+const isLogin = is('LOGIN');
+
+/** The student an event is about: a student's own action, or the graded student of a grade. */
+export const studentOf = (e: LmsEvent): string | undefined =>
+  e.data.role === 'student'
+    ? e.data.user_id
+    : isGrade(e)
+      ? (e.data['student_id'] as string | undefined)
+      : undefined;
+/** A student's own action (grades received are not activity). */
+const isStudentAction = (e: LmsEvent) => e.data.role === 'student';
+const courseOf = (e: LmsEvent) => e.data['course_id'] as string | undefined;
+const watchSeconds = (e: LmsEvent) => e.data['watch_duration_seconds'] as number | undefined;
+const score = (e: LmsEvent) => e.data['score'] as number | undefined;
+const scorePercent = (e: LmsEvent) => {
+  const s = score(e);
+  const maxScore = e.data['max_score'] as number | undefined;
+  return s === undefined || !maxScore ? null : (s / maxScore) * 100;
+};
+const student = key.text<LmsEvent>(studentOf);
+const course = key.text<LmsEvent>(courseOf);
+const minutes = (column: string): Derived => ({
+  type: 'double',
+  value: (row) => (typeof row[column] === 'number' ? (row[column] as number) / 60 : null),
+  doc: `${column} / 60`,
+});
+const sources = ['course', 'video', 'assessment', 'auth'] as const;
+
+export const courseOverview = defineBatchView({
+  name: 'course_overview',
+  job: 'student_course_analytics',
+  doc: 'Per course: enrolled students, videos watched, materials downloaded, submissions, quizzes and scores by students.',
+  sources,
+  where: (e) => studentOf(e) !== undefined,
+  period: 'all',
+  keys: { course_id: course },
+  partitionKey: ['course_id'],
+  metrics: {
+    total_enrolled_students: countDistinct(studentOf, {
+      where: isEnrol,
+      doc: 'distinct students who enrolled',
+    }),
+    total_videos_watched: count({ where: isVideo }),
+    total_materials_downloaded: count({ where: isDownload }),
+    total_assignments_submitted: count({ where: isSubmit }),
+    total_quizzes_completed: count({ where: isQuiz }),
+    avg_assignment_score: avg(score, { where: isGrade }),
+    avg_quiz_score: avg(scorePercent, { where: isQuiz, doc: 'mean quiz score / max_score × 100' }),
+    total_interactions: count({ where: isStudentAction, doc: 'student events on the course' }),
+    active_students: countDistinct(studentOf, { where: isStudentAction }),
+    last_activity: latest(eventMs, { where: isStudentAction }),
+  },
+});
+
+export const studentOverview = defineBatchView({
+  name: 'student_overview',
+  job: 'student_course_analytics',
+  doc: 'Per student: courses enrolled, videos, submissions, quizzes, downloads, logins, scores and watch time.',
+  sources,
+  where: (e) => studentOf(e) !== undefined,
+  period: 'all',
+  keys: { student_id: student },
+  partitionKey: ['student_id'],
+  metrics: {
+    total_courses_enrolled: countDistinct(courseOf, { where: isEnrol }),
+    total_videos_watched: count({ where: isVideo }),
+    total_assignments_submitted: count({ where: isSubmit }),
+    total_quizzes_completed: count({ where: isQuiz }),
+    total_logins: count({ where: isLogin }),
+    total_materials_downloaded: count({ where: isDownload }),
+    avg_assignment_score: avg(score, { where: isGrade, doc: 'mean GRADE_ASSIGNMENT score received' }),
+    avg_quiz_score: avg(scorePercent, { where: isQuiz, doc: 'mean quiz score / max_score × 100' }),
+    total_watch_seconds: sum(watchSeconds, { where: isVideo, type: 'bigint' }),
+    last_login: latest(eventMs, { where: isLogin }),
+    last_activity: latest(eventMs, { where: isStudentAction }),
+  },
+  derived: { total_watch_time_minutes: minutes('total_watch_seconds') },
+});
+
+const enrollmentMetrics: Record<string, Metric<LmsEvent>> = {
+  enrollment_date: earliest(eventMs, { where: isEnrol, doc: 'first COURSE_ENROLLED' }),
+  last_enrollment_date: latest(eventMs, { where: isEnrol }),
+  last_drop_date: latest(eventMs, { where: isDrop }),
+  videos_watched: count({ where: isVideo }),
+  assignments_submitted: count({ where: isSubmit }),
+  quizzes_completed: count({ where: isQuiz }),
+  materials_downloaded: count({ where: isDownload }),
+  avg_score: avg(score, { where: isGrade, doc: 'mean grade received' }),
+  last_activity: latest(eventMs, { where: isStudentAction }),
+};
+const dropped: Derived = {
+  type: 'boolean',
+  value: (row) =>
+    typeof row['last_drop_date'] === 'number' &&
+    row['last_drop_date'] >= ((row['last_enrollment_date'] as number | null) ?? 0),
+  doc: 'the last COURSE_DROPPED is not followed by a new enrolment',
+};
+const enrolled = (row: Row) => row['enrollment_date'] !== null;
+
+const enrollment = (
+  name: string,
+  partitionKey: 'student_id' | 'course_id',
+  doc: string,
+): BatchViewDefinition<never> =>
+  defineBatchView({
+    name,
+    job: 'student_course_analytics',
+    doc,
+    sources,
+    where: (e) => studentOf(e) !== undefined,
+    period: 'all',
+    keys: { student_id: student, course_id: course },
+    partitionKey: [partitionKey],
+    clustering: [{ name: partitionKey === 'student_id' ? 'course_id' : 'student_id', order: 'ASC' }],
+    metrics: enrollmentMetrics,
+    derived: { dropped },
+    having: enrolled,
+  });
+
+export const studentCourseEnrollment = enrollment(
+  'student_course_enrollment',
+  'student_id',
+  'Per student, one row per enrolled course: first enrolment, dropped flag and activity in the course.',
+);
+
+export const courseStudentEnrollment = enrollment(
+  'course_student_enrollment',
+  'course_id',
+  'Reverse lookup of student_course_enrollment: per course, one row per enrolled student.',
+);
+
+export const studentCourseDetailed = defineBatchView({
+  name: 'student_course_detailed',
+  job: 'student_course_analytics',
+  doc: 'Per student and course with any activity: videos, watch time, downloads, submissions, quizzes, scores, last activity.',
+  sources,
+  where: (e) => studentOf(e) !== undefined,
+  period: 'all',
+  keys: { student_id: student, course_id: course },
+  partitionKey: ['student_id'],
+  metrics: {
+    videos_watched: count({ where: isVideo }),
+    watch_time_seconds: sum(watchSeconds, { where: isVideo, type: 'bigint' }),
+    materials_downloaded: count({ where: isDownload }),
+    assignments_submitted: count({ where: isSubmit }),
+    quizzes_completed: count({ where: isQuiz }),
+    avg_assignment_score: avg(score, { where: isGrade }),
+    avg_quiz_score: avg(scorePercent, { where: isQuiz }),
+    last_activity_date: latest(eventMs, { where: isStudentAction }),
+  },
+  derived: { watch_time_minutes: minutes('watch_time_seconds') },
+});
