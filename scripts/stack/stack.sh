@@ -63,12 +63,11 @@ pipeline() {
   mkdir -p "$d"
   res="$d/up.result"
   rm -f "$res"
+  local state=started
   if "${svc}_health" >/dev/null 2>&1; then
-    echo "ok $(elapsed "$t0") already running (left as is)" >"$res"
+    state=running
     log "$svc: already healthy, left as is"
-    return 0
-  fi
-  if svc_alive "$svc"; then
+  elif svc_alive "$svc"; then
     # Started by us but not healthy yet (e.g. a previous `up` was interrupted): wait for it.
     log "$svc: process running but not healthy yet; waiting"
   else
@@ -81,13 +80,15 @@ pipeline() {
     log "$svc: starting"
     if ! "${svc}_start"; then echo "fail $(elapsed "$t0") start failed" >"$res"; return 1; fi
   fi
-  if ! wait_healthy "$svc" "${HEALTH_TIMEOUT[$svc]:-300}"; then
-    echo "fail $(elapsed "$t0") not healthy (log: $d/$svc.log)" >"$res"
-    return 1
-  fi
   local th
-  th="$(elapsed "$t0")"
-  log "$svc: healthy (${th}s): $("${svc}_health" 2>/dev/null | head -n1)"
+  if [[ "$state" == started ]]; then
+    if ! wait_healthy "$svc" "${HEALTH_TIMEOUT[$svc]:-300}"; then
+      echo "fail $(elapsed "$t0") not healthy (log: $d/$svc.log)" >"$res"
+      return 1
+    fi
+    th="$(elapsed "$t0")"
+    log "$svc: healthy (${th}s): $("${svc}_health" 2>&1 | head -n1)"
+  fi
   if declare -F "${svc}_init" >/dev/null; then
     local io
     if io="$("${svc}_init" 2>&1)"; then
@@ -98,7 +99,11 @@ pipeline() {
       return 1
     fi
   fi
-  echo "ok $(elapsed "$t0") started (healthy after ${th}s)" >"$res"
+  if [[ "$state" == started ]]; then
+    echo "ok $(elapsed "$t0") started (healthy after ${th}s)" >"$res"
+  else
+    echo "ok $(elapsed "$t0") already running (left as is)" >"$res"
+  fi
 }
 
 cmd_up() {
