@@ -1,0 +1,167 @@
+/**
+ * The ingest service: validate each CloudEvent, group-commit valid events into the raw Parquet lake,
+ * dead-letter the rest, and answer only once what was received is durable.
+ *
+ * - 204: the event is in the lake (its file is written).
+ * - 4xx (errors.ts contract): the input is in the dead-letter store with its reason.
+ * - 503: the lake or the dead-letter store could not be written; nothing was acknowledged; retry.
+ */
+import type { ObjectStore } from '@ula/core/adapters/object-store';
+import { EventValidationError, validateEvent } from '@ula/core/events/catalogue';
+import type { LmsEvent } from '@ula/core/events/envelope';
+import { bodyText, decodeCloudEvent, type FunctionRequest, flatHeaders } from '@ula/core/http/cloudevents';
+import {
+  type JsonResponse,
+  methodNotAllowed,
+  rejection,
+  UnavailableError,
+  unavailable,
+} from '@ula/core/http/errors';
+import type { FastifyLikeError } from '@ula/core/http/runtime';
+import { type DeadLetter, writeDeadLetters } from '@ula/core/lake/dead-letter';
+import { groupRawEvents, rawGroupKey, writeRawGroup } from '@ula/core/lake/raw-lake';
+import { ClosedError, GroupCommit, type Outcome } from './group-commit.ts';
+import type { IngestMetrics } from './metrics.ts';
+import type { IngestSettings } from './settings.ts';
+
+export class Ingest {
+  private readonly events: GroupCommit<LmsEvent>;
+  private readonly deadLetters: GroupCommit<DeadLetter>;
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly settings: IngestSettings,
+    readonly metrics: IngestMetrics,
+  ) {
+    const common = {
+      maxItems: settings.maxEvents,
+      maxAgeMs: settings.maxAgeMs,
+      maxInFlight: settings.maxInFlight,
+      lingerMs: settings.lingerMs,
+    };
+    this.events = new GroupCommit<LmsEvent>({ ...common, flush: (batch) => this.flushEvents(batch) });
+    this.deadLetters = new GroupCommit<DeadLetter>({
+      ...common,
+      flush: (batch) => this.flushDeadLetters(batch),
+    });
+  }
+
+  /** Handles one request (faas-js-runtime context: method, headers, body). */
+  async handle(request: FunctionRequest): Promise<JsonResponse | undefined> {
+    const method = request.method ?? 'POST';
+    if (method !== 'POST') return methodNotAllowed(method);
+    let event: LmsEvent;
+    try {
+      event = validateEvent(decodeCloudEvent(request));
+    } catch (error) {
+      if (error instanceof EventValidationError) return this.reject(request, error);
+      throw error;
+    }
+    try {
+      await this.events.submit(event);
+    } catch (error) {
+      return unavailable(this.unavailableError('raw lake', error));
+    }
+    this.metrics.accepted.inc({ type: event.eventType });
+    return undefined;
+  }
+
+  /** A request the runtime refused before the function ran (e.g. body too large). */
+  async handleRequestError(request: FunctionRequest, error: FastifyLikeError): Promise<JsonResponse> {
+    const status = error.statusCode ?? 400;
+    const reason =
+      status === 413
+        ? new EventValidationError('too_large', 'body', error.message)
+        : new EventValidationError('not_a_cloudevent', 'request', error.message);
+    return this.reject(request, reason);
+  }
+
+  private async reject(request: FunctionRequest, error: EventValidationError): Promise<JsonResponse> {
+    const answer = rejection(error);
+    const headers = flatHeaders(request.headers);
+    const type = headers['ce-type'] ?? '';
+    const record: DeadLetter = {
+      received_at: new Date().toISOString(),
+      reason: error.reason,
+      field: error.field,
+      rule: error.rule,
+      message: error.message,
+      status: answer.statusCode,
+      headers,
+      body: bodyText(request.body),
+      ...(headers['ce-id'] !== undefined ? { event_id: headers['ce-id'] } : {}),
+      ...(type !== '' ? { event_type: type } : {}),
+    };
+    try {
+      await this.deadLetters.submit(record);
+    } catch (e) {
+      return unavailable(this.unavailableError('dead-letter store', e));
+    }
+    this.metrics.rejected.inc({ reason: error.reason, type });
+    return answer;
+  }
+
+  private unavailableError(what: string, error: unknown): UnavailableError {
+    if (error instanceof ClosedError) return new UnavailableError('ingest is shutting down', error);
+    return new UnavailableError(`${what} not writable: ${(error as Error).message ?? error}`, error);
+  }
+
+  private async flushEvents(batch: LmsEvent[]): Promise<Outcome<void>[]> {
+    const started = process.hrtime.bigint();
+    this.metrics.flushEvents.observe(batch.length);
+    const ingestTime = new Date();
+    const groups = groupRawEvents(batch);
+    const results = new Map<string, Outcome<void>>();
+    await Promise.all(
+      [...groups.entries()].map(async ([groupKey, group]) => {
+        try {
+          await writeRawGroup(this.store, group, ingestTime);
+          this.metrics.fileEvents.observe({ kind: 'raw' }, group.events.length);
+          results.set(groupKey, { ok: true, value: undefined });
+        } catch (error) {
+          this.metrics.storeErrors.inc({ kind: 'raw' });
+          results.set(groupKey, {
+            ok: false,
+            error: new Error(`${rawGroupKey(group)}: ${(error as Error).message}`),
+          });
+        }
+      }),
+    );
+    this.metrics.flushSeconds.observe({ kind: 'raw' }, Number(process.hrtime.bigint() - started) / 1e9);
+    return batch.map((e) => {
+      const t = e.time;
+      return results.get(`${e.category}/${t.slice(0, 10)}/${t.slice(11, 13)}`)!;
+    });
+  }
+
+  private async flushDeadLetters(batch: DeadLetter[]): Promise<Outcome<void>[]> {
+    const started = process.hrtime.bigint();
+    try {
+      await writeDeadLetters(this.store, batch);
+    } catch (error) {
+      this.metrics.storeErrors.inc({ kind: 'dead_letter' });
+      throw error;
+    } finally {
+      this.metrics.flushSeconds.observe(
+        { kind: 'dead_letter' },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    }
+    this.metrics.fileEvents.observe({ kind: 'dead_letter' }, batch.length);
+    return batch.map(() => ({ ok: true, value: undefined }));
+  }
+
+  get pending(): number {
+    return this.events.pendingCount + this.deadLetters.pendingCount;
+  }
+
+  /** Flushes what is pending and refuses new work (graceful shutdown). */
+  async close(): Promise<void> {
+    await Promise.all([this.events.close(), this.deadLetters.close()]);
+  }
+
+  /** Throws when the lake is not reachable. */
+  async health(): Promise<void> {
+    await this.store.health();
+  }
+}
