@@ -1,0 +1,128 @@
+import {
+  EventValidationError,
+  FutureEventError,
+  type LatenessPolicy,
+  localCalendar,
+  planEvent,
+  RecentIds,
+  type SpeedViewDefinition,
+  speedViews,
+  type ViewContext,
+  validateEvent,
+} from '@ula/core';
+import { decodeCloudEvent, type FunctionRequest } from '@ula/core/http/cloudevents';
+import {
+  type JsonResponse,
+  jsonResponse,
+  methodNotAllowed,
+  rejection,
+  UnavailableError,
+  unavailable,
+} from '@ula/core/http/errors';
+import { speedMetrics } from './metrics.ts';
+import type { SpeedSettings } from './settings.ts';
+import type { SpeedWriter } from './speed-writer.ts';
+
+export interface Logger {
+  info(fields: Record<string, unknown>): void;
+  warn(fields: Record<string, unknown>): void;
+  error(fields: Record<string, unknown>): void;
+}
+
+/**
+ * Handles one request: decode and validate the CloudEvent, plan its fact rows against the windows'
+ * lateness, write them by group commit, answer. 200 only once the facts are stored (or when there is
+ * nothing to store: a too-late or spotted-redelivered event); 4xx with the JSON error contract for bad
+ * input (an event time beyond the allowed clock skew included); 503 when the store fails (retry).
+ */
+export class SpeedHandler {
+  private readonly recent: RecentIds;
+  private readonly policy: LatenessPolicy;
+  private readonly context: ViewContext;
+
+  constructor(
+    private readonly writer: SpeedWriter,
+    settings: SpeedSettings,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+    private readonly views: readonly SpeedViewDefinition[] = speedViews,
+  ) {
+    this.recent = new RecentIds(settings.recentIds);
+    this.policy = {
+      allowedLatenessMs: settings.allowedLatenessSeconds * 1000,
+      maxFutureSkewMs: settings.maxFutureSkewSeconds * 1000,
+    };
+    this.context = { calendar: localCalendar(settings.config.timeZone) };
+  }
+
+  async handle(request: FunctionRequest): Promise<JsonResponse> {
+    if (request.method !== undefined && request.method !== 'POST') return methodNotAllowed(request.method);
+    let event: ReturnType<typeof validateEvent>;
+    let plan: ReturnType<typeof planEvent>;
+    try {
+      event = validateEvent(decodeCloudEvent(request));
+      if (this.recent.has(event.id)) {
+        speedMetrics.events.inc({ outcome: 'duplicate' });
+        return jsonResponse(200, { status: 'duplicate', id: event.id });
+      }
+      plan = planEvent(event, this.views, this.now(), this.policy, this.context);
+    } catch (error) {
+      if (error instanceof EventValidationError) return this.reject(error);
+      if (error instanceof FutureEventError) {
+        const skew = error.maxFutureSkewMs / 1000;
+        return this.reject(
+          new EventValidationError(
+            'invalid_attribute',
+            'time',
+            `must not be more than ${skew} s in the future`,
+          ),
+        );
+      }
+      throw error;
+    }
+    if (plan.facts > 0) {
+      try {
+        await this.writer.write(plan.writes, plan.facts);
+      } catch (error) {
+        speedMetrics.events.inc({ outcome: 'failed' });
+        const reason = error instanceof Error ? error.message : String(error);
+        this.log.error({
+          msg: 'speed write failed; answering 503 so the event is redelivered',
+          id: event.id,
+          reason,
+        });
+        return unavailable(new UnavailableError(`view store write failed: ${reason}`, error));
+      }
+    }
+    this.recent.add(event.id);
+    speedMetrics.events.inc({ outcome: plan.status });
+    for (const view of plan.lateViews) speedMetrics.lateWindows.inc({ view, lateness: 'late' });
+    for (const view of plan.tooLateViews) speedMetrics.lateWindows.inc({ view, lateness: 'too_late' });
+    if (plan.status === 'too_late') {
+      this.log.warn({
+        msg: 'event too late for some speed windows; the batch layer counts it',
+        id: event.id,
+        type: event.eventType,
+        time: event.time,
+        views: plan.tooLateViews,
+      });
+    }
+    return jsonResponse(200, {
+      status: plan.status,
+      id: event.id,
+      facts: plan.facts,
+      ...(plan.tooLateViews.length > 0 ? { tooLateViews: plan.tooLateViews } : {}),
+    });
+  }
+
+  drain(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  private reject(error: EventValidationError): JsonResponse {
+    speedMetrics.events.inc({ outcome: 'rejected' });
+    speedMetrics.rejected.inc({ reason: error.reason });
+    this.log.warn({ msg: 'speed rejected input', ...error.toJSON() });
+    return rejection(error);
+  }
+}

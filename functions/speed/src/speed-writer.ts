@@ -1,0 +1,76 @@
+import {
+  coalesceFacts,
+  GroupCommit,
+  type SpeedViewDefinition,
+  speedTable,
+  type TableDefinition,
+  type ViewFacts,
+  type ViewStore,
+} from '@ula/core';
+import { speedMetrics } from './metrics.ts';
+
+export interface SpeedWriterOptions {
+  ttlSeconds: number;
+  lingerMs: number;
+  maxBatchFacts: number;
+  maxInFlight: number;
+}
+
+/**
+ * Writes the fact rows of concurrent events as one group commit: gathered for a few ms, coalesced
+ * (same primary key written once), one upsert per view table, all tables in parallel. `write` resolves
+ * only when the batch holding the event's facts is stored, and rejects when that write failed.
+ */
+export class SpeedWriter {
+  private readonly commit: GroupCommit<readonly ViewFacts[]>;
+  private readonly tables = new Map<SpeedViewDefinition, TableDefinition>();
+
+  constructor(
+    private readonly store: ViewStore,
+    private readonly options: SpeedWriterOptions,
+  ) {
+    this.commit = new GroupCommit((batch) => this.flush(batch), {
+      lingerMs: options.lingerMs,
+      maxItems: options.maxBatchFacts,
+      maxInFlight: options.maxInFlight,
+    });
+  }
+
+  /** Stores one event's facts (with those of the events gathered alongside it). */
+  write(writes: readonly ViewFacts[], facts: number): Promise<void> {
+    return this.commit.submit([writes], facts);
+  }
+
+  drain(): Promise<void> {
+    return this.commit.drain();
+  }
+
+  private async flush(batch: (readonly ViewFacts[])[]): Promise<void> {
+    const merged = coalesceFacts(batch);
+    speedMetrics.batchEvents.observe(batch.length);
+    speedMetrics.batchFacts.observe(merged.reduce((n, w) => n + w.rows.length, 0));
+    const stop = speedMetrics.writeSeconds.startTimer();
+    try {
+      await Promise.all(
+        merged.map(({ view, rows }) =>
+          this.store.upsert(this.tableOf(view), rows, { ttlSeconds: this.options.ttlSeconds }),
+        ),
+      );
+    } catch (error) {
+      speedMetrics.writeFailures.inc();
+      throw error;
+    } finally {
+      stop();
+    }
+    for (const { view, rows } of merged) speedMetrics.facts.inc({ view: view.name }, rows.length);
+  }
+
+  private tableOf(view: SpeedViewDefinition): TableDefinition {
+    let table = this.tables.get(view);
+    if (!table) {
+      table = speedTable(view);
+      this.tables.set(view, table);
+    }
+    return table;
+  }
+}
