@@ -1,0 +1,493 @@
+/**
+ * One batch run: computes the views of one job (or all) for a range of local days from the raw lake,
+ * incrementally, and writes them to the view store.
+ *
+ * - Daily views (`period: 'day'`): each recomputed day's partition is deleted, then rewritten.
+ * - All-time views: each day's partial states are saved in the lake (state/<view>/date=D/); the all-time
+ *   states are updated by removing the day's previous partial (invertible aggregates) and merging the new
+ *   one, and only the grains touched are rewritten. Raw files of other days are never read again.
+ * - Views over another view (`from`) are recomputed in memory from the source's all-time rows, and only
+ *   the grains fed by touched source rows are rewritten.
+ * - Late events: every day in a look-back window before the range whose raw files changed since the
+ *   day was last computed (its manifest) is recomputed too.
+ * - The run is recorded in batch_runs (running → succeeded/failed) and, on success, each view's watermark
+ *   (local midnight after the last complete day of the range) in batch_watermarks.
+ */
+import type { ObjectStore } from '../adapters/object-store.ts';
+import type { ViewStore } from '../adapters/view-store.ts';
+import type { Category } from '../events/envelope.ts';
+import { batchViewNamed, batchViewsOf } from '../views/batch-catalogue.ts';
+import type { Row } from '../views/columns.ts';
+import type { BatchJob, BatchViewDefinition, ViewContext } from '../views/define.ts';
+import {
+  type Aggregation,
+  addInput,
+  finishGroup,
+  finishRows,
+  groupId,
+  mergeAggregation,
+  newAggregation,
+  unmergeAggregation,
+} from '../views/engine.ts';
+import { batchRuns, batchWatermarks, systemTables } from '../views/system-tables.ts';
+import { batchTable } from '../views/tables.ts';
+import type { LocalCalendar } from '../views/time.ts';
+import {
+  candidateDays,
+  type DayManifest,
+  type InputFingerprint,
+  inputsChanged,
+  isCompleteDay,
+  utcPartitionsOfLocalDay,
+  watermarkAfter,
+} from './plan.ts';
+import { type BatchRequest, jobsOf } from './request.ts';
+import { type BatchEvent, type RawInput, RawListing, readDay } from './source.ts';
+import {
+  type AllTimeHeader,
+  allTimeKey,
+  dayPartialKey,
+  decodeStates,
+  encodeAllTime,
+  gzipText,
+  hashText,
+  readManifest,
+  statesText,
+  writeManifest,
+} from './state.ts';
+
+export interface BatchRunOptions {
+  request: BatchRequest;
+  runId: string;
+  lake: ObjectStore;
+  views: ViewStore;
+  calendar: LocalCalendar;
+  /** The clock (UTC ms); days not yet over are skipped. */
+  now?: () => number;
+  /** Days before `from` checked for late events (default 7). */
+  lookbackDays?: number;
+  /** Wait this long after local midnight before a day counts as complete (ingest lag; default 0). */
+  graceMs?: number;
+  /** Structured log sink (one object per event of interest). */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface JobReport {
+  days: string[];
+  events: number;
+  rowsWritten: number;
+  ms: number;
+}
+
+export interface BatchRunReport {
+  runId: string;
+  job: BatchRequest['job'];
+  from: string;
+  to: string;
+  status: 'succeeded' | 'failed';
+  startedAt: number;
+  finishedAt: number;
+  eventsRead: number;
+  duplicates: number;
+  rowsWritten: number;
+  daysRecomputed: string[];
+  /** Requested days that are not over yet (not computed; the speed layer covers them). */
+  incompleteDays: string[];
+  watermark: number | null;
+  jobs: Partial<Record<BatchJob, JobReport>>;
+  error?: string;
+}
+
+/** A batch run failed; the message says what to do. The run is recorded as failed when the store allows. */
+export class BatchRunError extends Error {}
+
+const rawCategories = (views: readonly BatchViewDefinition<never>[]): Category[] => [
+  ...new Set(views.filter((v) => v.from === undefined).flatMap((v) => v.sources)),
+];
+
+/** Memoizes the local date of the last instant: every view asks for it on the same event in a row. */
+function memoCalendar(calendar: LocalCalendar): LocalCalendar {
+  let lastInstant: number | string | undefined;
+  let lastDate = '';
+  return {
+    timeZone: calendar.timeZone,
+    date: (instant) => {
+      if (instant !== lastInstant) {
+        lastDate = calendar.date(instant);
+        lastInstant = instant;
+      }
+      return lastDate;
+    },
+    hour: (instant) => calendar.hour(instant),
+    startOfDate: (date) => calendar.startOfDate(date),
+  };
+}
+
+export async function runBatch(options: BatchRunOptions): Promise<BatchRunReport> {
+  const { request, runId, lake, views: store, calendar } = options;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? (() => {});
+  const lookbackDays = options.lookbackDays ?? 7;
+  const startedAt = now();
+  const jobs = jobsOf(request);
+  const report: BatchRunReport = {
+    runId,
+    job: request.job,
+    from: request.from,
+    to: request.to,
+    status: 'failed',
+    startedAt,
+    finishedAt: startedAt,
+    eventsRead: 0,
+    duplicates: 0,
+    rowsWritten: 0,
+    daysRecomputed: [],
+    incompleteDays: [],
+    watermark: null,
+    jobs: {},
+  };
+  const runRow = (status: string, error: string | null = null): Row => ({
+    run_id: runId,
+    job: request.job,
+    range_from: request.from,
+    range_to: request.to,
+    status,
+    started_at: startedAt,
+    finished_at: status === 'running' ? null : report.finishedAt,
+    events_read: report.eventsRead,
+    rows_written: report.rowsWritten,
+    days_recomputed: report.daysRecomputed.join(','),
+    watermark: report.watermark,
+    error,
+  });
+
+  const viewsOfJobs = jobs.flatMap((j) => batchViewsOf(j));
+  const stored = viewsOfJobs.filter((v) => !v.intermediate);
+  try {
+    await withContext('view store', () => store.ensureTables([...stored.map(batchTable), ...systemTables]));
+    await withContext('view store', () => store.upsert(batchRuns, [runRow('running')]));
+  } catch (error) {
+    report.error = messageOf(error);
+    log({ event: 'batch_run_failed', runId, error: report.error });
+    throw new BatchRunError(report.error);
+  }
+  log({ event: 'batch_run_started', runId, job: request.job, from: request.from, to: request.to });
+
+  try {
+    await compute(options, jobs, report, now, lookbackDays, log);
+    report.status = 'succeeded';
+    report.finishedAt = now();
+    await withContext('view store', () => store.upsert(batchRuns, [runRow('succeeded')]));
+    if (report.watermark !== null) {
+      const watermark = report.watermark;
+      const rows: Row[] = [];
+      for (const view of stored) {
+        const [previous] = await store.readPartition(batchWatermarks, { view_name: view.name });
+        const before = (previous?.['watermark'] as number | null | undefined) ?? null;
+        rows.push({
+          view_name: view.name,
+          watermark: before !== null && before > watermark ? before : watermark,
+          run_id: runId,
+          updated_at: report.finishedAt,
+        });
+      }
+      await withContext('view store', () => store.upsert(batchWatermarks, rows));
+    }
+    log({
+      event: 'batch_run_succeeded',
+      runId,
+      events: report.eventsRead,
+      rows: report.rowsWritten,
+      days: report.daysRecomputed,
+      ms: report.finishedAt - startedAt,
+    });
+    return report;
+  } catch (error) {
+    report.status = 'failed';
+    report.finishedAt = now();
+    report.error = messageOf(error);
+    log({ event: 'batch_run_failed', runId, error: report.error });
+    try {
+      await store.upsert(batchRuns, [runRow('failed', report.error)]);
+    } catch (recordError) {
+      log({ event: 'batch_run_not_recorded', runId, error: messageOf(recordError) });
+    }
+    throw new BatchRunError(report.error);
+  }
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Runs an I/O step, prefixing its error with the system that failed and what to do. */
+async function withContext<T>(system: 'lake' | 'view store', step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof BatchRunError) throw error;
+    const hint =
+      system === 'lake'
+        ? 'check the object store (ULA_S3_ENDPOINT / bucket) is up, then rerun: the run is idempotent'
+        : 'check the view store (Cassandra at ULA_CASSANDRA_CONTACT_POINTS) is up and the schema applied, then rerun: the run is idempotent';
+    throw new BatchRunError(`${system} error: ${messageOf(error)} (${hint})`);
+  }
+}
+
+interface Computation {
+  /** All-time states of raw-event views, loaded on first use. */
+  allTime: Map<string, { aggregation: Aggregation; header: AllTimeHeader; changed: boolean }>;
+  touched: Map<string, Set<string>>;
+  /** Superseded day partial objects, deleted once the all-time states naming their successors are saved. */
+  obsolete: string[];
+}
+
+async function compute(
+  options: BatchRunOptions,
+  jobs: BatchJob[],
+  report: BatchRunReport,
+  now: () => number,
+  lookbackDays: number,
+  log: (entry: Record<string, unknown>) => void,
+): Promise<void> {
+  const { request, runId, lake, views: store } = options;
+  const calendar = memoCalendar(options.calendar);
+  const context: ViewContext = { calendar };
+  const computedAt = now();
+  const listing = new RawListing(lake);
+  const { requested, lookback } = candidateDays(request.from, request.to, lookbackDays);
+  const complete = requested.filter((d) => isCompleteDay(options.calendar, d, computedAt, options.graceMs));
+  report.incompleteDays = requested.filter((d) => !complete.includes(d));
+  if (complete.length > 0)
+    report.watermark = watermarkAfter(options.calendar, complete[complete.length - 1]!);
+
+  // Which days each job computes, and the files of each.
+  const plan = new Map<BatchJob, Map<string, RawInput[]>>();
+  for (const job of jobs) {
+    const categories = rawCategories(batchViewsOf(job));
+    const days = new Map<string, RawInput[]>();
+    for (const date of [...lookback, ...complete]) {
+      const files = await withContext('lake', () =>
+        listing.files(categories, utcPartitionsOfLocalDay(options.calendar, date)),
+      );
+      const inputs = fingerprints(files);
+      const isRequested = date >= request.from;
+      if (
+        isRequested ||
+        inputsChanged(await withContext('lake', () => readManifest(lake, job, date)), inputs)
+      ) {
+        days.set(date, files);
+        if (!isRequested) log({ event: 'late_data_day', runId, job, date, files: files.length });
+      }
+    }
+    plan.set(job, days);
+    report.jobs[job] = { days: [...days.keys()], events: 0, rowsWritten: 0, ms: 0 };
+  }
+  const allDays = [...new Set([...plan.values()].flatMap((d) => [...d.keys()]))].sort();
+  report.daysRecomputed = allDays;
+
+  const state: Computation = { allTime: new Map(), touched: new Map(), obsolete: [] };
+  const manifests: DayManifest[] = [];
+  for (const date of allDays) {
+    const dayJobs = jobs.filter((j) => plan.get(j)!.has(date));
+    const dayViews = dayJobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.from === undefined);
+    const aggregations = new Map(dayViews.map((v) => [v.name, newAggregation(v)]));
+    const byCategory = new Map<Category, Aggregation[]>();
+    for (const view of dayViews) {
+      for (const category of view.sources) {
+        const list = byCategory.get(category) ?? [];
+        list.push(aggregations.get(view.name)!);
+        byCategory.set(category, list);
+      }
+    }
+    const files = dedupeFiles(dayJobs.flatMap((j) => plan.get(j)!.get(date)!));
+    const eventsByCategory = new Map<Category, number>();
+    const started = Date.now();
+    const stats = await withContext('lake', () =>
+      readDay(lake, files, date, calendar, (event: BatchEvent) => {
+        eventsByCategory.set(event.category, (eventsByCategory.get(event.category) ?? 0) + 1);
+        const targets = byCategory.get(event.category);
+        if (!targets) return;
+        for (let i = 0; i < targets.length; i++) addInput(targets[i]!, event, context);
+      }),
+    );
+    report.eventsRead += stats.rows - stats.duplicates - stats.outside;
+    report.duplicates += stats.duplicates;
+
+    for (const view of dayViews) {
+      const aggregation = aggregations.get(view.name)!;
+      if (view.period === 'day') {
+        if (view.intermediate) continue;
+        const table = batchTable(view);
+        const rows = finishRows(aggregation);
+        await withContext('view store', () => store.deletePartitions(table, [{ date }]));
+        await withContext('view store', () => store.upsert(table, rows));
+        countRows(report, view.job, rows.length);
+      } else {
+        await foldDay(lake, state, view, date, aggregation);
+      }
+    }
+    for (const job of dayJobs) {
+      const categories = rawCategories(batchViewsOf(job));
+      const events = categories.reduce((n, c) => n + (eventsByCategory.get(c) ?? 0), 0);
+      const jobReport = report.jobs[job]!;
+      jobReport.events += events;
+      jobReport.ms += (Date.now() - started) / dayJobs.length;
+      manifests.push({
+        job,
+        date,
+        runId,
+        computedAt,
+        events,
+        inputs: fingerprints(plan.get(job)!.get(date)!),
+      });
+    }
+    log({ event: 'batch_day_computed', runId, date, jobs: dayJobs, ...stats, ms: Date.now() - started });
+  }
+
+  const writeStarted = Date.now();
+  // All-time states first (they name the day partials they include), then rows, then manifests.
+  for (const [name, entry] of state.allTime) {
+    if (!entry.changed) continue;
+    const bytes = encodeAllTime(entry.aggregation, entry.header);
+    await withContext('lake', () => lake.put(allTimeKey(name), bytes, 'application/gzip'));
+  }
+  await writeAllTimeRows(options, jobs, state, report, context);
+  for (const key of state.obsolete) await withContext('lake', () => lake.delete(key));
+  for (const manifest of manifests) await withContext('lake', () => writeManifest(lake, manifest));
+  const writeMs = Date.now() - writeStarted;
+  for (const job of jobs) report.jobs[job]!.ms += writeMs / jobs.length;
+}
+
+function fingerprints(files: readonly RawInput[]): Record<string, InputFingerprint> {
+  const out: Record<string, InputFingerprint> = {};
+  for (const f of files) out[f.key] = { size: f.size, lastModified: f.lastModified };
+  return out;
+}
+
+function dedupeFiles(files: readonly RawInput[]): RawInput[] {
+  const byKey = new Map(files.map((f) => [f.key, f]));
+  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function countRows(report: BatchRunReport, job: BatchJob, rows: number) {
+  report.rowsWritten += rows;
+  report.jobs[job]!.rowsWritten += rows;
+}
+
+async function loadAllTime(lake: ObjectStore, state: Computation, view: BatchViewDefinition<never>) {
+  let entry = state.allTime.get(view.name);
+  if (!entry) {
+    const bytes = await withContext('lake', () => lake.get(allTimeKey(view.name)));
+    entry = bytes
+      ? { ...decodeStates(view, bytes, true), changed: false }
+      : { aggregation: newAggregation(view), header: { included: {} }, changed: false };
+    state.allTime.set(view.name, entry);
+  }
+  return entry;
+}
+
+const touch = (state: Computation, view: string, ids: Iterable<string>) => {
+  let set = state.touched.get(view);
+  if (!set) {
+    set = new Set();
+    state.touched.set(view, set);
+  }
+  for (const id of ids) set.add(id);
+};
+
+/** Replaces a day's partial in a view's all-time states (no-op when the day's partial did not change). */
+async function foldDay(
+  lake: ObjectStore,
+  state: Computation,
+  view: BatchViewDefinition<never>,
+  date: string,
+  day: Aggregation,
+): Promise<void> {
+  const entry = await loadAllTime(lake, state, view);
+  const text = statesText(day);
+  const hash = hashText(text);
+  const previous = entry.header.included[date];
+  if (previous === hash) return;
+  if (previous !== undefined) {
+    const oldKey = dayPartialKey(view.name, date, previous);
+    const bytes = await withContext('lake', () => lake.get(oldKey));
+    if (!bytes)
+      throw new BatchRunError(
+        `state of ${view.name} names partial ${oldKey}, which is missing: rebuild the view's state (delete state/${view.name}/ and rerun its whole history)`,
+      );
+    const old = decodeStates(view, bytes).aggregation;
+    unmergeAggregation(entry.aggregation, old);
+    touch(state, view.name, old.groups.keys());
+    state.obsolete.push(oldKey);
+  }
+  await withContext('lake', () =>
+    lake.put(dayPartialKey(view.name, date, hash), gzipText(text), 'application/gzip'),
+  );
+  touch(state, view.name, day.groups.keys());
+  mergeAggregation(entry.aggregation, day);
+  entry.header.included[date] = hash;
+  entry.changed = true;
+}
+
+/** Rows of all-time views (and views over them) for the grains touched by this run. */
+async function writeAllTimeRows(
+  options: BatchRunOptions,
+  jobs: BatchJob[],
+  state: Computation,
+  report: BatchRunReport,
+  context: ViewContext,
+): Promise<void> {
+  const { lake, views: store } = options;
+  const views = jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.period === 'all');
+  if (state.touched.size === 0) return;
+  const aggregations = new Map<string, Aggregation>();
+  for (const view of views.filter((v) => v.from === undefined)) {
+    aggregations.set(view.name, (await loadAllTime(lake, state, view)).aggregation);
+  }
+  // Views over another view: recomputed from the source's all-time rows; touched where fed by touched rows.
+  for (const view of views.filter((v) => v.from !== undefined)) {
+    const source = batchViewNamed(view.from!);
+    const sourceAggregation =
+      aggregations.get(source.name) ?? (await loadAllTime(lake, state, source)).aggregation;
+    const full = newAggregation(view);
+    for (const row of finishRows(sourceAggregation)) addInput(full, row, context);
+    aggregations.set(view.name, full);
+    const sourceTouched = state.touched.get(source.name);
+    if (!sourceTouched) continue;
+    const fed = newAggregation(view);
+    for (const id of sourceTouched) {
+      const group = sourceAggregation.groups.get(id);
+      const row = group && finishGroup(source, group);
+      if (row) addInput(fed, row, context);
+    }
+    touch(state, view.name, fed.groups.keys());
+  }
+  const lookupCache = new Map<string, Row | undefined>();
+  const lookup = (name: string, key: Row): Row | undefined => {
+    const view = batchViewNamed(name);
+    const id = groupId(view, key);
+    const cacheKey = `${name}\u0002${id}`;
+    if (!lookupCache.has(cacheKey)) {
+      const group = aggregations.get(name)?.groups.get(id);
+      lookupCache.set(cacheKey, group && finishGroup(view, group));
+    }
+    return lookupCache.get(cacheKey);
+  };
+  for (const view of views) {
+    if (view.intermediate) continue;
+    const aggregation = aggregations.get(view.name)!;
+    const ids = new Set(state.touched.get(view.name) ?? []);
+    // Grains whose looked-up row changed are touched too (e.g. a course's video count).
+    for (const l of Object.values(view.lookups ?? {})) {
+      const other = state.touched.get(l.view);
+      if (!other || other.size === 0) continue;
+      const target = batchViewNamed(l.view);
+      for (const [id, group] of aggregation.groups) {
+        if (other.has(groupId(target, l.key(group.keys)))) ids.add(id);
+      }
+    }
+    if (ids.size === 0) continue;
+    const rows = finishRows(aggregation, { only: ids, lookup });
+    await withContext('view store', () => store.upsert(batchTable(view), rows));
+    countRows(report, view.job, rows.length);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Reading one local day of raw events for a batch run: the day's UTC hour partitions per category,
+ * decoded column-wise with hyparquet (only the columns views use), deduplicated by event id, and
+ * restricted to events whose local date is the day.
+ */
+import { parquetRead } from 'hyparquet';
+import type { ObjectStore } from '../adapters/object-store.ts';
+import type { BaseEventData, Category, LmsEvent } from '../events/envelope.ts';
+import { parseRawKey, rawPrefix } from '../lake/paths.ts';
+import type { LocalCalendar } from '../views/time.ts';
+import type { InputFingerprint, UtcPartition } from './plan.ts';
+
+/** A raw event as batch views see it: the LmsEvent plus its time in epoch ms (`eventMs`). */
+export type BatchEvent = LmsEvent & { ms: number };
+
+export interface RawInput extends InputFingerprint {
+  key: string;
+  category: Category;
+}
+
+/** Lists raw files per (category, UTC date), caching each listing for the run. */
+export class RawListing {
+  private readonly cache = new Map<string, Promise<RawInput[]>>();
+  constructor(private readonly lake: ObjectStore) {}
+
+  private listDate(category: Category, date: string): Promise<RawInput[]> {
+    const id = `${category}/${date}`;
+    let listing = this.cache.get(id);
+    if (!listing) {
+      listing = this.lake.list(`${rawPrefix}${category}/date=${date}/`).then((objects) =>
+        objects.flatMap((o) => {
+          const p = parseRawKey(o.key);
+          return p && p.category === category
+            ? [{ key: o.key, category, size: o.size, lastModified: o.lastModified.getTime() }]
+            : [];
+        }),
+      );
+      this.cache.set(id, listing);
+    }
+    return listing;
+  }
+
+  /** Raw files of the given categories in the given UTC hour partitions, in key order. */
+  async files(categories: readonly Category[], partitions: readonly UtcPartition[]): Promise<RawInput[]> {
+    const out: RawInput[] = [];
+    const dates = [...new Set(partitions.map((p) => p.date))];
+    const hours = new Set(partitions.map((p) => `${p.date}/${p.hour}`));
+    for (const category of categories) {
+      for (const date of dates) {
+        for (const file of await this.listDate(category, date)) {
+          const p = parseRawKey(file.key)!;
+          if (hours.has(`${p.date}/${p.hour}`)) out.push(file);
+        }
+      }
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+}
+
+const columns = ['event_id', 'event_type', 'user_id', 'role', 'event_time', 'data'] as const;
+const parsers = {
+  timestampFromMilliseconds: (ms: bigint) => Number(ms),
+  timestampFromMicroseconds: (us: bigint) => Number(us / 1000n),
+  timestampFromNanoseconds: (ns: bigint) => Number(ns / 1_000_000n),
+};
+
+/** Decodes the columns batch views need from one raw Parquet file, column-wise. */
+export async function decodeRawColumns(bytes: Uint8Array): Promise<Record<string, unknown[]>> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const out: Record<string, unknown[]> = {};
+  await parquetRead({
+    file,
+    columns: [...columns],
+    parsers,
+    onChunk: ({ columnName, columnData, rowStart }) => {
+      let column = out[columnName];
+      if (!column) {
+        column = [];
+        out[columnName] = column;
+      }
+      for (let i = 0; i < columnData.length; i++) column[rowStart + i] = columnData[i];
+    },
+  });
+  return out;
+}
+
+export interface DayReadStats {
+  files: number;
+  bytes: number;
+  rows: number;
+  duplicates: number;
+  /** Rows in the day's UTC hours whose local date is another day (zones with partial-hour offsets). */
+  outside: number;
+}
+
+/**
+ * Streams the distinct events of local day `date` from the given files to `onEvent`, file by file
+ * (memory holds one file at a time plus the day's event ids).
+ */
+export async function readDay(
+  lake: ObjectStore,
+  files: readonly RawInput[],
+  date: string,
+  calendar: LocalCalendar,
+  onEvent: (event: BatchEvent) => void,
+): Promise<DayReadStats> {
+  const seen = new Set<string>();
+  const stats: DayReadStats = { files: 0, bytes: 0, rows: 0, duplicates: 0, outside: 0 };
+  const start = calendar.startOfDate(date);
+  const end = calendar.startOfDate(addOneDay(date));
+  // Prefetch the next file while decoding the current one.
+  let next = files.length > 0 ? lake.get(files[0]!.key) : undefined;
+  for (let f = 0; f < files.length; f++) {
+    const file = files[f]!;
+    const bytes = await next;
+    next = f + 1 < files.length ? lake.get(files[f + 1]!.key) : undefined;
+    if (!bytes) continue; // deleted since listing (e.g. compacted): its events are in the replacement
+    stats.files++;
+    stats.bytes += bytes.byteLength;
+    const c = await decodeRawColumns(bytes);
+    const ids = c['event_id']!;
+    const types = c['event_type']!;
+    const users = c['user_id']!;
+    const roles = c['role']!;
+    const times = c['event_time']!;
+    const data = c['data']!;
+    for (let i = 0; i < ids.length; i++) {
+      stats.rows++;
+      const id = ids[i] as string;
+      if (seen.has(id)) {
+        stats.duplicates++;
+        continue;
+      }
+      const ms = times[i] as number;
+      if (ms < start || ms >= end) {
+        stats.outside++;
+        continue;
+      }
+      seen.add(id);
+      const parsed = JSON.parse(data[i] as string) as BaseEventData;
+      parsed.user_id ??= users[i] as string;
+      parsed.role ??= roles[i] as BaseEventData['role'];
+      onEvent({
+        id,
+        category: file.category,
+        eventType: types[i] as string,
+        time: new Date(ms).toISOString(),
+        ms,
+        data: parsed,
+      });
+    }
+  }
+  return stats;
+}
+
+const addOneDay = (date: string) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
