@@ -115,3 +115,12 @@ describe('raw lake files', () => {
     c.closeSync();
   });
 });
+
+describe('Trino raw tables', () => {
+  it('trino/lake/raw_tables.sql is the DDL generated from raw-schema.ts', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { rawTablesSqlFile } = await import('../src/lake/trino-tables.ts');
+    const file = await readFile(new URL('../../../trino/lake/raw_tables.sql', import.meta.url), 'utf8');
+    expect(file).toBe(rawTablesSqlFile());
+  });
+});

@@ -15,7 +15,7 @@
  * Knative retries 5xx, 429 and 408 and never other 4xx, so a rejected event is not redelivered; it is in
  * the dead-letter store instead.
  */
-import { EventValidationError, type RejectionReason } from '../events/catalogue.ts';
+import type { EventValidationError, RejectionReason } from '../events/catalogue.ts';
 
 export const statusOfReason: Record<RejectionReason, number> = {
   not_a_cloudevent: 400,
@@ -75,5 +75,3 @@ export const methodNotAllowed = (method: string): JsonResponse =>
     rule: 'must be POST',
     message: `method ${method} not allowed: POST a CloudEvent`,
   });
-
-export { EventValidationError };
