@@ -71,7 +71,8 @@ airflow_install() {
   fi
   stamp="$(_airflow_stamp_value)"
   if [[ -x "${ULA_AIRFLOW_VENV}/bin/airflow" && -f "${ULA_AIRFLOW_VENV}/.ula-stamp" &&
-    "$(cat "${ULA_AIRFLOW_VENV}/.ula-stamp")" == "${stamp}" ]]; then
+    "$(cat "${ULA_AIRFLOW_VENV}/.ula-stamp")" == "${stamp}" ]] &&
+    "${ULA_AIRFLOW_VENV}/bin/python" -c '' 2>/dev/null; then
     _airflow_log "venv up to date (${ULA_AIRFLOW_VENV})"
     return 0
   fi

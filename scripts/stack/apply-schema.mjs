@@ -41,7 +41,8 @@ export function splitCql(text) {
     if (c === "'" || c === '"') {
       let j = i + 1;
       while (j < n) {
-        if (text[j] === c && text[j + 1] === c) j += 2; // doubled quote = escaped quote
+        if (text[j] === c && text[j + 1] === c)
+          j += 2; // doubled quote = escaped quote
         else if (text[j] === c) break;
         else j++;
       }

@@ -18,7 +18,9 @@ const fail = (msg) => {
   process.exit(1);
 };
 const timeout = (ms, what) =>
-  new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: timeout after ${ms} ms`)), ms).unref());
+  new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`${what}: timeout after ${ms} ms`)), ms).unref(),
+  );
 
 function kafkaAdmin(broker) {
   const { Kafka, logLevel } = require('kafkajs');
@@ -64,7 +66,20 @@ async function kafkaTopics(broker, specs) {
       else if (m.partitions.length !== t.numPartitions)
         bad.push(`${t.topic}: ${m.partitions.length} partitions, wanted ${t.numPartitions} (left as is)`);
     }
-    console.log(`created=${missing.length} present=${wanted.length - missing.length}${bad.length ? ` mismatched: ${bad.join('; ')}` : ''}`);
+    // Make the broker create __consumer_offsets now (a FindCoordinator request does), so the first
+    // consumer group of a test does not meet "The group coordinator is not available".
+    for (let i = 0; ; i++) {
+      try {
+        await admin.describeGroups(['ula-stack-warmup']);
+        break;
+      } catch (e) {
+        if (i >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    console.log(
+      `created=${missing.length} present=${wanted.length - missing.length}${bad.length ? ` mismatched: ${bad.join('; ')}` : ''}`,
+    );
     if (bad.some((b) => b.endsWith('missing'))) process.exitCode = 1;
   } finally {
     await admin.disconnect();

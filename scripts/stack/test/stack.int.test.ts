@@ -1,19 +1,19 @@
 // Smoke tests of the local stack (scripts/stack/stack.sh up) through the real clients the project uses.
 // Run: bash scripts/stack/stack.sh up && npx vitest run --project integration scripts/stack/test
 import { randomUUID } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  DeleteObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import cassandra from 'cassandra-driver';
-import { CloudEvent, Kafka as CeKafka } from 'cloudevents';
+import { Kafka as CeKafka, CloudEvent } from 'cloudevents';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { type IHeaders, Kafka, logLevel } from 'kafkajs';
 import { BasicAuth, Trino } from 'trino-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -71,7 +71,10 @@ describe('Kafka (KRaft 4.x) with kafkajs', () => {
     const topic = `smoke_ce_${RUN}`;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
     await admin.disconnect();
 
     const event = new CloudEvent({
@@ -108,9 +111,9 @@ describe('Kafka (KRaft 4.x) with kafkajs', () => {
             const h: Record<string, string> = {};
             for (const [k, v] of Object.entries(message.headers ?? {})) if (v != null) h[k] = v.toString();
             const value = message.value?.toString() ?? '';
-            resolve(
-              CeKafka.toEvent({ headers: h, key: message.key?.toString() ?? '', value, body: value }) as CloudEvent<unknown>,
-            );
+            // A Kafka record as the cloudevents Kafka binding reads it (headers as strings, key, value).
+            const record = { headers: h, key: message.key?.toString() ?? '', value, body: value };
+            resolve(CeKafka.toEvent(record) as CloudEvent<unknown>);
           },
         })
         .catch(reject);
@@ -149,10 +152,16 @@ describe('Cassandra 5 with cassandra-driver', () => {
   it('round-trips rows through prepared statements', async () => {
     const at = new Date('2026-01-02T03:04:05.678Z');
     for (const k of [1, 2, 3])
-      await client.execute(`INSERT INTO ${SMOKE_KS}.kv (run, k, v, at) VALUES (?, ?, ?, ?)`, [RUN, k, `v${k}`, at], {
-        prepare: true,
-      });
-    const rs = await client.execute(`SELECT k, v, at FROM ${SMOKE_KS}.kv WHERE run = ?`, [RUN], { prepare: true });
+      await client.execute(
+        `INSERT INTO ${SMOKE_KS}.kv (run, k, v, at) VALUES (?, ?, ?, ?)`,
+        [RUN, k, `v${k}`, at],
+        {
+          prepare: true,
+        },
+      );
+    const rs = await client.execute(`SELECT k, v, at FROM ${SMOKE_KS}.kv WHERE run = ?`, [RUN], {
+      prepare: true,
+    });
     expect(rs.rows.map((r) => [r.k, r.v, (r.at as Date).toISOString()])).toEqual([
       [1, 'v1', at.toISOString()],
       [2, 'v2', at.toISOString()],
@@ -164,9 +173,13 @@ describe('Cassandra 5 with cassandra-driver', () => {
   it.runIf(existsSync(schemaFile))('has the project keyspace from cassandra/schema.cql applied', async () => {
     const ks = /CREATE KEYSPACE IF NOT EXISTS (\w+)/i.exec(readFileSync(schemaFile, 'utf8'))?.[1];
     expect(ks).toBeTruthy();
-    const rs = await client.execute('SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?', [ks], {
-      prepare: true,
-    });
+    const rs = await client.execute(
+      'SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?',
+      [ks],
+      {
+        prepare: true,
+      },
+    );
     expect(rs.rowLength).toBe(1);
   });
 });
@@ -177,18 +190,25 @@ describe('S3 with @aws-sdk/client-s3', () => {
 
   it('puts, lists (ListObjectsV2) and gets objects in the lake bucket', async () => {
     const prefix = `smoke/s3_${RUN}/`;
-    const bodies: Record<string, string> = { [`${prefix}a.txt`]: 'alpha', [`${prefix}dir/b.json`]: '{"b":2}' };
-    for (const [Key, Body] of Object.entries(bodies)) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body }));
+    const bodies: Record<string, string> = {
+      [`${prefix}a.txt`]: 'alpha',
+      [`${prefix}dir/b.json`]: '{"b":2}',
+    };
+    for (const [Key, Body] of Object.entries(bodies))
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body }));
 
     const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
     expect((listed.Contents ?? []).map((o) => o.Key).sort()).toEqual(Object.keys(bodies).sort());
-    const delimited = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, Delimiter: '/' }));
+    const delimited = await client.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, Delimiter: '/' }),
+    );
     expect((delimited.CommonPrefixes ?? []).map((p) => p.Prefix)).toEqual([`${prefix}dir/`]);
 
     const got = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${prefix}dir/b.json` }));
     expect(await got.Body?.transformToString()).toBe('{"b":2}');
 
-    for (const Key of Object.keys(bodies)) await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
+    for (const Key of Object.keys(bodies))
+      await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
     const after = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
     expect(after.KeyCount ?? 0).toBe(0);
   });
@@ -214,12 +234,16 @@ describe('Trino with trino-client (Cassandra + Parquet in the lake)', () => {
     await c.execute(
       `CREATE KEYSPACE IF NOT EXISTS ${SMOKE_KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
     );
-    await c.execute(`CREATE TABLE IF NOT EXISTS ${SMOKE_KS}.courses (course_id text PRIMARY KEY, title text)`);
+    await c.execute(
+      `CREATE TABLE IF NOT EXISTS ${SMOKE_KS}.courses (course_id text PRIMARY KEY, title text)`,
+    );
     for (const [id, title] of [
       ['c1', 'Algebra'],
       ['c2', 'Biology'],
     ])
-      await c.execute(`INSERT INTO ${SMOKE_KS}.courses (course_id, title) VALUES (?, ?)`, [id, title], { prepare: true });
+      await c.execute(`INSERT INTO ${SMOKE_KS}.courses (course_id, title) VALUES (?, ?)`, [id, title], {
+        prepare: true,
+      });
     await c.shutdown();
 
     // Lake side: a Parquet file written by hyparquet-writer under s3://lake/smoke/<table>/.
@@ -253,9 +277,11 @@ describe('Trino with trino-client (Cassandra + Parquet in the lake)', () => {
   it('reports query errors through .error (not thrown)', async () => {
     const results = [];
     for await (const r of await trino.query('SELECT * FROM lake.smoke.no_such_table_here')) results.push(r);
-    expect(results.some((r) => r.error?.errorName === 'TABLE_NOT_FOUND' || r.error?.errorName === 'SCHEMA_NOT_FOUND')).toBe(
-      true,
-    );
+    expect(
+      results.some(
+        (r) => r.error?.errorName === 'TABLE_NOT_FOUND' || r.error?.errorName === 'SCHEMA_NOT_FOUND',
+      ),
+    ).toBe(true);
   });
 
   it('creates a schema and an external Parquet table in the file metastore on S3', async () => {
@@ -264,10 +290,14 @@ describe('Trino with trino-client (Cassandra + Parquet in the lake)', () => {
       `CREATE TABLE lake.smoke.${table} (course_id varchar, student_id varchar, score double, attempts integer)
        WITH (external_location = '${location}', format = 'PARQUET')`,
     );
-    expect(await query(`SELECT count(*), sum(attempts), max(score) FROM lake.smoke.${table}`)).toEqual([[4, 10, 90.5]]);
+    expect(await query(`SELECT count(*), sum(attempts), max(score) FROM lake.smoke.${table}`)).toEqual([
+      [4, 10, 90.5],
+    ]);
     // The metastore itself lives in the bucket.
     const client = s3();
-    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `metastore/smoke/${table}/` }));
+    const listed = await client.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `metastore/smoke/${table}/` }),
+    );
     client.destroy();
     expect(listed.KeyCount ?? 0).toBeGreaterThan(0);
   });
