@@ -124,7 +124,7 @@ function memoCalendar(calendar: LocalCalendar): LocalCalendar {
 }
 
 export async function runBatch(options: BatchRunOptions): Promise<BatchRunReport> {
-  const { request, runId, lake, views: store, calendar } = options;
+  const { request, runId, views: store } = options;
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
   const lookbackDays = options.lookbackDays ?? 7;

@@ -1,0 +1,84 @@
+/**
+ * The batch job's command line: reads the batch request from the JobSink event file
+ * (`$K_EVENT_PATH/event`, default /etc/jobsink-event/event) or from `--job <name|all> --from D --to D`,
+ * runs it against the configured lake and view store, logs JSON lines, and returns the exit code
+ * (0 succeeded, 1 run failed, 2 invalid request).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lakeStore } from '@ula/core/adapters/object-stores';
+import { openViewStore } from '@ula/core/adapters/view-stores';
+import { runBatch } from '@ula/core/batch/job';
+import {
+  type BatchRequest,
+  InvalidBatchRequest,
+  parseBatchArgs,
+  parseBatchRequestEvent,
+  runIdOf,
+} from '@ula/core/batch/request';
+import { loadConfig } from '@ula/core/config';
+import { localCalendar } from '@ula/core/views/time';
+
+const log = (entry: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'batch', ...entry })}\n`);
+
+/** The request and run id, from CLI arguments if any, else from the JobSink event file. */
+export async function readRequest(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ request: BatchRequest; runId: string }> {
+  if (argv.length > 0) {
+    const { request, runId } = parseBatchArgs(argv);
+    return { request, runId: runId ?? env['ULA_BATCH_RUN_ID'] ?? `batch-cli-${Date.now().toString(36)}` };
+  }
+  const path = join(env['K_EVENT_PATH'] ?? '/etc/jobsink-event', 'event');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new InvalidBatchRequest(
+      `no arguments and no JobSink event file at ${path}: pass --job <name|all> --from YYYY-MM-DD --to YYYY-MM-DD`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InvalidBatchRequest(`${path} is not a structured JSON CloudEvent`);
+  }
+  const { event, request } = parseBatchRequestEvent(json);
+  return { request, runId: env['ULA_BATCH_RUN_ID'] ?? runIdOf(event.source, event.id) };
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let request: BatchRequest;
+  let runId: string;
+  try {
+    ({ request, runId } = await readRequest(argv, env));
+  } catch (error) {
+    log({ level: 'error', event: 'batch_request_invalid', error: (error as Error).message });
+    return 2;
+  }
+  const config = loadConfig(env);
+  const views = openViewStore(config, { attempts: Number(env['ULA_BATCH_WRITE_ATTEMPTS'] ?? 5) });
+  try {
+    const report = await runBatch({
+      request,
+      runId,
+      lake: lakeStore(config),
+      views,
+      calendar: localCalendar(config.timeZone),
+      lookbackDays: Number(env['ULA_BATCH_LOOKBACK_DAYS'] ?? 7),
+      graceMs: Number(env['ULA_BATCH_GRACE_MINUTES'] ?? 0) * 60_000,
+      log: (entry) => log({ level: 'info', ...entry }),
+    });
+    log({ level: 'info', event: 'batch_report', report });
+    return 0;
+  } catch (error) {
+    log({ level: 'error', event: 'batch_failed', runId, error: (error as Error).message });
+    process.stderr.write(`batch run ${runId} failed: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await views.close().catch(() => {});
+  }
+}
