@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { activeUsers, dailyActiveUsersLive } from '../src/categories/auth/speed-views.ts';
+import { videoEngagement } from '../src/categories/video/speed-views.ts';
+import {
+  coalesceFacts,
+  FutureEventError,
+  GroupCommit,
+  type LmsEvent,
+  localCalendar,
+  planEvent,
+  RecentIds,
+  speedViews,
+  windowEnd,
+  windowState,
+} from '../src/index.ts';
+
+const context = { calendar: localCalendar('Asia/Ho_Chi_Minh') };
+const policy = { allowedLatenessMs: 600_000, maxFutureSkewMs: 60_000 };
+let n = 0;
+const id = () => `20000000-0000-7000-8000-${String(++n).padStart(12, '0')}`;
+const login = (user: string, time: string): LmsEvent => ({
+  id: id(),
+  category: 'auth',
+  eventType: 'LOGIN',
+  time,
+  data: { user_id: user, role: 'student', session_id: '00000000-0000-4000-8000-000000000001' },
+});
+const watch = (user: string, video: string, time: string, seconds = 60): LmsEvent => ({
+  id: id(),
+  category: 'video',
+  eventType: 'VIDEO_WATCHED',
+  time,
+  data: {
+    user_id: user,
+    role: 'student',
+    video_id: video,
+    course_id: 'COURSE001',
+    watch_duration_seconds: seconds,
+  },
+});
+
+describe('speed windows and lateness', () => {
+  it('ends a day window at the next local midnight (UTC+7)', () => {
+    const start = context.calendar.startOfDate('2026-11-02');
+    expect(new Date(start).toISOString()).toBe('2026-11-01T17:00:00.000Z');
+    expect(new Date(windowEnd(dailyActiveUsersLive, start, context)).toISOString()).toBe(
+      '2026-11-02T17:00:00.000Z',
+    );
+    expect(windowEnd(activeUsers, 0, context)).toBe(60_000);
+  });
+
+  it('keeps a window open before its end, late up to end + lateness inclusive, then final', () => {
+    expect(windowState(1000, 999, policy)).toBe('open');
+    expect(windowState(1000, 1000, policy)).toBe('late');
+    expect(windowState(1000, 601_000, policy)).toBe('late');
+    expect(windowState(1000, 601_001, policy)).toBe('too_late');
+  });
+
+  it('plans only the views of the event category, and drops the windows past lateness', () => {
+    const now = Date.parse('2026-11-02T03:10:40.000Z');
+    const onTime = planEvent(watch('a', 'v1', '2026-11-02T03:10:00.000Z'), speedViews, now, policy, context);
+    expect(onTime.status).toBe('on_time');
+    expect(onTime.writes.map((w) => w.view.name)).toEqual(['video_engagement', 'course_popularity']);
+    expect(onTime.facts).toBe(4);
+    // A login 10 min 20 s old: the sliding window 03:00:00-03:01:00 ended 9 min 40 s ago (late), the one
+    // starting 02:59:30 ended 10 min 10 s ago (too late); the day window is open.
+    const old = planEvent(login('a', '2026-11-02T03:00:20.000Z'), speedViews, now, policy, context);
+    expect(old.status).toBe('too_late');
+    expect(old.tooLateViews).toEqual(['active_users']);
+    expect(old.lateViews).toEqual(['active_users', 'auth_realtime_login_rate']);
+    const active = old.writes.find((w) => w.view === activeUsers)!;
+    expect(active.rows.map((r) => new Date(r['window_start'] as number).toISOString())).toEqual([
+      '2026-11-02T03:00:00.000Z',
+    ]);
+    expect(old.writes.map((w) => w.view.name)).toContain('daily_active_users_live');
+  });
+
+  it('throws FutureEventError beyond the allowed skew only', () => {
+    const now = Date.parse('2026-11-02T03:00:00.000Z');
+    expect(() =>
+      planEvent(watch('a', 'v', '2026-11-02T03:01:00.001Z'), speedViews, now, policy, context),
+    ).toThrow(FutureEventError);
+    expect(
+      planEvent(watch('a', 'v', '2026-11-02T03:01:00.000Z'), speedViews, now, policy, context).status,
+    ).toBe('on_time');
+  });
+});
+
+describe('coalescing facts', () => {
+  it('writes one row per primary key: redeliveries and repeated distinct members collapse', () => {
+    const now = Date.parse('2026-11-02T03:01:00.000Z');
+    const e1 = watch('a', 'v1', '2026-11-02T03:00:10.000Z', 30);
+    const e2 = watch('a', 'v1', '2026-11-02T03:00:20.000Z', 60);
+    const plans = [e1, e2, e1].map((e) => planEvent(e, [videoEngagement], now, policy, context).writes);
+    const [merged] = coalesceFacts(plans);
+    // views: 2 events, unique_viewers: 1 member, watch_seconds: 2 events.
+    expect(merged!.rows.map((r) => [r['metric'], r['value']]).sort()).toEqual([
+      ['unique_viewers', 1],
+      ['views', 1],
+      ['views', 1],
+      ['watch_seconds', 30],
+      ['watch_seconds', 60],
+    ]);
+  });
+});
+
+describe('group commit', () => {
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it('gathers concurrent submissions into one flush and answers each after it', async () => {
+    const flushed: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const commit = new GroupCommit<number>(
+      async (items) => {
+        flushed.push(items);
+        await gate;
+      },
+      { lingerMs: 5, maxItems: 100, maxInFlight: 2 },
+    );
+    let answered = 0;
+    const all = [1, 2, 3].map((i) => commit.submit([i]).then(() => answered++));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(flushed).toEqual([[1, 2, 3]]);
+    expect(answered).toBe(0);
+    release();
+    await Promise.all(all);
+    expect(answered).toBe(3);
+  });
+
+  it('flushes at once when a batch is full, and fails every caller of a failed flush', async () => {
+    const sizes: number[] = [];
+    const commit = new GroupCommit<number>(
+      async (items) => {
+        sizes.push(items.length);
+        if (items.includes(99)) throw new Error('store down');
+      },
+      { lingerMs: 10_000, maxItems: 3, maxInFlight: 1 },
+    );
+    await Promise.all([commit.submit([1]), commit.submit([2]), commit.submit([3])]);
+    expect(sizes).toEqual([3]);
+    const failing = [commit.submit([99]), commit.submit([4]), commit.submit([5])];
+    const results = await Promise.allSettled(failing);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+
+  it('keeps gathering while maxInFlight flushes run, then writes the backlog as one batch', async () => {
+    const batches: number[][] = [];
+    const gates: (() => void)[] = [];
+    const commit = new GroupCommit<number>(
+      async (items) => {
+        batches.push(items);
+        await new Promise<void>((r) => gates.push(r));
+      },
+      { lingerMs: 1, maxItems: 1000, maxInFlight: 1 },
+    );
+    const first = commit.submit([1]);
+    await new Promise((r) => setTimeout(r, 5));
+    const rest = [2, 3, 4].map((i) => commit.submit([i]));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(batches).toEqual([[1]]);
+    gates.shift()!();
+    await first;
+    await tick();
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    gates.shift()!();
+    await Promise.all(rest);
+    await commit.drain();
+  });
+});
+
+describe('recent ids', () => {
+  it('remembers the most recent ids up to its capacity', () => {
+    const ids = new RecentIds(2);
+    ids.add('a');
+    ids.add('b');
+    ids.add('c');
+    expect([ids.has('a'), ids.has('b'), ids.has('c'), ids.size]).toEqual([false, true, true, 2]);
+  });
+});
