@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import AIRFLOW_BIN, AIRFLOW_ENV, TESTS_DIR
+from ula_airflow_support import AIRFLOW_BIN, AIRFLOW_ENV, TESTS_DIR
 
 DAG_ID = "batch_layer_pipeline"
 PARALLEL_JOBS = ["auth", "assessment", "video", "course", "profile_notification"]

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pendulum
 import pytest
-from conftest import DAGS_FOLDER
+from ula_airflow_support import DAGS_FOLDER
 
 DAG_ID = "batch_layer_pipeline"
 PARALLEL_JOBS = ["auth", "assessment", "video", "course", "profile_notification"]
