@@ -1,0 +1,410 @@
+/**
+ * Speed layer freshness and throughput, on the local stack (Cassandra required; Kafka used when up).
+ *
+ * 1. Freshness at a steady 2,000 events/s (× --scale) through the real path: events are produced to a
+ *    Kafka topic of their own (binary CloudEvents), the local dispatcher (KafkaSource stand-in) delivers
+ *    them over HTTP to the speed function under faas-js-runtime, which writes to Cassandra. When Kafka is
+ *    not up, the generator POSTs to the function directly (the notes say which path ran). Ten probe events
+ *    per second carry a video id of their own; a poller reads each probe's row from Cassandra
+ *    (video_engagement, its window's partition bounded to that video) every few ms: freshness = first
+ *    read that sees it − the instant it was produced. The acknowledgement latency of every event (direct
+ *    path) is reported too: a 2xx is sent only after the event's facts are written.
+ * 2. Sustained maximum throughput per function process: a closed loop of concurrent POSTs for a fixed
+ *    time, against the speed function and, in the same run, against a no-op function under the same
+ *    faas-js-runtime with the same runtime hooks (the ceiling); the ratio is speed / no-op.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { Kafka, logLevel } from 'kafkajs';
+import { videoEngagement } from '../../functions/core/src/categories/video/speed-views.ts';
+import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
+import {
+  CassandraViewStore,
+  type LmsEvent,
+  loadConfig,
+  speedTable,
+  toHttpBinary,
+  toKafkaRecord,
+} from '../../functions/core/src/index.ts';
+import { makers, mixedEvents, random } from '../../functions/speed/test/events.ts';
+import {
+  buildFunction,
+  type RunningFunction,
+  startFunction,
+} from '../../functions/speed/test/function-process.ts';
+import type { Bench, BenchResult } from './result.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const minute = 60_000;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const ms = (n: number) => Math.round(n * 10) / 10;
+
+/** A keep-alive HTTP client: cheaper per request than fetch, so the generator leaves CPU to the function. */
+function client(url: string, sockets: number) {
+  const { hostname, port } = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  return {
+    post(event: LmsEvent): Promise<number> {
+      const message = toHttpBinary(event);
+      const body = message.body as string;
+      return new Promise((resolve, reject) => {
+        const request = http.request(
+          {
+            agent,
+            hostname,
+            port,
+            method: 'POST',
+            path: '/',
+            headers: {
+              ...(message.headers as Record<string, string>),
+              'content-length': Buffer.byteLength(body),
+            },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+          },
+        );
+        request.on('error', reject);
+        request.end(body);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+/** A no-op function with the same runtime hooks as the speed function: the runtime's ceiling. */
+async function buildNoop(dir: string): Promise<string> {
+  const entry = join(dir, 'noop.mjs');
+  await build({
+    stdin: {
+      contents: `
+        import { installRuntimeHooks } from './functions/core/src/http/runtime.ts';
+        export function init() { installRuntimeHooks({}); }
+        export async function handle() { return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: { status: 'ok' } }; }
+      `,
+      resolveDir: root,
+      loader: 'ts',
+    },
+    outfile: entry,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'warning',
+  });
+  return entry;
+}
+
+/** Events of the reference mix stamped `now`, with fresh ids. */
+function eventStream(seed: number) {
+  const rnd = random(seed);
+  let buffer: LmsEvent[] = [];
+  return (): LmsEvent => {
+    if (buffer.length === 0) buffer = mixedEvents(5000, 0, 1, Math.floor(rnd() * 1e9));
+    const e = buffer.pop()!;
+    return { ...e, time: new Date().toISOString() };
+  };
+}
+
+/** Closed loop: `concurrency` requests in flight for `seconds`; acknowledged events per second. */
+async function maxThroughput(url: string, seconds: number, concurrency: number): Promise<number> {
+  const http = client(url, concurrency);
+  const next = eventStream(7);
+  const end = Date.now() + seconds * 1000;
+  // Warm-up (JIT, connections, prepared statements) is not counted.
+  const warmEnd = Date.now() + 2000;
+  let ok = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < warmEnd) await http.post(next());
+    }),
+  );
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        const status = await http.post(next());
+        if (status === 200) ok++;
+        else failed++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  http.close();
+  if (failed > 0) throw new Error(`${failed} requests failed during the throughput run against ${url}`);
+  return Math.round(ok / elapsed);
+}
+
+async function kafkaUp(brokers: string[]): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'ula-bench-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await Promise.race([
+      admin.connect(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000)),
+    ]);
+    await admin.listTopics();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+interface Freshness {
+  path: string;
+  sent: number;
+  probes: number[];
+  acks: number[];
+  failures: number;
+  achievedRate: number;
+}
+
+/**
+ * Steady load at `rate` events/s for `seconds`, ten probes per second; returns freshness samples (ms).
+ * `send` delivers events (HTTP POSTs, or one produce to Kafka) and resolves with each event's
+ * acknowledgement latency in ms (-1 for a failure).
+ */
+async function steadyLoad(
+  store: CassandraViewStore,
+  rate: number,
+  seconds: number,
+  send: (events: LmsEvent[]) => Promise<number[]>,
+  path: string,
+): Promise<Freshness> {
+  const table = speedTable(videoEngagement);
+  const next = eventStream(11);
+  const tag = `PROBE-${Date.now().toString(36)}`;
+  const probes = new Map<string, { produced: number; window: number }>();
+  const freshness: number[] = [];
+  const acks: number[] = [];
+  let sent = 0;
+  let failures = 0;
+  let probeNo = 0;
+  let polling = true;
+  const poller = (async () => {
+    while (polling || probes.size > 0) {
+      const pending = [...probes];
+      await Promise.all(
+        pending.map(async ([video, probe]) => {
+          const rows = await store.readPartition(
+            table,
+            { window_start: probe.window },
+            { from: video, to: `${video}\u0000`, limit: 1 },
+          );
+          if (rows.length > 0 && probes.delete(video)) freshness.push(performance.now() - probe.produced);
+          else if (performance.now() - probe.produced > 30_000) {
+            probes.delete(video);
+            failures++;
+          }
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const tickMs = 10;
+  const perTick = rate / (1000 / tickMs);
+  const start = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  let carry = 0;
+  for (let tick = 0; performance.now() - start < seconds * 1000; tick++) {
+    carry += perTick;
+    const batch: LmsEvent[] = [];
+    for (; carry >= 1; carry--) batch.push(next());
+    // One probe every 100 ms: a VIDEO_WATCHED event with a video id of its own.
+    if (tick % 10 === 0 && batch.length > 0) {
+      const probe = makers['VIDEO_WATCHED']!(random(probeNo), Date.now());
+      const video = `${tag}-${probeNo++}`;
+      batch[0] = { ...probe, data: { ...probe.data, video_id: video } };
+      probes.set(video, {
+        produced: performance.now(),
+        window: Math.floor(Date.parse(probe.time) / minute) * minute,
+      });
+    }
+    sent += batch.length;
+    const p = send(batch).then(
+      (latencies) => {
+        for (const t of latencies) {
+          if (t >= 0) acks.push(t);
+          else failures++;
+        }
+      },
+      () => {
+        failures += batch.length;
+      },
+    );
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    const due = start + (tick + 1) * tickMs;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  await Promise.all(inFlight);
+  polling = false;
+  await poller;
+  return { path, sent, probes: freshness, acks, failures, achievedRate: Math.round(sent / elapsed) };
+}
+
+const bench: Bench = {
+  name: 'speed',
+  needs: ['cassandra'],
+  async run({ scale }): Promise<BenchResult> {
+    const config = loadConfig({
+      ...process.env,
+      ULA_CASSANDRA_CONTACT_POINTS: process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1',
+    });
+    const brokers = (process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+    const notes: string[] = [];
+    const rate = Math.round(2000 * scale);
+    const seconds = 20;
+    buildFunction('speed');
+    const dir = mkdtempSync(join(tmpdir(), 'ula-speed-bench-'));
+    const noopEntry = await buildNoop(dir);
+    const env = {
+      FUNC_LOG_LEVEL: 'warn',
+      ULA_CASSANDRA_CONTACT_POINTS: config.cassandra!.contactPoints.join(','),
+      ULA_CASSANDRA_KEYSPACE: config.keyspace,
+    };
+    const store = new CassandraViewStore(config.cassandra!);
+    const running: RunningFunction[] = [];
+    try {
+      const speed = await startFunction(env);
+      running.push(speed);
+      const figures: BenchResult['figures'] = {};
+
+      // 1. Freshness at a steady rate.
+      let fresh: Freshness;
+      if (await kafkaUp(brokers)) {
+        const topic = `bench_speed_${Date.now()}`;
+        const kafka = new Kafka({ clientId: 'ula-bench-speed', brokers, logLevel: logLevel.WARN });
+        const admin = kafka.admin();
+        await admin.connect();
+        await admin.createTopics({
+          topics: [{ topic, numPartitions: 5, replicationFactor: 1 }],
+          waitForLeaders: true,
+        });
+        const producer = kafka.producer({ allowAutoTopicCreation: false });
+        await producer.connect();
+        const dispatcher = await startDispatcher({
+          brokers,
+          sinks: [{ name: 'speed', url: speed.url }],
+          topics: [topic],
+          groupPrefix: `bench-${topic}`,
+          concurrency: 64,
+        });
+        // Let the consumer group settle before timing anything.
+        await new Promise((r) => setTimeout(r, 3000));
+        try {
+          fresh = await steadyLoad(
+            store,
+            rate,
+            seconds,
+            async (events) => {
+              const t0 = performance.now();
+              await producer.send({
+                topic,
+                messages: events.map((e) => {
+                  const record = toKafkaRecord(e);
+                  return { key: record.key, value: record.value, headers: record.headers };
+                }),
+              });
+              const t = performance.now() - t0;
+              return events.map(() => t);
+            },
+            'Kafka → dispatcher (KafkaSource stand-in) → HTTP → speed → Cassandra',
+          );
+        } finally {
+          await dispatcher.stop();
+          await producer.disconnect();
+          await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+          await admin.disconnect();
+        }
+        notes.push(
+          'freshness path: Kafka → dispatcher → HTTP → speed → Cassandra (acks = Kafka produce acks)',
+        );
+      } else {
+        const direct = client(speed.url, 512);
+        fresh = await steadyLoad(
+          store,
+          rate,
+          seconds,
+          (events) =>
+            Promise.all(
+              events.map(async (e) => {
+                const t0 = performance.now();
+                const status = await direct.post(e);
+                return status === 200 ? performance.now() - t0 : -1;
+              }),
+            ),
+          'direct HTTP → speed → Cassandra (Kafka not up)',
+        );
+        direct.close();
+        notes.push('freshness path: direct HTTP → speed → Cassandra (Kafka was not up)');
+      }
+      const probes = fresh.probes.sort((a, b) => a - b);
+      const acks = fresh.acks.sort((a, b) => a - b);
+      figures['steady rate target (events/s)'] = rate;
+      figures['steady rate achieved (events/s)'] = fresh.achievedRate;
+      figures['events sent'] = fresh.sent;
+      figures['failures'] = fresh.failures;
+      figures['freshness probes'] = probes.length;
+      figures['freshness p50 (ms)'] = ms(percentile(probes, 50));
+      figures['freshness p99 (ms)'] = ms(percentile(probes, 99));
+      figures['freshness max (ms)'] = ms(probes.at(-1) ?? Number.NaN);
+      figures['ack latency p50 (ms)'] = ms(percentile(acks, 50));
+      figures['ack latency p99 (ms)'] = ms(percentile(acks, 99));
+      notes.push(`path: ${fresh.path}`);
+
+      // 2. Sustained maximum throughput, speed vs no-op under the same runtime.
+      const throughputSeconds = 10;
+      const concurrency = 128;
+      const speedMax = await maxThroughput(speed.url, throughputSeconds, concurrency);
+      await speed.stop();
+      const noop = await startFunction({ FUNC_LOG_LEVEL: 'warn' }, { entry: noopEntry });
+      running.push(noop);
+      const noopMax = await maxThroughput(noop.url, throughputSeconds, concurrency);
+      await noop.stop();
+      figures['speed max throughput (events/s, 1 process)'] = speedMax;
+      figures['no-op ceiling (events/s, same runtime)'] = noopMax;
+      notes.push(
+        `throughput: closed loop, ${concurrency} concurrent keep-alive POSTs for ${throughputSeconds} s after a 2 s warm-up; events of the reference mix stamped now`,
+      );
+      return {
+        name: 'speed',
+        figures,
+        ratios: { 'speed / no-op ceiling': speedMax / noopMax },
+        notes,
+      };
+    } finally {
+      await Promise.all(running.map((f) => f.stop()));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
+
+// `tsx scripts/bench/speed.bench.ts` runs it alone.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const result = await bench.run({ scale: Number(process.env['SCALE'] ?? 1) });
+  console.log(JSON.stringify(result, null, 2));
+  process.exit(0);
+}
