@@ -1,0 +1,928 @@
+/**
+ * An independent, obviously-correct computation of every batch view over a list of events, written as
+ * plain loops over the deduplicated events (it never calls the view engine or the declarations), and a
+ * small seeded generator of realistic days of events (sessions, first view before submit, enrolments,
+ * notifications sent before opened/clicked), with events around local midnight.
+ */
+import type { LmsEvent } from '../src/events/envelope.ts';
+import type { Row } from '../src/views/columns.ts';
+import { ev } from './batch-support.ts';
+
+/** Asia/Ho_Chi_Minh is UTC+7 all year (no DST): the oracle's calendar is a fixed offset. */
+const offsetMs = 7 * 3_600_000;
+const localDate = (ms: number) => new Date(ms + offsetMs).toISOString().slice(0, 10);
+const localHour = (ms: number) => new Date(ms + offsetMs).getUTCHours();
+
+// ---------------------------------------------------------------------------------------------- generator
+
+/** Deterministic PRNG (mulberry32). */
+export function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
+    chance: (p: number) => next() < p,
+  };
+}
+
+const pad = (n: number) => String(n).padStart(3, '0');
+const uuid = (r: ReturnType<typeof prng>) =>
+  'xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx'.replace(/x/g, () => r.int(0, 15).toString(16));
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * `days` local days of events starting at `firstDay`, ~`perDay` actions per day, including events in the
+ * last and first minutes of each local day. Courses own their videos and assignments.
+ */
+export function generateDays(seed: number, firstDay: string, days: number, perDay: number): LmsEvent[] {
+  const r = prng(seed);
+  const students = Array.from({ length: 25 }, (_, i) => `SV${pad(i + 1)}`);
+  const teachers = Array.from({ length: 4 }, (_, i) => `GV${pad(i + 1)}`);
+  const courses = Array.from({ length: 6 }, (_, i) => `COURSE${pad(i + 1)}`);
+  const videoDuration = (v: number) => 300 + (v % 7) * 300;
+  const events: LmsEvent[] = [];
+  const dayStart = Date.parse(`${firstDay}T00:00:00+07:00`);
+  for (let d = 0; d < days; d++) {
+    const start = dayStart + d * 86_400_000;
+    for (let n = 0; n < perDay; n++) {
+      // A third of the actions sit within 2 minutes of a local midnight (both sides).
+      const t = r.chance(0.15)
+        ? start + 86_400_000 - r.int(1, 120_000)
+        : r.chance(0.15)
+          ? start + r.int(0, 120_000)
+          : start + r.int(0, 86_399_999);
+      const student = r.pick(students);
+      const teacher = r.pick(teachers);
+      const c = r.int(1, courses.length);
+      const course = courses[c - 1]!;
+      const kind = r.int(0, 15);
+      const at = (ms: number) => iso(ms);
+      switch (kind) {
+        case 0: {
+          const user = r.chance(0.7) ? student : teacher;
+          const session = uuid(r);
+          events.push(ev('LOGIN', at(t), user, { session_id: session }));
+          if (r.chance(0.8))
+            events.push(ev('LOGOUT', at(t + r.int(60_000, 7_200_000)), user, { session_id: session }));
+          if (r.chance(0.1)) events.push(ev('LOGOUT', at(t + 1000), user, { session_id: uuid(r) }));
+          break;
+        }
+        case 1:
+          events.push(
+            ev('SIGNUP', at(t), student, {
+              email: `${student.toLowerCase()}@university.edu`,
+              registration_source: r.pick(['web', 'mobile', 'admin']),
+            }),
+          );
+          break;
+        case 2:
+        case 3: {
+          const a = `ASM${pad(c * 10 + r.int(0, 4))}`;
+          const type = r.pick(['homework', 'project', 'essay', 'lab']);
+          const due = at(start + 5 * 86_400_000);
+          const viewFirst = r.chance(0.8);
+          const submitAt = t + r.int(60_000, 20 * 3_600_000);
+          if (viewFirst)
+            events.push(
+              ev('VIEW_ASSIGNMENT_FIRST_TIME', at(t), student, {
+                assignment_id: a,
+                course_id: course,
+                assignment_type: type,
+                due_date: due,
+              }),
+            );
+          if (r.chance(0.7)) {
+            events.push(
+              ev('SUBMIT_ASSIGNMENT', at(submitAt), student, {
+                assignment_id: a,
+                course_id: course,
+                assignment_type: type,
+                due_date: due,
+                file_url: `s3://submissions/${student}_${a}.pdf`,
+              }),
+            );
+            // Sometimes the first-view event arrives with a later time than the submit (clock skew).
+            if (!viewFirst && r.chance(0.5))
+              events.push(
+                ev('VIEW_ASSIGNMENT_FIRST_TIME', at(submitAt + 60_000), student, {
+                  assignment_id: a,
+                  course_id: course,
+                  assignment_type: type,
+                  due_date: due,
+                }),
+              );
+            if (r.chance(0.5))
+              events.push(
+                ev('GRADE_ASSIGNMENT', at(submitAt + 3_600_000), teacher, {
+                  student_id: student,
+                  assignment_id: a,
+                  course_id: course,
+                  score: r.int(40, 100),
+                  max_score: 100,
+                }),
+              );
+            if (r.chance(0.3))
+              events.push(
+                ev('VIEW_STUDENT_WORK', at(submitAt + 1_800_000), teacher, {
+                  student_id: student,
+                  assignment_id: a,
+                  course_id: course,
+                }),
+              );
+          }
+          break;
+        }
+        case 4: {
+          const total = r.int(10, 20);
+          const correct = r.int(0, total);
+          events.push(
+            ev('QUIZ_COMPLETED', at(t), student, {
+              quiz_id: `QUIZ${pad(c * 5 + r.int(0, 4))}`,
+              course_id: course,
+              correct_answers: correct,
+              total_questions: total,
+              score: (correct / total) * 10,
+              max_score: 10,
+            }),
+          );
+          break;
+        }
+        case 5:
+        case 6:
+        case 7:
+        case 8: {
+          const v = c * 10 + r.int(0, 6);
+          const duration = videoDuration(v);
+          events.push(
+            ev('VIDEO_WATCHED', at(t), student, {
+              video_id: `VID${pad(v)}`,
+              course_id: course,
+              watch_duration_seconds: r.pick([30, 60, 120, 300, 600, 1200, 1800]),
+              video_duration_seconds: duration,
+              session_id: uuid(r),
+            }),
+          );
+          break;
+        }
+        case 9:
+          events.push(ev('COURSE_ENROLLED', at(t), student, { course_id: course }));
+          if (r.chance(0.2))
+            events.push(ev('COURSE_DROPPED', at(t + 3_600_000), student, { course_id: course }));
+          break;
+        case 10: {
+          const m = r.int(1, 8);
+          events.push(
+            ev('DOWNLOAD_MATERIAL', at(t), student, {
+              course_id: course,
+              material_id: `MAT${c}${m}`,
+              material_type: ['slides', 'pdf', 'notes', 'dataset', 'code'][m % 5],
+            }),
+          );
+          break;
+        }
+        case 11:
+          events.push(
+            r.chance(0.5)
+              ? ev('COURSE_VIEW', at(t), r.chance(0.8) ? student : teacher, { course_id: course })
+              : ev('ITEM_CLICK', at(t), student, {
+                  course_id: course,
+                  item_id: `ITEM${r.int(1, 50)}`,
+                  item_type: r.pick(['lesson', 'module', 'quiz', 'assignment', 'discussion']),
+                }),
+          );
+          break;
+        case 12: {
+          const user = r.chance(0.7) ? student : teacher;
+          const kindP = r.int(0, 2);
+          if (kindP === 0) {
+            const fields = ['phone_number', 'email', 'address', 'emergency_contact'];
+            const first = r.pick(fields);
+            const second = r.pick(fields);
+            events.push(
+              ev('UPDATE_PROFILE', at(t), user, {
+                updated_fields: first === second ? [first] : [first, second],
+              }),
+            );
+          } else if (kindP === 1) {
+            events.push(
+              ev('PROFILE_PICTURE_UPDATED', at(t), user, { picture_url: `s3://profiles/${user}.jpg` }),
+            );
+          } else {
+            events.push(ev('PASSWORD_CHANGED', at(t), user, {}));
+          }
+          break;
+        }
+        default: {
+          const user = r.chance(0.8) ? student : teacher;
+          const data = {
+            notification_id: `NOTIF${r.int(1, 10_000)}`,
+            notification_type: r.pick([
+              'assignment_reminder',
+              'grade_posted',
+              'course_announcement',
+              'deadline_approaching',
+              'new_message',
+            ]),
+            channel: r.pick(['email', 'push', 'sms', 'in_app']),
+            related_object_id: course,
+          };
+          events.push(ev('NOTIFICATION_SENT', at(t), user, data));
+          if (r.chance(0.6)) {
+            events.push(ev('NOTIFICATION_OPENED', at(t + 60_000), user, data));
+            if (r.chance(0.5)) events.push(ev('NOTIFICATION_CLICKED', at(t + 120_000), user, data));
+          }
+        }
+      }
+    }
+  }
+  return events;
+}
+
+// ---------------------------------------------------------------------------------------------- oracle
+
+type E = LmsEvent;
+const ms = (e: E) => Date.parse(e.time);
+const d = (e: E, field: string) => e.data[field] as never;
+const isStudent = (e: E) => e.data.role === 'student';
+
+/** Groups items by a key tuple (skipping items with a null/undefined key part). */
+function groups<T>(
+  items: readonly T[],
+  keyOf: (item: T) => unknown[] | undefined,
+): Map<string, { key: unknown[]; items: T[] }> {
+  const out = new Map<string, { key: unknown[]; items: T[] }>();
+  for (const item of items) {
+    const key = keyOf(item);
+    if (!key || key.some((k) => k === null || k === undefined)) continue;
+    const id = JSON.stringify(key);
+    let g = out.get(id);
+    if (!g) {
+      g = { key, items: [] };
+      out.set(id, g);
+    }
+    g.items.push(item);
+  }
+  return out;
+}
+const distinct = (values: unknown[]) => new Set(values.filter((v) => v !== null && v !== undefined)).size;
+const nums = (values: unknown[]) => values.filter((v): v is number => typeof v === 'number');
+const sumOf = (values: unknown[]) => nums(values).reduce((a, b) => a + b, 0);
+const avgOf = (values: unknown[]) => {
+  const n = nums(values);
+  return n.length === 0 ? null : n.reduce((a, b) => a + b, 0) / n.length;
+};
+const minOf = (values: unknown[]) => {
+  const n = nums(values);
+  return n.length === 0 ? null : Math.min(...n);
+};
+const maxOf = (values: unknown[]) => {
+  const n = nums(values);
+  return n.length === 0 ? null : Math.max(...n);
+};
+const pct = (part: number | null, whole: number | null) =>
+  part === null || whole === null || whole === 0 ? null : Math.round((part / whole) * 10_000) / 100;
+const completion = (e: E) =>
+  Math.min(100, (d(e, 'watch_duration_seconds') / d(e, 'video_duration_seconds')) * 100);
+const scorePct = (e: E) => ((d<number>(e, 'score') as number) / (d<number>(e, 'max_score') as number)) * 100;
+
+function rowsOf<T>(
+  items: readonly T[],
+  keyNames: string[],
+  keyOf: (item: T) => unknown[] | undefined,
+  metrics: (items: T[], key: unknown[]) => Row | undefined,
+): Row[] {
+  const out: Row[] = [];
+  for (const { key, items: members } of groups(items, keyOf).values()) {
+    const m = metrics(members, key);
+    if (!m) continue;
+    const row: Row = {};
+    keyNames.forEach((name, i) => {
+      row[name] = key[i] as Row[string];
+    });
+    out.push({ ...row, ...m });
+  }
+  return out;
+}
+
+/** Every stored batch view's expected rows over `events` (duplicates by id are dropped first). */
+export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
+  const seen = new Set<string>();
+  const events: E[] = [];
+  for (const e of allEvents) {
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    events.push(e);
+  }
+  const of = (...types: string[]) => events.filter((e) => types.includes(e.eventType));
+  const out: Record<string, Row[]> = {};
+
+  // auth
+  const logins = of('LOGIN');
+  out['auth_daily_active_users'] = rowsOf(
+    logins,
+    ['date'],
+    (e) => [localDate(ms(e))],
+    (g) => ({
+      daily_active_users: distinct(g.map((e) => e.data.user_id)),
+      total_sessions: distinct(g.map((e) => d(e, 'session_id'))),
+      student_logins: g.filter(isStudent).length,
+    }),
+  );
+  out['auth_hourly_login_patterns'] = rowsOf(
+    logins,
+    ['date', 'hour'],
+    (e) => [localDate(ms(e)), localHour(ms(e))],
+    (g) => ({
+      login_count: g.length,
+      unique_users: distinct(g.map((e) => e.data.user_id)),
+    }),
+  );
+  const sessions = new Map<string, { user: string; login: number | null; logout: number | null }>();
+  for (const e of of('LOGIN', 'LOGOUT')) {
+    const id = `${d(e, 'session_id')}|${e.data.user_id}`;
+    const s = sessions.get(id) ?? { user: e.data.user_id, login: null, logout: null };
+    if (e.eventType === 'LOGIN') s.login = s.login === null ? ms(e) : Math.min(s.login, ms(e));
+    else s.logout = s.logout === null ? ms(e) : Math.max(s.logout, ms(e));
+    sessions.set(id, s);
+  }
+  const durations = [...sessions.values()]
+    .filter((s) => s.login !== null && s.logout !== null && s.logout >= s.login)
+    .map((s) => ({ user: s.user, minutes: (s.logout! - s.login!) / 60_000 }));
+  out['auth_user_session_metrics'] = rowsOf(
+    durations,
+    ['user_id'],
+    (s) => [s.user],
+    (g) => ({
+      total_sessions: g.length,
+      avg_session_duration_minutes: avgOf(g.map((s) => s.minutes)),
+      min_session_duration_minutes: minOf(g.map((s) => s.minutes)),
+      max_session_duration_minutes: maxOf(g.map((s) => s.minutes)),
+      total_time_online_minutes: sumOf(g.map((s) => s.minutes)),
+    }),
+  );
+  const auth = events.filter((e) => e.category === 'auth');
+  out['auth_user_activity_summary'] = rowsOf(
+    auth,
+    ['user_id', 'role'],
+    (e) => [e.data.user_id, e.data.role],
+    (g) => ({
+      total_logins: g.filter((e) => e.eventType === 'LOGIN').length,
+      total_logouts: g.filter((e) => e.eventType === 'LOGOUT').length,
+      first_activity: minOf(g.map(ms)),
+      last_activity: maxOf(g.map(ms)),
+      unique_sessions: distinct(g.map((e) => d(e, 'session_id'))),
+    }),
+  );
+  out['auth_registration_analytics'] = rowsOf(
+    of('SIGNUP'),
+    ['date', 'registration_source', 'role'],
+    (e) => [localDate(ms(e)), d(e, 'registration_source'), e.data.role],
+    (g) => ({ new_signups: g.length }),
+  );
+
+  // assessment
+  const submits = of('SUBMIT_ASSIGNMENT').filter(isStudent);
+  out['assessment_student_submissions'] = rowsOf(
+    submits,
+    ['user_id', 'course_id'],
+    (e) => [e.data.user_id, d(e, 'course_id')],
+    (g) => ({
+      total_assignments_submitted: distinct(g.map((e) => d(e, 'assignment_id'))),
+      total_submissions: g.length,
+      first_submission: minOf(g.map(ms)),
+      last_submission: maxOf(g.map(ms)),
+    }),
+  );
+  const pairs = new Map<
+    string,
+    { user: string; course: string; view: number | null; submit: number | null }
+  >();
+  for (const e of of('VIEW_ASSIGNMENT_FIRST_TIME', 'SUBMIT_ASSIGNMENT').filter(isStudent)) {
+    const id = JSON.stringify([e.data.user_id, d(e, 'course_id'), d(e, 'assignment_id')]);
+    const p = pairs.get(id) ?? { user: e.data.user_id, course: d(e, 'course_id'), view: null, submit: null };
+    if (e.eventType === 'VIEW_ASSIGNMENT_FIRST_TIME')
+      p.view = p.view === null ? ms(e) : Math.min(p.view, ms(e));
+    else p.submit = p.submit === null ? ms(e) : Math.min(p.submit, ms(e));
+    pairs.set(id, p);
+  }
+  const submitted = [...pairs.values()].filter((p) => p.submit !== null);
+  const hours = (p: { view: number | null; submit: number | null }) =>
+    p.view !== null && p.submit! >= p.view ? (p.submit! - p.view) / 3_600_000 : null;
+  out['assessment_engagement_timeline'] = rowsOf(
+    submitted,
+    ['user_id', 'course_id'],
+    (p) => [p.user, p.course],
+    (g) => ({
+      assignments_completed: g.filter((p) => hours(p) !== null).length,
+      avg_hours_to_submit: avgOf(g.map(hours)),
+      min_hours_to_submit: minOf(g.map(hours)),
+      max_hours_to_submit: maxOf(g.map(hours)),
+      submitted_without_view: g.filter((p) => hours(p) === null).length,
+    }),
+  );
+  const quizzes = of('QUIZ_COMPLETED').filter(isStudent);
+  out['assessment_quiz_performance'] = rowsOf(
+    quizzes,
+    ['user_id', 'course_id'],
+    (e) => [e.data.user_id, d(e, 'course_id')],
+    (g) => ({
+      total_quizzes_completed: g.length,
+      avg_correct_answers: avgOf(g.map((e) => d(e, 'correct_answers'))),
+      total_correct_answers: sumOf(g.map((e) => d(e, 'correct_answers'))),
+      min_correct_answers: minOf(g.map((e) => d(e, 'correct_answers'))),
+      max_correct_answers: maxOf(g.map((e) => d(e, 'correct_answers'))),
+      avg_quiz_percentage: avgOf(g.map(scorePct)),
+    }),
+  );
+  const grades = of('GRADE_ASSIGNMENT');
+  out['assessment_grading_stats'] = rowsOf(
+    grades,
+    ['student_id', 'course_id'],
+    (e) => [d(e, 'student_id'), d(e, 'course_id')],
+    (g) => ({
+      total_assignments_graded: g.length,
+      avg_assignment_score: avgOf(g.map((e) => d(e, 'score'))),
+      min_assignment_score: minOf(g.map((e) => d(e, 'score'))),
+      max_assignment_score: maxOf(g.map((e) => d(e, 'score'))),
+      total_assignment_score: sumOf(g.map((e) => d(e, 'score'))),
+      avg_score_percentage: avgOf(g.map(scorePct)),
+    }),
+  );
+  const teacherWork = of('VIEW_STUDENT_WORK', 'GRADE_ASSIGNMENT').filter((e) => e.data.role === 'teacher');
+  out['assessment_teacher_workload'] = rowsOf(
+    teacherWork,
+    ['user_id', 'course_id'],
+    (e) => [e.data.user_id, d(e, 'course_id')],
+    (g) => ({
+      total_works_viewed: g.filter((e) => e.eventType === 'VIEW_STUDENT_WORK').length,
+      total_assignments_graded: g.filter((e) => e.eventType === 'GRADE_ASSIGNMENT').length,
+      avg_score_given: avgOf(g.filter((e) => e.eventType === 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
+    }),
+  );
+  out['assessment_submission_distribution'] = rowsOf(
+    submits,
+    ['date', 'course_id', 'assignment_type'],
+    (e) => [localDate(ms(e)), d(e, 'course_id'), d(e, 'assignment_type')],
+    (g) => ({ submissions_count: g.length, unique_students: distinct(g.map((e) => e.data.user_id)) }),
+  );
+  const performance = [...quizzes, ...grades];
+  out['assessment_student_overall_performance'] = rowsOf(
+    performance,
+    ['user_id', 'course_id'],
+    (e) => [e.eventType === 'QUIZ_COMPLETED' ? e.data.user_id : d(e, 'student_id'), d(e, 'course_id')],
+    (g) => {
+      const q = g.filter((e) => e.eventType === 'QUIZ_COMPLETED');
+      const gr = g.filter((e) => e.eventType === 'GRADE_ASSIGNMENT');
+      return {
+        quizzes_completed: q.length,
+        avg_quiz_correct: avgOf(q.map((e) => d(e, 'correct_answers'))),
+        avg_quiz_percentage: avgOf(q.map(scorePct)),
+        assignments_graded: gr.length,
+        avg_assignment_score: avgOf(gr.map((e) => d(e, 'score'))),
+        avg_assignment_percentage: avgOf(gr.map(scorePct)),
+      };
+    },
+  );
+
+  // video
+  const videos = of('VIDEO_WATCHED').filter(isStudent);
+  const secs = (e: E) => d<number>(e, 'watch_duration_seconds') as number;
+  const completes = (e: E) => completion(e) >= 80;
+  out['video_total_watch_time'] = rowsOf(
+    videos,
+    ['user_id', 'course_id', 'video_id'],
+    (e) => [e.data.user_id, d(e, 'course_id'), d(e, 'video_id')],
+    (g) => {
+      const total = sumOf(g.map(secs));
+      const best = maxOf(g.map(completion));
+      return {
+        total_watch_seconds: total,
+        total_watch_sessions: g.length,
+        avg_watch_duration_seconds: avgOf(g.map(secs)),
+        longest_session_seconds: maxOf(g.map(secs)),
+        shortest_session_seconds: minOf(g.map(secs)),
+        video_duration_seconds: maxOf(g.map((e) => d(e, 'video_duration_seconds'))),
+        max_completion_percentage: best,
+        total_watch_minutes: total / 60,
+        total_watch_hours: total / 3600,
+        is_completed: best !== null && best >= 80,
+      };
+    },
+  );
+  out['video_student_engagement'] = rowsOf(
+    videos,
+    ['user_id', 'course_id'],
+    (e) => [e.data.user_id, d(e, 'course_id')],
+    (g) => ({
+      unique_videos_watched: distinct(g.map((e) => d(e, 'video_id'))),
+      total_watch_seconds: sumOf(g.map(secs)),
+      total_video_events: g.length,
+      avg_watch_duration_seconds: avgOf(g.map(secs)),
+      videos_completed: distinct(g.filter(completes).map((e) => d(e, 'video_id'))),
+      avg_completion_percentage: avgOf(g.map(completion)),
+      total_watch_hours: sumOf(g.map(secs)) / 3600,
+    }),
+  );
+  out['video_popularity'] = rowsOf(
+    videos,
+    ['video_id', 'course_id'],
+    (e) => [d(e, 'video_id'), d(e, 'course_id')],
+    (g) => ({
+      unique_viewers: distinct(g.map((e) => e.data.user_id)),
+      total_views_seconds: sumOf(g.map(secs)),
+      total_view_events: g.length,
+      avg_view_duration_seconds: avgOf(g.map(secs)),
+      completed_views: g.filter(completes).length,
+      total_views_hours: sumOf(g.map(secs)) / 3600,
+      completion_rate: pct(g.filter(completes).length, g.length),
+    }),
+  );
+  out['video_daily_engagement'] = rowsOf(
+    videos,
+    ['date', 'course_id'],
+    (e) => [localDate(ms(e)), d(e, 'course_id')],
+    (g) => ({
+      active_video_watchers: distinct(g.map((e) => e.data.user_id)),
+      unique_videos_watched: distinct(g.map((e) => d(e, 'video_id'))),
+      total_watch_seconds: sumOf(g.map(secs)),
+      total_watch_events: g.length,
+      total_watch_hours: sumOf(g.map(secs)) / 3600,
+    }),
+  );
+  const courseVideos = new Map<string, number>();
+  out['video_course_metrics'] = rowsOf(
+    videos,
+    ['course_id'],
+    (e) => [d(e, 'course_id')],
+    (g, key) => {
+      const n = distinct(g.map((e) => d(e, 'video_id')));
+      courseVideos.set(key[0] as string, n);
+      return {
+        total_students_watching: distinct(g.map((e) => e.data.user_id)),
+        total_videos_in_course: n,
+        total_course_watch_seconds: sumOf(g.map(secs)),
+        avg_completion_percentage: avgOf(g.map(completion)),
+        total_course_watch_hours: sumOf(g.map(secs)) / 3600,
+      };
+    },
+  );
+  out['video_student_course_summary'] = rowsOf(
+    videos,
+    ['user_id', 'course_id'],
+    (e) => [e.data.user_id, d(e, 'course_id')],
+    (g, key) => {
+      const watchedCount = distinct(g.map((e) => d(e, 'video_id')));
+      const inCourse = courseVideos.get(key[1] as string)!;
+      return {
+        videos_watched_count: watchedCount,
+        total_watch_seconds: sumOf(g.map(secs)),
+        total_sessions: g.length,
+        videos_completed: distinct(g.filter(completes).map((e) => d(e, 'video_id'))),
+        total_watch_hours: sumOf(g.map(secs)) / 3600,
+        total_videos_in_course: inCourse,
+        video_coverage_percentage: pct(watchedCount, inCourse),
+      };
+    },
+  );
+  out['video_drop_off_indicators'] = rowsOf(
+    videos,
+    ['video_id', 'course_id'],
+    (e) => [d(e, 'video_id'), d(e, 'course_id')],
+    (g) => {
+      const meanCompletion = avgOf(g.map(completion))!;
+      return {
+        total_views: g.length,
+        avg_watch_duration: avgOf(g.map(secs)),
+        min_watch_duration: minOf(g.map(secs)),
+        unique_viewers: distinct(g.map((e) => e.data.user_id)),
+        avg_completion_percentage: meanCompletion,
+        potential_drop_off:
+          meanCompletion < 50 ? 'High Risk' : meanCompletion < 80 ? 'Medium Risk' : 'Good Engagement',
+      };
+    },
+  );
+
+  // course
+  const courseEvents = events.filter((e) => e.category === 'course');
+  const enrolDrop = of('COURSE_ENROLLED', 'COURSE_DROPPED').filter(isStudent);
+  out['course_enrollment_stats'] = rowsOf(
+    enrolDrop,
+    ['date', 'course_id'],
+    (e) => [localDate(ms(e)), d(e, 'course_id')],
+    (g) => {
+      const enrol = g.filter((e) => e.eventType === 'COURSE_ENROLLED');
+      return {
+        new_enrollments: enrol.length,
+        unique_new_students: distinct(enrol.map((e) => e.data.user_id)),
+        drops: g.filter((e) => e.eventType === 'COURSE_DROPPED').length,
+      };
+    },
+  );
+  const downloads = of('DOWNLOAD_MATERIAL').filter(isStudent);
+  out['course_material_access'] = rowsOf(
+    downloads,
+    ['user_id', 'course_id'],
+    (e) => [e.data.user_id, d(e, 'course_id')],
+    (g) => ({
+      total_material_accesses: g.length,
+      unique_materials_accessed: distinct(g.map((e) => d(e, 'material_id'))),
+      first_access: minOf(g.map(ms)),
+      last_access: maxOf(g.map(ms)),
+    }),
+  );
+  out['course_material_popularity'] = rowsOf(
+    downloads,
+    ['course_id', 'material_id', 'material_type'],
+    (e) => [d(e, 'course_id'), d(e, 'material_id'), d(e, 'material_type')],
+    (g) => ({ unique_accessors: distinct(g.map((e) => e.data.user_id)), total_accesses: g.length }),
+  );
+  out['course_download_analytics'] = rowsOf(
+    downloads,
+    ['user_id', 'course_id'],
+    (e) => [e.data.user_id, d(e, 'course_id')],
+    (g) => ({
+      total_downloads: g.length,
+      unique_resources_downloaded: distinct(g.map((e) => d(e, 'material_id'))),
+    }),
+  );
+  out['course_resource_download_stats'] = rowsOf(
+    downloads,
+    ['course_id', 'resource_id'],
+    (e) => [d(e, 'course_id'), d(e, 'material_id')],
+    (g) => ({
+      unique_downloaders: distinct(g.map((e) => e.data.user_id)),
+      total_download_count: g.length,
+    }),
+  );
+  out['course_activity_summary'] = rowsOf(
+    courseEvents.filter(isStudent),
+    ['user_id'],
+    (e) => [e.data.user_id],
+    (g) => {
+      const dl = g.filter((e) => e.eventType === 'DOWNLOAD_MATERIAL');
+      return {
+        courses_enrolled: distinct(
+          g.filter((e) => e.eventType === 'COURSE_ENROLLED').map((e) => d(e, 'course_id')),
+        ),
+        total_material_accesses: dl.length,
+        courses_with_material_access: distinct(dl.map((e) => d(e, 'course_id'))),
+        total_downloads: dl.length,
+        total_item_clicks: g.filter((e) => e.eventType === 'ITEM_CLICK').length,
+      };
+    },
+  );
+  out['course_daily_engagement'] = rowsOf(
+    courseEvents,
+    ['date', 'course_id', 'event_type'],
+    (e) => [localDate(ms(e)), d(e, 'course_id'), e.eventType],
+    (g) => ({
+      unique_users: distinct(g.map((e) => e.data.user_id)),
+      unique_students: distinct(g.filter(isStudent).map((e) => e.data.user_id)),
+      event_count: g.length,
+    }),
+  );
+  out['course_overall_metrics'] = rowsOf(
+    courseEvents,
+    ['course_id'],
+    (e) => [d(e, 'course_id')],
+    (g) => {
+      const dl = g.filter((e) => e.eventType === 'DOWNLOAD_MATERIAL' && isStudent(e)).length;
+      return {
+        total_enrollments: g.filter((e) => e.eventType === 'COURSE_ENROLLED').length,
+        total_drops: g.filter((e) => e.eventType === 'COURSE_DROPPED').length,
+        total_course_views: g.filter((e) => e.eventType === 'COURSE_VIEW').length,
+        total_material_accesses: dl,
+        total_downloads: dl,
+        unique_students_interacting: distinct(g.filter(isStudent).map((e) => e.data.user_id)),
+      };
+    },
+  );
+
+  // profile
+  const profile = events.filter((e) => e.category === 'profile');
+  const updates = of('UPDATE_PROFILE');
+  out['profile_update_frequency'] = rowsOf(
+    updates,
+    ['user_id'],
+    (e) => [e.data.user_id],
+    (g) => ({
+      total_profile_updates: g.length,
+      first_update: minOf(g.map(ms)),
+      last_update: maxOf(g.map(ms)),
+    }),
+  );
+  const fieldChanges = updates.flatMap((e) =>
+    (d<string[]>(e, 'updated_fields') as string[]).map((f) => ({ f, user: e.data.user_id })),
+  );
+  out['profile_field_changes'] = rowsOf(
+    fieldChanges,
+    ['field_name'],
+    (x) => [x.f],
+    (g) => ({
+      total_updates: g.length,
+      unique_users_updating: distinct(g.map((x) => x.user)),
+    }),
+  );
+  out['profile_avatar_changes'] = rowsOf(
+    of('PROFILE_PICTURE_UPDATED'),
+    ['user_id'],
+    (e) => [e.data.user_id],
+    (g) => ({
+      avatar_changes_count: g.length,
+      first_change: minOf(g.map(ms)),
+      last_change: maxOf(g.map(ms)),
+    }),
+  );
+  out['profile_daily_activity'] = rowsOf(
+    profile,
+    ['date', 'event_type'],
+    (e) => [localDate(ms(e)), e.eventType],
+    (g) => ({
+      unique_users: distinct(g.map((e) => e.data.user_id)),
+      event_count: g.length,
+    }),
+  );
+
+  // notification
+  const notifications = events.filter((e) => e.category === 'notification');
+  const sent = of('NOTIFICATION_SENT');
+  const count = (g: E[], type: string) => g.filter((e) => e.eventType === type).length;
+  out['notification_delivery_stats'] = rowsOf(
+    sent,
+    ['notification_type'],
+    (e) => [d(e, 'notification_type')],
+    (g) => ({
+      total_sent: g.length,
+      unique_recipients: distinct(g.map((e) => e.data.user_id)),
+    }),
+  );
+  out['notification_engagement'] = rowsOf(
+    of('NOTIFICATION_CLICKED'),
+    ['user_id', 'notification_type'],
+    (e) => [e.data.user_id, d(e, 'notification_type')],
+    (g) => ({ notifications_clicked: g.length }),
+  );
+  out['notification_click_through_rate'] = rowsOf(
+    notifications,
+    ['notification_type'],
+    (e) => [d(e, 'notification_type')],
+    (g) => ({
+      total_sent: count(g, 'NOTIFICATION_SENT'),
+      total_opened: count(g, 'NOTIFICATION_OPENED'),
+      total_clicked: count(g, 'NOTIFICATION_CLICKED'),
+      click_through_rate: pct(count(g, 'NOTIFICATION_CLICKED'), count(g, 'NOTIFICATION_SENT')),
+    }),
+  );
+  out['notification_user_preferences'] = rowsOf(
+    of('NOTIFICATION_SENT', 'NOTIFICATION_CLICKED'),
+    ['user_id', 'notification_type'],
+    (e) => [e.data.user_id, d(e, 'notification_type')],
+    (g) => ({
+      notifications_received: count(g, 'NOTIFICATION_SENT'),
+      notifications_clicked: count(g, 'NOTIFICATION_CLICKED'),
+      engagement_rate: pct(count(g, 'NOTIFICATION_CLICKED'), count(g, 'NOTIFICATION_SENT')),
+    }),
+  );
+  out['notification_daily_activity'] = rowsOf(
+    notifications,
+    ['date', 'event_type', 'notification_type'],
+    (e) => [localDate(ms(e)), e.eventType, d(e, 'notification_type')],
+    (g) => ({
+      unique_users: distinct(g.map((e) => e.data.user_id)),
+      event_count: g.length,
+      unique_notifications: distinct(g.map((e) => d(e, 'notification_id'))),
+    }),
+  );
+  out['notification_user_summary'] = rowsOf(
+    notifications,
+    ['user_id'],
+    (e) => [e.data.user_id],
+    (g) => ({
+      total_received: count(g, 'NOTIFICATION_SENT'),
+      total_opened: count(g, 'NOTIFICATION_OPENED'),
+      total_clicked: count(g, 'NOTIFICATION_CLICKED'),
+      overall_engagement_rate: pct(count(g, 'NOTIFICATION_CLICKED'), count(g, 'NOTIFICATION_SENT')),
+    }),
+  );
+
+  // student_course_analytics: students' own course/video/assessment/auth events, plus grades received.
+  const scoped = events.filter(
+    (e) =>
+      ['course', 'video', 'assessment', 'auth'].includes(e.category) &&
+      (isStudent(e) || e.eventType === 'GRADE_ASSIGNMENT'),
+  );
+  const studentOf = (e: E) => (isStudent(e) ? e.data.user_id : d<string>(e, 'student_id'));
+  const typed = (g: E[], type: string) => g.filter((e) => e.eventType === type);
+  const own = (g: E[]) => g.filter(isStudent);
+  out['course_overview'] = rowsOf(
+    scoped,
+    ['course_id'],
+    (e) => [d(e, 'course_id')],
+    (g) => ({
+      total_enrolled_students: distinct(typed(g, 'COURSE_ENROLLED').map(studentOf)),
+      total_videos_watched: typed(g, 'VIDEO_WATCHED').length,
+      total_materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,
+      total_assignments_submitted: typed(g, 'SUBMIT_ASSIGNMENT').length,
+      total_quizzes_completed: typed(g, 'QUIZ_COMPLETED').length,
+      avg_assignment_score: avgOf(typed(g, 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
+      avg_quiz_score: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
+      total_interactions: own(g).length,
+      active_students: distinct(own(g).map(studentOf)),
+      last_activity: maxOf(own(g).map(ms)),
+    }),
+  );
+  out['student_overview'] = rowsOf(
+    scoped,
+    ['student_id'],
+    (e) => [studentOf(e)],
+    (g) => {
+      const watch = sumOf(typed(g, 'VIDEO_WATCHED').map(secs));
+      return {
+        total_courses_enrolled: distinct(typed(g, 'COURSE_ENROLLED').map((e) => d(e, 'course_id'))),
+        total_videos_watched: typed(g, 'VIDEO_WATCHED').length,
+        total_assignments_submitted: typed(g, 'SUBMIT_ASSIGNMENT').length,
+        total_quizzes_completed: typed(g, 'QUIZ_COMPLETED').length,
+        total_logins: typed(g, 'LOGIN').length,
+        total_materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,
+        avg_assignment_score: avgOf(typed(g, 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
+        avg_quiz_score: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
+        total_watch_seconds: watch,
+        last_login: maxOf(typed(g, 'LOGIN').map(ms)),
+        last_activity: maxOf(own(g).map(ms)),
+        total_watch_time_minutes: watch / 60,
+      };
+    },
+  );
+  const enrolment = (g: E[]): Row | undefined => {
+    const enrolments = typed(g, 'COURSE_ENROLLED');
+    if (enrolments.length === 0) return undefined;
+    const lastEnrol = maxOf(enrolments.map(ms))!;
+    const lastDrop = maxOf(typed(g, 'COURSE_DROPPED').map(ms));
+    return {
+      enrollment_date: minOf(enrolments.map(ms)),
+      last_enrollment_date: lastEnrol,
+      last_drop_date: lastDrop,
+      videos_watched: typed(g, 'VIDEO_WATCHED').length,
+      assignments_submitted: typed(g, 'SUBMIT_ASSIGNMENT').length,
+      quizzes_completed: typed(g, 'QUIZ_COMPLETED').length,
+      materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,
+      avg_score: avgOf(typed(g, 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
+      last_activity: maxOf(own(g).map(ms)),
+      dropped: lastDrop !== null && lastDrop >= lastEnrol,
+    };
+  };
+  out['student_course_enrollment'] = rowsOf(
+    scoped,
+    ['student_id', 'course_id'],
+    (e) => [studentOf(e), d(e, 'course_id')],
+    enrolment,
+  );
+  out['course_student_enrollment'] = out['student_course_enrollment'];
+  out['student_course_detailed'] = rowsOf(
+    scoped,
+    ['student_id', 'course_id'],
+    (e) => [studentOf(e), d(e, 'course_id')],
+    (g) => {
+      const watch = sumOf(typed(g, 'VIDEO_WATCHED').map(secs));
+      return {
+        videos_watched: typed(g, 'VIDEO_WATCHED').length,
+        watch_time_seconds: watch,
+        materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,
+        assignments_submitted: typed(g, 'SUBMIT_ASSIGNMENT').length,
+        quizzes_completed: typed(g, 'QUIZ_COMPLETED').length,
+        avg_assignment_score: avgOf(typed(g, 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
+        avg_quiz_score: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
+        last_activity_date: maxOf(own(g).map(ms)),
+        watch_time_minutes: watch / 60,
+      };
+    },
+  );
+  return out;
+}
+
+/** Rows in a canonical form for comparison: keys sorted, doubles rounded to 6 decimals, sorted rows. */
+export function canonical(rows: readonly Row[]): string[] {
+  return rows
+    .map((row) =>
+      JSON.stringify(
+        Object.keys(row)
+          .sort()
+          .map((k) => {
+            const v = row[k];
+            return [
+              k,
+              typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e6) / 1e6 : (v ?? null),
+            ];
+          }),
+      ),
+    )
+    .sort();
+}
