@@ -1,0 +1,53 @@
+/**
+ * Layer health from real data: the speed layer by the age of its newest window holding facts, the batch
+ * layer by the age of its watermark. Thresholds come from the environment (see `healthThresholds`).
+ */
+export type LayerStatus = 'healthy' | 'stale' | 'down';
+
+export interface HealthThresholds {
+  /** Speed: newest window older than this (s) → stale; older than `speedDownSeconds` or none → down. */
+  speedStaleSeconds: number;
+  speedDownSeconds: number;
+  /** Batch: watermark older than this (h) → stale; older than `batchDownHours` or none → down. */
+  batchStaleHours: number;
+  batchDownHours: number;
+}
+
+/**
+ * Defaults: speed healthy under 5 min, stale to 15 min, down beyond (the reference's documented, never
+ * implemented thresholds). Batch: a daily run leaves a watermark between ~1 h and ~25 h old, so stale
+ * after 30 h (one run late), down after 54 h (two runs missed).
+ */
+export function healthThresholds(env: NodeJS.ProcessEnv = process.env): HealthThresholds {
+  const num = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
+    return n;
+  };
+  return {
+    speedStaleSeconds: num('ULA_HEALTH_SPEED_STALE_SECONDS', 300),
+    speedDownSeconds: num('ULA_HEALTH_SPEED_DOWN_SECONDS', 900),
+    batchStaleHours: num('ULA_HEALTH_BATCH_STALE_HOURS', 30),
+    batchDownHours: num('ULA_HEALTH_BATCH_DOWN_HOURS', 54),
+  };
+}
+
+/** Status of a layer from the age (ms) of its freshest evidence; undefined age (no data) → down. */
+export function statusOf(ageMs: number | undefined, staleMs: number, downMs: number): LayerStatus {
+  if (ageMs === undefined) return 'down';
+  if (ageMs >= downMs) return 'down';
+  if (ageMs >= staleMs) return 'stale';
+  return 'healthy';
+}
+
+export const speedStatus = (ageMs: number | undefined, t: HealthThresholds) =>
+  statusOf(ageMs, t.speedStaleSeconds * 1000, t.speedDownSeconds * 1000);
+
+export const batchStatus = (ageMs: number | undefined, t: HealthThresholds) =>
+  statusOf(ageMs, t.batchStaleHours * 3_600_000, t.batchDownHours * 3_600_000);
+
+/** The worse of two statuses. */
+export const worst = (a: LayerStatus, b: LayerStatus): LayerStatus =>
+  a === 'down' || b === 'down' ? 'down' : a === 'stale' || b === 'stale' ? 'stale' : 'healthy';

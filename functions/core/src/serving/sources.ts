@@ -1,0 +1,61 @@
+/**
+ * The views the serving layer reads, by name, in one place. Every reader resolves them through the view
+ * registry (`allTables`), so a column or key change in a declaration reaches the API by itself; a view
+ * not declared (yet) makes the endpoints that need it answer without it and say so.
+ */
+export const sources = {
+  /** Daily active users: batch days before the watermark, the live per-day view from it on. */
+  dailyActiveUsers: {
+    batch: 'auth_daily_active_users',
+    speed: 'daily_active_users_live',
+    metrics: ['daily_active_users', 'total_sessions'],
+  },
+  /** Interactions per course: batch per-day totals + 1-minute speed windows after the watermark. */
+  coursePopularity: {
+    batch: 'course_daily_interactions',
+    speed: 'course_popularity',
+    grain: ['course_id'],
+    /** merged name → [batch column, speed column] */
+    metrics: { interactions: ['interactions', 'interactions'] },
+    orderBy: 'interactions',
+  },
+  /** Views and seconds watched per video: batch per-day totals + 1-minute speed windows. */
+  videoEngagement: {
+    batch: 'video_daily_views',
+    speed: 'video_engagement',
+    grain: ['video_id'],
+    metrics: { views: ['views', 'views'], watch_seconds: ['watch_seconds', 'watch_seconds'] },
+    orderBy: 'views',
+  },
+  activeUsers: 'active_users',
+  recent: {
+    videos: 'video_engagement',
+    courses: 'course_popularity',
+    submissions: 'assessment_realtime_submissions_1min',
+    logins: 'auth_realtime_login_rate',
+  },
+  courseOverview: 'course_overview',
+  studentOverview: 'student_overview',
+  courseStudents: 'course_student_enrollment',
+  studentCourses: 'student_course_enrollment',
+  studentCourseDetail: 'student_course_detailed',
+} as const;
+
+export type TotalsSource = typeof sources.coursePopularity | typeof sources.videoEngagement;
+
+/** Every view name the serving layer depends on. */
+export const servingViewNames = (): string[] => [
+  sources.dailyActiveUsers.batch,
+  sources.dailyActiveUsers.speed,
+  sources.coursePopularity.batch,
+  sources.coursePopularity.speed,
+  sources.videoEngagement.batch,
+  sources.videoEngagement.speed,
+  sources.activeUsers,
+  ...Object.values(sources.recent),
+  sources.courseOverview,
+  sources.studentOverview,
+  sources.courseStudents,
+  sources.studentCourses,
+  sources.studentCourseDetail,
+];

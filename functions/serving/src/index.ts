@@ -1,0 +1,82 @@
+/**
+ * The serving function: analytics API (/api/v1/...) and dashboard (/). HTTP function under
+ * faas-js-runtime: `handle(context)` answers what the runtime routes to `/`; other paths reach the same
+ * app through runtime-routes.ts. Context: `method`, `query`, `headers`, `log` (the runtime's Context).
+ */
+import { allTables, loadConfig, localCalendar, openViewStore, type ViewStore } from '@ula/core';
+import { healthThresholds } from '@ula/core/serving/health';
+import { ServingReader } from '@ula/core/serving/reader';
+import { type App, createApp } from './app.ts';
+import type { ApiRequest } from './http.ts';
+import { installPathRoutes } from './runtime-routes.ts';
+
+let store: ViewStore | undefined;
+let app: App | undefined;
+let schemaProblem: string | undefined;
+const corsOrigins = (process.env['ULA_CORS_ORIGINS'] ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+export async function init(): Promise<void> {
+  const config = loadConfig();
+  store = openViewStore(config);
+  // Embedded: creates the tables. Cassandra: checks them; a mismatch is reported by readiness, not a crash loop.
+  schemaProblem = await store.ensureTables(allTables).then(
+    () => undefined,
+    (e: unknown) => (e instanceof Error ? e.message : String(e)),
+  );
+  if (schemaProblem)
+    console.error(JSON.stringify({ level: 'error', msg: 'view schema check failed', error: schemaProblem }));
+  const reader = new ServingReader(store, {
+    calendar: localCalendar(config.timeZone),
+    thresholds: healthThresholds(),
+  });
+  app = createApp({
+    reader,
+    token: process.env['ULA_API_TOKEN'] || undefined,
+    corsOrigins,
+    log: {
+      error: (o, m) =>
+        console.error(
+          JSON.stringify({ level: 'error', msg: m, detail: String((o as { err?: unknown }).err) }),
+        ),
+    },
+  });
+  installPathRoutes(app.handle);
+}
+
+export async function handle(context: Partial<ApiRequest> & { method?: string }, _body?: unknown) {
+  if (!app) throw Object.assign(new Error('serving function not initialised'), { code: 503 });
+  return app.handle({
+    method: context.method ?? 'GET',
+    path: context.path ?? '/',
+    query: (context.query ?? {}) as Record<string, unknown>,
+    headers: context.headers ?? {},
+  });
+}
+
+export async function shutdown(): Promise<void> {
+  await store?.close();
+}
+
+interface Reply {
+  code(status: number): Reply;
+  header(name: string, value: string): Reply;
+  send(body: string): void;
+}
+
+/** Ready when the view store answers and holds the declared tables. */
+export const readiness = async (_request: unknown, reply: Reply) => {
+  reply.header('content-type', 'text/plain; charset=utf-8');
+  try {
+    await store?.health();
+    if (schemaProblem) return reply.code(503).send(schemaProblem);
+    return reply.code(200).send('OK');
+  } catch (e) {
+    return reply.code(503).send(`view store unreachable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+};
+
+/** Browser origins allowed to call the API (ULA_CORS_ORIGINS, comma-separated); none by default. */
+export const cors = () => corsOrigins;

@@ -1,0 +1,121 @@
+import type { Row, TableDefinition } from '@ula/core';
+import { withoutPii } from '@ula/core/serving/pii';
+import { sources } from '@ula/core/serving/sources';
+import { HttpError, notFound } from '../http.ts';
+import { paginate } from '../params.ts';
+import { type Deps, type Route, route } from './route.ts';
+
+/** Courses and students: the batch overview tables, their drill-downs, all read by partition key. */
+
+const page = {
+  limit: { kind: 'int', min: 1, max: 500, default: 50, doc: 'rows per page' },
+  page: { kind: 'page', doc: 'next_page token of the previous answer' },
+} as const;
+
+const tableOf = (deps: Deps, name: string): TableDefinition => {
+  const table = deps.reader.table(name);
+  if (!table) throw new HttpError(503, 'view_unavailable', `view ${name} is not declared in this deployment`);
+  return table;
+};
+
+/** The key column of an overview table (course_id, student_id...), as declared. */
+const keyOf = (table: TableDefinition) => table.partitionKey[0] as string;
+
+const byKey = (key: string) => (a: Row, b: Row) => String(a[key]).localeCompare(String(b[key]));
+
+async function one(deps: Deps, tableName: string, id: string, what: string): Promise<Row> {
+  const table = tableOf(deps, tableName);
+  const row = (await deps.reader.partition(table, { [keyOf(table)]: id }))[0];
+  if (!row) throw notFound(`no ${what} ${id}`);
+  return row;
+}
+
+async function list(deps: Deps, tableName: string, offset: number, limit: number) {
+  const table = tableOf(deps, tableName);
+  const rows = ((await deps.reader.scanAll(tableName)) ?? []).slice().sort(byKey(keyOf(table)));
+  const p = paginate(rows.map(withoutPii), offset, limit);
+  return { view: tableName, ...p };
+}
+
+/** Rows of one partition of a drill-down table, paginated. */
+async function partitionRows(deps: Deps, tableName: string, id: string, offset: number, limit: number) {
+  const table = tableOf(deps, tableName);
+  const rows = await deps.reader.partition(table, { [keyOf(table)]: id });
+  return { view: tableName, ...paginate(rows.map(withoutPii), offset, limit) };
+}
+
+export const entityRoutes: Route[] = [
+  route({
+    path: '/api/v1/courses',
+    summary: 'Courses with their batch totals (course_overview), paginated.',
+    tag: 'courses',
+    params: page,
+    handler: async (q, _input, deps) => list(deps, sources.courseOverview, q.page, q.limit),
+  }),
+  route({
+    path: '/api/v1/courses/{courseId}',
+    summary: 'One course (course_overview); 404 when unknown.',
+    tag: 'courses',
+    params: {},
+    handler: async (_q, { path }, deps) => ({
+      course: withoutPii(await one(deps, sources.courseOverview, path['courseId']!, 'course')),
+    }),
+  }),
+  route({
+    path: '/api/v1/courses/{courseId}/students',
+    summary:
+      'Students enrolled in a course (course_student_enrollment, partition = course); 404 for an unknown course.',
+    tag: 'courses',
+    params: page,
+    handler: async (q, { path }, deps) => {
+      const id = path['courseId']!;
+      await one(deps, sources.courseOverview, id, 'course');
+      return { course_id: id, ...(await partitionRows(deps, sources.courseStudents, id, q.page, q.limit)) };
+    },
+  }),
+  route({
+    path: '/api/v1/students',
+    summary:
+      'Students with their batch totals (student_overview), paginated; ids only, never profile details.',
+    tag: 'students',
+    params: page,
+    handler: async (q, _input, deps) => list(deps, sources.studentOverview, q.page, q.limit),
+  }),
+  route({
+    path: '/api/v1/students/{studentId}',
+    summary: 'One student (student_overview); 404 when unknown.',
+    tag: 'students',
+    params: {},
+    handler: async (_q, { path }, deps) => ({
+      student: withoutPii(await one(deps, sources.studentOverview, path['studentId']!, 'student')),
+    }),
+  }),
+  route({
+    path: '/api/v1/students/{studentId}/courses',
+    summary:
+      "A student's courses (student_course_enrollment, partition = student); 404 for an unknown student.",
+    tag: 'students',
+    params: page,
+    handler: async (q, { path }, deps) => {
+      const id = path['studentId']!;
+      await one(deps, sources.studentOverview, id, 'student');
+      return { student_id: id, ...(await partitionRows(deps, sources.studentCourses, id, q.page, q.limit)) };
+    },
+  }),
+  route({
+    path: '/api/v1/students/{studentId}/courses/{courseId}',
+    summary:
+      'A student in one course (student_course_detailed); 404 when the student has no row for the course.',
+    tag: 'students',
+    params: {},
+    handler: async (_q, { path }, deps) => {
+      const studentId = path['studentId']!;
+      const courseId = path['courseId']!;
+      const table = tableOf(deps, sources.studentCourseDetail);
+      const rows = await deps.reader.partition(table, { [keyOf(table)]: studentId });
+      const row = rows.find((r) => r['course_id'] === courseId);
+      if (!row) throw notFound(`student ${studentId} has no activity in course ${courseId}`);
+      return { student_id: studentId, course_id: courseId, detail: withoutPii(row) };
+    },
+  }),
+];

@@ -1,0 +1,362 @@
+import { withoutPii } from '@ula/core/serving/pii';
+import { sources } from '@ula/core/serving/sources';
+import { dateRange } from '../params.ts';
+import { type Deps, route } from './route.ts';
+
+const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
+const hourMs = 3_600_000;
+
+/** Students by engagement level (reference thresholds on cumulative activity, see docs/serving.md). */
+export const engagementLevels = [
+  { level: 'Highly Active', min: 51 },
+  { level: 'Moderately Active', min: 10 },
+  { level: 'Low Activity', min: 1 },
+  { level: 'Inactive', min: 0 },
+] as const;
+const activityColumns = [
+  'total_videos_watched',
+  'total_assignments_submitted',
+  'total_quizzes_completed',
+  'total_logins',
+];
+const inactiveAfterDays = 14;
+
+async function health(deps: Deps) {
+  const { reader } = deps;
+  const store = await reader.store
+    .health()
+    .then(() => ({ status: 'healthy' as const }))
+    .catch((e: unknown) => ({ status: 'down' as const, error: e instanceof Error ? e.message : String(e) }));
+  if (store.status === 'down') {
+    const down = {
+      status: 'down',
+      latest: null,
+      age_seconds: null,
+      detail: { note: 'view store unreachable' },
+    };
+    return { status: 'down', time: iso(deps.now()), layers: { store, speed: down, batch: down } };
+  }
+  const [speed, batch] = await Promise.all([reader.speedHealth(), reader.batchHealth()]);
+  const layer = (h: typeof speed) => ({
+    status: h.status,
+    latest: iso(h.latest),
+    age_seconds: h.ageSeconds,
+    detail: h.detail,
+  });
+  const statuses = [speed.status, batch.status];
+  return {
+    status: statuses.includes('down') ? 'down' : statuses.includes('stale') ? 'stale' : 'healthy',
+    time: iso(deps.now()),
+    layers: { store, speed: layer(speed), batch: layer(batch) },
+    thresholds: reader.thresholds,
+  };
+}
+
+export const overviewRoutes = [
+  route({
+    path: '/api/v1/health',
+    summary:
+      'Health of each layer from real data: speed by the age of its newest window, batch by its watermark age.',
+    tag: 'layers',
+    params: {},
+    handler: async (_q, _input, deps) => {
+      return health(deps);
+    },
+  }),
+  route({
+    path: '/api/v1/summary',
+    summary: 'Dashboard KPIs: current active users, active courses (1 h), totals, and layer freshness.',
+    tag: 'layers',
+    params: {},
+    handler: async (_q, _input, deps) => {
+      const { reader } = deps;
+      const now = deps.now();
+      const [current, courses1h, students, courses, speed, batch, watermark] = await Promise.all([
+        reader.currentActiveUsers(),
+        reader.speedTotals(
+          sources.coursePopularity.speed,
+          now - hourMs,
+          now + 1,
+          sources.coursePopularity.grain,
+        ),
+        reader.scanAll(sources.studentOverview),
+        reader.scanAll(sources.courseOverview),
+        reader.speedHealth(),
+        reader.batchHealth(),
+        reader.watermark(sources.dailyActiveUsers.batch),
+      ]);
+      return {
+        time: iso(now),
+        current_active_users: current?.active_users ?? 0,
+        active_users_window: current
+          ? { start: iso(current.window_start), end: iso(current.window_end) }
+          : null,
+        active_courses_1h: [...courses1h.totals.values()].filter((t) => (t.metrics['interactions'] ?? 0) > 0)
+          .length,
+        total_students: students?.length ?? null,
+        total_courses: courses?.length ?? null,
+        speed_layer: {
+          status: speed.status,
+          latest_window: iso(speed.latest),
+          age_seconds: speed.ageSeconds,
+        },
+        batch_layer: {
+          status: batch.status,
+          watermark: iso(watermark ?? null),
+          oldest_watermark: iso(batch.latest),
+        },
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/daily-active-users',
+    summary:
+      'Distinct users per local day, merged: batch days before the watermark, the live per-day speed view from it on (each day from exactly one layer).',
+    tag: 'merged',
+    params: {
+      from: { kind: 'date', doc: 'first local date (default: 13 days before `to`)' },
+      to: { kind: 'date', doc: 'last local date (default: today)' },
+    },
+    handler: async (q, _input, deps) => {
+      const range = dateRange(q.from, q.to, deps.reader.calendar.date(deps.now()), 14, 366);
+      const result = await deps.reader.dailyActiveUsers(range.from, range.to);
+      return {
+        ...range,
+        watermark: iso(result.watermark),
+        days: result.days,
+        ...(result.missing.length > 0 ? { missing_views: result.missing } : {}),
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/engagement-distribution',
+    summary:
+      'Students by activity level (videos + submissions + quizzes + logins); inactive after 14 days without activity.',
+    tag: 'students',
+    params: {},
+    handler: async (_q, _input, deps) => {
+      const rows = (await deps.reader.scanAll(sources.studentOverview)) ?? [];
+      const counts = new Map<string, number>(engagementLevels.map((l) => [l.level, 0]));
+      const cutoff = deps.now() - inactiveAfterDays * 86_400_000;
+      for (const row of rows) {
+        const activity = activityColumns.reduce(
+          (s, c) => s + (typeof row[c] === 'number' ? (row[c] as number) : 0),
+          0,
+        );
+        const last = row['last_activity'] ?? row['last_login'];
+        const idle = typeof last === 'number' && last < cutoff;
+        const level = idle ? 'Inactive' : engagementLevels.find((l) => activity >= l.min)!.level;
+        counts.set(level, (counts.get(level) ?? 0) + 1);
+      }
+      const total = rows.length;
+      const levels = engagementLevels.map((l) => ({
+        level: l.level,
+        min_activity: l.min,
+        student_count: counts.get(l.level) ?? 0,
+        percentage: total === 0 ? 0 : Math.round(((counts.get(l.level) ?? 0) / total) * 10_000) / 100,
+      }));
+      const active = (counts.get('Highly Active') ?? 0) + (counts.get('Moderately Active') ?? 0);
+      return {
+        total_students: total,
+        active_percentage: total === 0 ? 0 : Math.round((active / total) * 10_000) / 100,
+        activity_columns: activityColumns,
+        inactive_after_days: inactiveAfterDays,
+        levels,
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/recent-activity',
+    summary:
+      'Speed-layer totals over the last hours: videos watched, course interactions, submissions, logins, distinct active users.',
+    tag: 'speed',
+    params: { hours: { kind: 'int', min: 1, max: 24, default: 1, doc: 'look-back in hours' } },
+    handler: async (q, _input, deps) => {
+      const to = deps.now() + 1;
+      const from = to - q.hours * hourMs;
+      const { reader } = deps;
+      const total = async (view: string, metric: string) => {
+        const { totals } = await reader.speedTotals(view, from, to);
+        return [...totals.values()][0]?.metrics[metric] ?? 0;
+      };
+      const [videos, seconds, interactions, submissions, logins, activeUsers] = await Promise.all([
+        total(sources.recent.videos, 'views'),
+        total(sources.recent.videos, 'watch_seconds'),
+        total(sources.recent.courses, 'interactions'),
+        total(sources.recent.submissions, 'total_submissions'),
+        total(sources.recent.logins, 'login_count'),
+        reader.distinctBetween(sources.activeUsers, 'active_users', from, to),
+      ]);
+      return {
+        hours: q.hours,
+        from: iso(from),
+        to: iso(to),
+        videos_watched: videos,
+        watch_seconds: seconds,
+        course_interactions: interactions,
+        assignments_submitted: submissions,
+        logins,
+        active_users: activeUsers,
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/course-popularity',
+    summary:
+      'Interactions per course over local dates, merged: batch per-day totals before the watermark + speed windows after.',
+    tag: 'merged',
+    params: {
+      from: { kind: 'date', doc: 'first local date (default: 6 days before `to`)' },
+      to: { kind: 'date', doc: 'last local date (default: today)' },
+      limit: { kind: 'int', min: 1, max: 100, default: 10, doc: 'number of courses' },
+    },
+    handler: async (q, _input, deps) => {
+      const range = dateRange(q.from, q.to, deps.reader.calendar.date(deps.now()), 7, 92);
+      const r = await deps.reader.mergedTotals(sources.coursePopularity, range.from, range.to, q.limit);
+      return {
+        ...range,
+        watermark: iso(r.watermark),
+        batch_days: r.batchDays,
+        speed_days: r.speedDays,
+        courses: r.top.map((t) => ({ ...t.keys, ...t.metrics, batch: t.batch, speed: t.speed })),
+        ...(r.missing.length > 0 ? { missing_views: r.missing } : {}),
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/video-engagement',
+    summary:
+      'Views and seconds watched per video over local dates, merged at the watermark like course popularity.',
+    tag: 'merged',
+    params: {
+      from: { kind: 'date', doc: 'first local date (default: 6 days before `to`)' },
+      to: { kind: 'date', doc: 'last local date (default: today)' },
+      limit: { kind: 'int', min: 1, max: 100, default: 10, doc: 'number of videos' },
+    },
+    handler: async (q, _input, deps) => {
+      const range = dateRange(q.from, q.to, deps.reader.calendar.date(deps.now()), 7, 92);
+      const r = await deps.reader.mergedTotals(sources.videoEngagement, range.from, range.to, q.limit);
+      return {
+        ...range,
+        watermark: iso(r.watermark),
+        batch_days: r.batchDays,
+        speed_days: r.speedDays,
+        videos: r.top.map((t) => ({ ...t.keys, ...t.metrics, batch: t.batch, speed: t.speed })),
+        ...(r.missing.length > 0 ? { missing_views: r.missing } : {}),
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/realtime/course-popularity',
+    summary: 'Speed layer only: interactions per course over the last hours (aggregated before the limit).',
+    tag: 'speed',
+    params: {
+      hours: { kind: 'int', min: 1, max: 72, default: 24, doc: 'look-back in hours' },
+      limit: { kind: 'int', min: 1, max: 100, default: 10, doc: 'number of courses' },
+    },
+    handler: async (q, _input, deps) => {
+      const to = deps.now() + 1;
+      const { totals } = await deps.reader.speedTotals(
+        sources.coursePopularity.speed,
+        to - q.hours * hourMs,
+        to,
+        ['course_id'],
+      );
+      const top = [...totals.values()]
+        .sort(
+          (a, b) =>
+            (b.metrics['interactions'] ?? 0) - (a.metrics['interactions'] ?? 0) ||
+            String(a.keys['course_id']).localeCompare(String(b.keys['course_id'])),
+        )
+        .slice(0, q.limit);
+      return {
+        hours: q.hours,
+        courses: top.map((t) => ({
+          course_id: t.keys['course_id'],
+          interactions: t.metrics['interactions'],
+        })),
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/realtime/videos',
+    summary:
+      'Speed layer only: views and seconds watched per video over the last hours, top by views, with the latest window seen.',
+    tag: 'speed',
+    params: {
+      hours: { kind: 'int', min: 1, max: 72, default: 1, doc: 'look-back in hours' },
+      limit: { kind: 'int', min: 1, max: 100, default: 20, doc: 'number of videos' },
+    },
+    handler: async (q, _input, deps) => {
+      const to = deps.now() + 1;
+      const { rows, totals } = await deps.reader.speedTotals(
+        sources.videoEngagement.speed,
+        to - q.hours * hourMs,
+        to,
+        ['video_id'],
+      );
+      const latest = new Map<string, number>();
+      for (const r of rows) {
+        const id = String(r['video_id']);
+        latest.set(id, Math.max(latest.get(id) ?? 0, r['window_start'] as number));
+      }
+      const size = 60_000;
+      const top = [...totals.values()]
+        .sort(
+          (a, b) =>
+            (b.metrics['views'] ?? 0) - (a.metrics['views'] ?? 0) ||
+            String(a.keys['video_id']).localeCompare(String(b.keys['video_id'])),
+        )
+        .slice(0, q.limit);
+      return {
+        hours: q.hours,
+        videos: top.map((t) => ({
+          video_id: t.keys['video_id'],
+          views: t.metrics['views'] ?? 0,
+          watch_seconds: t.metrics['watch_seconds'] ?? 0,
+          last_window_end: iso((latest.get(String(t.keys['video_id'])) ?? 0) + size),
+        })),
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/active-users',
+    summary:
+      'Distinct active users per minute over the last hours (disjoint 1-minute windows of the sliding view).',
+    tag: 'speed',
+    params: { hours: { kind: 'int', min: 1, max: 24, default: 6, doc: 'look-back in hours' } },
+    handler: async (q, _input, deps) => {
+      const now = deps.now();
+      const series = await deps.reader.activeUsersSeries(now - q.hours * hourMs, now + 1);
+      const values = series.map((p) => p.active_users);
+      return {
+        hours: q.hours,
+        peak: values.length > 0 ? Math.max(...values) : 0,
+        mean:
+          values.length > 0 ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100 : 0,
+        points: series.map((p) => ({
+          time: iso(p.window_start),
+          active_users: p.active_users,
+          source: 'speed',
+        })),
+      };
+    },
+  }),
+  route({
+    path: '/api/v1/active-users/latest',
+    summary: 'Active users of the newest window holding data (not an arbitrary row), with its age.',
+    tag: 'speed',
+    params: {},
+    handler: async (_q, _input, deps) => {
+      const now = deps.now();
+      const current = await deps.reader.currentActiveUsers();
+      if (!current) return { active_users: 0, window_start: null, window_end: null, age_seconds: null };
+      return withoutPii({
+        active_users: current.active_users,
+        window_start: iso(current.window_start),
+        window_end: iso(current.window_end),
+        age_seconds: Math.max(0, Math.round((now - current.window_start) / 1000)),
+      });
+    },
+  }),
+];

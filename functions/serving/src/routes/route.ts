@@ -1,0 +1,47 @@
+import type { ServingReader } from '@ula/core/serving/reader';
+import { type ParamSpec, type Parsed, parseQuery } from '../params.ts';
+
+/** What every route handler gets: the reader over the view store, and the clock. */
+export interface Deps {
+  reader: ServingReader;
+  now(): number;
+}
+
+export interface RouteInput {
+  /** Path parameters, already checked against the id pattern. */
+  path: Record<string, string>;
+  query: Record<string, unknown>;
+}
+
+/** One API route: its OpenAPI description and how it answers (JSON; HttpError for 4xx). */
+export interface Route {
+  path: string;
+  summary: string;
+  tag: 'layers' | 'speed' | 'merged' | 'courses' | 'students' | 'views' | 'meta';
+  params: Record<string, ParamSpec>;
+  run(input: RouteInput, deps: Deps): Promise<unknown>;
+}
+
+/** Declares a route whose query is validated against `params` before the handler runs. */
+export function route<P extends Record<string, ParamSpec>>(spec: {
+  path: string;
+  summary: string;
+  tag: Route['tag'];
+  params: P;
+  /** Further accepted parameter names (ids), e.g. a view's partition key columns. */
+  extra?: (input: RouteInput) => string[];
+  handler: (
+    q: Parsed<P> & { extra: Record<string, string> },
+    input: RouteInput,
+    deps: Deps,
+  ) => Promise<unknown>;
+}): Route {
+  return {
+    path: spec.path,
+    summary: spec.summary,
+    tag: spec.tag,
+    params: spec.params,
+    run: (input, deps) =>
+      spec.handler(parseQuery(input.query, spec.params, spec.extra?.(input) ?? []), input, deps),
+  };
+}
