@@ -250,7 +250,7 @@ export function generateDays(seed: number, firstDay: string, days: number, perDa
 
 type E = LmsEvent;
 const ms = (e: E) => Date.parse(e.time);
-const d = (e: E, field: string) => e.data[field] as never;
+const d = <T = never>(e: E, field: string): T => e.data[field] as T;
 const isStudent = (e: E) => e.data.role === 'student';
 
 /** Groups items by a key tuple (skipping items with a null/undefined key part). */
