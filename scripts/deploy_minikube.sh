@@ -32,12 +32,15 @@ POSTGRES_VERSION="17.6"
 MINIO_VERSION="RELEASE.2025-04-22T22-12-26Z"
 MC_VERSION="RELEASE.2025-04-16T18-13-26Z"
 
-CASSANDRA_IMAGE="docker.io/library/cassandra:${CASSANDRA_VERSION}"
-TRINO_IMAGE="docker.io/trinodb/trino:${TRINO_VERSION}"
-AIRFLOW_IMAGE="docker.io/apache/airflow:${AIRFLOW_VERSION}"
-POSTGRES_IMAGE="docker.io/library/postgres:${POSTGRES_VERSION}"
-MINIO_IMAGE="quay.io/minio/minio:${MINIO_VERSION}"
-MC_IMAGE="quay.io/minio/mc:${MC_VERSION}"
+# shellcheck disable=SC2034 # the images are read through ${!name} when manifests are rendered
+{
+  CASSANDRA_IMAGE="docker.io/library/cassandra:${CASSANDRA_VERSION}"
+  TRINO_IMAGE="docker.io/trinodb/trino:${TRINO_VERSION}"
+  AIRFLOW_IMAGE="docker.io/apache/airflow:${AIRFLOW_VERSION}"
+  POSTGRES_IMAGE="docker.io/library/postgres:${POSTGRES_VERSION}"
+  MINIO_IMAGE="quay.io/minio/minio:${MINIO_VERSION}"
+  MC_IMAGE="quay.io/minio/mc:${MC_VERSION}"
+}
 
 KNATIVE_SERVING_URL="https://github.com/knative/serving/releases/download/knative-v${KNATIVE_VERSION}"
 KNATIVE_KOURIER_URL="https://github.com/knative/net-kourier/releases/download/knative-v${KNATIVE_VERSION}"
@@ -64,7 +67,7 @@ MINIO_STORAGE="${MINIO_STORAGE:-20Gi}"
 CASSANDRA_STORAGE="${CASSANDRA_STORAGE:-10Gi}"
 WAIT_TIMEOUT="${WAIT_TIMEOUT:-600s}"
 KAFKA_BOOTSTRAP="ula-kafka-kafka-bootstrap.kafka.svc.cluster.local:9092"
-BATCH_JOB_SCRIPT="${BATCH_JOB_SCRIPT:-build/job.js}"
+BATCH_JOB_SCRIPT="${BATCH_JOB_SCRIPT:-build/index.js}"  # functions/batch: the job entry point
 FUNCTIONS=(ingest speed serving batch)
 
 default_tag() {
@@ -298,6 +301,8 @@ ensure_secrets() {
   ensure_secret "$ULA_NAMESPACE" ula-cassandra "${cassandra[@]}"
   ensure_secret trino ula-cassandra "${cassandra[@]}"
   ensure_secret "$ULA_NAMESPACE" ula-api token="$api_token"
+  # functions/serving/func.yaml reads the token from serving-api (for `func deploy`): same value.
+  ensure_secret "$ULA_NAMESPACE" serving-api token="$api_token"
   ensure_secret airflow airflow-secrets postgres-password="$pg_password" fernet-key="$fernet" \
     jwt-secret="$jwt" admin-password="$airflow_password" passwords.json="{\"admin\": \"$airflow_password\"}"
 }
