@@ -905,8 +905,49 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       };
     },
   );
+  // 7-day activity and engagement distribution, for every local date from the first to the last event.
+  const dates = events.map((e) => localDate(ms(e))).sort();
+  out['student_activity_7d'] = [];
+  out['student_engagement_distribution'] = [];
+  for (let date = dates[0]!; dates.length > 0 && date <= dates.at(-1)!; date = nextDate(date)) {
+    const windowStart = addDaysTo(date, -6);
+    const active = events.filter(
+      (e) =>
+        isStudent(e) &&
+        ['VIDEO_WATCHED', 'SUBMIT_ASSIGNMENT', 'LOGIN'].includes(e.eventType) &&
+        localDate(ms(e)) >= windowStart &&
+        localDate(ms(e)) <= date,
+    );
+    const perStudent = rowsOf(
+      active,
+      ['date', 'student_id'],
+      (e) => [date, e.data.user_id],
+      (g) => ({
+        interactions: g.length,
+        videos_watched: typed(g, 'VIDEO_WATCHED').length,
+        assignments_submitted: typed(g, 'SUBMIT_ASSIGNMENT').length,
+        logins: typed(g, 'LOGIN').length,
+      }),
+    );
+    out['student_activity_7d'].push(...perStudent);
+    const level = (n: number) => (n > 50 ? 'highly_active' : n >= 10 ? 'moderately_active' : 'low_activity');
+    out['student_engagement_distribution'].push(
+      ...rowsOf(
+        perStudent,
+        ['date', 'engagement_level'],
+        (r) => [date, level(r['interactions'] as number)],
+        (g) => ({
+          student_count: g.length,
+        }),
+      ),
+    );
+  }
   return out;
 }
+
+const addDaysTo = (date: string, n: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const nextDate = (date: string) => addDaysTo(date, 1);
 
 /** Rows in a canonical form for comparison: keys sorted, doubles rounded to 6 decimals, sorted rows. */
 export function canonical(rows: readonly Row[]): string[] {

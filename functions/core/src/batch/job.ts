@@ -33,6 +33,7 @@ import { batchRuns, batchWatermarks, systemTables } from '../views/system-tables
 import { batchTable } from '../views/tables.ts';
 import type { LocalCalendar } from '../views/time.ts';
 import {
+  addDays,
   candidateDays,
   type DayManifest,
   type InputFingerprint,
@@ -53,6 +54,7 @@ import {
   hashText,
   readManifest,
   statesText,
+  trailingPartialKey,
   writeManifest,
 } from './state.ts';
 
@@ -236,6 +238,11 @@ interface Computation {
   /** All-time states of raw-event views, loaded on first use. */
   allTime: Map<string, { aggregation: Aggregation; header: AllTimeHeader; changed: boolean }>;
   touched: Map<string, Set<string>>;
+  /** Day partials of trailing-window views (this run's and loaded ones), and the dates to rewrite. */
+  trailing: Map<string, Map<string, Aggregation | undefined>>;
+  dirtyDates: Map<string, Set<string>>;
+  /** Rows written per daily view and date in this run (inputs of daily views over them). */
+  dayRows: Map<string, Map<string, Row[]>>;
   /** Superseded day partial objects, deleted once the all-time states naming their successors are saved. */
   obsolete: string[];
 }
@@ -284,7 +291,14 @@ async function compute(
   const allDays = [...new Set([...plan.values()].flatMap((d) => [...d.keys()]))].sort();
   report.daysRecomputed = allDays;
 
-  const state: Computation = { allTime: new Map(), touched: new Map(), obsolete: [] };
+  const state: Computation = {
+    allTime: new Map(),
+    touched: new Map(),
+    trailing: new Map(),
+    dirtyDates: new Map(),
+    dayRows: new Map(),
+    obsolete: [],
+  };
   const manifests: DayManifest[] = [];
   for (const date of allDays) {
     const dayJobs = jobs.filter((j) => plan.get(j)!.has(date));
@@ -315,12 +329,11 @@ async function compute(
     for (const view of dayViews) {
       const aggregation = aggregations.get(view.name)!;
       if (view.period === 'day') {
-        if (view.intermediate) continue;
-        const table = batchTable(view);
-        const rows = finishRows(aggregation);
-        await withContext('view store', () => store.deletePartitions(table, [{ date }]));
-        await withContext('view store', () => store.upsert(table, rows));
-        countRows(report, view.job, rows.length);
+        if (view.trailingDays !== undefined) {
+          await saveTrailingDay(lake, state, view, date, aggregation);
+          continue;
+        }
+        await writeDay(store, state, report, view, date, finishRows(aggregation));
       } else {
         await foldDay(lake, state, view, date, aggregation);
       }
@@ -344,6 +357,11 @@ async function compute(
   }
 
   const writeStarted = Date.now();
+  // Trailing-window daily views: rows of every date whose window holds a recomputed day (up to the last
+  // day computed), then daily views over daily views.
+  const lastDay = [complete.at(-1) ?? '', allDays.at(-1) ?? ''].sort().at(-1)!;
+  await writeTrailing(options, jobs, state, report, lastDay);
+  await writeDailyOver(options, jobs, state, report, context);
   // All-time states first (they name the day partials they include), then rows, then manifests.
   for (const [name, entry] of state.allTime) {
     if (!entry.changed) continue;
@@ -371,6 +389,108 @@ function dedupeFiles(files: readonly RawInput[]): RawInput[] {
 function countRows(report: BatchRunReport, job: BatchJob, rows: number) {
   report.rowsWritten += rows;
   report.jobs[job]!.rowsWritten += rows;
+}
+
+/** Replaces a daily view's partition of one date, and keeps its rows for daily views over it. */
+async function writeDay(
+  store: ViewStore,
+  state: Computation,
+  report: BatchRunReport,
+  view: BatchViewDefinition<never>,
+  date: string,
+  rows: Row[],
+): Promise<void> {
+  let byDate = state.dayRows.get(view.name);
+  if (!byDate) {
+    byDate = new Map();
+    state.dayRows.set(view.name, byDate);
+  }
+  byDate.set(date, rows);
+  if (view.intermediate) return;
+  const table = batchTable(view);
+  await withContext('view store', () => store.deletePartitions(table, [{ date }]));
+  await withContext('view store', () => store.upsert(table, rows));
+  countRows(report, view.job, rows.length);
+}
+
+async function saveTrailingDay(
+  lake: ObjectStore,
+  state: Computation,
+  view: BatchViewDefinition<never>,
+  date: string,
+  day: Aggregation,
+): Promise<void> {
+  await withContext('lake', () =>
+    lake.put(trailingPartialKey(view.name, date), gzipText(statesText(day)), 'application/gzip'),
+  );
+  let days = state.trailing.get(view.name);
+  if (!days) {
+    days = new Map();
+    state.trailing.set(view.name, days);
+  }
+  days.set(date, day);
+  let dirty = state.dirtyDates.get(view.name);
+  if (!dirty) {
+    dirty = new Set();
+    state.dirtyDates.set(view.name, dirty);
+  }
+  for (let k = 0; k < view.trailingDays!; k++) dirty.add(addDays(date, k));
+}
+
+async function writeTrailing(
+  options: BatchRunOptions,
+  jobs: BatchJob[],
+  state: Computation,
+  report: BatchRunReport,
+  lastDay: string,
+): Promise<void> {
+  const { lake, views: store } = options;
+  for (const view of jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.trailingDays !== undefined)) {
+    const days = state.trailing.get(view.name) ?? new Map<string, Aggregation | undefined>();
+    const metrics = Object.values(view.metrics);
+    const dates = [...(state.dirtyDates.get(view.name) ?? [])].filter((d) => d <= lastDay).sort();
+    for (const date of dates) {
+      const window = newAggregation(view);
+      for (let k = 0; k < view.trailingDays!; k++) {
+        const day = addDays(date, -k);
+        if (!days.has(day)) {
+          const bytes = await withContext('lake', () => lake.get(trailingPartialKey(view.name, day)));
+          days.set(day, bytes ? decodeStates(view, bytes).aggregation : undefined);
+        }
+        const partial = days.get(day);
+        if (!partial) continue;
+        for (const group of partial.groups.values()) {
+          const keys = { ...group.keys, date };
+          const id = groupId(view, keys);
+          // Copies of the states: partials are shared by the windows of several dates.
+          const states = group.states.map((s, i) =>
+            metrics[i]!.aggregate.load(metrics[i]!.aggregate.save(s)),
+          );
+          const existing = window.groups.get(id);
+          if (!existing) window.groups.set(id, { keys, states });
+          else existing.states = existing.states.map((s, i) => metrics[i]!.aggregate.merge(s, states[i]));
+        }
+      }
+      await writeDay(store, state, report, view, date, finishRows(window));
+    }
+  }
+}
+
+/** Daily views over another daily view's rows (`from` + `period: 'day'`), for the dates rewritten. */
+async function writeDailyOver(
+  options: BatchRunOptions,
+  jobs: BatchJob[],
+  state: Computation,
+  report: BatchRunReport,
+  context: ViewContext,
+): Promise<void> {
+  for (const view of jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.from && v.period === 'day')) {
+    for (const [date, rows] of state.dayRows.get(view.from!) ?? []) {
+      const aggregation = newAggregation(view);
+      for (const row of rows) addInput(aggregation, row, context);
+      await writeDay(options.views, state, report, view, date, finishRows(aggregation));
+    }
+  }
 }
 
 async function loadAllTime(lake: ObjectStore, state: Computation, view: BatchViewDefinition<never>) {

@@ -21,6 +21,9 @@ export const statePrefix = 'state/';
 /** Day partials are content-addressed, so the all-time state can name exactly the versions it includes. */
 export const dayPartialKey = (view: string, date: string, hash: string) =>
   `${statePrefix}${view}/date=${date}/${hash}.ndjson.gz`;
+/** The latest partial of one day of a trailing-window daily view (rows of later dates merge several). */
+export const trailingPartialKey = (view: string, date: string) =>
+  `${statePrefix}${view}/date=${date}/day.ndjson.gz`;
 export const allTimeKey = (view: string) => `${statePrefix}${view}/all/partial.ndjson.gz`;
 export const manifestKey = (job: string, date: string) => `${statePrefix}_jobs/${job}/date=${date}.json`;
 

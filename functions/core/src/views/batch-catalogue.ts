@@ -10,7 +10,8 @@ import type { BatchJob, BatchViewDefinition } from './define.ts';
 
 /**
  * Every batch view, in job order (the reference's 37 views of jobs 1-5, its 4 of student_course_analytics,
- * the reverse-lookup copy course_student_enrollment, and intermediate stages that are not stored).
+ * the reverse-lookup copy course_student_enrollment, the 7-day engagement distribution that replaces the
+ * reference's all-time one, and intermediate stages that are not stored).
  * Adding a view = declaring it in its category's batch-views.ts and listing it here.
  */
 export const batchViews: readonly BatchViewDefinition<never>[] = [
@@ -64,6 +65,8 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   studentCourse.studentCourseEnrollment,
   studentCourse.courseStudentEnrollment,
   studentCourse.studentCourseDetailed,
+  studentCourse.studentActivity7d,
+  studentCourse.studentEngagementDistribution,
 ];
 
 /** The batch views of one job, in declaration order. */

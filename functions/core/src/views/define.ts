@@ -54,6 +54,11 @@ export interface BatchViewDefinition<In = LmsEvent> {
   where?: (input: In) => boolean;
   /** `day`: one row set per local date, with a leading `date` key; `all`: all-time rows. */
   period: 'day' | 'all';
+  /**
+   * Daily views only: the row of date D aggregates the inputs of the `trailingDays` local days ending at D
+   * (a recent-period measure, e.g. 7 for "last 7 days"), instead of D alone.
+   */
+  trailingDays?: number;
   keys: Record<string, Key<In>>;
   partitionKey: readonly string[];
   clustering?: readonly { name: string; order: 'ASC' | 'DESC' }[];

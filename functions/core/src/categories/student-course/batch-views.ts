@@ -7,7 +7,14 @@
 import type { LmsEvent } from '../../events/envelope.ts';
 import { avg, count, countDistinct, earliest, latest, type Metric, sum } from '../../views/aggregates.ts';
 import type { Row } from '../../views/columns.ts';
-import { type BatchViewDefinition, type Derived, defineBatchView, eventMs, key } from '../../views/define.ts';
+import {
+  type BatchViewDefinition,
+  type Derived,
+  defineBatchView,
+  defineBatchViewOver,
+  eventMs,
+  key,
+} from '../../views/define.ts';
 
 const is = (type: string) => (e: LmsEvent) => e.eventType === type;
 const isEnrol = is('COURSE_ENROLLED');
@@ -168,4 +175,46 @@ export const studentCourseDetailed = defineBatchView({
     last_activity_date: latest(eventMs, { where: isStudentAction }),
   },
   derived: { watch_time_minutes: minutes('watch_time_seconds') },
+});
+
+/**
+ * Stage 1 of the engagement distribution: per local date and student, activity over the 7 local days
+ * ending at that date (the reference bucketed all-time cumulative counts; a recent period says who is
+ * engaged now).
+ */
+export const studentActivity7d = defineBatchView({
+  name: 'student_activity_7d',
+  job: 'student_course_analytics',
+  doc: 'Per local date and student: videos watched, assignments submitted and logins in the 7 local days ending at date.',
+  sources: ['video', 'assessment', 'auth'],
+  where: (e) => isStudentAction(e) && (isVideo(e) || isSubmit(e) || isLogin(e)),
+  period: 'day',
+  trailingDays: 7,
+  keys: { student_id: key.text((e) => e.data.user_id) },
+  partitionKey: ['date'],
+  metrics: {
+    interactions: count({ doc: 'videos watched + assignments submitted + logins' }),
+    videos_watched: count({ where: isVideo }),
+    assignments_submitted: count({ where: isSubmit }),
+    logins: count({ where: isLogin }),
+  },
+});
+
+/** The reference's thresholds, applied to the last 7 days: > 50, 10-50, 1-9 interactions. */
+export const engagementLevel = (interactions: number): string =>
+  interactions > 50 ? 'highly_active' : interactions >= 10 ? 'moderately_active' : 'low_activity';
+
+export const studentEngagementDistribution = defineBatchViewOver<Row & { interactions: number }>()({
+  name: 'student_engagement_distribution',
+  job: 'student_course_analytics',
+  doc:
+    'Per local date: students by engagement level over the 7 days ending at date (highly_active > 50 ' +
+    'interactions, moderately_active 10-50, low_activity 1-9). Inactive students (0 in 7 days) have no ' +
+    'row: readers take them as known students (student_overview) minus the students counted here.',
+  sources: ['video', 'assessment', 'auth'],
+  from: 'student_activity_7d',
+  period: 'day',
+  keys: { engagement_level: key.text((r) => engagementLevel(r.interactions)) },
+  partitionKey: ['date'],
+  metrics: { student_count: count() },
 });
