@@ -7,6 +7,7 @@ import {
   type ViewFacts,
   type ViewStore,
 } from '@ula/core';
+import { type FactSink, factSink } from './fact-sink.ts';
 import { speedMetrics } from './metrics.ts';
 
 export interface SpeedWriterOptions {
@@ -24,11 +25,13 @@ export interface SpeedWriterOptions {
 export class SpeedWriter {
   private readonly commit: GroupCommit<readonly ViewFacts[]>;
   private readonly tables = new Map<SpeedViewDefinition, TableDefinition>();
+  private readonly sink: FactSink;
 
   constructor(
-    private readonly store: ViewStore,
+    store: ViewStore,
     private readonly options: SpeedWriterOptions,
   ) {
+    this.sink = factSink(store);
     this.commit = new GroupCommit((batch) => this.flush(batch), {
       lingerMs: options.lingerMs,
       maxItems: options.maxBatchFacts,
@@ -52,9 +55,7 @@ export class SpeedWriter {
     const stop = speedMetrics.writeSeconds.startTimer();
     try {
       await Promise.all(
-        merged.map(({ view, rows }) =>
-          this.store.upsert(this.tableOf(view), rows, { ttlSeconds: this.options.ttlSeconds }),
-        ),
+        merged.map(({ view, rows }) => this.sink(this.tableOf(view), rows, this.options.ttlSeconds)),
       );
     } catch (error) {
       speedMetrics.writeFailures.inc();
