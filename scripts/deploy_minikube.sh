@@ -97,6 +97,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
+[[ "$WAIT_TIMEOUT" =~ ^[0-9]+s$ ]] || { echo "WAIT_TIMEOUT must be seconds like 600s, not '$WAIT_TIMEOUT'" >&2; exit 2; }
 if [[ -n "$DRY_RUN" ]]; then
   IMAGE_TAG="${IMAGE_TAG:-dry-run}"
 else
@@ -183,7 +184,9 @@ secret_manifest() {
 files_in() { # files_in DIR GLOB: the matching files, sorted (none → nothing)
   local dir="$1" glob="$2" f
   [[ -d "$dir" ]] || return 0
-  for f in "$dir"/$glob; do [[ -f "$f" ]] && printf '%s\n' "$f"; done
+  for f in "$dir"/$glob; do
+    if [[ -f "$f" ]]; then printf '%s\n' "$f"; fi
+  done
 }
 
 # render_all DIR: every manifest the deployment applies, in apply order, into DIR.
@@ -250,7 +253,7 @@ rand_hex() { openssl rand -hex "$1"; }
 secret_get() { # secret_get NAMESPACE NAME KEY → decoded value, or nothing
   local value
   value="$(kubectl get secret "$2" -n "$1" -o "jsonpath={.data.$3}" 2>/dev/null || true)"
-  [[ -n "$value" ]] && printf '%s' "$value" | base64 -d
+  if [[ -n "$value" ]]; then printf '%s' "$value" | base64 -d; fi
 }
 
 ensure_secret() { # ensure_secret NAMESPACE NAME KEY=VALUE...
@@ -503,7 +506,7 @@ deploy_functions() {
 print_access() {
   local url ip=""
   url="$(kubectl get ksvc serving -n "$ULA_NAMESPACE" -o jsonpath='{.status.url}')"
-  [[ -n "$USE_MINIKUBE" ]] && ip="$(minikube -p "$MINIKUBE_PROFILE" ip)"
+  if [[ -n "$USE_MINIKUBE" ]]; then ip="$(minikube -p "$MINIKUBE_PROFILE" ip)"; fi
   step "deployed"
   cat >&2 <<EOF
     API + dashboard  $url

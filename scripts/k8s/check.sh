@@ -8,6 +8,7 @@
 #      (scripts/k8s/fixtures/invalid);
 #   3. deployment rules a schema cannot express (scripts/k8s/policy.py: wiring, delivery, topics,
 #      credentials, probes, resources);
+#      and the non-dry-run deploy path, run against recording stand-ins for the CLIs (deploy-smoke.sh);
 #   4. the schemas were generated for the versions the deploy script installs;
 #   5. shellcheck on scripts/**/*.sh and .ci/run.
 # Exits non-zero on any problem. Usage: scripts/k8s/check.sh
@@ -106,6 +107,14 @@ if [[ -d "$work/render" ]] && PYTHONPATH="$PYYAML_PATH" python3 "$ROOT/scripts/k
   pass "wiring, delivery, topics, credentials, probes, resources"
 else
   fail "deployment rules (above)"
+fi
+
+# ---- 3b. the deploy path itself, with stand-in CLIs
+step "deploy flow with stand-in CLIs (scripts/k8s/deploy-smoke.sh)"
+if bash "$ROOT/scripts/k8s/deploy-smoke.sh"; then
+  pass "deploy and idempotent redeploy run every step"
+else
+  fail "deploy flow (above)"
 fi
 
 # ---- 4. versions: schemas ↔ deploy script
