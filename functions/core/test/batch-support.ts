@@ -102,10 +102,13 @@ export interface BatchFixture {
 }
 
 let runs = 0;
-/** A temporary local-dir lake and an in-memory SQLite view store. */
-export function batchFixture(store: ViewStore = openSqliteViewStore(':memory:')): BatchFixture {
+/** A temporary local-dir lake and an in-memory SQLite view store (or the given ones). */
+export function batchFixture(
+  store: ViewStore = openSqliteViewStore(':memory:'),
+  lakeStore?: ObjectStore,
+): BatchFixture {
   const dir = mkdtempSync(join(tmpdir(), 'ula-batch-'));
-  const lake = new LocalDirStore(dir);
+  const lake = lakeStore ?? new LocalDirStore(dir);
   return {
     lake,
     store,
