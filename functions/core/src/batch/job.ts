@@ -218,7 +218,9 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunReport
   }
 }
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/** The first line of an error's message (drivers append multi-line details and stacks). */
+const messageOf = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
 
 /** Runs an I/O step, prefixing its error with the system that failed and what to do. */
 async function withContext<T>(system: 'lake' | 'view store', step: () => Promise<T>): Promise<T> {
