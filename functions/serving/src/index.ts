@@ -13,13 +13,14 @@ import { installPathRoutes } from './runtime-routes.ts';
 let store: ViewStore | undefined;
 let app: App | undefined;
 let schemaProblem: string | undefined;
-const corsOrigins = (process.env['ULA_CORS_ORIGINS'] ?? '')
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
+let corsOrigins: string[] = [];
 
 export async function init(): Promise<void> {
   const config = loadConfig();
+  corsOrigins = (process.env['ULA_CORS_ORIGINS'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   store = openViewStore(config);
   // Embedded: creates the tables. Cassandra: checks them; a mismatch is reported by readiness, not a crash loop.
   schemaProblem = await store.ensureTables(allTables).then(
@@ -66,11 +67,20 @@ interface Reply {
   send(body: string): void;
 }
 
-/** Ready when the view store answers and holds the declared tables. */
+let schemaCheckedAt = 0;
+
+/** Ready when the view store answers and holds the declared tables (re-checked every 10 s until it does). */
 export const readiness = async (_request: unknown, reply: Reply) => {
   reply.header('content-type', 'text/plain; charset=utf-8');
   try {
     await store?.health();
+    if (schemaProblem && store && Date.now() - schemaCheckedAt > 10_000) {
+      schemaCheckedAt = Date.now();
+      schemaProblem = await store.ensureTables(allTables).then(
+        () => undefined,
+        (e: unknown) => (e instanceof Error ? e.message : String(e)),
+      );
+    }
     if (schemaProblem) return reply.code(503).send(schemaProblem);
     return reply.code(200).send('OK');
   } catch (e) {
