@@ -202,11 +202,20 @@ export class BatchTrigger {
     else return send(res, 404, { runId, error: 'unknown run' });
     // A run still marked running in the table whose process is gone failed without recording it.
     if (status === 'running' && exited) status = exited.code === 0 ? 'succeeded' : 'failed';
+    const error =
+      status !== 'failed'
+        ? undefined
+        : typeof row?.['error'] === 'string'
+          ? row['error']
+          : exited
+            ? lastLine(exited.stderr)
+            : undefined;
     const body = {
       runId,
       status,
       ...(row ? { run: row } : {}),
-      ...(exited && exited.code !== 0 ? { exitCode: exited.code, error: lastLine(exited.stderr) } : {}),
+      ...(exited && exited.code !== 0 ? { exitCode: exited.code } : {}),
+      ...(error !== undefined ? { error } : {}),
     };
     const code = status === 'succeeded' ? 200 : status === 'failed' ? 400 : 202;
     send(res, code, body);
