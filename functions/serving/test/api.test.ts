@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: tests read untyped JSON answers
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,6 @@ import { pii, type Scenario, scenario, seed } from './fixture.ts';
 import { type Running, startServing } from './server.ts';
 
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
-const hour = 3_600_000;
 
 // ---- the oracle: expected numbers straight from the events, by hand (no serving or view code) ----
 const user = (e: LmsEvent) => e.data.user_id as string;

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: tests read untyped JSON answers
 /** Starts the serving function under faas-js-runtime (as `npm start` does) on a free port. */
 import type { Server } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
