@@ -25,6 +25,7 @@ export * from './speed/group-commit.ts';
 export * from './speed/lateness.ts';
 export * from './speed/plan.ts';
 export * from './speed/recent-ids.ts';
+export * from './speed/written-members.ts';
 export * from './views/aggregates.ts';
 export * from './views/catalogue.ts';
 export * from './views/columns.ts';

@@ -17,6 +17,8 @@ export interface SpeedSettings {
   maxInFlight: number;
   /** Event ids remembered to spot redeliveries (0 disables). */
   recentIds: number;
+  /** Distinct-count facts remembered as stored, not to rewrite them (0 disables). */
+  writtenMembers: number;
 }
 
 const number = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
@@ -38,5 +40,6 @@ export function loadSpeedSettings(env: NodeJS.ProcessEnv = process.env): SpeedSe
     maxBatchFacts: number(env, 'ULA_SPEED_MAX_BATCH_FACTS', 4000),
     maxInFlight: number(env, 'ULA_SPEED_MAX_IN_FLIGHT', 4),
     recentIds: number(env, 'ULA_SPEED_RECENT_IDS', 100_000),
+    writtenMembers: number(env, 'ULA_SPEED_WRITTEN_MEMBERS', 200_000),
   };
 }

@@ -6,6 +6,7 @@ import {
   type TableDefinition,
   type ViewFacts,
   type ViewStore,
+  WrittenMembers,
 } from '@ula/core';
 import { type FactSink, factSink } from './fact-sink.ts';
 import { speedMetrics } from './metrics.ts';
@@ -15,6 +16,8 @@ export interface SpeedWriterOptions {
   lingerMs: number;
   maxBatchFacts: number;
   maxInFlight: number;
+  /** Distinct-count facts remembered as stored, not to write them again (0 disables). */
+  writtenMembers: number;
 }
 
 /**
@@ -26,12 +29,14 @@ export class SpeedWriter {
   private readonly commit: GroupCommit<readonly ViewFacts[]>;
   private readonly tables = new Map<SpeedViewDefinition, TableDefinition>();
   private readonly sink: FactSink;
+  private readonly written: WrittenMembers;
 
   constructor(
     store: ViewStore,
     private readonly options: SpeedWriterOptions,
   ) {
     this.sink = factSink(store);
+    this.written = new WrittenMembers(options.writtenMembers);
     this.commit = new GroupCommit((batch) => this.flush(batch), {
       lingerMs: options.lingerMs,
       maxItems: options.maxBatchFacts,
@@ -49,7 +54,7 @@ export class SpeedWriter {
   }
 
   private async flush(batch: (readonly ViewFacts[])[]): Promise<void> {
-    const merged = coalesceFacts(batch);
+    const merged = this.written.unwritten(coalesceFacts(batch));
     speedMetrics.batchEvents.observe(batch.length);
     speedMetrics.batchFacts.observe(merged.reduce((n, w) => n + w.rows.length, 0));
     const stop = speedMetrics.writeSeconds.startTimer();
@@ -63,6 +68,7 @@ export class SpeedWriter {
     } finally {
       stop();
     }
+    this.written.remember(merged);
     for (const { view, rows } of merged) speedMetrics.facts.inc({ view: view.name }, rows.length);
   }
 
