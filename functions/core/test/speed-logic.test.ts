@@ -10,6 +10,7 @@ import {
   planEvent,
   RecentIds,
   speedViews,
+  WrittenMembers,
   windowEnd,
   windowState,
 } from '../src/index.ts';
@@ -178,5 +179,39 @@ describe('recent ids', () => {
     ids.add('b');
     ids.add('c');
     expect([ids.has('a'), ids.has('b'), ids.has('c'), ids.size]).toEqual([false, true, true, 2]);
+  });
+});
+
+describe('written members', () => {
+  it('skips distinct-count facts already stored, never count or sum facts', () => {
+    const now = Date.parse('2026-11-02T03:01:00.000Z');
+    const plan = (e: LmsEvent) => planEvent(e, [videoEngagement], now, policy, context).writes;
+    const written = new WrittenMembers(100);
+    const first = written.unwritten(plan(watch('a', 'v1', '2026-11-02T03:00:10.000Z')));
+    written.remember(first);
+    const second = written.unwritten(plan(watch('a', 'v1', '2026-11-02T03:00:20.000Z')));
+    expect(second[0]!.rows.map((r) => r['metric']).sort()).toEqual(['views', 'watch_seconds']);
+    // Another video, or the next window, is another row.
+    expect(written.unwritten(plan(watch('a', 'v2', '2026-11-02T03:00:20.000Z')))[0]!.rows).toHaveLength(3);
+    expect(written.unwritten(plan(watch('a', 'v1', '2026-11-02T03:00:59.999Z')))[0]!.rows).toHaveLength(2);
+  });
+
+  it('forgets the oldest windows beyond its capacity', () => {
+    const now = Date.parse('2026-11-02T03:10:00.000Z');
+    const written = new WrittenMembers(2);
+    for (const minute of ['03:00', '03:01', '03:02'])
+      written.remember(
+        planEvent(watch('a', 'v1', `2026-11-02T${minute}:10.000Z`), [videoEngagement], now, policy, context)
+          .writes,
+      );
+    expect(written.count).toBe(2);
+    const again = planEvent(
+      watch('a', 'v1', '2026-11-02T03:00:30.000Z'),
+      [videoEngagement],
+      now,
+      policy,
+      context,
+    ).writes;
+    expect(written.unwritten(again)[0]!.rows).toHaveLength(3);
   });
 });
