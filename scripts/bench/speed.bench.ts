@@ -14,9 +14,10 @@
  *    faas-js-runtime with the same runtime hooks (the ceiling); the ratio is speed / no-op.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -40,6 +41,29 @@ import {
 import type { Bench, BenchResult } from './result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The Cassandra JVM of the local stack, if it runs on this machine. */
+function cassandraPid(): number | undefined {
+  try {
+    const out = execFileSync('pgrep', ['-f', '[j]ava.*CassandraDaemon'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')[0];
+    return out ? Number(out) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const minute = 60_000;
 
 const percentile = (sorted: number[], p: number) =>
@@ -115,8 +139,21 @@ function eventStream(seed: number) {
   };
 }
 
+interface Throughput {
+  rate: number;
+  /** CPU µs per event of the function process, and of Cassandra (when local). */
+  functionCpuUs: number;
+  cassandraCpuUs: number;
+}
+
 /** Closed loop: `concurrency` requests in flight for `seconds`; acknowledged events per second. */
-async function maxThroughput(url: string, seconds: number, concurrency: number): Promise<number> {
+async function maxThroughput(
+  fn: RunningFunction,
+  seconds: number,
+  concurrency: number,
+  cassandra: number | undefined,
+): Promise<Throughput> {
+  const url = fn.url;
   const http = client(url, concurrency);
   const next = eventStream(7);
   const end = Date.now() + seconds * 1000;
@@ -130,6 +167,7 @@ async function maxThroughput(url: string, seconds: number, concurrency: number):
     }),
   );
   const start = performance.now();
+  const cpu0 = [cpuSeconds(fn.process.pid), cpuSeconds(cassandra)];
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < end) {
@@ -140,9 +178,14 @@ async function maxThroughput(url: string, seconds: number, concurrency: number):
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const cpu1 = [cpuSeconds(fn.process.pid), cpuSeconds(cassandra)];
   http.close();
   if (failed > 0) throw new Error(`${failed} requests failed during the throughput run against ${url}`);
-  return Math.round(ok / elapsed);
+  return {
+    rate: Math.round(ok / elapsed),
+    functionCpuUs: Math.round(((cpu1[0]! - cpu0[0]!) / ok) * 1e6),
+    cassandraCpuUs: Math.round(((cpu1[1]! - cpu0[1]!) / ok) * 1e6),
+  };
 }
 
 async function kafkaUp(brokers: string[]): Promise<boolean> {
@@ -289,8 +332,20 @@ const bench: Bench = {
       running.push(speed);
       const figures: BenchResult['figures'] = {};
 
-      // 1. Freshness at a steady rate.
-      let fresh: Freshness;
+      const report = (label: string, fresh: Freshness) => {
+        const probes = fresh.probes.sort((a, b) => a - b);
+        const acks = fresh.acks.sort((a, b) => a - b);
+        figures[`${label}: rate achieved (events/s)`] = fresh.achievedRate;
+        figures[`${label}: events sent / failures`] = `${fresh.sent} / ${fresh.failures}`;
+        figures[`${label}: freshness p50 (ms)`] = ms(percentile(probes, 50));
+        figures[`${label}: freshness p99 (ms)`] = ms(percentile(probes, 99));
+        figures[`${label}: freshness max (ms), probes`] =
+          `${ms(probes.at(-1) ?? Number.NaN)}, ${probes.length}`;
+        figures[`${label}: ack p50 / p99 (ms)`] = `${ms(percentile(acks, 50))} / ${ms(percentile(acks, 99))}`;
+      };
+      figures['steady rate target (events/s)'] = rate;
+
+      // 1a. Freshness at a steady rate through Kafka and the dispatcher (when Kafka is up).
       if (await kafkaUp(brokers)) {
         const topic = `bench_speed_${Date.now()}`;
         const kafka = new Kafka({ clientId: 'ula-bench-speed', brokers, logLevel: logLevel.WARN });
@@ -312,7 +367,7 @@ const bench: Bench = {
         // Let the consumer group settle before timing anything.
         await new Promise((r) => setTimeout(r, 3000));
         try {
-          fresh = await steadyLoad(
+          const fresh = await steadyLoad(
             store,
             rate,
             seconds,
@@ -328,8 +383,9 @@ const bench: Bench = {
               const t = performance.now() - t0;
               return events.map(() => t);
             },
-            'Kafka → dispatcher (KafkaSource stand-in) → HTTP → speed → Cassandra',
+            'kafka',
           );
+          report('kafka path', fresh);
         } finally {
           await dispatcher.stop();
           await producer.disconnect();
@@ -337,59 +393,61 @@ const bench: Bench = {
           await admin.disconnect();
         }
         notes.push(
-          'freshness path: Kafka → dispatcher → HTTP → speed → Cassandra (acks = Kafka produce acks)',
+          'kafka path: producer → Kafka topic (5 partitions) → dispatcher (KafkaSource stand-in, in the bench process) → HTTP → speed → Cassandra; its acks are Kafka produce acks',
         );
       } else {
-        const direct = client(speed.url, 512);
-        fresh = await steadyLoad(
-          store,
-          rate,
-          seconds,
-          (events) =>
-            Promise.all(
-              events.map(async (e) => {
-                const t0 = performance.now();
-                const status = await direct.post(e);
-                return status === 200 ? performance.now() - t0 : -1;
-              }),
-            ),
-          'direct HTTP → speed → Cassandra (Kafka not up)',
-        );
-        direct.close();
-        notes.push('freshness path: direct HTTP → speed → Cassandra (Kafka was not up)');
+        notes.push('kafka path skipped: Kafka is not up (bash scripts/stack/stack.sh up kafka)');
       }
-      const probes = fresh.probes.sort((a, b) => a - b);
-      const acks = fresh.acks.sort((a, b) => a - b);
-      figures['steady rate target (events/s)'] = rate;
-      figures['steady rate achieved (events/s)'] = fresh.achievedRate;
-      figures['events sent'] = fresh.sent;
-      figures['failures'] = fresh.failures;
-      figures['freshness probes'] = probes.length;
-      figures['freshness p50 (ms)'] = ms(percentile(probes, 50));
-      figures['freshness p99 (ms)'] = ms(percentile(probes, 99));
-      figures['freshness max (ms)'] = ms(probes.at(-1) ?? Number.NaN);
-      figures['ack latency p50 (ms)'] = ms(percentile(acks, 50));
-      figures['ack latency p99 (ms)'] = ms(percentile(acks, 99));
-      notes.push(`path: ${fresh.path}`);
+
+      // 1b. The same steady load by direct HTTP (as Knative delivers to the function).
+      const direct = client(speed.url, 1024);
+      const fresh = await steadyLoad(
+        store,
+        rate,
+        seconds,
+        (events) =>
+          Promise.all(
+            events.map(async (e) => {
+              const t0 = performance.now();
+              const status = await direct.post(e);
+              return status === 200 ? performance.now() - t0 : -1;
+            }),
+          ),
+        'direct',
+      );
+      direct.close();
+      report('direct HTTP', fresh);
+      notes.push(
+        'freshness = probe produced → its row first read from Cassandra (polled every 5 ms); ack = POST → 2xx, sent only after the facts are written',
+      );
 
       // 2. Sustained maximum throughput, speed vs no-op under the same runtime.
       const throughputSeconds = 10;
-      const concurrency = 128;
-      const speedMax = await maxThroughput(speed.url, throughputSeconds, concurrency);
+      const concurrency = 256;
+      const cassandra = cassandraPid();
+      const speedMax = await maxThroughput(speed, throughputSeconds, concurrency, cassandra);
       await speed.stop();
       const noop = await startFunction({ FUNC_LOG_LEVEL: 'warn' }, { entry: noopEntry });
       running.push(noop);
-      const noopMax = await maxThroughput(noop.url, throughputSeconds, concurrency);
+      const noopMax = await maxThroughput(noop, throughputSeconds, concurrency, undefined);
       await noop.stop();
-      figures['speed max throughput (events/s, 1 process)'] = speedMax;
-      figures['no-op ceiling (events/s, same runtime)'] = noopMax;
+      figures['speed max throughput (events/s, 1 process)'] = speedMax.rate;
+      figures['no-op ceiling (events/s, same runtime)'] = noopMax.rate;
+      figures['speed function CPU per event (µs)'] = speedMax.functionCpuUs;
+      figures['Cassandra CPU per speed event (µs)'] = speedMax.cassandraCpuUs;
+      figures['no-op function CPU per event (µs)'] = noopMax.functionCpuUs;
       notes.push(
-        `throughput: closed loop, ${concurrency} concurrent keep-alive POSTs for ${throughputSeconds} s after a 2 s warm-up; events of the reference mix stamped now`,
+        `throughput: closed loop, ${concurrency} concurrent keep-alive POSTs for ${throughputSeconds} s after a 2 s warm-up; events of the reference mix stamped now; load generator, function and Cassandra share this machine's ${cpus().length} cores`,
+      );
+      notes.push(
+        `load average at the end: ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')} (other work on the machine skews every figure)`,
       );
       return {
         name: 'speed',
         figures,
-        ratios: { 'speed / no-op ceiling': speedMax / noopMax },
+        ratios: { 'speed / no-op ceiling': speedMax.rate / noopMax.rate },
         notes,
       };
     } finally {
