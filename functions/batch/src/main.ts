@@ -72,7 +72,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       graceMs: Number(env['ULA_BATCH_GRACE_MINUTES'] ?? 0) * 60_000,
       log: (entry) => log({ level: 'info', ...entry }),
     });
-    log({ level: 'info', event: 'batch_report', report });
+    const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    log({ level: 'info', event: 'batch_report', report, maxRssMb });
     return 0;
   } catch (error) {
     log({ level: 'error', event: 'batch_failed', runId, error: (error as Error).message });

@@ -49,11 +49,9 @@ import {
   allTimeKey,
   dayPartialKey,
   decodeStates,
-  encodeAllTime,
-  gzipText,
-  hashText,
+  encodeStates,
+  inputsVersion,
   readManifest,
-  statesText,
   trailingPartialKey,
   writeManifest,
 } from './state.ts';
@@ -68,6 +66,8 @@ export interface BatchRunOptions {
   now?: () => number;
   /** Days before `from` checked for late events (default 7). */
   lookbackDays?: number;
+  /** Days (before the last day computed) whose partial states are kept (default 2 × lookbackDays). */
+  stateRetentionDays?: number;
   /** Wait this long after local midnight before a day counts as complete (ingest lag; default 0). */
   graceMs?: number;
   /** Structured log sink (one object per event of interest). */
@@ -292,6 +292,8 @@ async function compute(
   }
   const allDays = [...new Set([...plan.values()].flatMap((d) => [...d.keys()]))].sort();
   report.daysRecomputed = allDays;
+  // Day partials are kept for the days a late event can still change (the look-back window and more).
+  const keepFrom = addDays(allDays.at(-1) ?? request.to, -(options.stateRetentionDays ?? 2 * lookbackDays));
 
   const state: Computation = {
     allTime: new Map(),
@@ -337,7 +339,8 @@ async function compute(
         }
         await writeDay(store, state, report, view, date, finishRows(aggregation));
       } else {
-        await foldDay(lake, state, view, date, aggregation);
+        const version = inputsVersion(fingerprints(files.filter((f) => view.sources.includes(f.category))));
+        await foldDay(lake, state, view, date, aggregation, version, date >= keepFrom);
       }
     }
     for (const job of dayJobs) {
@@ -365,9 +368,10 @@ async function compute(
   await writeTrailing(options, jobs, state, report, lastDay);
   await writeDailyOver(options, jobs, state, report, context);
   // All-time states first (they name the day partials they include), then rows, then manifests.
+  prunePartials(state, keepFrom);
   for (const [name, entry] of state.allTime) {
     if (!entry.changed) continue;
-    const bytes = encodeAllTime(entry.aggregation, entry.header);
+    const bytes = encodeStates(entry.aggregation, entry.header);
     await withContext('lake', () => lake.put(allTimeKey(name), bytes, 'application/gzip'));
   }
   await writeAllTimeRows(options, jobs, state, report, context);
@@ -423,7 +427,7 @@ async function saveTrailingDay(
   day: Aggregation,
 ): Promise<void> {
   await withContext('lake', () =>
-    lake.put(trailingPartialKey(view.name, date), gzipText(statesText(day)), 'application/gzip'),
+    lake.put(trailingPartialKey(view.name, date), encodeStates(day), 'application/gzip'),
   );
   let days = state.trailing.get(view.name);
   if (!days) {
@@ -500,8 +504,8 @@ async function loadAllTime(lake: ObjectStore, state: Computation, view: BatchVie
   if (!entry) {
     const bytes = await withContext('lake', () => lake.get(allTimeKey(view.name)));
     entry = bytes
-      ? { ...decodeStates(view, bytes, true), changed: false }
-      : { aggregation: newAggregation(view), header: { included: {} }, changed: false };
+      ? { ...decodeStates(view, bytes), changed: false }
+      : { aggregation: newAggregation(view), header: { included: {}, stored: {} }, changed: false };
     state.allTime.set(view.name, entry);
   }
   return entry;
@@ -516,38 +520,63 @@ const touch = (state: Computation, view: string, ids: Iterable<string>) => {
   for (const id of ids) set.add(id);
 };
 
-/** Replaces a day's partial in a view's all-time states (no-op when the day's partial did not change). */
+/**
+ * Replaces a day's partial in a view's all-time states. `version` fingerprints the day's inputs: the same
+ * version is already included (nothing to do); another one is removed first, from its stored partial.
+ * The day's partial is stored only when the day is within the retention window (`keep`).
+ */
 async function foldDay(
   lake: ObjectStore,
   state: Computation,
   view: BatchViewDefinition<never>,
   date: string,
   day: Aggregation,
+  version: string,
+  keep: boolean,
 ): Promise<void> {
   const entry = await loadAllTime(lake, state, view);
-  const text = statesText(day);
-  const hash = hashText(text);
   const previous = entry.header.included[date];
-  if (previous === hash) return;
+  if (previous === version) return;
   if (previous !== undefined) {
     const oldKey = dayPartialKey(view.name, date, previous);
-    const bytes = await withContext('lake', () => lake.get(oldKey));
+    const bytes =
+      entry.header.stored[date] === previous ? await withContext('lake', () => lake.get(oldKey)) : undefined;
     if (!bytes)
       throw new BatchRunError(
-        `state of ${view.name} names partial ${oldKey}, which is missing: rebuild the view's state (delete state/${view.name}/ and rerun its whole history)`,
+        `${view.name}: the raw files of ${date} changed, but that day is older than the state retention ` +
+          `(its partial ${oldKey} is gone), so it cannot be recomputed incrementally: rebuild the view's state ` +
+          `(delete state/${view.name}/ and rerun the whole history) or raise ULA_BATCH_STATE_RETENTION_DAYS`,
       );
     const old = decodeStates(view, bytes).aggregation;
     unmergeAggregation(entry.aggregation, old);
     touch(state, view.name, old.groups.keys());
     state.obsolete.push(oldKey);
+    delete entry.header.stored[date];
   }
-  await withContext('lake', () =>
-    lake.put(dayPartialKey(view.name, date, hash), gzipText(text), 'application/gzip'),
-  );
+  if (keep) {
+    // Serialized before merging: merging may share and grow the day's distinct sets.
+    const bytes = encodeStates(day);
+    await withContext('lake', () =>
+      lake.put(dayPartialKey(view.name, date, version), bytes, 'application/gzip'),
+    );
+    entry.header.stored[date] = version;
+  }
   touch(state, view.name, day.groups.keys());
   mergeAggregation(entry.aggregation, day);
-  entry.header.included[date] = hash;
+  entry.header.included[date] = version;
   entry.changed = true;
+}
+
+/** Drops stored day partials older than the retention window (after the all-time states are saved). */
+function prunePartials(state: Computation, keepFrom: string) {
+  for (const [name, entry] of state.allTime) {
+    for (const [date, version] of Object.entries(entry.header.stored)) {
+      if (date >= keepFrom) continue;
+      state.obsolete.push(dayPartialKey(name, date, version));
+      delete entry.header.stored[date];
+      entry.changed = true;
+    }
+  }
 }
 
 /** Rows of all-time views (and views over them) for the grains touched by this run. */

@@ -13,6 +13,20 @@ import type { InputFingerprint, UtcPartition } from './plan.ts';
 /** A raw event as batch views see it: the LmsEvent plus its time in epoch ms (`eventMs`). */
 export type BatchEvent = LmsEvent & { ms: number };
 
+/** A decoded event; its RFC 3339 `time` is only formatted if a view asks for it (views use `ms`). */
+class DecodedEvent implements BatchEvent {
+  constructor(
+    readonly id: string,
+    readonly category: Category,
+    readonly eventType: string,
+    readonly ms: number,
+    readonly data: BaseEventData,
+  ) {}
+  get time(): string {
+    return new Date(this.ms).toISOString();
+  }
+}
+
 export interface RawInput extends InputFingerprint {
   key: string;
   category: Category;
@@ -57,7 +71,8 @@ export class RawListing {
   }
 }
 
-const columns = ['event_id', 'event_type', 'user_id', 'role', 'event_time', 'data'] as const;
+/** Only the columns views need: user_id and role are also inside `data` (the full event data). */
+const columns = ['event_id', 'event_type', 'event_time', 'data'] as const;
 const parsers = {
   timestampFromMilliseconds: (ms: bigint) => Number(ms),
   timestampFromMicroseconds: (us: bigint) => Number(us / 1000n),
@@ -120,8 +135,6 @@ export async function readDay(
     const c = await decodeRawColumns(bytes);
     const ids = c['event_id']!;
     const types = c['event_type']!;
-    const users = c['user_id']!;
-    const roles = c['role']!;
     const times = c['event_time']!;
     const data = c['data']!;
     for (let i = 0; i < ids.length; i++) {
@@ -138,16 +151,7 @@ export async function readDay(
       }
       seen.add(id);
       const parsed = JSON.parse(data[i] as string) as BaseEventData;
-      parsed.user_id ??= users[i] as string;
-      parsed.role ??= roles[i] as BaseEventData['role'];
-      onEvent({
-        id,
-        category: file.category,
-        eventType: types[i] as string,
-        time: new Date(ms).toISOString(),
-        ms,
-        data: parsed,
-      });
+      onEvent(new DecodedEvent(id, file.category, types[i] as string, ms, parsed));
     }
   }
   return stats;

@@ -1,76 +1,67 @@
 /**
  * Batch state kept in the lake next to the raw data (object keys under `state/`):
  *
- * - `state/<view>/date=D/<hash>.ndjson.gz`: the partial aggregate states of an all-time view for local
- *   day D (one line per grain: keys and states), named by the hash of its content.
- * - `state/<view>/all/partial.ndjson.gz`: the all-time states, i.e. every day's partial merged; its first
- *   line names the partial version of each day it includes, so a crash between writes never double counts.
+ * - `state/<view>/all/states.v8.gz`: the all-time partial states of a view (every computed day merged),
+ *   with a header naming the version of each day it includes. A day's version is the fingerprint of its
+ *   raw input files (keys, sizes, modification times), so an unchanged day is recognised without
+ *   recomputing anything, and a crash between writes never double counts.
+ * - `state/<view>/date=D/<version>.v8.gz`: the partial states of one day of an all-time view, kept for
+ *   the days of the retention window only (what a late event can still change): recomputing such a day
+ *   removes its old partial from the all-time states (invertible aggregates) and merges the new one.
+ * - `state/<view>/date=D/day.v8.gz`: the latest partial of a day of a trailing-window daily view.
  * - `state/_jobs/<job>/date=D.json`: the day's manifest (input files read, when, by which run).
  *
- * States are JSON-safe (distinct counts keep their members), so merges stay exact across runs.
+ * States are serialized with V8's structured clone (fast, keeps Sets: distinct counts keep their members,
+ * so merges stay exact across runs), gzip level 1. They can always be rebuilt by rerunning the history.
  */
 import { createHash } from 'node:crypto';
+import { deserialize, serialize } from 'node:v8';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { Row } from '../views/columns.ts';
 import type { BatchViewDefinition } from '../views/define.ts';
-import { type Aggregation, loadAggregation, saveAggregation } from '../views/engine.ts';
-import type { DayManifest } from './plan.ts';
+import type { Aggregation } from '../views/engine.ts';
+import type { DayManifest, InputFingerprint } from './plan.ts';
 
 export const statePrefix = 'state/';
-/** Day partials are content-addressed, so the all-time state can name exactly the versions it includes. */
-export const dayPartialKey = (view: string, date: string, hash: string) =>
-  `${statePrefix}${view}/date=${date}/${hash}.ndjson.gz`;
-/** The latest partial of one day of a trailing-window daily view (rows of later dates merge several). */
+export const dayPartialKey = (view: string, date: string, version: string) =>
+  `${statePrefix}${view}/date=${date}/${version}.v8.gz`;
 export const trailingPartialKey = (view: string, date: string) =>
-  `${statePrefix}${view}/date=${date}/day.ndjson.gz`;
-export const allTimeKey = (view: string) => `${statePrefix}${view}/all/partial.ndjson.gz`;
+  `${statePrefix}${view}/date=${date}/day.v8.gz`;
+export const allTimeKey = (view: string) => `${statePrefix}${view}/all/states.v8.gz`;
 export const manifestKey = (job: string, date: string) => `${statePrefix}_jobs/${job}/date=${date}.json`;
 
-type Saved = { keys: Row; states: unknown[] };
-
-/** The first line of an all-time state: which version (hash) of each day's partial it includes. */
+/** What the all-time states include: per day, the version merged, and which day partials are stored. */
 export interface AllTimeHeader {
   included: Record<string, string>;
+  stored: Record<string, string>;
 }
 
-/** Canonical text of an aggregation's partial states (NDJSON, one grain per line, sorted). */
-export function statesText(aggregation: Aggregation): string {
-  const lines = saveAggregation(aggregation).map((g) => JSON.stringify([g.keys, g.states]));
-  lines.sort();
-  return lines.join('\n');
+/** The version of a day's partial: a fingerprint of its input files. */
+export function inputsVersion(inputs: Record<string, InputFingerprint>): string {
+  const hash = createHash('sha256');
+  for (const key of Object.keys(inputs).sort()) {
+    const f = inputs[key]!;
+    hash.update(`${key}\u0000${f.size}\u0000${f.lastModified}\n`);
+  }
+  return hash.digest('hex').slice(0, 24);
 }
 
-export const hashText = (text: string): string =>
-  createHash('sha256').update(text).digest('hex').slice(0, 24);
+type Groups = [string, { keys: Row; states: unknown[] }][];
 
-export const gzipText = (text: string): Uint8Array => gzipSync(text, { level: 1 });
-
-export function encodeAllTime(aggregation: Aggregation, header: AllTimeHeader): Uint8Array {
-  return gzipText(`${JSON.stringify(header)}\n${statesText(aggregation)}`);
+export function encodeStates(aggregation: Aggregation, header?: AllTimeHeader): Uint8Array {
+  return gzipSync(serialize({ header, groups: [...aggregation.groups] }), { level: 1 });
 }
 
-/** Decodes gzip NDJSON states; with `header`, the first line is the all-time header. */
 export function decodeStates(
   view: BatchViewDefinition<never>,
   bytes: Uint8Array,
-  header = false,
 ): { aggregation: Aggregation; header: AllTimeHeader } {
-  const text = gunzipSync(bytes).toString('utf8');
-  const saved: Saved[] = [];
-  let parsedHeader: AllTimeHeader = { included: {} };
-  let first = header;
-  for (const line of text.split('\n')) {
-    if (line.length === 0) continue;
-    if (first) {
-      parsedHeader = JSON.parse(line) as AllTimeHeader;
-      first = false;
-      continue;
-    }
-    const [keys, states] = JSON.parse(line) as [Row, unknown[]];
-    saved.push({ keys, states });
-  }
-  return { aggregation: loadAggregation(view, saved), header: parsedHeader };
+  const { header, groups } = deserialize(gunzipSync(bytes)) as { header?: AllTimeHeader; groups: Groups };
+  return {
+    aggregation: { view, groups: new Map(groups) },
+    header: { included: header?.included ?? {}, stored: header?.stored ?? {} },
+  };
 }
 
 export async function readManifest(

@@ -136,7 +136,7 @@ export const key = {
   /** Local hour of day (0-23) of the event time. */
   hour: (): Key<LmsEvent> => ({
     type: 'int',
-    value: (e, c) => c.calendar.hour(e.time),
+    value: (e, c) => c.calendar.hour(eventMs(e)),
     doc: 'local hour of day',
   }),
 };

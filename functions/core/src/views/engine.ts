@@ -1,7 +1,7 @@
 import type { LmsEvent } from '../events/envelope.ts';
 import type { Metric } from './aggregates.ts';
 import type { Row, Value } from './columns.ts';
-import type { BatchViewDefinition, Key, SpeedViewDefinition, ViewContext } from './define.ts';
+import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContext } from './define.ts';
 
 /** Partial aggregate states of a batch view, by grain: mergeable across days and files. */
 export interface Aggregation {
@@ -19,6 +19,8 @@ export function newAggregation(view: BatchViewDefinition<never>): Aggregation {
 interface Plan {
   keys: [string, Key<unknown>][];
   metrics: Metric<unknown>[];
+  metricNames: string[];
+  derived: [string, Derived][];
 }
 const plans = new WeakMap<object, Plan>();
 const planOf = (view: BatchViewDefinition<never>): Plan => {
@@ -27,6 +29,8 @@ const planOf = (view: BatchViewDefinition<never>): Plan => {
     plan = {
       keys: Object.entries(view.keys) as [string, Key<unknown>][],
       metrics: Object.values(view.metrics) as Metric<unknown>[],
+      metricNames: Object.keys(view.metrics),
+      derived: Object.entries(view.derived ?? {}),
     };
     plans.set(view, plan);
   }
@@ -67,25 +71,24 @@ export function addInput<In>(aggregation: Aggregation, input: In, context: ViewC
 function addOne(aggregation: Aggregation, input: unknown, context: ViewContext): void {
   const view = aggregation.view;
   const plan = planOf(view);
+  const keyPlan = plan.keys;
   let id = '';
   let date: string | undefined;
   if (view.period === 'day') {
     date = dateOf(input, view, context);
     id = date;
   }
-  const values: Value[] = [];
-  for (let k = 0; k < plan.keys.length; k++) {
-    const value = plan.keys[k]![1].value(input, context);
+  for (let k = 0; k < keyPlan.length; k++) {
+    const value = keyPlan[k]![1].value(input, context);
     if (value === null || value === undefined) return;
-    values.push(value);
-    id = k === 0 && date === undefined ? String(value) : id + separator + String(value);
+    id = k === 0 && date === undefined ? String(value) : `${id}${separator}${value}`;
   }
   let group = aggregation.groups.get(id);
   const metrics = plan.metrics;
   if (!group) {
     const keys: Row = {};
     if (date !== undefined) keys['date'] = date;
-    for (let k = 0; k < plan.keys.length; k++) keys[plan.keys[k]![0]] = values[k]!;
+    for (let k = 0; k < keyPlan.length; k++) keys[keyPlan[k]![0]] = keyPlan[k]![1].value(input, context)!;
     group = { keys, states: metrics.map((m) => m.aggregate.init()) };
     aggregation.groups.set(id, group);
   }
@@ -142,13 +145,12 @@ export function finishGroup(
   group: { keys: Row; states: unknown[] },
   options: FinishOptions = {},
 ): Row | undefined {
-  const metrics = Object.entries(view.metrics);
+  const plan = planOf(view);
   const row: Row = { ...group.keys };
-  for (let i = 0; i < metrics.length; i++) {
-    const [name, metric] = metrics[i]!;
-    row[name] = metric.aggregate.result(group.states[i]);
+  for (let i = 0; i < plan.metrics.length; i++) {
+    row[plan.metricNames[i]!] = plan.metrics[i]!.aggregate.result(group.states[i]);
   }
-  const derived = Object.entries(view.derived ?? {});
+  const derived = plan.derived;
   if (derived.length > 0) {
     const lookups: Record<string, Row | undefined> = {};
     for (const [name, lookup] of Object.entries(view.lookups ?? {})) {
