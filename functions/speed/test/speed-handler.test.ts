@@ -80,7 +80,7 @@ describe('speed handler', () => {
   it('changes nothing when events are redelivered, spotted or not', async () => {
     const events = mixedEvents(400, now - 3 * minute, now, 8);
     const first = newHandler();
-    for (const e of events) await first.handle(request(e));
+    await Promise.all(events.map((e) => first.handle(request(e))));
     const expected = expectedViews(events, openAt(now));
     const again = await Promise.all(events.map((e) => first.handle(request(e))));
     expect(new Set(again.map((a) => (a.body as { status: string }).status))).toEqual(new Set(['duplicate']));
