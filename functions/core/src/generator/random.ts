@@ -1,0 +1,184 @@
+/**
+ * A small seeded pseudo-random generator (sfc32, seeded through a string hash and splitmix32) and the
+ * draws the simulation needs. Never `Math.random`: every output of the generator follows from the seed.
+ */
+
+/** 32-bit FNV-1a of a string: turns a seed and a stream name into an initial state. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function splitmix32(state: number): () => number {
+  let s = state >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) | 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** sfc32: fast, small state, passes PractRand to 2^40+; plenty for a simulation. */
+export class Random {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  /** A generator for one named stream of a seed: streams are independent of each other. */
+  constructor(seed: string | number, stream = '') {
+    const mix = splitmix32(hash32(`${seed}/${stream}`));
+    this.a = mix();
+    this.b = mix();
+    this.c = mix();
+    this.d = mix();
+    for (let i = 0; i < 12; i++) this.uint32();
+  }
+
+  /** Uniform 32-bit unsigned integer. */
+  uint32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.uint32() / 4294967296;
+  }
+
+  /** Uniform in [min, max). */
+  uniform(min: number, max: number): number {
+    return min + (max - min) * this.next();
+  }
+
+  /** Uniform integer in [min, max] inclusive. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)] as T;
+  }
+
+  /** Index drawn with the given (non-negative) weights; -1 when they sum to zero. */
+  weightedIndex(weights: ArrayLike<number>): number {
+    let total = 0;
+    for (let i = 0; i < weights.length; i++) total += weights[i] as number;
+    if (!(total > 0)) return -1;
+    let r = this.next() * total;
+    for (let i = 0; i < weights.length; i++) {
+      r -= weights[i] as number;
+      if (r < 0) return i;
+    }
+    return weights.length - 1;
+  }
+
+  /** Exponential with the given mean. */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
+  }
+
+  /** Standard normal (Box-Muller). */
+  normal(mean = 0, sd = 1): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Log-normal given the median and the spread (sigma of the underlying normal). */
+  logNormal(median: number, sigma: number): number {
+    return median * Math.exp(this.normal(0, sigma));
+  }
+
+  /** Fills `bytes` with random bytes (used for the random part of UUIDs). */
+  fill(bytes: Uint8Array): Uint8Array {
+    for (let i = 0; i < bytes.length; i += 4) {
+      const x = this.uint32();
+      bytes[i] = x & 0xff;
+      bytes[i + 1] = (x >>> 8) & 0xff;
+      bytes[i + 2] = (x >>> 16) & 0xff;
+      bytes[i + 3] = x >>> 24;
+    }
+    return bytes;
+  }
+
+  /** A random (version 4) UUID drawn from this stream. */
+  uuid4(): string {
+    const a = this.uint32();
+    const b = this.uint32();
+    const c = this.uint32();
+    const d = this.uint32();
+    return (
+      HEX[a >>> 24]! +
+      HEX[(a >>> 16) & 0xff]! +
+      HEX[(a >>> 8) & 0xff]! +
+      HEX[a & 0xff]! +
+      '-' +
+      HEX[b >>> 24]! +
+      HEX[(b >>> 16) & 0xff]! +
+      '-' +
+      HEX[0x40 | ((b >>> 8) & 0x0f)]! +
+      HEX[b & 0xff]! +
+      '-' +
+      HEX[0x80 | ((c >>> 24) & 0x3f)]! +
+      HEX[(c >>> 16) & 0xff]! +
+      '-' +
+      HEX[(c >>> 8) & 0xff]! +
+      HEX[c & 0xff]! +
+      HEX[d >>> 24]! +
+      HEX[(d >>> 16) & 0xff]! +
+      HEX[(d >>> 8) & 0xff]! +
+      HEX[d & 0xff]!
+    );
+  }
+}
+
+/** Walker's alias table: O(1) draws from a fixed discrete distribution (e.g. user activity). */
+export class AliasTable {
+  private readonly prob: Float64Array;
+  private readonly alias: Uint32Array;
+
+  constructor(weights: readonly number[]) {
+    const n = weights.length;
+    this.prob = new Float64Array(n);
+    this.alias = new Uint32Array(n);
+    const total = weights.reduce((s, w) => s + w, 0);
+    const scaled = weights.map((w) => (w * n) / total);
+    const small: number[] = [];
+    const large: number[] = [];
+    scaled.forEach((p, i) => {
+      (p < 1 ? small : large).push(i);
+    });
+    while (small.length > 0 && large.length > 0) {
+      const s = small.pop()!;
+      const l = large.pop()!;
+      this.prob[s] = scaled[s]!;
+      this.alias[s] = l;
+      scaled[l] = scaled[l]! + scaled[s]! - 1;
+      (scaled[l]! < 1 ? small : large).push(l);
+    }
+    for (const i of [...small, ...large]) this.prob[i] = 1;
+  }
+
+  draw(random: Random): number {
+    const i = Math.floor(random.next() * this.prob.length);
+    return random.next() < this.prob[i]! ? i : this.alias[i]!;
+  }
+}
