@@ -7,7 +7,7 @@ Run after the stack's Airflow is installed and prepared::
 
 The same Airflow settings as scripts/stack/airflow.sh are put into the environment here, BEFORE
 Airflow is imported, so this process and the `airflow dags test` children use the stack's
-AIRFLOW_HOME (.stack/airflow, or ULA_AIRFLOW_HOME), its SQLite DB and the repo's dags folder.
+AIRFLOW_HOME (ULA_AIRFLOW_HOME, else $STACK_RUN/airflow, else .stack/airflow), its SQLite DB and the repo's dags folder.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO_ROOT / "airflow" / "dags"
 TESTS_DIR = Path(__file__).resolve().parent
-AIRFLOW_HOME = Path(os.environ.get("ULA_AIRFLOW_HOME") or REPO_ROOT / ".stack" / "airflow").resolve()
+AIRFLOW_HOME = Path(
+    os.environ.get("ULA_AIRFLOW_HOME") or Path(os.environ.get("STACK_RUN") or REPO_ROOT / ".stack") / "airflow"
+).resolve()
 AIRFLOW_DB = AIRFLOW_HOME / "airflow.db"
 AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
 

@@ -14,7 +14,8 @@
 #   whole DAG run in one process). It only prepares AIRFLOW_HOME=.stack/airflow: writes airflow.cfg
 #   (dags folder = airflow/dags, no examples, SQLite DB at an absolute path) and runs
 #   `airflow db migrate`. Every process that sets AIRFLOW_HOME to that folder sees the same config.
-# - airflow_health: `airflow version` + `airflow db check`.
+# - airflow_health: the venv matches the pin file, the installed apache-airflow version, and
+#   `airflow db check-migrations -t 0` (Airflow imports, the DB answers and is migrated to head).
 # - airflow_stop: nothing runs, nothing to stop (state is kept; `airflow_clean` removes it).
 #
 # Safe under `set -euo pipefail`. Overridable: AIRFLOW_PYTHON (interpreter for the venv),
@@ -25,9 +26,10 @@ REPO_ROOT="${REPO_ROOT:-$(cd "${_ula_airflow_sh_dir}/../.." && pwd)}"
 
 ULA_AIRFLOW_VERSION="3.3.2"
 ULA_AIRFLOW_CONSTRAINTS="${REPO_ROOT}/airflow/constraints.txt"
-ULA_AIRFLOW_VENV="${ULA_AIRFLOW_VENV:-${REPO_ROOT}/.cache/airflow-venv}"
-ULA_AIRFLOW_HOME="${ULA_AIRFLOW_HOME:-${REPO_ROOT}/.stack/airflow}"
-ULA_AIRFLOW_PIP_CACHE="${ULA_AIRFLOW_PIP_CACHE:-${REPO_ROOT}/.cache/pip}"
+# STACK_CACHE / STACK_RUN: set by scripts/stack/lib.sh when sourced through stack.sh (same defaults).
+ULA_AIRFLOW_VENV="${ULA_AIRFLOW_VENV:-${STACK_CACHE:-${REPO_ROOT}/.cache}/airflow-venv}"
+ULA_AIRFLOW_HOME="${ULA_AIRFLOW_HOME:-${STACK_RUN:-${REPO_ROOT}/.stack}/airflow}"
+ULA_AIRFLOW_PIP_CACHE="${ULA_AIRFLOW_PIP_CACHE:-${STACK_CACHE:-${REPO_ROOT}/.cache}/pip}"
 
 _airflow_log() { printf '[airflow] %s\n' "$*" >&2; }
 
@@ -119,10 +121,10 @@ airflow_start() {
   _airflow_write_cfg
   (
     airflow_env
-    airflow db migrate >"${ULA_AIRFLOW_HOME}/db-migrate.log" 2>&1
+    airflow db migrate >"${ULA_AIRFLOW_HOME}/airflow.log" 2>&1
   ) || {
-    _airflow_log "airflow db migrate failed; last lines of ${ULA_AIRFLOW_HOME}/db-migrate.log:"
-    tail -n 30 "${ULA_AIRFLOW_HOME}/db-migrate.log" >&2 || true
+    _airflow_log "airflow db migrate failed; last lines of ${ULA_AIRFLOW_HOME}/airflow.log:"
+    tail -n 30 "${ULA_AIRFLOW_HOME}/airflow.log" >&2 || true
     return 1
   }
   _airflow_log "AIRFLOW_HOME=${ULA_AIRFLOW_HOME} ready, DB migrated ($((SECONDS - started))s)"
@@ -134,15 +136,30 @@ airflow_health() {
     _airflow_log "unhealthy: not installed"
     return 1
   fi
-  version="$(airflow_env && airflow version 2>/dev/null | tail -n 1)" || {
-    _airflow_log "unhealthy: 'airflow version' failed"
+  if [[ "$(cat "${ULA_AIRFLOW_VENV}/.ula-stamp" 2>/dev/null)" != "$(_airflow_stamp_value)" ]]; then
+    _airflow_log "unhealthy: venv does not match airflow/constraints.txt; run airflow_install"
+    return 1
+  fi
+  # The installed version from the package metadata (cheap); the CLI call below imports Airflow for real.
+  version="$("${ULA_AIRFLOW_VENV}/bin/python" -c \
+    'import importlib.metadata as m; print(m.version("apache-airflow"))' 2>/dev/null)" || {
+    _airflow_log "unhealthy: apache-airflow not installed in ${ULA_AIRFLOW_VENV}"
     return 1
   }
-  if ! (airflow_env && airflow db check >/dev/null 2>&1); then
-    _airflow_log "unhealthy: 'airflow db check' failed (AIRFLOW_HOME=${ULA_AIRFLOW_HOME})"
+  if [[ ! -f "${ULA_AIRFLOW_HOME}/airflow.db" || ! -f "${ULA_AIRFLOW_HOME}/airflow.cfg" ]]; then
+    _airflow_log "unhealthy: ${ULA_AIRFLOW_HOME} not prepared; run airflow_start"
+    return 1
+  fi
+  if ! (airflow_env && airflow db check-migrations -t 0 >/dev/null 2>&1); then
+    _airflow_log "unhealthy: DB not reachable or not migrated (AIRFLOW_HOME=${ULA_AIRFLOW_HOME}); run airflow_start"
     return 1
   fi
   _airflow_log "healthy: airflow ${version}, DB ok"
+}
+
+airflow_describe() {
+  printf 'Airflow %s (no server; DAG runs via `airflow dags test`, AIRFLOW_HOME %s)' \
+    "${ULA_AIRFLOW_VERSION}" "${ULA_AIRFLOW_HOME#"${REPO_ROOT}/"}"
 }
 
 airflow_stop() {
