@@ -645,7 +645,10 @@ export class Simulation {
         const state = e.assign[a]!;
         if (state === UNSEEN) add(2, 0, e, a);
         else if (state === VIEWED) {
-          const due = e.reopenDue?.[a] || cs.assignmentDue[a]!;
+          const reopened = e.reopenDue?.[a];
+          // Some students (more of the weaker ones) never hand some work in, unless it is reopened.
+          if (!reopened && skips(e, a, (user.person as Student).ability)) continue;
+          const due = reopened || cs.assignmentDue[a]!;
           if (time > due + SUBMIT_GRACE_MS) continue;
           const closeness = Math.min(1, Math.max(0, 1 - (due - time) / (7 * DAY)));
           add(0.4 + 4 * closeness, 1, e, a);
@@ -814,7 +817,7 @@ export class Simulation {
     const r = this.random;
     const teacher = this.university.teachers[user.index - this.university.students.length]!;
     if (teacher.courses.length === 0) return -1;
-    for (let attempt = 0; attempt < 4; attempt++) {
+    for (let attempt = 0; attempt < 8; attempt++) {
       const cs = this.courses[r.pick(teacher.courses)]!;
       if (cs.roster.length === 0) continue;
       const e = r.pick(cs.roster);
@@ -1021,6 +1024,15 @@ export class Simulation {
       data: data as LmsEvent['data'],
     });
   }
+}
+
+/** Whether a student skips an assignment (deterministic per student, course and assignment). */
+function skips(e: Enrolment, a: number, ability: number): boolean {
+  const h =
+    Math.imul(e.student + 1, 0x9e3779b1) ^
+    Math.imul(e.cs.course.index + 1, 0x85ebca6b) ^
+    Math.imul(a + 1, 0xc2b2ae35);
+  return ((h >>> 0) % 1000) / 1000 < 0.3 * (1 - ability);
 }
 
 /** How many entries of an ascending release-time array are released at `time`. */

@@ -304,6 +304,11 @@ export function createUniversity(options: UniversityOptions = {}): University {
     materials: [],
   };
   const weeks = Math.max(1, Math.floor(o.semesterDays / 7));
+  // A few courses are cancelled (created, then deleted): preferably not a teacher's only course.
+  const cancelled = new Set<number>();
+  const cancelCount = o.courses >= 10 ? Math.max(1, Math.round(o.cancelledCourseShare * o.courses)) : 0;
+  const firstCancelable = o.courses - cancelCount >= o.teachers ? o.teachers : 0;
+  while (cancelled.size < cancelCount) cancelled.add(random.int(firstCancelable, o.courses - 1));
   const averageDemand = (o.students * 5) / Math.max(1, o.courses);
   for (let c = 0; c < o.courses; c++) {
     const major = majors[c % majors.length]!;
@@ -398,7 +403,7 @@ export function createUniversity(options: UniversityOptions = {}): University {
       owner,
       maxStudents,
       popularity,
-      cancelled: o.courses > 3 && random.chance(o.cancelledCourseShare),
+      cancelled: cancelled.has(c),
       videos,
       assignments,
       quizzes,
