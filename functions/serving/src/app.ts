@@ -108,6 +108,8 @@ export function createApp(options: AppOptions) {
         );
       } else if (path.startsWith('/api/')) {
         response = await api(request);
+      } else if (path === '/favicon.ico') {
+        response = { statusCode: 204, headers: { 'cache-control': 'max-age=86400' }, body: '' };
       } else {
         const asset = dashboardAsset(path);
         response = asset

@@ -180,3 +180,78 @@ export async function seed(store: ViewStore, s: Scenario, calendar: LocalCalenda
   );
   return { batch };
 }
+
+/**
+ * A livelier data set for the dashboard: `students` students in `courses` courses over the last 7 days
+ * and, densely, the last 6 hours (deterministic pseudo-random).
+ */
+export function richScenario(calendar: LocalCalendar, students = 60, courses = 8): Scenario {
+  const base = scenario(calendar, 'r');
+  let state = 42;
+  const rand = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)] as T;
+  const now = base.now;
+  const events: LmsEvent[] = [...base.events];
+  const studentIds = Array.from({ length: students }, (_, i) => `S${String(i + 1).padStart(3, '0')}`);
+  const courseIds = Array.from({ length: courses }, (_, i) => `CS${101 + i}`);
+  const enrolled = new Map(studentIds.map((s) => [s, [pick(courseIds), pick(courseIds)]]));
+  const ev = (category: LmsEvent['category'], eventType: string, ms: number, data: Record<string, unknown>) =>
+    events.push({
+      id: uuid(),
+      category,
+      eventType,
+      time: new Date(ms).toISOString(),
+      data,
+    } as unknown as LmsEvent);
+  for (const s of studentIds)
+    for (const c of new Set(enrolled.get(s)))
+      ev('course', 'COURSE_ENROLLED', now - 7 * 86_400_000 + rand() * 3_600_000, {
+        user_id: s,
+        role: 'student',
+        course_id: c,
+      });
+  const activity = (ms: number) => {
+    const s = pick(studentIds);
+    const c = pick(enrolled.get(s)!);
+    const r = rand();
+    if (r < 0.25) ev('auth', 'LOGIN', ms, { user_id: s, role: 'student', session_id: uuid() });
+    else if (r < 0.7)
+      ev('video', 'VIDEO_WATCHED', ms, {
+        user_id: s,
+        role: 'student',
+        course_id: c,
+        video_id: `${c}-V${1 + Math.floor(rand() * 4)}`,
+        watch_duration_seconds: 30 + Math.floor(rand() * 500),
+        video_duration_seconds: 600,
+      });
+    else if (r < 0.85)
+      ev('assessment', 'SUBMIT_ASSIGNMENT', ms, {
+        user_id: s,
+        role: 'student',
+        course_id: c,
+        assignment_id: `${c}-A1`,
+      });
+    else if (r < 0.95)
+      ev('course', 'DOWNLOAD_MATERIAL', ms, {
+        user_id: s,
+        role: 'student',
+        course_id: c,
+        material_id: `${c}-M1`,
+      });
+    else
+      ev('assessment', 'QUIZ_COMPLETED', ms, {
+        user_id: s,
+        role: 'student',
+        course_id: c,
+        quiz_id: `${c}-Q1`,
+        score: Math.floor(rand() * 10),
+        max_score: 10,
+      });
+  };
+  for (let i = 0; i < 1500; i++) activity(now - rand() * 7 * 86_400_000);
+  for (let i = 0; i < 1500; i++) activity(now - 1000 - rand() * 6 * 3_600_000);
+  return { ...base, events: events.filter((e) => Date.parse(e.time) < now) };
+}

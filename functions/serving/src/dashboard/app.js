@@ -135,9 +135,9 @@
   }
 
   // Horizontal bars, each split into segments (e.g. batch + speed parts).
-  function barChart(items, { name, segments, height }) {
+  function barChart(items, { name, segments, height, width }) {
     if (items.length === 0) return empty('no data in this range');
-    const W = 640;
+    const W = width || 640;
     const row = 24;
     const H = height || items.length * row + 24;
     const m = { l: 120, r: 60, t: 4 };
@@ -233,7 +233,7 @@
 
   function donut(items, { name }) {
     const total = items.reduce((a, b) => a + b.value, 0);
-    const W = 320;
+    const W = 440;
     const H = 200;
     const cx = 100;
     const cy = 100;
@@ -341,6 +341,63 @@
     return cols;
   };
 
+  // Layer freshness in detail: what the health endpoint measured for each layer.
+  function layersCard(health) {
+    if (health.error) return card('Layers', 'layers', failed(health));
+    const h = health.value;
+    const t = h.thresholds || {};
+    const row = (name, l, color) =>
+      el(
+        'tr',
+        { 'data-id': name },
+        el('td', {}, el('span', { class: 'swatch', style: `background:${color}` }), ` ${name}`),
+        el('td', {}, el('span', { class: `badge ${l.status}`, style: 'color:#fff' }, l.status)),
+        el('td', {}, l.latest ? new Date(l.latest).toLocaleString() : '–'),
+        el('td', { class: 'num' }, ago(l.age_seconds)),
+      );
+    const speedViews = Object.entries(h.layers.speed.detail?.views || {});
+    return card(
+      'Layers',
+      'layers',
+      el(
+        'div',
+        {},
+        el(
+          'table',
+          {},
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              el('th', {}, 'layer'),
+              el('th', {}, 'status'),
+              el('th', {}, 'freshest evidence'),
+              el('th', { class: 'num' }, 'age'),
+            ),
+          ),
+          el('tbody', {}, row('speed', h.layers.speed, SPEED), row('batch', h.layers.batch, BATCH)),
+        ),
+        el(
+          'div',
+          { class: 'caption' },
+          `Speed: ${h.layers.speed.detail?.measure}; healthy under ${t.speedStaleSeconds} s, down after ${t.speedDownSeconds} s. ` +
+            `Batch: ${h.layers.batch.detail?.measure}; stale after ${t.batchStaleHours} h, down after ${t.batchDownHours} h.`,
+        ),
+        speedViews.length > 0
+          ? el(
+              'ul',
+              { class: 'caption' },
+              speedViews.map(([v, t]) =>
+                el('li', {}, `${v}: newest window ${new Date(t).toLocaleTimeString()}`),
+              ),
+            )
+          : null,
+      ),
+    );
+  }
+
   // ---------- freshness header ----------
   async function freshness() {
     const r = await settle(api('/api/v1/health'));
@@ -361,7 +418,7 @@
 
   // ---------- pages ----------
   async function overview() {
-    const [summary, active, popular, recent, engagement, videos, dau] = await Promise.all([
+    const [summary, active, popular, recent, engagement, videos, dau, health] = await Promise.all([
       settle(api('/api/v1/summary')),
       settle(api('/api/v1/active-users?hours=6')),
       settle(api('/api/v1/course-popularity?limit=10')),
@@ -369,6 +426,7 @@
       settle(api('/api/v1/engagement-distribution')),
       settle(api('/api/v1/realtime/videos?hours=1&limit=10')),
       settle(api('/api/v1/daily-active-users')),
+      settle(api('/api/v1/health')),
     ]);
     const s = summary.value;
     const kpis = s
@@ -395,9 +453,11 @@
             'kpi-speed-status',
           ),
           kpi(
-            'Batch watermark',
-            s.batch_layer.watermark ? new Date(s.batch_layer.watermark).toLocaleString() : 'none',
-            `batch ${s.batch_layer.status}`,
+            'Batch exact up to',
+            s.batch_layer.watermark ? new Date(s.batch_layer.watermark).toLocaleDateString() : 'none',
+            s.batch_layer.watermark
+              ? `${new Date(s.batch_layer.watermark).toLocaleTimeString()} · batch ${s.batch_layer.status}`
+              : `batch ${s.batch_layer.status}`,
             'batch',
             'kpi-batch-watermark',
           ),
@@ -471,7 +531,7 @@
             { label: 'Logins', values: [r.logins] },
             { label: 'Active users', values: [r.active_users] },
           ],
-          { name: 'activity-mix', segments: [{ name: 'last hour', color: SPEED }] },
+          { name: 'activity-mix', segments: [{ name: 'last hour', color: SPEED }], width: 420 },
         ),
         `watch time ${fmt(Math.round(r.watch_seconds / 60))} min in the last hour; batch interactions in range ${fmt(totals)}`,
       );
@@ -521,7 +581,7 @@
       kpis,
       el('div', { class: 'grid' }, activeCard, popularCard),
       el('div', { class: 'grid three' }, dauCard, mixCard, engagementCard),
-      el('div', { class: 'grid' }, videosCard, el('div')),
+      el('div', { class: 'grid' }, videosCard, layersCard(health)),
     ];
   }
 
@@ -615,8 +675,9 @@
         const st = student.value.student;
         const metrics = numericColumns([st], []).slice(0, 6);
         const rows = courseList.value ? courseList.value.items : [];
-        const scoreKey =
-          rows[0] && ['avg_score', 'avg_assignment_score', 'avg_quiz_score'].find((k) => k in rows[0]);
+        const scoreKey = ['avg_score', 'avg_assignment_score', 'avg_quiz_score'].find((k) =>
+          rows.some((r) => typeof r[k] === 'number'),
+        );
         right = el(
           'section',
           { class: 'card', 'data-testid': 'student-detail' },
