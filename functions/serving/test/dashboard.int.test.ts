@@ -135,9 +135,14 @@ describe('dashboard in headless Chromium', () => {
     await page.click('nav a[data-nav="overview"]');
     await loaded('overview');
     const first = await page.getAttribute('main', 'data-loaded');
-    await page.waitForFunction((t) => document.querySelector('main')?.dataset['loaded'] !== t, first, {
-      timeout: 20_000,
-    });
+    // A string function body: it runs in the browser (no DOM types in this Node project).
+    await page.waitForFunction(
+      `document.querySelector('main')?.dataset.loaded !== ${JSON.stringify(first)}`,
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
     expect(errors).toEqual([]);
   });
 });
