@@ -223,22 +223,29 @@ describe('ingest against real S3 and Trino', () => {
     const acked: LmsEvent[] = [];
     let i = 1000;
     let running = true;
+    let inFlight = 0;
     const sender = async () => {
       while (running) {
         const e = sampleEvent(i, at(i++));
+        inFlight++;
         try {
           if ((await post(fn.url, binaryRequest(e))).status === 204) acked.push(e);
         } catch {
           return; // connection reset by the kill
+        } finally {
+          inFlight--;
         }
       }
     };
     const senders = Array.from({ length: 32 }, sender);
-    await new Promise((r) => setTimeout(r, 700));
+    const deadline = Date.now() + 30_000;
+    while (acked.length < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const pendingAtKill = inFlight;
     fn.proc.kill('SIGKILL');
     running = false;
     await Promise.all(senders);
-    expect(acked.length).toBeGreaterThan(50);
+    expect(acked.length).toBeGreaterThanOrEqual(200);
+    expect(pendingAtKill).toBeGreaterThan(0); // requests were waiting for their group commit
     const stored = new Set(ids(await lakeEvents()));
     expect(acked.filter((e) => !stored.has(e.id))).toEqual([]);
     expect([...acknowledged, ...acked].every((e) => stored.has(e.id))).toBe(true);

@@ -30,7 +30,10 @@ interface MetricsSource {
 }
 
 export interface RuntimeHookOptions {
-  /** Leave CloudEvents decoding to the runtime's SDK (to measure the unpatched runtime). Default false. */
+  /**
+   * Leave body parsing and CloudEvents decoding to the runtime (Fastify's JSON parser, the SDK): the stock
+   * behaviour, kept to measure it. Default false.
+   */
   sdkDecoding?: boolean;
   /** Answer for a request the runtime rejects before the function runs (4xx from Fastify). */
   onRequestError?: (
@@ -82,8 +85,8 @@ export function installRuntimeHooks(options: RuntimeHookOptions = {}): () => voi
   const functionPath = options.functionPath ?? '/';
   const listener = (message: unknown): void => {
     const fastify = (message as { fastify: FInstance }).fastify;
-    fastify.removeContentTypeParser('application/json');
     if (!options.sdkDecoding) {
+      fastify.removeContentTypeParser('application/json');
       fastify.addHook('onRequest', (req, _reply, done) => {
         req.isCloudEvent = notACloudEvent;
         done();

@@ -1,0 +1,271 @@
+/**
+ * Sustained ingest throughput of one function process over HTTP: binary CloudEvents from `connections`
+ * concurrent keep-alive senders (autocannon, in this process), ack latency p50/p99, events per file; and in
+ * the same run a no-op handler under the same runtime (the ceiling), stock and with core's runtime hooks
+ * (http/runtime.ts: no CloudEvents-SDK decoding in the runtime). Lake: the embedded local directory
+ * (fsync'd files) and, when reachable, the real S3 (ULA_S3_ENDPOINT, default http://127.0.0.1:9000).
+ * Also 2 processes side by side (each its own port and files) to show how throughput adds up.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { S3Store } from '../../functions/core/src/adapters/s3.ts';
+import { toHttpBinary } from '../../functions/core/src/events/cloudevents.ts';
+import { sampleEvent } from '../../functions/ingest/test/events.ts';
+import type { Bench, BenchResult } from './result.ts';
+
+/** The part of autocannon's API used here (it ships no types). */
+interface AutocannonResult {
+  '2xx': number;
+  errors: number;
+  non2xx: number;
+  latency: { p50: number; p99: number };
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (
+  options: Record<string, unknown>,
+  done: (err: Error | null, result: AutocannonResult) => void,
+) => void;
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const runtimeCli = join(root, 'node_modules/faas-js-runtime/bin/cli.js');
+const S3_ENDPOINT = process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000';
+const AWS = {
+  AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] || 'ula-local-access',
+  AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] || 'ula-local-secret-key',
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startFunction(bundle: string, cwd: string, env: Record<string, string>): Promise<Proc> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [runtimeCli, bundle], {
+    cwd,
+    env: { ...process.env, ...AWS, FUNC_PORT: String(port), FUNC_LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/health/liveness`)).ok) return { child, url };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${bundle} did not start`);
+}
+
+async function stop(p: Proc): Promise<void> {
+  const exited = new Promise((r) => p.child.once('exit', r));
+  p.child.kill('SIGTERM'); // graceful: flushes what is pending
+  await exited;
+}
+
+/** Request templates: binary CloudEvents over 3 categories × 4 UTC hours; the id is replaced per request. */
+function templates(): { headers: Record<string, string>; body: string }[] {
+  const base = Date.UTC(2030, 0, 1);
+  return Array.from({ length: 48 }, (_, i) => {
+    const m = toHttpBinary(sampleEvent(i, new Date(base + (i % 4) * 3_600_000 + i * 1000)));
+    return { headers: m.headers as Record<string, string>, body: String(m.body) };
+  });
+}
+
+interface Load {
+  eventsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+function load(urls: string[], connections: number, seconds: number): Promise<Load[]> {
+  const t = templates();
+  const prefix = randomUUID().slice(0, 24); // 8-4-4-4- ; the last 12 hex digits count requests
+  let n = 0;
+  const requests = [
+    {
+      method: 'POST' as const,
+      path: '/',
+      setupRequest: (req: Record<string, unknown>) => {
+        const tpl = t[n % t.length]!;
+        const id = `${prefix}${(n++).toString(16).padStart(12, '0')}`;
+        return { ...req, headers: { ...tpl.headers, 'ce-id': id }, body: tpl.body };
+      },
+    },
+  ];
+  return Promise.all(
+    urls.map(
+      (url) =>
+        new Promise<Load>((resolve, reject) => {
+          autocannon(
+            { url, connections: Math.floor(connections / urls.length), duration: seconds, requests },
+            (err, r) => {
+              if (err) return reject(err);
+              resolve({
+                eventsPerSecond: Math.round(r['2xx'] / seconds),
+                p50: r.latency.p50,
+                p99: r.latency.p99,
+                errors: r.errors,
+                non2xx: r.non2xx,
+              });
+            },
+          );
+        }),
+    ),
+  );
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name));
+  return line ? Number(line.split(' ').pop()) : Number.NaN;
+}
+
+async function noopBundle(dir: string, hooks: boolean): Promise<string> {
+  const out = join(dir, hooks ? 'noop-hooked.mjs' : 'noop-stock.mjs');
+  await build({
+    stdin: {
+      contents: hooks
+        ? `import { installRuntimeHooks } from './functions/core/src/http/runtime.ts';
+           export function init() { installRuntimeHooks(); }
+           export async function handle() { return undefined; }`
+        : 'export async function handle() { return undefined; }',
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    logLevel: 'warning',
+  });
+  return out;
+}
+
+const bench: Bench = {
+  name: 'ingest',
+  async run({ scale }): Promise<BenchResult> {
+    const seconds = Math.max(3, Math.round(8 * scale));
+    const connections = 128;
+    execFileSync(process.execPath, ['scripts/build-functions.mjs', 'ingest'], { cwd: root });
+    const ingestDir = join(root, 'functions/ingest');
+    const work = await mkdtemp(join(tmpdir(), 'ula-ingest-bench-'));
+    await mkdir(work, { recursive: true });
+    await writeFile(join(work, 'package.json'), '{"type":"module"}');
+    const figures: BenchResult['figures'] = { connections, 'seconds per run': seconds };
+    const ratios: Record<string, number> = {};
+    const notes: string[] = [];
+    const run = async (label: string, start: () => Promise<Proc[]>, ingest: boolean): Promise<Load> => {
+      const procs = await start();
+      await load(
+        procs.map((p) => p.url),
+        connections,
+        1,
+      ); // warm-up
+      const loads = await load(
+        procs.map((p) => p.url),
+        connections,
+        seconds,
+      );
+      const total: Load = {
+        eventsPerSecond: loads.reduce((a, l) => a + l.eventsPerSecond, 0),
+        p50: Math.max(...loads.map((l) => l.p50)),
+        p99: Math.max(...loads.map((l) => l.p99)),
+        errors: loads.reduce((a, l) => a + l.errors, 0),
+        non2xx: loads.reduce((a, l) => a + l.non2xx, 0),
+      };
+      figures[`${label}: events/s`] = total.eventsPerSecond;
+      figures[`${label}: ack p50 / p99 ms`] = `${total.p50} / ${total.p99}`;
+      if (total.errors + total.non2xx > 0)
+        figures[`${label}: errors / non-2xx`] = `${total.errors} / ${total.non2xx}`;
+      if (ingest) {
+        const [sum, count] = await Promise.all([
+          metric(procs[0]!.url, 'ula_ingest_file_events_sum{kind="raw"'),
+          metric(procs[0]!.url, 'ula_ingest_file_events_count{kind="raw"'),
+        ]);
+        figures[`${label}: events per file`] = Math.round(sum / count);
+      }
+      await Promise.all(procs.map(stop));
+      return total;
+    };
+    try {
+      const stock = await noopBundle(work, false);
+      const hooked = await noopBundle(work, true);
+      const noopStock = await run(
+        'no-op, stock runtime',
+        async () => [await startFunction(stock, work, {})],
+        false,
+      );
+      const noopHooked = await run(
+        'no-op, runtime hooks',
+        async () => [await startFunction(hooked, work, {})],
+        false,
+      );
+      const local =
+        (n: number, env: Record<string, string> = {}) =>
+        async () =>
+          Promise.all(
+            Array.from({ length: n }, (_, i) =>
+              startFunction('./build/index.js', ingestDir, { ULA_DATA_DIR: join(work, `data-${i}`), ...env }),
+            ),
+          );
+      const ingestSdk = await run(
+        'ingest (local dir), stock SDK decoding',
+        local(1, { ULA_INGEST_SDK_DECODING: '1' }),
+        true,
+      );
+      const ingest1 = await run('ingest (local dir)', local(1), true);
+      ratios['ingest / no-op ceiling (both with hooks)'] =
+        ingest1.eventsPerSecond / noopHooked.eventsPerSecond;
+      ratios['ingest (SDK decoding) / no-op (stock runtime)'] =
+        ingestSdk.eventsPerSecond / noopStock.eventsPerSecond;
+      ratios['no-op hooked / no-op stock (ceiling raised)'] =
+        noopHooked.eventsPerSecond / noopStock.eventsPerSecond;
+      const ingest2 = await run('ingest (local dir), 2 processes', local(2), true);
+      ratios['2 processes / 1 process'] = ingest2.eventsPerSecond / ingest1.eventsPerSecond;
+      const s3 = new S3Store({ bucket: process.env['ULA_S3_BUCKET'] || 'lake', endpoint: S3_ENDPOINT });
+      Object.assign(process.env, AWS);
+      const s3Up = await s3.health().then(
+        () => true,
+        () => false,
+      );
+      if (s3Up) {
+        const ingestS3 = await run(
+          'ingest (S3)',
+          async () => [await startFunction('./build/index.js', ingestDir, { ULA_S3_ENDPOINT: S3_ENDPOINT })],
+          true,
+        );
+        ratios['ingest S3 / no-op ceiling'] = ingestS3.eventsPerSecond / noopHooked.eventsPerSecond;
+        for (const o of await s3.list('raw/'))
+          if (o.key.includes('/date=2030-01-01/')) await s3.delete(o.key);
+      } else {
+        notes.push(`S3 not reachable at ${S3_ENDPOINT}: S3 run skipped`);
+      }
+      s3.close();
+      notes.push(
+        `machine: ${(await import('node:os')).cpus().length} CPUs shared by load generator and function(s)`,
+      );
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    return { name: 'ingest', figures, ratios, notes };
+  },
+};
+export default bench;
