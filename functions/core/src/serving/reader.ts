@@ -266,9 +266,15 @@ export class ServingReader {
     if (speedView) {
       if (!isTumbling(speedView)) throw new Error(`${src.speed} slides: cannot add its windows up`);
       const now = this.now();
+      // Speed rows older than the table's TTL are gone: no need to ask for their windows.
+      const ttl = this.table(src.speed)?.ttlSeconds;
+      const oldest = ttl === undefined ? Number.NEGATIVE_INFINITY : now - ttl * 1000;
       const starts = plan
-        .filter((d) => d.layer === 'speed' && d.start <= now)
-        .flatMap((d) => windowStarts(speedView, d.start, Math.min(d.end, now + 1), { partial: true }));
+        .filter((d) => d.layer === 'speed' && d.start <= now && d.end > oldest)
+        .flatMap((d) =>
+          windowStarts(speedView, Math.max(d.start, oldest), Math.min(d.end, now + 1), { partial: true }),
+        )
+        .filter((start) => start >= oldest);
       addTotals(totals, await this.windowRows(src.speed, starts), src.grain, speedMetrics, 'speed');
     }
     return {
