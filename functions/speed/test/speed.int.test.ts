@@ -63,6 +63,14 @@ describe('speed function on Cassandra', () => {
     const expected = expectedViews(events);
     expect(expected.size).toBeGreaterThan(500);
     expect(sorted(await readViews(store, expected))).toEqual(sorted(expected));
+    // Speed rows expire: written with the 3-day TTL (ULA_SPEED_TTL_SECONDS).
+    const ttl = await store.client.execute(
+      'SELECT TTL(value) AS ttl FROM video_engagement WHERE window_start = ? LIMIT 1',
+      [new Date(Math.floor(runDay / minute) * minute)],
+      { prepare: true },
+    );
+    expect(ttl.rows[0]?.['ttl']).toBeGreaterThan(259_200 - 600);
+    expect(ttl.rows[0]?.['ttl']).toBeLessThanOrEqual(259_200);
   });
 
   it('changes nothing when the same events are redelivered, by the same or a restarted process', async () => {
