@@ -8,8 +8,9 @@
 #   .cache/airflow-venv/bin/python -m pytest airflow/tests -q
 #
 # - airflow_install: venv at .cache/airflow-venv, installs apache-airflow + the HTTP provider + pytest
-#   pinned by the committed airflow/constraints.txt (pip downloads cached in .cache/pip). Skipped
-#   when the venv already holds exactly that pin set (a stamp file stores the pin file's hash).
+#   pinned by the committed airflow/constraints.txt. The pinned packages are downloaded once into
+#   .cache/pip/airflow-wheelhouse; installs after that are offline from it. Skipped when the venv
+#   already holds exactly that pin set (a stamp file stores the pin file's hash).
 # - airflow_start: no long-running server is needed (tests use `airflow dags test`, which runs a
 #   whole DAG run in one process). It only prepares AIRFLOW_HOME=.stack/airflow: writes airflow.cfg
 #   (dags folder = airflow/dags, no examples, SQLite DB at an absolute path) and runs
@@ -84,12 +85,26 @@ airflow_install() {
     mkdir -p "$(dirname "${ULA_AIRFLOW_VENV}")"
     "${python}" -m venv "${ULA_AIRFLOW_VENV}"
   fi
-  mkdir -p "${ULA_AIRFLOW_PIP_CACHE}"
+  # The registry's responses are not kept by pip's HTTP cache here (they come back uncacheable), so
+  # the pinned wheels are downloaded once into a wheelhouse under the pip cache folder and every
+  # (re)install after that is offline from it.
+  local venv_py="${ULA_AIRFLOW_VENV}/bin/python" wheelhouse wh_stamp
+  local -a reqs=("apache-airflow==${ULA_AIRFLOW_VERSION}" apache-airflow-providers-http pytest)
+  wheelhouse="${ULA_AIRFLOW_PIP_CACHE}/airflow-wheelhouse"
+  wh_stamp="${stamp} $("${venv_py}" -c 'import sys, sysconfig; print(sys.implementation.cache_tag, sysconfig.get_platform())')"
+  mkdir -p "${wheelhouse}"
+  if [[ "$(cat "${wheelhouse}/.ula-stamp" 2>/dev/null)" != "${wh_stamp}" ]]; then
+    _airflow_log "downloading the pinned packages into ${wheelhouse}"
+    rm -f "${wheelhouse}/.ula-stamp"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "${venv_py}" -m pip download --quiet \
+      --cache-dir "${ULA_AIRFLOW_PIP_CACHE}" --dest "${wheelhouse}" \
+      -c "${ULA_AIRFLOW_CONSTRAINTS}" "${reqs[@]}"
+    printf '%s\n' "${wh_stamp}" >"${wheelhouse}/.ula-stamp"
+  fi
   _airflow_log "installing apache-airflow==${ULA_AIRFLOW_VERSION} (+http provider, pytest) pinned by airflow/constraints.txt"
-  PIP_DISABLE_PIP_VERSION_CHECK=1 "${ULA_AIRFLOW_VENV}/bin/python" -m pip install \
-    --quiet --cache-dir "${ULA_AIRFLOW_PIP_CACHE}" \
-    -c "${ULA_AIRFLOW_CONSTRAINTS}" \
-    "apache-airflow==${ULA_AIRFLOW_VERSION}" apache-airflow-providers-http pytest
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "${venv_py}" -m pip install --quiet \
+    --no-index --find-links "${wheelhouse}" --cache-dir "${ULA_AIRFLOW_PIP_CACHE}" \
+    -c "${ULA_AIRFLOW_CONSTRAINTS}" "${reqs[@]}"
   printf '%s\n' "${stamp}" >"${ULA_AIRFLOW_VENV}/.ula-stamp"
   _airflow_log "installed in $((SECONDS - started))s"
 }
