@@ -12,13 +12,21 @@ export class AgendaItem<Payload> {
 export class Agenda<Payload> {
   private readonly heap: AgendaItem<Payload>[] = [];
   private seq = 0;
+  private readonly pool: AgendaItem<Payload>[] = [];
 
   get size(): number {
     return this.heap.length;
   }
 
   push(time: number, kind: number, payload: Payload): void {
-    const item = new AgendaItem(time, this.seq++, kind, payload);
+    let item = this.pool.pop();
+    if (item === undefined) item = new AgendaItem(time, this.seq++, kind, payload);
+    else {
+      item.time = time;
+      item.seq = this.seq++;
+      item.kind = kind;
+      item.payload = payload;
+    }
     const heap = this.heap;
     let i = heap.length;
     heap.push(item);
@@ -30,6 +38,12 @@ export class Agenda<Payload> {
       i = parent;
     }
     heap[i] = item;
+  }
+
+  /** Returns a popped item for reuse (the caller must not keep a reference to it). */
+  release(item: AgendaItem<Payload>): void {
+    item.payload = null as Payload;
+    if (this.pool.length < 4096) this.pool.push(item);
   }
 
   peekTime(): number {

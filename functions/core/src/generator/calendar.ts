@@ -98,5 +98,26 @@ export function semesterOf(ms: number): string {
   return `Summer ${year}`;
 }
 
-/** RFC 3339 UTC with milliseconds. */
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
+let cachedMinute = Number.NaN;
+let cachedPrefix = '';
+
+/** RFC 3339 UTC with milliseconds (the `YYYY-MM-DDTHH:MM:` prefix is cached per minute). */
+export function isoTime(ms: number): string {
+  const minute = Math.floor(ms / MINUTE);
+  if (minute !== cachedMinute) {
+    if (!(ms >= 0 && ms < 253402300800000)) return new Date(ms).toISOString();
+    cachedMinute = minute;
+    cachedPrefix = new Date(minute * MINUTE).toISOString().slice(0, 17);
+  }
+  const rest = ms - minute * MINUTE;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  return (
+    cachedPrefix +
+    (seconds < 10 ? '0' : '') +
+    seconds +
+    (millis < 10 ? '.00' : millis < 100 ? '.0' : '.') +
+    millis +
+    'Z'
+  );
+}

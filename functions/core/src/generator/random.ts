@@ -26,6 +26,32 @@ function splitmix32(state: number): () => number {
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** Formats 16 bytes as a UUID string. */
+export function formatUuid(b: Uint8Array): string {
+  return (
+    HEX[b[0]!]! +
+    HEX[b[1]!]! +
+    HEX[b[2]!]! +
+    HEX[b[3]!]! +
+    '-' +
+    HEX[b[4]!]! +
+    HEX[b[5]!]! +
+    '-' +
+    HEX[b[6]!]! +
+    HEX[b[7]!]! +
+    '-' +
+    HEX[b[8]!]! +
+    HEX[b[9]!]! +
+    '-' +
+    HEX[b[10]!]! +
+    HEX[b[11]!]! +
+    HEX[b[12]!]! +
+    HEX[b[13]!]! +
+    HEX[b[14]!]! +
+    HEX[b[15]!]!
+  );
+}
+
 /** sfc32: fast, small state, passes PractRand to 2^40+; plenty for a simulation. */
 export class Random {
   private a: number;

@@ -30,7 +30,7 @@ import {
   ZoneClock,
 } from './calendar.ts';
 import { type CategoryWeights, MixController, referenceWeights } from './mix.ts';
-import { AliasTable, Random } from './random.ts';
+import { AliasTable, formatUuid, Random } from './random.ts';
 import type { Course, Person, Student, University } from './university.ts';
 
 /** Knobs of behaviour (the university itself comes from `createUniversity`). */
@@ -142,6 +142,8 @@ interface UserState {
   /** Students: indexes of courses ever enrolled in (no re-enrolment after a drop). */
   taken: number[];
   wishCursor: number;
+  /** seatVersion at which no course was found to enrol in (nothing changes until it moves). */
+  noSeatAt: number;
   lastGraded: string | null;
   /** Teachers: submissions waiting for review, first in first out. */
   queue: Submission[];
@@ -196,6 +198,9 @@ export class Simulation {
   private readonly random: Random;
   private readonly idRandom: Random;
   private readonly idBytes = new Uint8Array(16);
+  private readonly uuidBytes = new Uint8Array(16);
+  /** Bumped whenever a seat may have opened (course created or deleted, a drop). */
+  private seatVersion = 0;
   private readonly zone: ZoneClock;
   private readonly users: UserState[];
   private readonly courses: CourseState[];
@@ -249,6 +254,7 @@ export class Simulation {
       active: [],
       taken: [],
       wishCursor: 0,
+      noSeatAt: -1,
       lastGraded: null,
       queue: [],
       queueHead: 0,
@@ -312,26 +318,29 @@ export class Simulation {
       const item = agenda.pop();
       if (item === undefined) return;
       this.now = item.time;
-      switch (item.kind) {
+      const payload = item.payload;
+      const kind = item.kind;
+      agenda.release(item);
+      switch (kind) {
         case ARRIVAL:
-          this.arrive(item.time);
+          this.arrive(this.now);
           break;
         case STEP:
-          this.step(item.payload as Session, item.time);
+          this.step(payload as Session, this.now);
           break;
         case ONBOARD: {
-          const user = item.payload as UserState;
-          if (user.session === null && !user.signedUp) this.openSession(user, item.time);
+          const user = payload as UserState;
+          if (user.session === null && !user.signedUp) this.openSession(user, this.now);
           break;
         }
         case NOTIFY_OPEN:
-          this.notificationFollowUp(item.payload as SentNotification, item.time, 'NOTIFICATION_OPENED');
+          this.notificationFollowUp(payload as SentNotification, this.now, 'NOTIFICATION_OPENED');
           break;
         case NOTIFY_CLICK:
-          this.notificationFollowUp(item.payload as SentNotification, item.time, 'NOTIFICATION_CLICKED');
+          this.notificationFollowUp(payload as SentNotification, this.now, 'NOTIFICATION_CLICKED');
           break;
         case NOTIFY_GRADE:
-          this.gradePosted(item.payload as Submission, item.time);
+          this.gradePosted(payload as Submission, this.now);
           break;
       }
       if (this.out.length > 0) {
@@ -519,6 +528,7 @@ export class Simulation {
         const c = cs.course;
         cs.created = true;
         cs.createdAt = time;
+        this.seatVersion++;
         this.emit(COURSE, 'COURSE_CREATED', time, {
           user_id: person.id,
           role: person.role,
@@ -542,7 +552,7 @@ export class Simulation {
 
   private nextEnrolable(user: UserState): CourseState | null {
     const student = user.person as Student;
-    if (user.active.length >= student.targetCourses) return null;
+    if (user.active.length >= student.targetCourses || user.noSeatAt === this.seatVersion) return null;
     const wish = student.wishList;
     for (let i = user.wishCursor; i < wish.length; i++) {
       const cs = this.courses[wish[i]!]!;
@@ -551,6 +561,7 @@ export class Simulation {
         if (!user.taken.includes(cs.course.index)) return cs;
       }
     }
+    user.noSeatAt = this.seatVersion;
     return null;
   }
 
@@ -614,6 +625,7 @@ export class Simulation {
       default: {
         e.dropped = true;
         e.cs.active--;
+        this.seatVersion++;
         user.active.splice(user.active.indexOf(e), 1);
         this.emit(COURSE, 'COURSE_DROPPED', time, base);
         return 0;
@@ -627,38 +639,42 @@ export class Simulation {
     const kinds = this.candidateKinds;
     const enrolments = this.candidateEnrolments;
     const assignments = this.candidateAssignments;
-    weights.length = 0;
-    kinds.length = 0;
-    enrolments.length = 0;
-    assignments.length = 0;
-    const add = (w: number, kind: number, e: Enrolment | null, a: number) => {
-      weights.push(w);
-      kinds.push(kind);
-      if (e !== null) enrolments.push(e);
-      else enrolments.push(undefined as never);
-      assignments.push(a);
-    };
+    let n = 0;
     for (const e of user.active) {
       const cs = e.cs;
       for (let a = 0; a < e.assign.length; a++) {
         if (cs.assignmentRelease[a]! > time) continue;
         const state = e.assign[a]!;
-        if (state === UNSEEN) add(2, 0, e, a);
+        let w = 0;
+        let kind = 0;
+        if (state === UNSEEN) w = 2;
         else if (state === VIEWED) {
           const reopened = e.reopenDue?.[a];
           // Some students (more of the weaker ones) never hand some work in, unless it is reopened.
           if (!reopened && skips(e, a, (user.person as Student).ability)) continue;
           const due = reopened || cs.assignmentDue[a]!;
           if (time > due + SUBMIT_GRACE_MS) continue;
-          const closeness = Math.min(1, Math.max(0, 1 - (due - time) / (7 * DAY)));
-          add(0.4 + 4 * closeness, 1, e, a);
+          w = 0.4 + 4 * Math.min(1, Math.max(0, 1 - (due - time) / (7 * DAY)));
+          kind = 1;
         } else if (state === SUBMITTED) {
-          add(0.12, 2, e, a);
-          add(0.03, 3, e, a);
-        } else if (state === TEACHER_VIEWED) add(0.06, 2, e, a);
+          // Edit (or, rarely, withdraw) a submission not yet reviewed.
+          w = 0.15;
+          kind = r.next() < 0.2 ? 3 : 2;
+        } else if (state === TEACHER_VIEWED) {
+          w = 0.06;
+          kind = 2;
+        } else continue;
+        weights[n] = w;
+        kinds[n] = kind;
+        enrolments[n] = e;
+        assignments[n] = a;
+        n++;
       }
     }
-    add(3, 4, null, -1);
+    weights[n] = 3;
+    kinds[n] = 4;
+    n++;
+    weights.length = n;
     const pick = r.weightedIndex(weights);
     const kind = kinds[pick]!;
     const person = user.person as Student;
@@ -852,6 +868,7 @@ export class Simulation {
         this.random.chance(0.5)
       ) {
         cs.deleted = true;
+        this.seatVersion++;
         this.emit(COURSE, 'COURSE_DELETED', time, {
           user_id: user.person.id,
           role: 'teacher',
@@ -1017,7 +1034,7 @@ export class Simulation {
   ): void {
     if (!counted) this.mix.record(category);
     this.out.push({
-      id: v7({ msecs: time, random: this.idRandom.fill(this.idBytes) }),
+      id: formatUuid(v7({ msecs: time, random: this.idRandom.fill(this.idBytes) }, this.uuidBytes)),
       category: categories[category] as Category,
       eventType,
       time: isoTime(time),

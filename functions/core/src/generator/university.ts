@@ -4,7 +4,7 @@
  * Pure data, deterministic from the seed; content dates are offsets from the semester start, which the
  * simulation fixes when it runs.
  */
-import { Random } from './random.ts';
+import { AliasTable, Random } from './random.ts';
 
 export const majors = [
   'Computer Science',
@@ -432,17 +432,23 @@ export function createUniversity(options: UniversityOptions = {}): University {
   const students: Student[] = [];
   const studentWidth = widthFor(o.students, 5);
   const open = courses.filter((c) => !c.cancelled);
+  // Preference: popular courses and the student's own major first (weighted sampling without
+  // replacement, by rejection of repeats); a few more than needed, as some courses fill up.
+  const pickers = new Map(
+    majors.map((m) => [m, new AliasTable(open.map((c) => c.popularity * (c.major === m ? 3 : 1)))] as const),
+  );
   for (let s = 0; s < o.students; s++) {
     const p = person(random, s, pad('SV', s + 1, studentWidth), 18, 24, refYear);
     const major = random.pick(majors);
     const targetCourses = random.int(4, 6);
-    // Preference: popular courses and the student's own major first; a few more than needed.
-    const scores = open.map((c) => c.popularity * (c.major === major ? 3 : 1) * random.exponential(1));
-    const wishList = open
-      .map((c, i) => [c.index, scores[i]!] as const)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, Math.min(open.length, targetCourses + 6))
-      .map(([index]) => index);
+    const want = Math.min(open.length, targetCourses + 6);
+    const picker = pickers.get(major)!;
+    const wishList: number[] = [];
+    for (let tries = 0; wishList.length < want && tries < want * 20; tries++) {
+      const index = open[picker.draw(random)]!.index;
+      if (!wishList.includes(index)) wishList.push(index);
+    }
+    for (const c of open) if (wishList.length < want && !wishList.includes(c.index)) wishList.push(c.index);
     students.push({
       ...p,
       role: 'student',
