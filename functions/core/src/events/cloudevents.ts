@@ -36,7 +36,10 @@ export interface LmsKafkaRecord {
 export function toKafkaRecord(event: LmsEvent): LmsKafkaRecord {
   const message = Kafka.binary(toCloudEvent(event)) as KafkaMessage<string | BaseEventData>;
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) headers[name] = String(value);
+  // The SDK lists unset optional attributes too (value undefined): leave them out, not as "undefined".
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value !== undefined && value !== null) headers[name] = String(value);
+  }
   const value = typeof message.value === 'string' ? message.value : JSON.stringify(message.value);
   return {
     topic: topicOf(event.category),
