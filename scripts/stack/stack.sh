@@ -130,6 +130,16 @@ cmd_up() {
   need_node_modules
   need_cmd setsid "util-linux setsid is required."
   local svc pids=() failed=0
+  # Prerequisites first, with clear messages (each fails the whole `up`).
+  if has kafka || has cassandra; then java17 >/dev/null || exit 1; fi
+  if has trino; then java25 >/dev/null || exit 1; fi
+  if { has kafka && [[ ! -f "$KAFKA_HOME/.complete" ]]; } || { has cassandra && [[ ! -f "$CASSANDRA_HOME/.complete" ]]; } ||
+    { has trino && [[ ! -f "$TRINO_HOME/.complete" ]]; }; then
+    need_cmd mvn "Apache Maven is required to download Kafka/Cassandra/Trino from Maven Central (apt-get install -y maven)."
+  fi
+  if has s3 && [[ ! -x "$S3_BIN" ]]; then
+    need_cmd go "Go 1.25+ is required to build the S3 server (go install github.com/versity/versitygw/cmd/versitygw)."
+  fi
   log "up: $SERVICES (load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cpus)"
   for svc in $SERVICES; do
     pipeline "$svc" &
