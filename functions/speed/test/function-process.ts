@@ -55,7 +55,7 @@ export async function startFunction(
     output = (output + d).slice(-200_000);
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`function exited (${child.exitCode}):\n${output}`);
     try {

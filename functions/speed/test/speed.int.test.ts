@@ -54,14 +54,14 @@ afterAll(async () => {
   await proxy?.cut();
 });
 
-describe('speed function on Cassandra', () => {
-  const events = mixedEvents(3000, runDay, runDay + 8 * minute, 21);
+describe('speed function on Cassandra', { timeout: 300_000 }, () => {
+  const events = mixedEvents(2000, runDay, runDay + 8 * minute, 21);
 
   it('keeps each window exactly equal to an independent computation', async () => {
     const replies = await sendAll(fn, events);
     expect(replies.filter((r) => r.status !== 200)).toEqual([]);
     const expected = expectedViews(events);
-    expect(expected.size).toBeGreaterThan(500);
+    expect(expected.size).toBeGreaterThan(300);
     expect(sorted(await readViews(store, expected))).toEqual(sorted(expected));
     // Speed rows expire: written with the 3-day TTL (ULA_SPEED_TTL_SECONDS).
     const ttl = await store.client.execute(
@@ -83,7 +83,7 @@ describe('speed function on Cassandra', () => {
       ULA_CASSANDRA_CONTACT_POINTS: `127.0.0.1:${proxy.port}`,
       ULA_SPEED_ALLOWED_LATENESS_SECONDS: centuries,
     });
-    const rewritten = await sendAll(fn, shuffled.slice(0, 1000));
+    const rewritten = await sendAll(fn, shuffled.slice(0, 700));
     expect(rewritten.filter((r) => r.status !== 200)).toEqual([]);
     expect(sorted(await readViews(store, expected))).toEqual(sorted(expected));
   });
