@@ -1,0 +1,366 @@
+/**
+ * End to end on the real local stack, wired as in production:
+ *   generator → Kafka (6 topics, binary CloudEvents, malformed records mixed in)
+ *   → dispatcher (the KafkaSource stand-in) → ingest + speed under faas-js-runtime → S3 lake + Cassandra
+ *   → Airflow `airflow dags test batch_layer_pipeline` → batch trigger (JobSink stand-in) → batch views
+ *   → serving API and Trino, checked against an independent computation over the generated events.
+ * Isolation: its own bucket and keyspace, its own consumer groups starting at the topics' current ends.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
+import { loadConfig } from '../../functions/core/src/config.ts';
+import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
+import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
+import { categories, type LmsEvent, topicOf } from '../../functions/core/src/events/envelope.ts';
+import {
+  backfill,
+  createUniversity,
+  type GeneratedItem,
+  live,
+} from '../../functions/core/src/generator/index.ts';
+import { readDeadLetters } from '../../functions/core/src/lake/dead-letter.ts';
+import { listRawPartitions, readRawRows } from '../../functions/core/src/lake/raw-lake.ts';
+import { trinoClient, trinoQuery } from '../../functions/core/src/lake/trino-tables.ts';
+import { cassandraSchema } from '../../functions/core/src/views/catalogue.ts';
+import {
+  buildFunction,
+  freePort,
+  type RunningFunction,
+  startFunction,
+} from '../../functions/speed/test/function-process.ts';
+
+const root = join(import.meta.dirname, '../..');
+const require = createRequire(import.meta.url);
+const applySchemaModule = '../stack/apply-schema.mjs';
+const { splitCql } = (await import(applySchemaModule)) as { splitCql: (cql: string) => string[] };
+const cassandra = require('cassandra-driver') as typeof import('cassandra-driver');
+
+const run = Date.now().toString(36);
+const keyspace = 'lms_e2e';
+const bucket = 'lake-e2e';
+const env: Record<string, string> = {
+  ULA_KAFKA_BROKERS: process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+  ULA_S3_ENDPOINT: process.env['ULA_S3_ENDPOINT'] ?? 'http://127.0.0.1:9000',
+  ULA_S3_BUCKET: bucket,
+  AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] || 'ula-local-access',
+  AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] || 'ula-local-secret-key',
+  AWS_REGION: 'us-east-1',
+  ULA_CASSANDRA_CONTACT_POINTS: process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1',
+  ULA_CASSANDRA_KEYSPACE: keyspace,
+  ULA_TIMEZONE: 'Asia/Ho_Chi_Minh',
+};
+const trinoUrl = process.env['ULA_TRINO_URL'] ?? 'http://127.0.0.1:8080';
+
+// The oracle's calendar: Asia/Ho_Chi_Minh is UTC+7 all year.
+const localDate = (iso: string) => new Date(Date.parse(iso) + 7 * 3_600_000).toISOString().slice(0, 10);
+const addDays = (date: string, n: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const today = localDate(new Date().toISOString());
+const historyDays = 3;
+const firstDay = addDays(today, -historyDays);
+const yesterday = addDays(today, -1);
+
+const produced: GeneratedItem[] = [];
+const processes: ChildProcess[] = [];
+const functions: RunningFunction[] = [];
+let api = '';
+let dispatcherCounts: Record<string, { delivered: number; deadLettered: number }> = {};
+const timings: Record<string, number> = {};
+const t0 = Date.now();
+const mark = (name: string) => {
+  timings[name] = (Date.now() - t0) / 1000;
+};
+
+async function resetStorage() {
+  const s3 = new S3Client({
+    endpoint: env['ULA_S3_ENDPOINT'],
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID']!, secretAccessKey: env['AWS_SECRET_ACCESS_KEY']! },
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((e: Error) => {
+    if (!/BucketAlready/.test(e.name)) throw e;
+  });
+  for (;;) {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (keys.length === 0) break;
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+  }
+  s3.destroy();
+  const client = new cassandra.Client({
+    contactPoints: [env['ULA_CASSANDRA_CONTACT_POINTS']!],
+    localDataCenter: 'datacenter1',
+  });
+  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+  for (const statement of splitCql(cassandraSchema(keyspace))) await client.execute(statement);
+  await client.shutdown();
+}
+
+/** Produces every generated item to its category topic as Kafka binary-mode records (malformed ones raw). */
+async function produce(kafka: Kafka, items: GeneratedItem[]) {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+  for (const item of items) {
+    const record =
+      item.kind === 'event'
+        ? toKafkaRecord(item.event)
+        : {
+            topic: topicOf(item.record.category),
+            key: item.record.key,
+            value: item.record.body,
+            headers: Object.fromEntries(
+              Object.entries(item.record.attributes).map(([k, v]) => [`ce_${k}`, v]),
+            ),
+          };
+    const list = byTopic.get(record.topic) ?? [];
+    list.push({ key: record.key, value: record.value, headers: record.headers });
+    byTopic.set(record.topic, list);
+  }
+  for (const [topic, messages] of byTopic) {
+    for (let i = 0; i < messages.length; i += 2000) {
+      await producer.send({ topic, messages: messages.slice(i, i + 2000) });
+    }
+  }
+  await producer.disconnect();
+}
+
+beforeAll(async () => {
+  for (const name of ['ingest', 'speed', 'serving', 'batch']) buildFunction(name);
+  await resetStorage();
+  mark('storage reset');
+
+  // History: complete local days before today; live: today, now (inside the speed layer's lateness).
+  const university = createUniversity({ seed: 'e2e', students: 300, teachers: 12, courses: 24 });
+  const end = Date.parse(`${today}T00:00:00+07:00`);
+  for (const item of backfill(university, {
+    days: historyDays,
+    end,
+    malformedRate: 0.01,
+    duplicateRate: 0.01,
+  })) {
+    produced.push(item);
+  }
+  for await (const item of live(university, {
+    rate: 200,
+    limit: 400,
+    malformedRate: 0.01,
+    duplicateRate: 0.01,
+  })) {
+    produced.push(item);
+  }
+  mark('generated');
+
+  const ingest = await startFunction(env, { name: 'ingest' });
+  const speed = await startFunction(env, { name: 'speed' });
+  const serving = await startFunction(env, { name: 'serving', readyPath: '/health/liveness' });
+  functions.push(ingest, speed, serving);
+  api = serving.url;
+
+  // Fresh consumer groups that start where the shared topics end now, so only this run is dispatched.
+  const kafka = new Kafka({
+    clientId: `e2e-${run}`,
+    brokers: env['ULA_KAFKA_BROKERS']!.split(','),
+    logLevel: logLevel.WARN,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupPrefix = `e2e-${run}`;
+  for (const category of categories) {
+    const topic = topicOf(category);
+    const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({
+      partition: p.partition,
+      offset: p.high,
+    }));
+    for (const sink of ['ingest', 'speed'])
+      await admin.setOffsets({ groupId: `${groupPrefix}-${sink}`, topic, partitions });
+  }
+  await admin.disconnect();
+
+  await produce(kafka, produced);
+  mark('produced to kafka');
+  const dispatcher = await startDispatcher({
+    brokers: env['ULA_KAFKA_BROKERS']!.split(','),
+    sinks: [
+      { name: 'ingest', url: ingest.url },
+      { name: 'speed', url: speed.url },
+    ],
+    groupPrefix,
+    policy: { retry: 5, backoffDelayMs: 100, timeoutMs: 30_000 },
+  });
+  const total = produced.length;
+  const deadline = Date.now() + 300_000;
+  const done = (c = dispatcher.counts) =>
+    ['ingest', 'speed'].every((s) => (c[s]?.delivered ?? 0) + (c[s]?.deadLettered ?? 0) >= total);
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  dispatcherCounts = structuredClone(dispatcher.counts);
+  await dispatcher.stop();
+  mark('dispatched');
+
+  // Airflow runs the DAG against the batch trigger for the history days.
+  const triggerPort = await freePort();
+  const trigger = spawn(process.execPath, ['--import', 'tsx', join(root, 'functions/batch/src/trigger.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env, ULA_BATCH_TRIGGER_PORT: String(triggerPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  processes.push(trigger);
+  for (let i = 0; i < 100; i++) {
+    if (
+      await fetch(`http://127.0.0.1:${triggerPort}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const airflowHome = join(root, '.stack/airflow');
+  execFileSync(
+    join(root, '.cache/airflow-venv/bin/airflow'),
+    [
+      'dags',
+      'test',
+      'batch_layer_pipeline',
+      new Date().toISOString(),
+      '--conf',
+      JSON.stringify({ from: firstDay, to: yesterday }),
+    ],
+    {
+      cwd: root,
+      stdio: 'pipe',
+      timeout: 900_000,
+      env: {
+        ...process.env,
+        AIRFLOW_HOME: airflowHome,
+        AIRFLOW__CORE__DAGS_FOLDER: join(root, 'airflow/dags'),
+        AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: `sqlite:///${join(airflowHome, 'airflow.db')}`,
+        AIRFLOW_CONN_BATCH_JOBSINK: JSON.stringify({
+          conn_type: 'http',
+          host: '127.0.0.1',
+          port: triggerPort,
+          schema: 'http',
+        }),
+        ULA_JOBSINK_PATH: '/jobs/batch',
+        ULA_AIRFLOW_POKE_INTERVAL_SECONDS: '1',
+        ULA_AIRFLOW_RETRIES: '0',
+      },
+    },
+  );
+  mark('airflow dag run');
+}, 1_500_000);
+
+afterAll(async () => {
+  await Promise.all(functions.map((f) => f.stop()));
+  for (const p of processes) p.kill('SIGTERM');
+  console.log(JSON.stringify({ e2e: { events: produced.length, timings } }));
+});
+
+// ------------------------------------------------------------------------------------------- oracle
+
+const events = (): LmsEvent[] => {
+  const seen = new Map<string, LmsEvent>();
+  for (const item of produced) if (item.kind === 'event') seen.set(item.event.id, item.event);
+  return [...seen.values()];
+};
+const malformedCount = () => produced.filter((i) => i.kind === 'malformed').length;
+
+function dailyActiveUsers(day: string): number {
+  const users = new Set<string>();
+  for (const e of events())
+    if (e.eventType === 'LOGIN' && localDate(e.time) === day) users.add(e.data.user_id);
+  return users.size;
+}
+
+function videoPopularity(): Map<string, { viewers: number; seconds: number }> {
+  const byVideo = new Map<string, { viewers: Set<string>; seconds: number }>();
+  for (const e of events()) {
+    if (e.eventType !== 'VIDEO_WATCHED' || localDate(e.time) > yesterday) continue;
+    const v = byVideo.get(e.data['video_id'] as string) ?? { viewers: new Set(), seconds: 0 };
+    v.viewers.add(e.data.user_id);
+    v.seconds += e.data['watch_duration_seconds'] as number;
+    byVideo.set(e.data['video_id'] as string, v);
+  }
+  return new Map([...byVideo].map(([id, v]) => [id, { viewers: v.viewers.size, seconds: v.seconds }]));
+}
+
+const trinoRows = (sql: string) => trinoQuery(trinoClient(trinoUrl, 'e2e'), sql);
+
+// ------------------------------------------------------------------------------------------- checks
+
+describe('end to end on the real local stack', () => {
+  it('delivers every produced record to ingest and speed: malformed ones dead-lettered, the rest acknowledged', () => {
+    const distinctValid = events().length;
+    expect(malformedCount()).toBeGreaterThan(0);
+    expect(dispatcherCounts['ingest']).toEqual({
+      delivered: produced.length - malformedCount(),
+      deadLettered: malformedCount(),
+    });
+    expect(dispatcherCounts['speed']!.deadLettered).toBe(malformedCount());
+    expect(distinctValid).toBeLessThan(produced.length - malformedCount()); // duplicates were injected
+  });
+
+  it('accounts for every event: each valid one exactly once in the lake, each malformed one in dead-letter', async () => {
+    const store = lakeStore(loadConfig(env));
+    const ids: string[] = [];
+    for (const category of categories) {
+      for (const file of await listRawPartitions(store, category, addDays(firstDay, -1), addDays(today, 1))) {
+        for (const row of await readRawRows(store, file.key)) ids.push(row.event_id);
+      }
+    }
+    expect(ids.length).toBe(new Set(ids).size); // no duplicates
+    expect(new Set(ids)).toEqual(new Set(events().map((e) => e.id)));
+    expect((await readDeadLetters(store)).length).toBe(malformedCount());
+  });
+
+  it('serves daily active users equal to the oracle: batch days before the watermark, speed for today', async () => {
+    const body = (await (
+      await fetch(`${api}/api/v1/daily-active-users?from=${firstDay}&to=${today}`)
+    ).json()) as {
+      days: { date: string; source: string; daily_active_users: number }[];
+    };
+    const byDay = new Map(body.days.map((d) => [d.date, d]));
+    for (let day = firstDay; day <= yesterday; day = addDays(day, 1)) {
+      expect(byDay.get(day), day).toMatchObject({
+        source: 'batch',
+        daily_active_users: dailyActiveUsers(day),
+      });
+    }
+    expect(byDay.get(today)).toMatchObject({ source: 'speed', daily_active_users: dailyActiveUsers(today) });
+    expect(dailyActiveUsers(today)).toBeGreaterThan(0);
+  });
+
+  it('answers the same numbers through Trino as the oracle (daily active users, video popularity)', async () => {
+    const dau = await trinoRows(
+      `SELECT CAST(date AS varchar), daily_active_users FROM cassandra.${keyspace}.auth_daily_active_users`,
+    );
+    const expectedDau = [];
+    for (let day = firstDay; day <= yesterday; day = addDays(day, 1))
+      expectedDau.push([day, dailyActiveUsers(day)]);
+    expect(dau.map(([d, n]) => [d, Number(n)]).sort()).toEqual(expectedDau.filter(([, n]) => n !== 0).sort());
+
+    const videos = await trinoRows(
+      `SELECT video_id, unique_viewers, total_views_seconds FROM cassandra.${keyspace}.video_popularity ORDER BY total_views_seconds DESC`,
+    );
+    const expected = videoPopularity();
+    expect(videos.length).toBe(expected.size);
+    for (const [id, viewers, seconds] of videos) {
+      expect([Number(viewers), Number(seconds)], String(id)).toEqual([
+        expected.get(String(id))?.viewers,
+        expected.get(String(id))?.seconds,
+      ]);
+    }
+  });
+});
