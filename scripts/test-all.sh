@@ -16,6 +16,8 @@ npx vitest run --project unit
 step "local stack up"
 bash scripts/stack/stack.sh up
 if [[ "${ULA_KEEP_STACK:-}" != "1" ]]; then trap 'bash scripts/stack/stack.sh down' EXIT; fi
+# shellcheck source=scripts/stack/lib.sh
+source scripts/stack/lib.sh # the local stack's S3 credentials (AWS_ACCESS_KEY_ID, …)
 export ULA_KAFKA_BROKERS="${ULA_KAFKA_BROKERS:-127.0.0.1:9092}"
 export ULA_CASSANDRA_CONTACT_POINTS="${ULA_CASSANDRA_CONTACT_POINTS:-127.0.0.1}"
 export ULA_S3_ENDPOINT="${ULA_S3_ENDPOINT:-http://127.0.0.1:9000}"
