@@ -72,6 +72,13 @@ async function startFunction(bundle: string, cwd: string, env: Record<string, st
   throw new Error(`${bundle} did not start`);
 }
 
+/** CPU time (user + system, ms) a process has used so far (Linux /proc). */
+async function cpuMs(p: Proc): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const fields = (await readFile(`/proc/${p.child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
 async function stop(p: Proc): Promise<void> {
   const exited = new Promise((r) => p.child.once('exit', r));
   p.child.kill('SIGTERM'); // graceful: flushes what is pending
@@ -172,6 +179,7 @@ const bench: Bench = {
     const figures: BenchResult['figures'] = { connections, 'seconds per run': seconds };
     const ratios: Record<string, number> = {};
     const notes: string[] = [];
+    const cpuPerCore: Record<string, number> = {};
     const run = async (label: string, start: () => Promise<Proc[]>, ingest: boolean): Promise<Load> => {
       const procs = await start();
       await load(
@@ -179,11 +187,13 @@ const bench: Bench = {
         connections,
         1,
       ); // warm-up
+      const cpu0 = await Promise.all(procs.map(cpuMs));
       const loads = await load(
         procs.map((p) => p.url),
         connections,
         seconds,
       );
+      const cpu1 = await Promise.all(procs.map(cpuMs));
       const total: Load = {
         eventsPerSecond: loads.reduce((a, l) => a + l.eventsPerSecond, 0),
         p50: Math.max(...loads.map((l) => l.p50)),
@@ -192,13 +202,20 @@ const bench: Bench = {
         non2xx: loads.reduce((a, l) => a + l.non2xx, 0),
       };
       figures[`${label}: events/s`] = total.eventsPerSecond;
+      // Load-independent figure: function CPU per event, and what one fully used core would sustain.
+      const cpuPerEvent =
+        (cpu1.reduce((a, b) => a + b, 0) - cpu0.reduce((a, b) => a + b, 0)) /
+        (total.eventsPerSecond * seconds);
+      figures[`${label}: function CPU µs per event`] = Math.round(cpuPerEvent * 1000);
+      figures[`${label}: events/s per busy core (CPU-bound estimate)`] = Math.round(1000 / cpuPerEvent);
+      cpuPerCore[label] = 1000 / cpuPerEvent;
       figures[`${label}: ack p50 / p99 ms`] = `${total.p50} / ${total.p99}`;
       if (total.errors + total.non2xx > 0)
         figures[`${label}: errors / non-2xx`] = `${total.errors} / ${total.non2xx}`;
       if (ingest) {
         const [sum, count] = await Promise.all([
-          metric(procs[0]!.url, 'ula_ingest_file_events_sum{kind="raw"'),
-          metric(procs[0]!.url, 'ula_ingest_file_events_count{kind="raw"'),
+          metric(procs[0]!.url, 'ula_ingest_file_events_sum{function="ingest",kind="raw"}'),
+          metric(procs[0]!.url, 'ula_ingest_file_events_count{function="ingest",kind="raw"}'),
         ]);
         figures[`${label}: events per file`] = Math.round(sum / count);
       }

@@ -2,23 +2,23 @@
  * Group commit: concurrent submissions coalesce into one batch, written by one `flush` call; each
  * submission's promise settles only with the outcome of the write that carried it.
  *
- * When a batch is flushed:
- * - as soon as the writer is idle: the first submission after a quiet period is flushed after `lingerMs`
- *   (0 = on the next turn of the event loop, which still collects every request parsed in the same I/O
- *   phase), so a lone request is never held for the age bound;
- * - while `maxInFlight` flushes are running, submissions wait; when one finishes, everything pending is
- *   flushed at once (so batches grow with load: batch ≈ arrival rate × write latency);
- * - regardless, when `maxItems` are pending or the oldest pending item is `maxAgeMs` old.
+ * A batch is flushed when the first of these happens:
+ * - **quiet**: no submission arrived for `idleMs` (default 2 ms) and fewer than `maxInFlight` flushes run.
+ *   Senders that wait for their answer (HTTP, Knative's dispatcher) all submit and then go quiet, so a
+ *   batch holds everything in flight, and a lone request waits only `idleMs`;
+ * - **size**: `maxItems` are pending;
+ * - **age**: the oldest pending item is `maxAgeMs` old (under continuous arrivals), even if
+ *   `maxInFlight` flushes are already running.
  */
 export interface GroupCommitOptions<T, R> {
   /** Writes one batch; returns the outcome of each item (same order), or throws to fail them all. */
   flush(items: T[]): Promise<Outcome<R>[]>;
   maxItems: number;
   maxAgeMs: number;
-  /** Concurrent flushes (default 2). */
+  /** Concurrent flushes started by the quiet rule (default 1); size and age bounds may exceed it. */
   maxInFlight?: number;
-  /** Delay before flushing when the writer is idle (default 0: next event-loop turn). */
-  lingerMs?: number;
+  /** Quiet period that closes a batch (default 2 ms). */
+  idleMs?: number;
 }
 
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
@@ -38,14 +38,14 @@ export class GroupCommit<T, R = void> {
   private pending: Pending<T, R>[] = [];
   private inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
+  private lastArrival = 0;
   private closed = false;
   private readonly maxInFlight: number;
-  private readonly lingerMs: number;
+  private readonly idleMs: number;
 
   constructor(private readonly options: GroupCommitOptions<T, R>) {
-    this.maxInFlight = options.maxInFlight ?? 2;
-    this.lingerMs = options.lingerMs ?? 0;
+    this.maxInFlight = options.maxInFlight ?? 1;
+    this.idleMs = options.idleMs ?? 2;
   }
 
   get pendingCount(): number {
@@ -59,16 +59,19 @@ export class GroupCommit<T, R = void> {
   submit(item: T): Promise<R> {
     if (this.closed) return Promise.reject(new ClosedError('shutting down'));
     return new Promise<R>((resolve, reject) => {
-      this.pending.push({ item, since: Date.now(), resolve, reject });
-      this.schedule();
+      const now = Date.now();
+      this.lastArrival = now;
+      this.pending.push({ item, since: now, resolve, reject });
+      if (this.pending.length >= this.options.maxItems) this.startFlush();
+      else this.arm(this.idleMs);
     });
   }
 
   /** Flushes everything pending and waits for every running flush. */
   async drain(): Promise<void> {
-    this.clearTimers();
+    this.disarm();
     while (this.pending.length > 0 || this.inFlight.size > 0) {
-      if (this.pending.length > 0) this.startFlush(true);
+      if (this.pending.length > 0) this.startFlush();
       await Promise.allSettled([...this.inFlight]);
     }
   }
@@ -79,59 +82,46 @@ export class GroupCommit<T, R = void> {
     await this.drain();
   }
 
-  private schedule(): void {
-    const n = this.pending.length;
-    if (n === 0) return;
-    if (n >= this.options.maxItems) {
-      this.startFlush(true);
-      return;
-    }
-    if (this.inFlight.size === 0) {
-      if (this.lingerMs <= 0) {
-        this.immediate ??= setImmediate(() => {
-          this.immediate = undefined;
-          this.startFlush(false);
-        });
-      } else {
-        this.armTimer(this.lingerMs);
-      }
-      return;
-    }
-    // Writer busy: wait for a running flush to finish, or for the age bound.
-    const age = Date.now() - this.pending[0]!.since;
-    this.armTimer(Math.max(0, this.options.maxAgeMs - age));
-  }
-
-  private armTimer(ms: number): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
+  private arm(ms: number): void {
+    this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.startFlush(true);
+      this.evaluate();
     }, ms);
   }
 
-  private clearTimers(): void {
+  private disarm(): void {
     if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
-    this.immediate = undefined;
   }
 
-  /** Starts a flush of up to maxItems pending items; `force` ignores the in-flight limit (bounds reached). */
-  private startFlush(force: boolean): void {
+  /** Applies the quiet and age rules; re-arms the timer for whichever comes next. */
+  private evaluate(): void {
     if (this.pending.length === 0) return;
-    if (!force && this.inFlight.size >= this.maxInFlight) return;
-    if (this.inFlight.size >= this.maxInFlight * 4) return; // hard cap; the next completion flushes
-    this.clearTimers();
+    const now = Date.now();
+    const age = now - this.pending[0]!.since;
+    const quietFor = now - this.lastArrival;
+    if (age >= this.options.maxAgeMs || (quietFor >= this.idleMs && this.inFlight.size < this.maxInFlight)) {
+      this.startFlush();
+      return;
+    }
+    const untilAge = this.options.maxAgeMs - age;
+    // Busy writer: a finishing flush re-evaluates; meanwhile only the age bound can fire.
+    const untilQuiet = this.inFlight.size < this.maxInFlight ? this.idleMs - quietFor : untilAge;
+    this.arm(Math.max(0, Math.min(untilAge, untilQuiet)));
+  }
+
+  private startFlush(): void {
+    if (this.pending.length === 0) return;
+    this.disarm();
     const batch = this.pending.splice(0, this.options.maxItems);
     const run = this.run(batch);
     this.inFlight.add(run);
     void run.finally(() => {
       this.inFlight.delete(run);
-      this.schedule();
-      if (this.pending.length > 0 && this.inFlight.size < this.maxInFlight) this.startFlush(false);
+      this.evaluate();
     });
-    if (this.pending.length > 0) this.schedule();
+    if (this.pending.length >= this.options.maxItems) this.startFlush();
+    else if (this.pending.length > 0) this.evaluate();
   }
 
   private async run(batch: Pending<T, R>[]): Promise<void> {

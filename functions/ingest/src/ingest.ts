@@ -37,7 +37,7 @@ export class Ingest {
       maxItems: settings.maxEvents,
       maxAgeMs: settings.maxAgeMs,
       maxInFlight: settings.maxInFlight,
-      lingerMs: settings.lingerMs,
+      idleMs: settings.idleMs,
     };
     this.events = new GroupCommit<LmsEvent>({ ...common, flush: (batch) => this.flushEvents(batch) });
     this.deadLetters = new GroupCommit<DeadLetter>({

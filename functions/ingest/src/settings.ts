@@ -4,10 +4,10 @@ export interface IngestSettings {
   maxEvents: number;
   /** Flush when the oldest pending event is this old (ULA_INGEST_MAX_AGE_MS, default 1000). */
   maxAgeMs: number;
-  /** Concurrent lake writes (ULA_INGEST_MAX_INFLIGHT, default 2). */
+  /** Concurrent lake writes started by the quiet rule (ULA_INGEST_MAX_INFLIGHT, default 1). */
   maxInFlight: number;
-  /** Wait before flushing when the writer is idle (ULA_INGEST_LINGER_MS, default 0 = next tick). */
-  lingerMs: number;
+  /** Quiet period that closes a batch (ULA_INGEST_IDLE_MS, default 2). */
+  idleMs: number;
   /** Keep the runtime's CloudEvents SDK decoding (ULA_INGEST_SDK_DECODING=1; slower, for comparison). */
   sdkDecoding: boolean;
 }
@@ -22,8 +22,8 @@ export function loadIngestSettings(env: NodeJS.ProcessEnv = process.env): Ingest
   return {
     maxEvents: int(env['ULA_INGEST_MAX_EVENTS'], 5000, 1),
     maxAgeMs: int(env['ULA_INGEST_MAX_AGE_MS'], 1000, 0),
-    maxInFlight: int(env['ULA_INGEST_MAX_INFLIGHT'], 2, 1),
-    lingerMs: int(env['ULA_INGEST_LINGER_MS'], 0, 0),
+    maxInFlight: int(env['ULA_INGEST_MAX_INFLIGHT'], 1, 1),
+    idleMs: int(env['ULA_INGEST_IDLE_MS'], 2, 0),
     sdkDecoding: env['ULA_INGEST_SDK_DECODING'] === '1',
   };
 }

@@ -40,7 +40,7 @@ describe('group commit', () => {
       },
     });
     const first = gc.submit(0);
-    await sleep(1);
+    await sleep(15); // the first flush (after the 2 ms quiet period) is running
     const rest = Array.from({ length: 25 }, (_, i) => gc.submit(i + 1));
     await Promise.all([first, ...rest]);
     expect(batches[0]).toBe(1);
@@ -101,7 +101,7 @@ describe('group commit', () => {
     const gc = new GroupCommit<number>({
       maxItems: 1000,
       maxAgeMs: 60_000,
-      lingerMs: 60_000,
+      idleMs: 60_000,
       flush: async (items) => {
         written.push(...items);
         return ok(items);

@@ -218,7 +218,7 @@ describe('ingest against real S3 and Trino', () => {
     fn.proc.kill('SIGKILL');
     fn = await startFunction({
       ULA_S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
-      ULA_INGEST_LINGER_MS: '30', // keep batches pending a while, so the kill finds some
+      ULA_INGEST_IDLE_MS: '30', // keep batches pending a while, so the kill finds some
     });
     const acked: LmsEvent[] = [];
     let i = 1000;

@@ -252,7 +252,7 @@ describe('ingest service when the lake is not writable', () => {
     const s = new LocalDirStore(join(dir, 'shutdown'));
     const ingest = new Ingest(
       s,
-      { ...loadIngestSettings({}), lingerMs: 60_000, maxAgeMs: 60_000 },
+      { ...loadIngestSettings({}), idleMs: 60_000, maxAgeMs: 60_000 },
       ingestMetrics(),
     );
     const e = sampleEvent(3);
