@@ -1,0 +1,62 @@
+/**
+ * `npm start`: the whole pipeline embedded in one process (see docs/demo.md). Backfills the simulated
+ * university's history through ingest and speed, runs the batch over the complete days, serves the API and
+ * dashboard, then keeps live traffic flowing until Ctrl-C.
+ */
+import { parseDemoArgs, usage } from './args.ts';
+import { EmbeddedDemo } from './pipeline.ts';
+import { printSummary } from './summary.ts';
+
+let args: ReturnType<typeof parseDemoArgs>;
+try {
+  args = parseDemoArgs(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
+const demo = new EmbeddedDemo(args);
+let interrupted = false;
+const stop = async (code: number) => {
+  await demo.stop();
+  const c = demo.counts();
+  process.stderr.write(
+    `stopped: ${c.ingest.delivered.toLocaleString('en-US')} events acknowledged by ingest, ` +
+      `${c.ingest.deadLettered} dead-lettered; data kept in ${demo.dataDir}\n`,
+  );
+  process.exit(code);
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) {
+      process.stderr.write('second interrupt: exiting now\n');
+      process.exit(130);
+    }
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping (live traffic off, flushing ingest and speed)…\n`);
+    void stop(0);
+  });
+}
+
+try {
+  await demo.start();
+  if (!interrupted) await demo.backfillHistory();
+  if (!interrupted) await demo.batchHistory();
+} catch (error) {
+  process.stderr.write(`demo failed: ${(error as Error).stack ?? error}\n`);
+  await demo.stop().catch(() => {});
+  process.exit(1);
+}
+if (!interrupted) {
+  printSummary(demo.summary(), args);
+  demo.startDailyTrigger();
+  if (args.live) demo.startLive(args.rate, args.liveSeconds);
+  if (args.exit) {
+    await demo.waitLive();
+    if (!interrupted) await stop(0);
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * The embedded pipeline of `npm start`: the production function modules (ingest, speed, serving) called
+ * in-process through their exported init/handle/shutdown, the in-process CloudEvents dispatcher in place
+ * of Kafka + Knative Eventing, the batch job's `runBatch` in-process with a built-in daily trigger, and
+ * the adapters chosen by configuration (defaults: local-directory lake and SQLite under the data folder).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
+import type { ViewStore } from '../../functions/core/src/adapters/view-store.ts';
+import { openViewStore } from '../../functions/core/src/adapters/view-stores.ts';
+import { type BatchRunReport, runBatch } from '../../functions/core/src/batch/job.ts';
+import { type Config, loadConfig } from '../../functions/core/src/config.ts';
+import {
+  type CloudEventRequest,
+  type DeadLetterRecord,
+  type FunctionHandle,
+  InProcessDispatcher,
+} from '../../functions/core/src/dispatch/in-process.ts';
+import {
+  createUniversity,
+  type GeneratedItem,
+  injectFaults,
+  live,
+  simulate,
+  type University,
+} from '../../functions/core/src/generator/index.ts';
+import { type LocalCalendar, localCalendar } from '../../functions/core/src/views/time.ts';
+import type { DemoArgs } from './args.ts';
+import { requestOf, timeOf } from './events.ts';
+import { serveFunctionApi } from './http.ts';
+import { Progress } from './progress.ts';
+
+const DAY = 86_400_000;
+
+/** What the data folder remembers between runs (so a rerun does not backfill history twice). */
+export interface DemoState {
+  seed: string;
+  students: number;
+  timeZone: string;
+  /** Start of the simulated history (UTC ms, a local midnight). */
+  start: number;
+  /** History up to here (exclusive) is in the lake: the backfill's end of the last completed run. */
+  backfilledUntil: number;
+  /** Generated items (events + malformed) of the history up to backfilledUntil, in generation order. */
+  items: number;
+}
+
+export interface StageTiming {
+  stage: string;
+  seconds: number;
+  note?: string;
+}
+
+export interface DemoSummary {
+  url: string;
+  dataDir: string;
+  timings: StageTiming[];
+  eventsGenerated: number;
+  eventsIngested: number;
+  rejected: number;
+  speedEvents: number;
+  deadLetterFile: string;
+  batch: BatchRunReport | undefined;
+  totalSeconds: number;
+}
+
+type FunctionModule = {
+  init(): unknown;
+  handle: (...args: never[]) => unknown;
+  shutdown(): Promise<void>;
+};
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+export class EmbeddedDemo {
+  readonly timings: StageTiming[] = [];
+  readonly config: Config;
+  readonly calendar: LocalCalendar;
+  readonly dataDir: string;
+  private ingest!: FunctionModule;
+  private speed!: FunctionModule;
+  private serving!: FunctionModule;
+  private server: Server | undefined;
+  private dispatcher!: InProcessDispatcher;
+  private deadLetters: WriteStream | undefined;
+  private deadLetterWrites = 0;
+  private university!: University;
+  private batchViews: ViewStore | undefined;
+  private readonly abort = new AbortController();
+  private dailyTimer: NodeJS.Timeout | undefined;
+  private batchRunning: Promise<unknown> = Promise.resolve();
+  private liveDone: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+  private readonly startedAt = performance.now();
+  private state: DemoState | undefined;
+  eventsGenerated = 0;
+  liveEvents = 0;
+  lastBatch: BatchRunReport | undefined;
+  url = '';
+
+  constructor(readonly args: DemoArgs) {
+    // The adapters are chosen by the same environment variables as in production (README configuration).
+    if (args.dataDir !== undefined) process.env['ULA_DATA_DIR'] = args.dataDir;
+    if (args.s3 !== undefined) process.env['ULA_S3_ENDPOINT'] = args.s3;
+    if (args.cassandra !== undefined) process.env['ULA_CASSANDRA_CONTACT_POINTS'] = args.cassandra;
+    if (args.kafka !== undefined) process.env['ULA_KAFKA_BROKERS'] = args.kafka;
+    this.config = loadConfig();
+    this.dataDir = resolve(this.config.dataDir);
+    this.calendar = localCalendar(this.config.timeZone);
+  }
+
+  get deadLetterFile(): string {
+    return join(this.dataDir, 'dead-letter.ndjson');
+  }
+
+  private get stateFile(): string {
+    return join(this.dataDir, 'demo-state.json');
+  }
+
+  private time<T>(stage: string, fn: () => Promise<T>, note?: (value: T) => string): Promise<T> {
+    const t0 = performance.now();
+    return fn().then((value) => {
+      const timing: StageTiming = { stage, seconds: (performance.now() - t0) / 1000 };
+      const n = note?.(value);
+      if (n !== undefined) timing.note = n;
+      this.timings.push(timing);
+      return value;
+    });
+  }
+
+  /** Data folder, function modules (init), API + dashboard listening. */
+  async start(): Promise<void> {
+    await this.time('start functions', async () => {
+      if (this.args.reset) {
+        await rm(this.dataDir, { recursive: true, force: true });
+        log(`reset: removed ${this.dataDir}`);
+      }
+      await mkdir(this.dataDir, { recursive: true });
+      this.state = await this.readState();
+      // serving first: its init creates every table; its HTTP server is ours (no faas-js-runtime server,
+      // so the functions' runtime hooks never apply to it).
+      this.serving = (await import('../../functions/serving/src/index.ts')) as unknown as FunctionModule;
+      this.ingest = (await import('../../functions/ingest/src/index.ts')) as unknown as FunctionModule;
+      this.speed = (await import('../../functions/speed/src/index.ts')) as unknown as FunctionModule;
+      await this.serving.init();
+      await this.ingest.init();
+      await this.speed.init();
+      this.deadLetters = createWriteStream(this.deadLetterFile, { flags: 'a' });
+      const speedHorizonMs = Number(process.env['ULA_SPEED_ALLOWED_LATENESS_SECONDS'] ?? 600) * 1000 - 60_000;
+      this.dispatcher = new InProcessDispatcher({
+        sinks: [
+          { name: 'ingest', handle: this.ingest.handle as unknown as FunctionHandle },
+          {
+            name: 'speed',
+            handle: this.speed.handle as unknown as FunctionHandle,
+            // The history the speed layer would have seen live and still keeps: events inside its
+            // allowed-lateness horizon, and today's (the day windows are still open).
+            accepts: (request) => this.speedAccepts(request, speedHorizonMs),
+          },
+        ],
+        policy: { retry: 5, backoffDelayMs: 100, timeoutMs: 30_000 },
+        deadLetter: (record) => this.writeDeadLetter(record),
+      });
+      this.server = await serveFunctionApi(
+        this.serving.handle as unknown as Parameters<typeof serveFunctionApi>[0],
+        this.args.port,
+        this.args.host,
+      );
+      this.url = `http://${this.args.host}:${this.args.port}/`;
+    });
+  }
+
+  private speedAccepts(request: CloudEventRequest, horizonMs: number): boolean {
+    const time = Date.parse(request.headers['ce-time'] ?? '');
+    if (Number.isNaN(time)) return true; // malformed: let speed reject it too (as a Trigger without filter would)
+    const now = Date.now();
+    return time >= now - horizonMs || this.calendar.date(time) === this.calendar.date(now);
+  }
+
+  private writeDeadLetter(record: DeadLetterRecord): Promise<void> {
+    this.deadLetterWrites++;
+    const stream = this.deadLetters;
+    if (!stream) return Promise.resolve();
+    return new Promise((ok, fail) =>
+      stream.write(`${JSON.stringify(record)}\n`, (e) => (e ? fail(e) : ok())),
+    );
+  }
+
+  private async readState(): Promise<DemoState | undefined> {
+    try {
+      return JSON.parse(await readFile(this.stateFile, 'utf8')) as DemoState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeState(state: DemoState): Promise<void> {
+    this.state = state;
+    await writeFile(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  /**
+   * Backfills the history: from local midnight `days` days ago until now, through the dispatcher. A rerun
+   * continues the same deterministic simulation (same seed and start) and delivers only the items after
+   * those already delivered; a different university needs --reset.
+   */
+  async backfillHistory(): Promise<void> {
+    const { args } = this;
+    const now = Date.now();
+    const today = this.calendar.date(now);
+    this.university = createUniversity({ seed: args.seed, students: args.students });
+    let state = this.state;
+    if (state && (state.seed !== args.seed || state.students !== args.students)) {
+      throw new Error(
+        `${this.dataDir} holds a university of seed "${state.seed}" with ${state.students} students; ` +
+          'run with --reset to start over with other settings',
+      );
+    }
+    if (!state) {
+      const start = this.calendar.startOfDate(addDays(today, -args.days));
+      state = {
+        seed: args.seed,
+        students: args.students,
+        timeZone: this.config.timeZone,
+        start,
+        backfilledUntil: start,
+        items: 0,
+      };
+    }
+    const skip = state.items;
+    const historyDays = (now - state.start) / DAY;
+    const estimate = Math.round(args.students * 19 * historyDays);
+    const progress = new Progress('backfill → ingest', Math.max(estimate, 1));
+    const limit = 4096;
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    let failure: unknown;
+    let n = 0;
+    let delivered = 0;
+    await this.time(
+      'backfill (generate + ingest + speed)',
+      async () => {
+        // What generator.backfill does, with the start pinned (a rerun replays the same simulation).
+        const items = injectFaults(
+          simulate(this.university, { start: state.start, end: now, timeZone: this.config.timeZone }),
+          { malformedRate: args.malformedRate },
+          args.seed,
+        );
+        for (const item of items) {
+          n++;
+          if (n <= skip) continue;
+          if (failure) throw failure;
+          this.eventsGenerated++;
+          inFlight++;
+          this.dispatcher.dispatch(requestOf(item)).then(
+            () => {
+              inFlight--;
+              delivered++;
+              if (wake && inFlight < limit / 2) {
+                wake();
+                wake = undefined;
+              }
+            },
+            (error) => {
+              failure = error;
+              inFlight--;
+            },
+          );
+          if ((n & 255) === 0) progress.set(delivered + (skip > 0 ? 0 : 0), Math.max(estimate, n));
+          if (inFlight >= limit) {
+            await new Promise<void>((ok) => {
+              wake = ok;
+            });
+            progress.set(delivered, Math.max(estimate, n));
+          }
+        }
+        await this.dispatcher.drain();
+        if (failure) throw failure;
+        progress.set(delivered, delivered);
+        progress.finish(skip > 0 ? `(${skip.toLocaleString('en-US')} already in the lake, skipped)` : '');
+        await this.writeState({ ...state, backfilledUntil: now, items: n });
+      },
+      () =>
+        `${this.eventsGenerated.toLocaleString('en-US')} items${skip > 0 ? `, ${skip} skipped (already ingested)` : ''}`,
+    );
+  }
+
+  /** Batch over every complete day of the history (incremental: unchanged days are not recomputed). */
+  async batchHistory(): Promise<BatchRunReport | undefined> {
+    const state = this.state;
+    if (!state) return undefined;
+    const from = this.calendar.date(state.start);
+    const to = addDays(this.calendar.date(Date.now()), -1);
+    if (from > to) return undefined;
+    return this.time(
+      'batch (all jobs)',
+      () => this.runBatchFor(from, to, true),
+      (r) =>
+        `${r.daysRecomputed.length} days recomputed, ${r.eventsRead.toLocaleString('en-US')} events read, ${r.rowsWritten.toLocaleString('en-US')} rows written`,
+    );
+  }
+
+  async runBatchFor(from: string, to: string, showProgress = false): Promise<BatchRunReport> {
+    this.batchViews ??= openViewStore(this.config, { attempts: 5 });
+    const views = this.batchViews;
+    const progress = showProgress ? new Progress('batch views', 0, 'steps') : undefined;
+    let steps = 0;
+    const run = runBatch({
+      request: { job: 'all', from, to },
+      runId: `demo-${from}-${to}-${Date.now().toString(36)}`,
+      lake: lakeStore(this.config),
+      views,
+      calendar: this.calendar,
+      lookbackDays: 7,
+      log: () => {
+        steps++;
+        progress?.set(steps, Math.max(steps, 60));
+      },
+    });
+    this.batchRunning = run.catch(() => {});
+    const report = await run;
+    progress?.finish(`${report.rowsWritten.toLocaleString('en-US')} rows`);
+    this.lastBatch = report;
+    return report;
+  }
+
+  /** The daily trigger (Airflow's role): at 01:00 local, batch the day that just ended. */
+  startDailyTrigger(): void {
+    let lastDay = this.calendar.date(Date.now());
+    this.dailyTimer = setInterval(() => {
+      const now = Date.now();
+      const today = this.calendar.date(now);
+      if (today === lastDay || this.calendar.hour(now) < 1) return;
+      const yesterday = addDays(today, -1);
+      lastDay = today;
+      log(`daily trigger: batch for ${yesterday}`);
+      this.runBatchFor(yesterday, yesterday).then(
+        (r) => log(`daily batch ${yesterday}: ${r.status}, ${r.rowsWritten} rows`),
+        (e) => log(`daily batch ${yesterday} failed: ${(e as Error).message}`),
+      );
+    }, 30_000);
+    this.dailyTimer.unref();
+  }
+
+  /** Live traffic at `rate` events/s to ingest and speed, until stopped (or `seconds`). */
+  startLive(rate: number, seconds?: number): void {
+    const signal = seconds
+      ? AbortSignal.any([this.abort.signal, AbortSignal.timeout(seconds * 1000)])
+      : this.abort.signal;
+    const items = live(this.university, {
+      rate,
+      seed: `${this.args.seed}-live-${Date.now()}`,
+      malformedRate: this.args.malformedRate,
+      timeZone: this.config.timeZone,
+      signal,
+    });
+    const pending = new Set<Promise<unknown>>();
+    this.liveDone = (async () => {
+      for await (const item of items as AsyncIterable<GeneratedItem>) {
+        if (signal.aborted) break;
+        this.liveEvents++;
+        const p = this.dispatcher.dispatch(requestOf(item));
+        pending.add(p);
+        p.finally(() => pending.delete(p));
+      }
+      await Promise.allSettled([...pending]);
+    })();
+  }
+
+  waitLive(): Promise<void> {
+    return this.liveDone;
+  }
+
+  counts() {
+    const ingest = this.dispatcher.counts['ingest'] ?? { delivered: 0, deadLettered: 0, retries: 0 };
+    const speed = this.dispatcher.counts['speed'] ?? { delivered: 0, deadLettered: 0, retries: 0 };
+    return { ingest, speed, deadLetters: this.deadLetterWrites };
+  }
+
+  summary(): DemoSummary {
+    const c = this.counts();
+    return {
+      url: this.url,
+      dataDir: this.dataDir,
+      timings: this.timings,
+      eventsGenerated: this.eventsGenerated,
+      eventsIngested: c.ingest.delivered,
+      rejected: c.ingest.deadLettered,
+      speedEvents: c.speed.delivered,
+      deadLetterFile: this.deadLetterFile,
+      batch: this.lastBatch,
+      totalSeconds: (performance.now() - this.startedAt) / 1000,
+    };
+  }
+
+  /**
+   * Clean stop: live traffic first, then every in-flight delivery is answered, then ingest and speed
+   * flush what they hold (their shutdown), the batch in progress ends, the stores close.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.abort.abort();
+      if (this.dailyTimer) clearInterval(this.dailyTimer);
+      await this.liveDone.catch(() => {});
+      await this.dispatcher?.drain();
+      await this.ingest?.shutdown();
+      await this.speed?.shutdown();
+      await this.batchRunning;
+      await this.batchViews?.close().catch(() => {});
+      if (this.server) {
+        const server = this.server;
+        await new Promise<void>((ok) => {
+          server.close(() => ok());
+          server.closeAllConnections();
+        });
+      }
+      await this.serving?.shutdown();
+      await new Promise<void>((ok) => (this.deadLetters ? this.deadLetters.end(() => ok()) : ok()));
+    })();
+    return this.stopping;
+  }
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+}
+
+export const dataDirOf = (args: DemoArgs): string =>
+  resolve(args.dataDir ?? process.env['ULA_DATA_DIR'] ?? '.data');
+
+export { timeOf };
