@@ -74,7 +74,6 @@ export class KafkaSink {
       clientId: options.clientId ?? 'ula-producer',
       brokers: options.brokers,
       logLevel: options.logLevel ?? logLevel.WARN,
-      retry: { retries: 8 },
     });
     const producer = kafka.producer({
       idempotent: true,

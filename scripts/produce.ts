@@ -1,0 +1,259 @@
+/**
+ * `npm run produce -- --help`: the realistic event producer. Simulates a university (deterministic from
+ * --seed) and writes its events to Kafka, an HTTP endpoint or an NDJSON file, either as history
+ * (backfill, as fast as possible) or in real time (live, at --rate events/s).
+ */
+import { parseArgs } from 'node:util';
+import { HttpSink } from '../functions/core/src/adapters/http-sink.ts';
+import { KafkaSink } from '../functions/core/src/adapters/kafka.ts';
+import { NdjsonSink } from '../functions/core/src/adapters/ndjson.ts';
+import { type Category, categories } from '../functions/core/src/events/envelope.ts';
+import {
+  backfill,
+  type CategoryWeights,
+  createUniversity,
+  type GeneratedItem,
+  live,
+  universityDefaults,
+} from '../functions/core/src/generator/index.ts';
+
+const usage = `usage: npm run produce -- [options]
+
+Simulates a university and produces its LMS events (CloudEvents) to a sink.
+
+mode
+  --mode backfill|live     backfill: history of --days ending at --end, as fast as possible (default)
+                           live: real time at --rate events/s, event time = now (Ctrl-C to stop)
+  --days N                 days of history (backfill; default 7)
+  --end INSTANT            end of the history, RFC 3339 (backfill; default now)
+  --rate N                 events per second (live; default 50)
+  --limit N                stop after N outputs
+
+university (deterministic from the seed)
+  --students N             default ${universityDefaults.students}
+  --teachers N             default ${universityDefaults.teachers}
+  --courses N              default ${universityDefaults.courses}
+  --seed S                 default ${universityDefaults.seed}
+  --weights LIST           category weights, e.g. auth=15,assessment=25,video=35,course=18,profile=3,notification=4
+
+sink
+  --sink kafka|http|ndjson default kafka
+  --brokers LIST           Kafka bootstrap servers (default $ULA_KAFKA_BROKERS or 127.0.0.1:9092)
+  --url URL                HTTP endpoint receiving binary-mode CloudEvents (default http://127.0.0.1:8081/)
+  --concurrency N          HTTP requests in flight (default 64)
+  --out FILE               NDJSON file (default events.ndjson)
+
+faults (for error-path, dedup and late-data tests)
+  --malformed-rate R       share of outputs that are malformed records (0..1; default 0)
+  --duplicate-rate R       share of events emitted twice with the same id (default 0)
+  --late-rate R            share of events emitted after events of a later hour/day (default 0)
+
+  --quiet                  no progress bar
+  --help
+`;
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'backfill' },
+    days: { type: 'string', default: '7' },
+    end: { type: 'string' },
+    rate: { type: 'string', default: '50' },
+    limit: { type: 'string' },
+    students: { type: 'string', default: String(universityDefaults.students) },
+    teachers: { type: 'string', default: String(universityDefaults.teachers) },
+    courses: { type: 'string', default: String(universityDefaults.courses) },
+    seed: { type: 'string', default: universityDefaults.seed },
+    weights: { type: 'string' },
+    sink: { type: 'string', default: 'kafka' },
+    brokers: { type: 'string', default: process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092' },
+    url: { type: 'string', default: 'http://127.0.0.1:8081/' },
+    concurrency: { type: 'string', default: '64' },
+    out: { type: 'string', default: 'events.ndjson' },
+    'malformed-rate': { type: 'string', default: '0' },
+    'duplicate-rate': { type: 'string', default: '0' },
+    'late-rate': { type: 'string', default: '0' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`produce: ${message}\n(see npm run produce -- --help)\n`);
+  process.exit(2);
+}
+
+function number(name: string, text: string | undefined, min: number, max = Number.POSITIVE_INFINITY): number {
+  const n = Number(text);
+  if (text === undefined || !Number.isFinite(n) || n < min || n > max) {
+    fail(`--${name} must be a number in [${min}, ${max}], got "${text}"`);
+  }
+  return n;
+}
+
+function parseWeights(text: string | undefined): Partial<CategoryWeights> | undefined {
+  if (text === undefined) return undefined;
+  const out: Partial<CategoryWeights> = {};
+  for (const part of text.split(',')) {
+    const [name, value] = part.split('=');
+    if (!categories.includes(name as Category)) fail(`--weights: unknown category "${name}"`);
+    out[name as Category] = number(`weights ${name}`, value, 0);
+  }
+  return out;
+}
+
+const mode = values.mode;
+if (mode !== 'backfill' && mode !== 'live') fail(`--mode must be backfill or live, got "${mode}"`);
+const sinkName = values.sink;
+if (sinkName !== 'kafka' && sinkName !== 'http' && sinkName !== 'ndjson') {
+  fail(`--sink must be kafka, http or ndjson, got "${sinkName}"`);
+}
+const limit = values.limit === undefined ? undefined : number('limit', values.limit, 1);
+const faults = {
+  malformedRate: number('malformed-rate', values['malformed-rate'], 0, 0.99),
+  duplicateRate: number('duplicate-rate', values['duplicate-rate'], 0, 0.99),
+  lateRate: number('late-rate', values['late-rate'], 0, 0.99),
+};
+const weights = parseWeights(values.weights);
+
+const university = createUniversity({
+  seed: values.seed,
+  students: number('students', values.students, 1),
+  teachers: number('teachers', values.teachers, 1),
+  courses: number('courses', values.courses, 1),
+});
+
+interface Sink {
+  write(item: GeneratedItem): Promise<void> | undefined | void;
+  close(): Promise<void> | void;
+  describe(): string;
+}
+
+async function openSink(): Promise<Sink> {
+  if (sinkName === 'ndjson') {
+    const sink = new NdjsonSink(values.out);
+    return {
+      write: (item) => sink.write(item),
+      close: () => sink.close(),
+      describe: () => `${values.out} (${(sink.bytes / 1e6).toFixed(1)} MB)`,
+    };
+  }
+  if (sinkName === 'http') {
+    const sink = new HttpSink({ url: values.url, concurrency: number('concurrency', values.concurrency, 1) });
+    return {
+      write: (item) => sink.write(item),
+      close: () => sink.close(),
+      describe: () => {
+        const c = sink.counts;
+        const problems = c.rejectedValid + c.failed + c.acceptedMalformed;
+        return (
+          `${values.url}: accepted ${c.accepted}, malformed rejected ${c.rejectedMalformed}, ` +
+          `valid rejected ${c.rejectedValid}, malformed accepted ${c.acceptedMalformed}, failed ${c.failed}, ` +
+          `retries ${c.retries}${problems > 0 && sink.lastRejection ? ` (last: ${sink.lastRejection})` : ''}`
+        );
+      },
+    };
+  }
+  const sink = await KafkaSink.connect({ brokers: values.brokers.split(',') });
+  return {
+    write: (item) => sink.write(item),
+    close: () => sink.close(),
+    describe: () => `Kafka ${values.brokers}: ${sink.counts.batches} batches`,
+  };
+}
+
+/** A one-line progress bar on stderr: `[####    ] 45% 123,456 ev 210,000 ev/s`. */
+class Progress {
+  private readonly started = performance.now();
+  private lastDraw = 0;
+  private readonly tty = process.stderr.isTTY === true && !values.quiet;
+
+  update(count: number, fraction: number | undefined, force = false): void {
+    if (values.quiet) return;
+    const now = performance.now();
+    if (!force && now - this.lastDraw < (this.tty ? 100 : 5000)) return;
+    this.lastDraw = now;
+    const rate = Math.round(count / Math.max(0.001, (now - this.started) / 1000));
+    let bar = '';
+    if (fraction !== undefined) {
+      const width = 30;
+      const filled = Math.round(Math.min(1, fraction) * width);
+      bar = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(Math.floor(Math.min(1, fraction) * 100)).padStart(3)}% `;
+    }
+    const line = `${bar}${count.toLocaleString('en-US')} ev ${rate.toLocaleString('en-US')} ev/s`;
+    process.stderr.write(this.tty ? `\r${line}\x1b[K` : `${line}\n`);
+  }
+
+  done(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}
+
+const sink = await openSink();
+const progress = new Progress();
+const abort = new AbortController();
+process.once('SIGINT', () => abort.abort());
+process.once('SIGTERM', () => abort.abort());
+
+let count = 0;
+let malformed = 0;
+const started = performance.now();
+try {
+  if (mode === 'backfill') {
+    const end = values.end !== undefined ? Date.parse(values.end) : Date.now();
+    if (!Number.isFinite(end)) fail(`--end must be an RFC 3339 instant, got "${values.end}"`);
+    const days = number('days', values.days, 0.001);
+    const start = end - days * 86_400_000;
+    const items = backfill(university, {
+      days,
+      end,
+      ...faults,
+      ...(weights ? { weights } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    for (const item of items) {
+      const pending = sink.write(item);
+      if (pending) await pending;
+      count++;
+      if (item.kind === 'malformed') malformed++;
+      if ((count & 4095) === 0) {
+        if (abort.signal.aborted) break;
+        const time = item.kind === 'event' ? Date.parse(item.event.time) : start;
+        const byTime = (time - start) / (end - start);
+        progress.update(count, limit !== undefined ? Math.max(byTime, count / limit) : byTime);
+      }
+    }
+  } else {
+    const rate = number('rate', values.rate, 0.001);
+    const items = live(university, {
+      rate,
+      ...faults,
+      signal: abort.signal,
+      ...(weights ? { weights } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    for await (const item of items) {
+      const pending = sink.write(item);
+      if (pending) await pending;
+      count++;
+      if (item.kind === 'malformed') malformed++;
+      progress.update(count, limit !== undefined ? count / limit : undefined);
+    }
+  }
+  await sink.close();
+} catch (error) {
+  progress.done();
+  fail((error as Error).message);
+}
+const seconds = (performance.now() - started) / 1000;
+progress.update(count, mode === 'backfill' ? 1 : undefined, true);
+progress.done();
+process.stdout.write(
+  `produced ${count.toLocaleString('en-US')} items (${(count - malformed).toLocaleString('en-US')} events, ` +
+    `${malformed.toLocaleString('en-US')} malformed) in ${seconds.toFixed(1)} s = ` +
+    `${Math.round(count / seconds).toLocaleString('en-US')} ev/s -> ${sink.describe()}\n`,
+);
