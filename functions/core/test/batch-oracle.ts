@@ -378,7 +378,7 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       total_logouts: g.filter((e) => e.eventType === 'LOGOUT').length,
       first_activity: minOf(g.map(ms)),
       last_activity: maxOf(g.map(ms)),
-      unique_sessions: distinct(g.map((e) => d(e, 'session_id'))),
+      unique_sessions: g.filter((e) => e.eventType === 'LOGIN').length,
     }),
   );
   out['auth_registration_analytics'] = rowsOf(

@@ -95,7 +95,7 @@ export interface BatchFixture {
   dir: string;
   run(
     request: BatchRequest,
-    options?: { runId?: string; now?: number; lookbackDays?: number },
+    options?: { runId?: string; now?: number; lookbackDays?: number; stateRetentionDays?: number },
   ): Promise<BatchRunReport>;
   rows(view: string): Promise<Row[]>;
   close(): Promise<void>;
@@ -122,6 +122,9 @@ export function batchFixture(
         calendar,
         now: () => options.now ?? Date.parse('2030-01-01T00:00:00Z'),
         ...(options.lookbackDays !== undefined ? { lookbackDays: options.lookbackDays } : {}),
+        ...(options.stateRetentionDays !== undefined
+          ? { stateRetentionDays: options.stateRetentionDays }
+          : {}),
       }),
     rows: (view) => readRows(store, view),
     async close() {

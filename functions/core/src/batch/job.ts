@@ -13,6 +13,7 @@
  * - The run is recorded in batch_runs (running → succeeded/failed) and, on success, each view's watermark
  *   (local midnight after the last complete day of the range) in batch_watermarks.
  */
+import { deserialize, serialize } from 'node:v8';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { ViewStore } from '../adapters/view-store.ts';
 import type { Category } from '../events/envelope.ts';
@@ -50,6 +51,7 @@ import {
   dayPartialKey,
   decodeStates,
   encodeStates,
+  type Groups,
   inputsVersion,
   readManifest,
   trailingPartialKey,
@@ -367,14 +369,19 @@ async function compute(
   const lastDay = [complete.at(-1) ?? '', allDays.at(-1) ?? ''].sort().at(-1)!;
   await writeTrailing(options, jobs, state, report, lastDay);
   await writeDailyOver(options, jobs, state, report, context);
-  // All-time states first (they name the day partials they include), then rows, then manifests.
+  // Rows are computed first (settling changes states), then the all-time states (they name the day
+  // partials they include) are saved, then the rows written, then the manifests.
   prunePartials(state, keepFrom);
+  const rows = await allTimeRows(options, jobs, state, context, keepFrom);
   for (const [name, entry] of state.allTime) {
     if (!entry.changed) continue;
     const bytes = encodeStates(entry.aggregation, entry.header);
     await withContext('lake', () => lake.put(allTimeKey(name), bytes, 'application/gzip'));
   }
-  await writeAllTimeRows(options, jobs, state, report, context);
+  for (const [view, viewRows] of rows) {
+    await withContext('view store', () => store.upsert(batchTable(view), viewRows));
+    countRows(report, view.job, viewRows.length);
+  }
   for (const key of state.obsolete) await withContext('lake', () => lake.delete(key));
   for (const manifest of manifests) await withContext('lake', () => writeManifest(lake, manifest));
   const writeMs = Date.now() - writeStarted;
@@ -563,6 +570,10 @@ async function foldDay(
   }
   touch(state, view.name, day.groups.keys());
   mergeAggregation(entry.aggregation, day);
+  for (const id of day.groups.keys()) {
+    const group = entry.aggregation.groups.get(id)!;
+    if (group.day === undefined || group.day < date) group.day = date;
+  }
   entry.header.included[date] = version;
   entry.changed = true;
 }
@@ -580,16 +591,17 @@ function prunePartials(state: Computation, keepFrom: string) {
 }
 
 /** Rows of all-time views (and views over them) for the grains touched by this run. */
-async function writeAllTimeRows(
+async function allTimeRows(
   options: BatchRunOptions,
   jobs: BatchJob[],
   state: Computation,
-  report: BatchRunReport,
   context: ViewContext,
-): Promise<void> {
-  const { lake, views: store } = options;
+  keepFrom: string,
+): Promise<Map<BatchViewDefinition<never>, Row[]>> {
+  const { lake } = options;
+  const out = new Map<BatchViewDefinition<never>, Row[]>();
   const views = jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.period === 'all');
-  if (state.touched.size === 0) return;
+  if (state.touched.size === 0) return out;
   const aggregations = new Map<string, Aggregation>();
   for (const view of views.filter((v) => v.from === undefined)) {
     aggregations.set(view.name, (await loadAllTime(lake, state, view)).aggregation);
@@ -597,9 +609,31 @@ async function writeAllTimeRows(
   // Views over another view: recomputed from the source's all-time rows; touched where fed by touched rows.
   for (const view of views.filter((v) => v.from !== undefined)) {
     const source = batchViewNamed(view.from!);
-    const sourceAggregation =
-      aggregations.get(source.name) ?? (await loadAllTime(lake, state, source)).aggregation;
-    const full = newAggregation(view);
+    const sourceEntry = await loadAllTime(lake, state, source);
+    const sourceAggregation = sourceEntry.aggregation;
+    // Settled source rows are folded into this view's settled states and dropped from the source's state.
+    const settledGroups = (sourceEntry.header.settled ??= {});
+    const settled: Aggregation = { view, groups: new Map(settledGroups[view.name] ?? []) };
+    if (source.settledWhen) {
+      let moved = 0;
+      for (const [id, group] of sourceAggregation.groups) {
+        if (group.day === undefined || group.day >= keepFrom || state.touched.get(source.name)?.has(id))
+          continue;
+        const row = finishGroup(source, group);
+        if (!row || !source.settledWhen(row)) continue;
+        addInput(settled, row, context);
+        sourceAggregation.groups.delete(id);
+        moved++;
+      }
+      if (moved > 0) {
+        settledGroups[view.name] = [...settled.groups];
+        sourceEntry.changed = true;
+      }
+    }
+    const full: Aggregation = {
+      view,
+      groups: new Map(deserialize(serialize([...settled.groups])) as Groups),
+    };
     for (const row of finishRows(sourceAggregation)) addInput(full, row, context);
     aggregations.set(view.name, full);
     const sourceTouched = state.touched.get(source.name);
@@ -637,8 +671,7 @@ async function writeAllTimeRows(
       }
     }
     if (ids.size === 0) continue;
-    const rows = finishRows(aggregation, { only: ids, lookup });
-    await withContext('view store', () => store.upsert(batchTable(view), rows));
-    countRows(report, view.job, rows.length);
+    out.set(view, finishRows(aggregation, { only: ids, lookup }));
   }
+  return out;
 }

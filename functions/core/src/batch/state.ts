@@ -35,6 +35,8 @@ export const manifestKey = (job: string, date: string) => `${statePrefix}_jobs/$
 export interface AllTimeHeader {
   included: Record<string, string>;
   stored: Record<string, string>;
+  /** Per view over this one: its partial states over the settled rows dropped from this state. */
+  settled?: Record<string, Groups>;
 }
 
 /** The version of a day's partial: a fingerprint of its input files. */
@@ -47,7 +49,7 @@ export function inputsVersion(inputs: Record<string, InputFingerprint>): string 
   return hash.digest('hex').slice(0, 24);
 }
 
-type Groups = [string, { keys: Row; states: unknown[] }][];
+export type Groups = [string, { keys: Row; states: unknown[]; day?: string }][];
 
 export function encodeStates(aggregation: Aggregation, header?: AllTimeHeader): Uint8Array {
   return gzipSync(serialize({ header, groups: [...aggregation.groups] }), { level: 1 });
@@ -60,7 +62,11 @@ export function decodeStates(
   const { header, groups } = deserialize(gunzipSync(bytes)) as { header?: AllTimeHeader; groups: Groups };
   return {
     aggregation: { view, groups: new Map(groups) },
-    header: { included: header?.included ?? {}, stored: header?.stored ?? {} },
+    header: {
+      included: header?.included ?? {},
+      stored: header?.stored ?? {},
+      settled: header?.settled ?? {},
+    },
   };
 }
 

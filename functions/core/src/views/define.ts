@@ -71,6 +71,12 @@ export interface BatchViewDefinition<In = LmsEvent> {
    * piece then counts on its own (`profile_field_changes` counts every field of `updated_fields`).
    */
   explode?: (input: In) => readonly In[];
+  /**
+   * Intermediate all-time views: a row for which this holds and that no event touched for longer than the
+   * batch state retention no longer changes; it is folded into the views over it and dropped from this
+   * view's state, so the state stays bounded (e.g. finished sessions).
+   */
+  settledWhen?: (row: Row) => boolean;
   /** Rows of other views that `derived` columns read (see `Lookup`). */
   lookups?: Record<string, Lookup>;
   /**

@@ -6,7 +6,8 @@ import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContex
 /** Partial aggregate states of a batch view, by grain: mergeable across days and files. */
 export interface Aggregation {
   view: BatchViewDefinition<never>;
-  groups: Map<string, { keys: Row; states: unknown[] }>;
+  /** `day`: the last local day whose partial touched the group (kept by the batch layer's all-time states). */
+  groups: Map<string, { keys: Row; states: unknown[]; day?: string }>;
 }
 
 const separator = '\u0001';

@@ -63,7 +63,7 @@ describe('auth batch views (given events → expected rows)', () => {
         total_logouts: 3,
         first_activity: at('2026-03-01T23:50'),
         last_activity: at('2026-03-02T10:00'),
-        unique_sessions: 3,
+        unique_sessions: 2,
       },
       {
         user_id: 'SV002',

@@ -44,6 +44,8 @@ export const authSessions = defineBatchView({
     logout_time: latest(eventMs, { where: isLogout }),
   },
   intermediate: true,
+  // A closed session no longer changes: the state keeps only open and recent sessions.
+  settledWhen: (row) => row['login_time'] !== null && row['logout_time'] !== null,
 });
 
 type Session = Row & { user_id: string; login_time: number | null; logout_time: number | null };
@@ -87,7 +89,10 @@ export const authUserActivitySummary = defineBatchView({
     total_logouts: count({ where: isLogout }),
     first_activity: earliest(eventMs),
     last_activity: latest(eventMs),
-    unique_sessions: countDistinct(sessionOf),
+    unique_sessions: count({
+      where: isLogin,
+      doc: 'sessions opened (every LOGIN opens a new session id; counted, not kept as members)',
+    }),
   },
 });
 

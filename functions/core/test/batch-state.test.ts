@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { addDays } from '../src/batch/plan.ts';
+import { allTimeKey, decodeStates } from '../src/batch/state.ts';
+import { batchViewNamed } from '../src/views/batch-catalogue.ts';
+import { canonical, generateDays, oracle } from './batch-oracle.ts';
+import { batchFixture, writeLake } from './batch-support.ts';
+
+const localDate = (time: string) => new Date(Date.parse(time) + 7 * 3_600_000).toISOString().slice(0, 10);
+
+describe('batch state stays bounded', () => {
+  it('daily runs settle finished sessions out of the state and keep exact session metrics', async () => {
+    const fixture = batchFixture();
+    try {
+      const events = generateDays(11, '2026-03-01', 8, 200);
+      await writeLake(fixture.lake, events);
+      let last = '';
+      for (let date = '2026-03-01'; date <= '2026-03-08'; date = addDays(date, 1)) {
+        await fixture.run({ job: 'auth', from: date, to: date }, { lookbackDays: 1, stateRetentionDays: 2 });
+        last = date;
+      }
+      const expected = oracle(events.filter((e) => localDate(e.time) <= last));
+      for (const view of [
+        'auth_user_session_metrics',
+        'auth_user_activity_summary',
+        'auth_daily_active_users',
+      ]) {
+        expect(canonical(await fixture.rows(view)), view).toEqual(canonical(expected[view] ?? []));
+      }
+      const sessions = events.filter((e) => e.eventType === 'LOGIN').length;
+      const bytes = await fixture.lake.get(allTimeKey('auth_sessions'));
+      const { aggregation, header } = decodeStates(batchViewNamed('auth_sessions'), bytes!);
+      // Left: sessions of the retention window, still-open sessions and orphan logouts.
+      expect(aggregation.groups.size).toBeLessThan(sessions * 0.7);
+      expect(header.settled?.['auth_user_session_metrics']?.length).toBeGreaterThan(0);
+      // Only the retention window's day partials are kept.
+      const partials = (await fixture.lake.list('state/auth_user_activity_summary/date=')).map((o) => o.key);
+      expect(new Set(partials.map((k) => k.split('/')[2])).size).toBeLessThanOrEqual(3);
+    } finally {
+      await fixture.close();
+    }
+  }, 60_000);
+});
