@@ -18,6 +18,12 @@ export interface AppOptions {
   /** Origins allowed to call the API from a browser (ULA_CORS_ORIGINS). */
   corsOrigins: readonly string[];
   now?: () => number;
+  /**
+   * Answers are cached per path and query: fresh for `cacheMs` (default 1000, ULA_API_CACHE_MS), then
+   * served stale while one refresh runs, for up to `staleMs` (default 30000). 0 disables the cache.
+   */
+  cacheMs?: number;
+  staleMs?: number;
   log?: { error(obj: unknown, msg?: string): void };
 }
 
@@ -50,6 +56,54 @@ export function createApp(options: AppOptions) {
     return { 'access-control-allow-origin': origin, vary: 'Origin' };
   };
 
+  const cacheMs = options.cacheMs ?? 1000;
+  const staleMs = options.staleMs ?? 30_000;
+  interface Entry {
+    at: number;
+    body?: string;
+    pending?: Promise<string>;
+    refreshing?: boolean;
+  }
+  const answers = new Map<string, Entry>();
+  const load = async (key: string, compute: () => Promise<unknown>): Promise<string> => {
+    const pending = compute().then((v) => JSON.stringify(v));
+    const entry: Entry = { at: now(), pending };
+    answers.set(key, entry);
+    try {
+      const body = await pending;
+      answers.set(key, { at: now(), body });
+      return body;
+    } catch (error) {
+      if (answers.get(key) === entry) answers.delete(key);
+      throw error;
+    }
+  };
+  /** Single-flight, stale-while-revalidate cache of successful answers. */
+  const cached = async (key: string, compute: () => Promise<unknown>): Promise<string> => {
+    if (cacheMs <= 0) return JSON.stringify(await compute());
+    const entry = answers.get(key);
+    if (entry?.body !== undefined) {
+      const age = now() - entry.at;
+      if (age < cacheMs) return entry.body;
+      if (age < staleMs) {
+        if (!entry.refreshing) {
+          entry.refreshing = true;
+          compute().then(
+            (v) => answers.set(key, { at: now(), body: JSON.stringify(v) }),
+            (error: unknown) => {
+              entry.refreshing = false;
+              options.log?.error({ err: error, path: key }, 'background refresh failed');
+            },
+          );
+        }
+        return entry.body;
+      }
+    }
+    if (entry?.pending) return entry.pending;
+    if (answers.size > 2000) answers.clear();
+    return load(key, compute);
+  };
+
   async function api(req: ApiRequest): Promise<ApiResponse> {
     if (options.token) {
       const auth = header(req, 'authorization') ?? '';
@@ -77,7 +131,14 @@ export function createApp(options: AppOptions) {
       names.forEach((name, i) => {
         path[name] = checkId(name, decodeURIComponent(m[i + 1]!));
       });
-      return json(200, await route.run({ path, query: req.query }, deps));
+      const input = { path, query: req.query };
+      const key = `${req.path}?${JSON.stringify(Object.entries(req.query).sort(([a], [b]) => a.localeCompare(b)))}`;
+      const body = await cached(key, () => route.run(input, deps));
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+        body,
+      };
     }
     throw new HttpError(404, 'not_found', `no endpoint ${req.path} (see /api/v1/openapi.json)`);
   }

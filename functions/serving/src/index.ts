@@ -37,6 +37,9 @@ export async function init(): Promise<void> {
     reader,
     token: process.env['ULA_API_TOKEN'] || undefined,
     corsOrigins,
+    ...(process.env['ULA_API_CACHE_MS'] !== undefined
+      ? { cacheMs: Number(process.env['ULA_API_CACHE_MS']) }
+      : {}),
     log: {
       error: (o, m) =>
         console.error(

@@ -185,7 +185,12 @@ export async function seed(store: ViewStore, s: Scenario, calendar: LocalCalenda
  * A livelier data set for the dashboard: `students` students in `courses` courses over the last 7 days
  * and, densely, the last 6 hours (deterministic pseudo-random).
  */
-export function richScenario(calendar: LocalCalendar, students = 60, courses = 8): Scenario {
+export function richScenario(
+  calendar: LocalCalendar,
+  students = 60,
+  courses = 8,
+  perPeriod = 1500,
+): Scenario {
   const base = scenario(calendar, 'r');
   let state = 42;
   const rand = () => {
@@ -251,7 +256,7 @@ export function richScenario(calendar: LocalCalendar, students = 60, courses = 8
         max_score: 10,
       });
   };
-  for (let i = 0; i < 1500; i++) activity(now - rand() * 7 * 86_400_000);
-  for (let i = 0; i < 1500; i++) activity(now - 1000 - rand() * 6 * 3_600_000);
+  for (let i = 0; i < perPeriod; i++) activity(now - rand() * 7 * 86_400_000);
+  for (let i = 0; i < perPeriod; i++) activity(now - 1000 - rand() * 6 * 3_600_000);
   return { ...base, events: events.filter((e) => Date.parse(e.time) < now) };
 }

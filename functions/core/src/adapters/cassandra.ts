@@ -45,6 +45,12 @@ export class CassandraViewStore implements ViewStore {
         : {}),
       queryOptions: { prepare: true, consistency: types.consistencies.localQuorum },
       socketOptions: { readTimeout: 12_000, connectTimeout: 5_000 },
+      // Readers fan out to many partitions at once: more connections and in-flight requests per host
+      // than the defaults (1 connection, 2048 requests), so bursts queue in Cassandra, not in the client.
+      pooling: {
+        coreConnectionsPerHost: { [types.distance.local]: 2, [types.distance.remote]: 1 },
+        maxRequestsPerConnection: 8192,
+      },
     });
   }
 

@@ -295,11 +295,7 @@ export const overviewRoutes = [
         to,
         ['video_id'],
       );
-      const latest = new Map<string, number>();
-      for (const r of rows) {
-        const id = String(r['video_id']);
-        latest.set(id, Math.max(latest.get(id) ?? 0, r['window_start'] as number));
-      }
+      const latest = new Map(rows.map((r) => [String(r['video_id']), r['last_window_start'] as number]));
       const size = 60_000;
       const top = [...totals.values()]
         .sort(
