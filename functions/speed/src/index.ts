@@ -23,10 +23,12 @@ import { StoreHealth } from './store-health.ts';
 let store: ViewStore | undefined;
 let handler: SpeedHandler | undefined;
 let health: StoreHealth | undefined;
+let uninstallHooks: (() => void) | undefined;
 
 export async function init(): Promise<void> {
   const settings = loadSpeedSettings();
-  installRuntimeHooks({
+  uninstallHooks?.();
+  uninstallHooks = installRuntimeHooks({
     registries: [speedRegistry],
     onRequestError: async (_request, error) =>
       rejection(
