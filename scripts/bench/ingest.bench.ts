@@ -85,11 +85,14 @@ async function stop(p: Proc): Promise<void> {
   await exited;
 }
 
-/** Request templates: binary CloudEvents over 3 categories × 4 UTC hours; the id is replaced per request. */
+/**
+ * Request templates: binary CloudEvents of 2 categories in one UTC hour (live traffic: event time ≈ now), so a
+ * flush writes one file per category; the id is replaced per request.
+ */
 function templates(): { headers: Record<string, string>; body: string }[] {
   const base = Date.UTC(2030, 0, 1);
   return Array.from({ length: 48 }, (_, i) => {
-    const m = toHttpBinary(sampleEvent(i, new Date(base + (i % 4) * 3_600_000 + i * 1000)));
+    const m = toHttpBinary(sampleEvent(i, new Date(base + i * 1000)));
     return { headers: m.headers as Record<string, string>, body: String(m.body) };
   });
 }
@@ -218,6 +221,11 @@ const bench: Bench = {
           metric(procs[0]!.url, 'ula_ingest_file_events_count{function="ingest",kind="raw"}'),
         ]);
         figures[`${label}: events per file`] = Math.round(sum / count);
+        const [fsum, fcount] = await Promise.all([
+          metric(procs[0]!.url, 'ula_ingest_flush_events_sum{function="ingest"}'),
+          metric(procs[0]!.url, 'ula_ingest_flush_events_count{function="ingest"}'),
+        ]);
+        figures[`${label}: events per flush`] = Math.round(fsum / fcount);
       }
       await Promise.all(procs.map(stop));
       return total;
