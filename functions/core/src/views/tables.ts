@@ -80,7 +80,15 @@ export function cqlCreateTable(t: TableDefinition, keyspace: string): string {
   if (t.clustering.length > 0) {
     options.push(`CLUSTERING ORDER BY (${t.clustering.map((c) => `${c.name} ${c.order}`).join(', ')})`);
   }
-  if (t.ttlSeconds !== undefined) options.push(`default_time_to_live = ${t.ttlSeconds}`);
+  if (t.ttlSeconds !== undefined) {
+    // Time-series rows that only ever expire (speed facts): time-window compaction drops whole expired
+    // SSTables instead of rewriting them, and expired cells need no 10-day tombstone grace.
+    options.push(`default_time_to_live = ${t.ttlSeconds}`);
+    options.push(
+      "compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'HOURS', 'compaction_window_size': 6}",
+    );
+    options.push('gc_grace_seconds = 10800');
+  }
   const doc = t.doc.replaceAll("'", "''");
   options.push(`comment = '${doc}'`);
   return `CREATE TABLE IF NOT EXISTS ${keyspace}.${t.name} (\n${columns}\n  PRIMARY KEY (${primaryKey(t)})\n) WITH ${options.join('\n  AND ')};`;
