@@ -8,7 +8,7 @@
 import { cassandraSchema, localCalendar, openViewStore } from '@ula/core';
 import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMergedViews, connect, query, records } from '../src/trino/views.ts';
+import { applyMergedViews, connect, query, records, waitForTrino } from '../src/trino/views.ts';
 import { apiBehaviour } from './api.test.ts';
 import { type Running, startServing } from './server.ts';
 
@@ -68,6 +68,7 @@ describe('Trino merged views agree with the API (same Cassandra keyspace)', () =
   let api: Running;
   let applied: string[] = [];
   beforeAll(async () => {
+    await waitForTrino(trino);
     ({ applied } = await applyMergedViews(trino, {
       schema,
       cassandra: `cassandra.${keyspace}`,

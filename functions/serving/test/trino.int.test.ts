@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { applyMergedViews, connect, exampleQueries, query } from '../src/trino/views.ts';
+import { applyMergedViews, connect, exampleQueries, query, waitForTrino } from '../src/trino/views.ts';
 
 const trino = connect();
+await waitForTrino(trino);
 // The raw lake tables (another engineer's trino/lake/raw_tables.sql) are idempotent CREATEs: make sure they exist.
 const raw = readFileSync(
   fileURLToPath(new URL('../../../trino/lake/raw_tables.sql', import.meta.url)),

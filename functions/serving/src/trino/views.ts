@@ -86,6 +86,20 @@ export async function query(trino: TrinoClient, sql: string): Promise<QueryAnswe
   return answer;
 }
 
+/** Waits until Trino answers queries (it answers "still initializing" for a while after a start). */
+export async function waitForTrino(trino: TrinoClient, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await query(trino, 'SELECT 1');
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /** Rows as objects keyed by column name. */
 export const records = (a: QueryAnswer) =>
   a.rows.map((r) => Object.fromEntries(a.columns.map((c, i) => [c.name, r[i]])) as Record<string, unknown>);
