@@ -111,6 +111,10 @@ interface CourseState {
   videoRelease: Float64Array;
   quizRelease: Float64Array;
   materialRelease: Float64Array;
+  /** How many videos, quizzes, materials are published (time only moves forward). */
+  videosOut: number;
+  quizzesOut: number;
+  materialsOut: number;
 }
 
 interface Enrolment {
@@ -211,10 +215,10 @@ export class Simulation {
   private readonly diurnal: boolean;
   private readonly semester: string;
   private readonly prefs = new Float64Array(categories.length);
-  private readonly candidateWeights: number[] = [];
-  private readonly candidateKinds: number[] = [];
+  private readonly candidateWeights = new Float64Array(256);
+  private readonly candidateKinds = new Uint8Array(256);
   private readonly candidateEnrolments: Enrolment[] = [];
-  private readonly candidateAssignments: number[] = [];
+  private readonly candidateAssignments = new Int32Array(256);
   private out: LmsEvent[] = [];
   private notificationCounter = 0;
   private readonly semesterStart: number;
@@ -282,6 +286,9 @@ export class Simulation {
         videoRelease: Float64Array.from(course.videos, (v) => at(v.releaseDay)),
         quizRelease: Float64Array.from(course.quizzes, (q) => at(q.releaseDay)),
         materialRelease: Float64Array.from(course.materials, (m) => at(m.releaseDay)),
+        videosOut: 0,
+        quizzesOut: 0,
+        materialsOut: 0,
       };
     });
 
@@ -312,11 +319,26 @@ export class Simulation {
 
   /** Events in time order up to `end` (exclusive); `Infinity` runs forever. */
   *run(end: number): Generator<LmsEvent> {
-    const agenda = this.agenda;
+    const chunk: LmsEvent[] = [];
     for (;;) {
-      if (agenda.peekTime() >= end) return;
+      chunk.length = 0;
+      const more = this.fill(end, chunk, 512);
+      for (let i = 0; i < chunk.length; i++) yield chunk[i]!;
+      if (!more) return;
+    }
+  }
+
+  /**
+   * Appends the next events before `end` to `out` until it holds at least `max` (the fast path for
+   * bulk consumers). Returns false once the simulation has reached `end`.
+   */
+  fill(end: number, out: LmsEvent[], max: number): boolean {
+    const agenda = this.agenda;
+    this.out = out;
+    while (out.length < max) {
+      if (agenda.peekTime() >= end) return false;
       const item = agenda.pop();
-      if (item === undefined) return;
+      if (item === undefined) return false;
       this.now = item.time;
       const payload = item.payload;
       const kind = item.kind;
@@ -343,12 +365,8 @@ export class Simulation {
           this.gradePosted(payload as Submission, this.now);
           break;
       }
-      if (this.out.length > 0) {
-        const out = this.out;
-        this.out = [];
-        for (let i = 0; i < out.length; i++) yield out[i]!;
-      }
     }
+    return true;
   }
 
   // ---- arrivals and sessions ---------------------------------------------------------------
@@ -605,21 +623,33 @@ export class Simulation {
     const c = e.cs.course;
     const canDrop =
       user.active.length > 3 && time - e.enrolledAt > DAY && time - this.semesterStart < 35 * DAY;
-    const released = countReleased(e.cs.materialRelease, time);
+    const released = (e.cs.materialsOut = countReleased(e.cs.materialRelease, e.cs.materialsOut, time));
     const choice = r.weightedIndex([5, 4, released > 0 ? 2 : 0, canDrop ? 0.01 : 0]);
-    const base = { user_id: user.person.id, role: 'student', course_id: c.id };
+    const id = user.person.id;
     switch (choice) {
       case 0:
-        this.emit(COURSE, 'COURSE_VIEW', time, base);
+        this.emit(COURSE, 'COURSE_VIEW', time, { user_id: id, role: 'student', course_id: c.id });
         return 0;
       case 1: {
         const item = r.pick(c.items);
-        this.emit(COURSE, 'ITEM_CLICK', time, { ...base, item_id: item.id, item_type: item.type });
+        this.emit(COURSE, 'ITEM_CLICK', time, {
+          user_id: id,
+          role: 'student',
+          course_id: c.id,
+          item_id: item.id,
+          item_type: item.type,
+        });
         return 0;
       }
       case 2: {
         const m = c.materials[r.int(0, released - 1)]!;
-        this.emit(COURSE, 'DOWNLOAD_MATERIAL', time, { ...base, material_id: m.id, material_type: m.type });
+        this.emit(COURSE, 'DOWNLOAD_MATERIAL', time, {
+          user_id: id,
+          role: 'student',
+          course_id: c.id,
+          material_id: m.id,
+          material_type: m.type,
+        });
         return 0;
       }
       default: {
@@ -627,7 +657,7 @@ export class Simulation {
         e.cs.active--;
         this.seatVersion++;
         user.active.splice(user.active.indexOf(e), 1);
-        this.emit(COURSE, 'COURSE_DROPPED', time, base);
+        this.emit(COURSE, 'COURSE_DROPPED', time, { user_id: id, role: 'student', course_id: c.id });
         return 0;
       }
     }
@@ -664,6 +694,7 @@ export class Simulation {
           w = 0.06;
           kind = 2;
         } else continue;
+        if (n >= 254) break;
         weights[n] = w;
         kinds[n] = kind;
         enrolments[n] = e;
@@ -674,8 +705,17 @@ export class Simulation {
     weights[n] = 3;
     kinds[n] = 4;
     n++;
-    weights.length = n;
-    const pick = r.weightedIndex(weights);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += weights[i]!;
+    let u = r.next() * total;
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      u -= weights[i]!;
+      if (u < 0) {
+        pick = i;
+        break;
+      }
+    }
     const kind = kinds[pick]!;
     const person = user.person as Student;
     if (kind === 4) return this.takeQuiz(user, time);
@@ -683,12 +723,15 @@ export class Simulation {
     const a = assignments[pick]!;
     const c = e.cs.course;
     const assignment = c.assignments[a]!;
-    const base = { user_id: person.id, role: 'student', assignment_id: assignment.id, course_id: c.id };
+    const id = person.id;
     switch (kind) {
       case 0:
         e.assign[a] = VIEWED;
         this.emit(ASSESSMENT, 'VIEW_ASSIGNMENT_FIRST_TIME', time, {
-          ...base,
+          user_id: id,
+          role: 'student',
+          assignment_id: assignment.id,
+          course_id: c.id,
           assignment_type: assignment.type,
           due_date: e.cs.assignmentDueIso[a],
         });
@@ -697,7 +740,10 @@ export class Simulation {
         e.assign[a] = SUBMITTED;
         const reopened = e.reopenDue?.[a];
         this.emit(ASSESSMENT, 'SUBMIT_ASSIGNMENT', time, {
-          ...base,
+          user_id: id,
+          role: 'student',
+          assignment_id: assignment.id,
+          course_id: c.id,
           assignment_type: assignment.type,
           due_date: reopened ? isoTime(reopened) : e.cs.assignmentDueIso[a],
           file_url: `s3://submissions/${person.id}_${assignment.id}.pdf`,
@@ -708,13 +754,21 @@ export class Simulation {
       }
       case 2:
         this.emit(ASSESSMENT, 'EDIT_ASSIGNMENT', time, {
-          ...base,
+          user_id: id,
+          role: 'student',
+          assignment_id: assignment.id,
+          course_id: c.id,
           file_url: `s3://submissions/${person.id}_${assignment.id}_v${r.int(2, 4)}.pdf`,
         });
         return 0;
       default:
         e.assign[a] = VIEWED;
-        this.emit(ASSESSMENT, 'DELETE_ASSIGNMENT', time, base);
+        this.emit(ASSESSMENT, 'DELETE_ASSIGNMENT', time, {
+          user_id: id,
+          role: 'student',
+          assignment_id: assignment.id,
+          course_id: c.id,
+        });
         return 0;
     }
   }
@@ -723,7 +777,7 @@ export class Simulation {
     const r = this.random;
     const e = this.pickEnrolment(user);
     const c = e.cs.course;
-    const released = countReleased(e.cs.quizRelease, time);
+    const released = (e.cs.quizzesOut = countReleased(e.cs.quizRelease, e.cs.quizzesOut, time));
     if (released === 0) return -1;
     const quiz = c.quizzes[r.int(0, released - 1)]!;
     const n = quiz.totalQuestions;
@@ -749,7 +803,7 @@ export class Simulation {
     const r = this.random;
     const e = this.pickEnrolment(user);
     const c = e.cs.course;
-    const released = countReleased(e.cs.videoRelease, time);
+    const released = (e.cs.videosOut = countReleased(e.cs.videoRelease, e.cs.videosOut, time));
     if (released === 0) return -1;
     let index: number;
     if (e.videoNext < released && r.chance(0.7)) index = e.videoNext++;
@@ -803,23 +857,30 @@ export class Simulation {
       const c = e.cs.course;
       const assignment = c.assignments[s.assignment]!;
       const student = this.users[e.student]!.person as Student;
-      const base = {
-        user_id: person.id,
-        role: 'teacher',
-        student_id: student.id,
-        assignment_id: assignment.id,
-        course_id: c.id,
-      };
       if (e.assign[s.assignment] === SUBMITTED && r.chance(0.8)) {
         e.assign[s.assignment] = TEACHER_VIEWED;
-        this.emit(ASSESSMENT, 'VIEW_STUDENT_WORK', time, base);
+        this.emit(ASSESSMENT, 'VIEW_STUDENT_WORK', time, {
+          user_id: person.id,
+          role: 'teacher',
+          student_id: student.id,
+          assignment_id: assignment.id,
+          course_id: c.id,
+        });
         return 0;
       }
       e.assign[s.assignment] = GRADED;
       user.queueHead++;
       const quality = Math.min(1, Math.max(0.2, r.normal(student.ability + 0.05, 0.12)));
       const score = Math.round(quality * assignment.maxScore * 10) / 10;
-      this.emit(ASSESSMENT, 'GRADE_ASSIGNMENT', time, { ...base, score, max_score: assignment.maxScore });
+      this.emit(ASSESSMENT, 'GRADE_ASSIGNMENT', time, {
+        user_id: person.id,
+        role: 'teacher',
+        student_id: student.id,
+        assignment_id: assignment.id,
+        course_id: c.id,
+        score,
+        max_score: assignment.maxScore,
+      });
       if (r.chance(0.75)) {
         this.agenda.push(time + Math.round(r.uniform(1000, 60_000)), NOTIFY_GRADE, s);
       }
@@ -1053,8 +1114,8 @@ function skips(e: Enrolment, a: number, ability: number): boolean {
 }
 
 /** How many entries of an ascending release-time array are released at `time`. */
-function countReleased(release: Float64Array, time: number): number {
-  let n = 0;
+function countReleased(release: Float64Array, from: number, time: number): number {
+  let n = from;
   while (n < release.length && release[n]! <= time) n++;
   return n;
 }
