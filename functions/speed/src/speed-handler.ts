@@ -9,6 +9,7 @@ import {
   speedViews,
   type ViewContext,
   validateEvent,
+  viewsByCategory,
 } from '@ula/core';
 import { decodeCloudEvent, type FunctionRequest } from '@ula/core/http/cloudevents';
 import {
@@ -39,13 +40,14 @@ export class SpeedHandler {
   private readonly recent: RecentIds;
   private readonly policy: LatenessPolicy;
   private readonly context: ViewContext;
+  private readonly byCategory: Map<string, SpeedViewDefinition[]>;
 
   constructor(
     private readonly writer: SpeedWriter,
     settings: SpeedSettings,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-    private readonly views: readonly SpeedViewDefinition[] = speedViews,
+    views: readonly SpeedViewDefinition[] = speedViews,
   ) {
     this.recent = new RecentIds(settings.recentIds);
     this.policy = {
@@ -53,6 +55,7 @@ export class SpeedHandler {
       maxFutureSkewMs: settings.maxFutureSkewSeconds * 1000,
     };
     this.context = { calendar: localCalendar(settings.config.timeZone) };
+    this.byCategory = viewsByCategory(views);
   }
 
   async handle(request: FunctionRequest): Promise<JsonResponse> {
@@ -65,7 +68,8 @@ export class SpeedHandler {
         speedMetrics.events.inc({ outcome: 'duplicate' });
         return jsonResponse(200, { status: 'duplicate', id: event.id });
       }
-      plan = planEvent(event, this.views, this.now(), this.policy, this.context);
+      const views = this.byCategory.get(event.category) ?? [];
+      plan = planEvent(event, views, this.now(), this.policy, this.context);
     } catch (error) {
       if (error instanceof EventValidationError) return this.reject(error);
       if (error instanceof FutureEventError) {
