@@ -102,7 +102,7 @@ cassandra_start() {
     -ea -da:net.openhft... -Xss256k -XX:+UseThreadPriorities -XX:+PerfDisableSharedMem
     -XX:+UseG1GC -XX:MaxGCPauseMillis=300 -XX:+ParallelRefProcEnabled -XX:+HeapDumpOnOutOfMemoryError -XX:+CrashOnOutOfMemoryError
     "-Xms$CASSANDRA_HEAP" "-Xmx$CASSANDRA_HEAP" "-Xmn$CASSANDRA_HEAP_NEW"
-    -XX:ReservedCodeCacheSize=128M -XX:CICompilerCount=2
+    -XX:ReservedCodeCacheSize=128M -XX:CICompilerCount=2 ${CASSANDRA_JIT_OPTS--XX:TieredStopAtLevel=1}
     -Djava.net.preferIPv4Stack=true -Djdk.attach.allowAttachSelf=true "-javaagent:$jamm"
     --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
     --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED

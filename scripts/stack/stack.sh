@@ -29,7 +29,7 @@ done
 declare -A START_AFTER=([cassandra]="kafka" [trino]="kafka cassandra" [airflow]="kafka cassandra")
 
 # Per-service timeouts for becoming healthy (seconds).
-declare -A HEALTH_TIMEOUT=([kafka]=120 [s3]=60 [cassandra]=240 [trino]=360 [airflow]=600)
+declare -A HEALTH_TIMEOUT=([kafka]=180 [s3]=60 [cassandra]=420 [trino]=600 [airflow]=900)
 
 usage() {
   sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'

@@ -65,7 +65,7 @@ EOF
 -XX:+EnableDynamicAgentLoading
 --add-modules=jdk.incubator.vector
 -XX:+UseG1GC
--XX:TieredStopAtLevel=4
+${TRINO_JIT_OPTS--XX:TieredStopAtLevel=1}
 -Djava.net.preferIPv4Stack=true
 EOF
   cat >"$d/etc/config.properties" <<EOF
