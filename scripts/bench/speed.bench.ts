@@ -372,7 +372,7 @@ const bench: Bench = {
             sinks: [{ name: 'speed', url: speed.url }],
             topics: [topic],
             groupPrefix: `bench-${topic}`,
-            concurrency: 256,
+            concurrency: 1024,
           });
           // Let the consumer group settle before timing anything.
           await new Promise((r) => setTimeout(r, 3000));
@@ -408,7 +408,7 @@ const bench: Bench = {
         await kafkaPhase(Math.round(rate / 4), `kafka path ${Math.round(rate / 4)}/s`);
         await kafkaPhase(rate, `kafka path ${rate}/s`);
         notes.push(
-          'kafka path: producer → Kafka topic (5 partitions) → dispatcher (KafkaSource stand-in, in the bench process) → HTTP → speed → Cassandra; its acks are Kafka produce acks',
+          'kafka path: producer → Kafka topic (5 partitions) → dispatcher (KafkaSource stand-in, in the bench process, up to 1,024 deliveries in flight per partition batch) → HTTP → speed → Cassandra; its acks are Kafka produce acks',
         );
       } else {
         notes.push('kafka path skipped: Kafka is not up (bash scripts/stack/stack.sh up kafka)');
