@@ -43,14 +43,12 @@ export function serveFunctionApi(handle: ApiHandle, port: number, host: string):
       },
       (error: { code?: unknown; message?: string }) => {
         const status = typeof error.code === 'number' ? error.code : 500;
-        res
-          .writeHead(status, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              error: status >= 500 ? 'internal' : 'error',
-              message: error.message ?? String(error),
-            }),
-          );
+        res.writeHead(status, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: status >= 500 ? 'internal' : 'error',
+            message: error.message ?? String(error),
+          }),
+        );
       },
     );
   });

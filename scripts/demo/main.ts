@@ -5,7 +5,7 @@
  */
 import { parseDemoArgs, usage } from './args.ts';
 import { EmbeddedDemo } from './pipeline.ts';
-import { printSummary } from './summary.ts';
+import { summaryText } from './summary.ts';
 
 let args: ReturnType<typeof parseDemoArgs>;
 try {
@@ -52,7 +52,7 @@ try {
   process.exit(1);
 }
 if (!interrupted) {
-  printSummary(demo.summary(), args);
+  demo.print(summaryText(demo.summary(), args));
   demo.startDailyTrigger();
   if (args.live) demo.startLive(args.rate, args.liveSeconds);
   if (args.exit) {

@@ -23,10 +23,12 @@ export function summaryText(s: DemoSummary, args: DemoArgs): string {
   }
   lines.push('', 'time per stage:');
   for (const t of s.timings) {
-    lines.push(`  ${t.stage.padEnd(38)} ${t.seconds.toFixed(1).padStart(6)} s${t.note ? `  ${t.note}` : ''}`);
+    lines.push(
+      `  ${t.stage.padEnd(38)} ${t.seconds.toFixed(1).padStart(6)} s  (CPU ${t.cpuSeconds.toFixed(1)} s)${t.note ? `  ${t.note}` : ''}`,
+    );
   }
   lines.push(
-    `  ${'total (process start → dashboard)'.padEnd(38)} ${s.totalSeconds.toFixed(1).padStart(6)} s`,
+    `  ${'total (process start → dashboard)'.padEnd(38)} ${s.totalSeconds.toFixed(1).padStart(6)} s  (CPU ${s.totalCpuSeconds.toFixed(1)} s)`,
   );
   lines.push(
     '',
