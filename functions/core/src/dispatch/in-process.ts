@@ -74,7 +74,8 @@ const bodyOf = (value: unknown): string => {
 export async function invokeHandler(
   handle: FunctionHandle,
   request: CloudEventRequest,
-  signal?: AbortSignal,
+  /** An abort signal (delivery.ts) or a timeout in ms. */
+  limit?: AbortSignal | number,
 ): Promise<AttemptResult> {
   const context: InvocationContext = {
     method: 'POST',
@@ -101,6 +102,15 @@ export async function invokeHandler(
       };
     }
   })();
+  if (typeof limit === 'number') {
+    // A plain timer cleared on the answer (cheap, unlike an AbortSignal.timeout that lives its full term).
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<AttemptResult>((resolve) => {
+      timer = setTimeout(() => resolve({ error: new Error(`attempt timed out after ${limit} ms`) }), limit);
+    });
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+  }
+  const signal = limit;
   if (!signal) return call;
   if (signal.aborted) return { error: new Error('timeout before the attempt') };
   return new Promise<AttemptResult>((resolve) => {
@@ -181,7 +191,7 @@ export class InProcessDispatcher {
    * doubled so attempt n still waits backoffDelayMs × 2^n.
    */
   private async deliverOnce(sink: InProcessSink, request: CloudEventRequest): Promise<DeliveryOutcome> {
-    const first = await invokeHandler(sink.handle, request);
+    const first = await invokeHandler(sink.handle, request, this.policy.timeoutMs);
     if (!('error' in first) && first.status >= 200 && first.status < 300) {
       return { delivered: true, status: first.status, attempts: 1 };
     }
