@@ -5,6 +5,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +188,30 @@ describe('ingest over HTTP (faas-js-runtime, local-dir lake)', () => {
       expect(Date.parse(letters[0]!.received_at)).toBeGreaterThan(Date.now() - 60_000);
     },
   );
+
+  it("never runs the runtime's CloudEvents SDK on a request (no ValidationError per valid event)", async () => {
+    const require = createRequire(import.meta.url);
+    const sdk = createRequire(require.resolve('faas-js-runtime'))('cloudevents') as {
+      HTTP: { isEvent: (m: unknown) => boolean; toEvent: (m: unknown) => unknown };
+    };
+    const original = { isEvent: sdk.HTTP.isEvent, toEvent: sdk.HTTP.toEvent };
+    let calls = 0;
+    sdk.HTTP.isEvent = (m) => {
+      calls++;
+      return original.isEvent(m);
+    };
+    sdk.HTTP.toEvent = (m) => {
+      calls++;
+      return original.toEvent(m);
+    };
+    try {
+      expect((await post(url, binaryRequest(sampleEvent(4)))).status).toBe(204);
+      expect((await post(url, structuredRequest(sampleEvent(5)))).status).toBe(204);
+    } finally {
+      Object.assign(sdk.HTTP, original);
+    }
+    expect(calls).toBe(0);
+  });
 
   it('answers 405 to GET without dead-lettering', async () => {
     const res = await fetch(url);
