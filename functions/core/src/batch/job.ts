@@ -612,7 +612,8 @@ async function allTimeRows(
     const sourceEntry = await loadAllTime(lake, state, source);
     const sourceAggregation = sourceEntry.aggregation;
     // Settled source rows are folded into this view's settled states and dropped from the source's state.
-    const settledGroups = (sourceEntry.header.settled ??= {});
+    const settledGroups = sourceEntry.header.settled ?? {};
+    sourceEntry.header.settled = settledGroups;
     const settled: Aggregation = { view, groups: new Map(settledGroups[view.name] ?? []) };
     if (source.settledWhen) {
       let moved = 0;
