@@ -13,7 +13,13 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import { cloudEventSource, cloudEventType, type LmsEvent, topicOf } from '../events/envelope.ts';
+import {
+  type Category,
+  cloudEventSource,
+  cloudEventType,
+  type LmsEvent,
+  topicOf,
+} from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
 
 /**
@@ -51,6 +57,8 @@ export interface KafkaSinkOptions {
   /** Messages per `sendBatch` call across all topics (default 4,000). */
   batchSize?: number;
   logLevel?: logLevel;
+  /** Topic of a category (default the reference topics, `<category>_topic`); benchmarks use their own. */
+  topicOf?: (category: Category) => string;
 }
 
 /** Buffers generated items per topic and sends them in batches; at most one batch in flight. */
@@ -60,6 +68,7 @@ export class KafkaSink {
   private buffer = new Map<string, Message[]>();
   private buffered = 0;
   private inFlight: Promise<unknown> | null = null;
+  private readonly topicOf: (category: Category) => string;
 
   private constructor(
     private readonly kafka: Kafka,
@@ -67,6 +76,7 @@ export class KafkaSink {
     options: KafkaSinkOptions,
   ) {
     this.batchSize = options.batchSize ?? 4000;
+    this.topicOf = options.topicOf ?? topicOf;
   }
 
   static async connect(options: KafkaSinkOptions): Promise<KafkaSink> {
@@ -96,11 +106,11 @@ export class KafkaSink {
     let topic: string;
     let message: Message;
     if (item.kind === 'event') {
-      topic = topicOf(item.event.category);
+      topic = this.topicOf(item.event.category);
       message = kafkaMessageOf(item.event);
       this.counts.events++;
     } else {
-      topic = topicOf(item.record.category);
+      topic = this.topicOf(item.record.category);
       message = kafkaMessageOfMalformed(item.record);
       this.counts.malformed++;
     }

@@ -114,6 +114,7 @@ interface CourseState {
   /** How many videos, quizzes, materials are published (time only moves forward). */
   videosOut: number;
   quizzesOut: number;
+  assignmentsOut: number;
   materialsOut: number;
 }
 
@@ -125,6 +126,8 @@ interface Enrolment {
   assign: Uint8Array;
   reopenDue: Float64Array | null;
   videoNext: number;
+  /** Assignments before this index are settled (graded, or missed and not reopened). */
+  openFrom: number;
 }
 
 interface Submission {
@@ -148,6 +151,8 @@ interface UserState {
   wishCursor: number;
   /** seatVersion at which no course was found to enrol in (nothing changes until it moves). */
   noSeatAt: number;
+  /** Students: courses wanted this semester. */
+  target: number;
   lastGraded: string | null;
   /** Teachers: submissions waiting for review, first in first out. */
   queue: Submission[];
@@ -259,6 +264,7 @@ export class Simulation {
       taken: [],
       wishCursor: 0,
       noSeatAt: -1,
+      target: person.role === 'student' ? (person as Student).targetCourses : 0,
       lastGraded: null,
       queue: [],
       queueHead: 0,
@@ -288,6 +294,7 @@ export class Simulation {
         materialRelease: Float64Array.from(course.materials, (m) => at(m.releaseDay)),
         videosOut: 0,
         quizzesOut: 0,
+        assignmentsOut: 0,
         materialsOut: 0,
       };
     });
@@ -487,8 +494,10 @@ export class Simulation {
       p[VIDEO] = enrolled;
       p[COURSE] = this.nextEnrolable(user) !== null ? 3 : enrolled;
     } else {
+      // A backlog of submissions keeps teachers grading (and their sessions longer).
       const pending = this.pendingReviews(user);
-      p[ASSESSMENT] = pending > 0 ? 1 + Math.min(4, pending / 4) : 0.15;
+      p[ASSESSMENT] = pending > 0 ? 1 + Math.min(12, pending / 3) : 0.15;
+      if (pending > 20) p[AUTH] *= 0.4;
       p[VIDEO] = 0;
       p[COURSE] = 1;
     }
@@ -570,7 +579,7 @@ export class Simulation {
 
   private nextEnrolable(user: UserState): CourseState | null {
     const student = user.person as Student;
-    if (user.active.length >= student.targetCourses || user.noSeatAt === this.seatVersion) return null;
+    if (user.active.length >= user.target || user.noSeatAt === this.seatVersion) return null;
     const wish = student.wishList;
     for (let i = user.wishCursor; i < wish.length; i++) {
       const cs = this.courses[wish[i]!]!;
@@ -592,6 +601,7 @@ export class Simulation {
       assign: new Uint8Array(cs.course.assignments.length),
       reopenDue: null,
       videoNext: 0,
+      openFrom: 0,
     };
     user.active.push(enrolment);
     user.taken.push(cs.course.index);
@@ -623,7 +633,8 @@ export class Simulation {
     const c = e.cs.course;
     const canDrop =
       user.active.length > 3 && time - e.enrolledAt > DAY && time - this.semesterStart < 35 * DAY;
-    const released = (e.cs.materialsOut = countReleased(e.cs.materialRelease, e.cs.materialsOut, time));
+    e.cs.materialsOut = countReleased(e.cs.materialRelease, e.cs.materialsOut, time);
+    const released = e.cs.materialsOut;
     const choice = r.weightedIndex([5, 4, released > 0 ? 2 : 0, canDrop ? 0.01 : 0]);
     const id = user.person.id;
     switch (choice) {
@@ -672,8 +683,12 @@ export class Simulation {
     let n = 0;
     for (const e of user.active) {
       const cs = e.cs;
-      for (let a = 0; a < e.assign.length; a++) {
-        if (cs.assignmentRelease[a]! > time) continue;
+      cs.assignmentsOut = countReleased(cs.assignmentRelease, cs.assignmentsOut, time);
+      const released = cs.assignmentsOut;
+      let from = e.openFrom;
+      while (from < released && settled(e, from, time)) from++;
+      e.openFrom = from;
+      for (let a = from; a < released; a++) {
         const state = e.assign[a]!;
         let w = 0;
         let kind = 0;
@@ -777,7 +792,8 @@ export class Simulation {
     const r = this.random;
     const e = this.pickEnrolment(user);
     const c = e.cs.course;
-    const released = (e.cs.quizzesOut = countReleased(e.cs.quizRelease, e.cs.quizzesOut, time));
+    e.cs.quizzesOut = countReleased(e.cs.quizRelease, e.cs.quizzesOut, time);
+    const released = e.cs.quizzesOut;
     if (released === 0) return -1;
     const quiz = c.quizzes[r.int(0, released - 1)]!;
     const n = quiz.totalQuestions;
@@ -803,7 +819,8 @@ export class Simulation {
     const r = this.random;
     const e = this.pickEnrolment(user);
     const c = e.cs.course;
-    const released = (e.cs.videosOut = countReleased(e.cs.videoRelease, e.cs.videosOut, time));
+    e.cs.videosOut = countReleased(e.cs.videoRelease, e.cs.videosOut, time);
+    const released = e.cs.videosOut;
     if (released === 0) return -1;
     let index: number;
     if (e.videoNext < released && r.chance(0.7)) index = e.videoNext++;
@@ -857,7 +874,7 @@ export class Simulation {
       const c = e.cs.course;
       const assignment = c.assignments[s.assignment]!;
       const student = this.users[e.student]!.person as Student;
-      if (e.assign[s.assignment] === SUBMITTED && r.chance(0.8)) {
+      if (e.assign[s.assignment] === SUBMITTED && r.chance(0.6)) {
         e.assign[s.assignment] = TEACHER_VIEWED;
         this.emit(ASSESSMENT, 'VIEW_STUDENT_WORK', time, {
           user_id: person.id,
@@ -904,6 +921,7 @@ export class Simulation {
       e.reopenDue ??= new Float64Array(e.assign.length);
       const newDue = this.zone.localDayAt(time + r.int(2, 7) * DAY, 23, 59);
       e.reopenDue[a] = newDue;
+      e.openFrom = Math.min(e.openFrom, a);
       this.emit(ASSESSMENT, 'ASSIGNMENT_REOPENED', time, {
         user_id: user.person.id,
         role: 'teacher',
@@ -1102,6 +1120,15 @@ export class Simulation {
       data: data as LmsEvent['data'],
     });
   }
+}
+
+/** Nothing more will happen to this assignment for this student (unless a teacher reopens it). */
+function settled(e: Enrolment, a: number, time: number): boolean {
+  const state = e.assign[a]!;
+  if (state === GRADED) return true;
+  if (state >= SUBMITTED) return false;
+  const due = e.reopenDue?.[a] || e.cs.assignmentDue[a]!;
+  return time > due + SUBMIT_GRACE_MS;
 }
 
 /** Whether a student skips an assignment (deterministic per student, course and assignment). */

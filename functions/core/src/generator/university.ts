@@ -349,6 +349,8 @@ export function createUniversity(options: UniversityOptions = {}): University {
         dueDay,
       });
     }
+    // In release order, so the simulation can scan only what is open.
+    assignments.sort((x, y) => x.releaseDay - y.releaseDay || x.dueDay - y.dueDay);
     const quizzes: Quiz[] = [];
     const quizCount = random.int(4, 10);
     for (let q = 0; q < quizCount; q++) {

@@ -1,0 +1,227 @@
+/**
+ * Event generator throughput on one core (the generator is single-threaded):
+ *
+ * 1. backfill → NDJSON file: `backfill()` (the public iterable, as `npm run produce -- --sink ndjson`
+ *    uses it) through the NDJSON sink to a file in a temp dir; target ≥ 200,000 events/s.
+ * 2. the same with the bulk path (`Simulation.fill` into arrays), and generation alone.
+ * 3. Peer ceiling, same run, same events: the first events held in memory, written as plain
+ *    `JSON.stringify` of the structured CloudEvent + newline to a file; and our serialiser on the
+ *    same events. Ratios: generate+serialise+write / ceiling, and serialiser / JSON.stringify.
+ * 4. backfill → Kafka (when a broker answers at ULA_KAFKA_BROKERS, default 127.0.0.1:9092), into
+ *    benchmark topics of its own (`ula_bench_<category>`, deleted afterwards) so running pipelines
+ *    are not flooded.
+ *
+ * Figures are events per wall second and per CPU second of this process; the machine may be shared,
+ * so the load average is printed and the ratios (same run) are the comparable numbers.
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { KafkaSink } from '../../functions/core/src/adapters/kafka.ts';
+import { NdjsonSink, toNdjsonLine } from '../../functions/core/src/adapters/ndjson.ts';
+import {
+  type Category,
+  categories,
+  cloudEventSource,
+  cloudEventType,
+  type LmsEvent,
+  topicPartitions,
+} from '../../functions/core/src/events/envelope.ts';
+import { backfill, createUniversity, Simulation } from '../../functions/core/src/generator/index.ts';
+import type { Bench, BenchResult } from './result.ts';
+
+const DAY = 86_400_000;
+const end = Date.parse('2025-09-22T00:00:00.000Z');
+
+interface Measure {
+  events: number;
+  wall: number;
+  cpu: number;
+}
+
+function measure(run: () => number): Measure {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const events = run();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { events, wall, cpu: (c.user + c.system) / 1e6 };
+}
+
+async function measureAsync(run: () => Promise<number>): Promise<Measure> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const events = await run();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { events, wall, cpu: (c.user + c.system) / 1e6 };
+}
+
+const perWall = (m: Measure) => Math.round(m.events / m.wall);
+const perCpu = (m: Measure) => Math.round(m.events / m.cpu);
+
+function reachable(broker: string): Promise<boolean> {
+  const [host, port] = broker.split(':');
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: host ?? '127.0.0.1', port: Number(port ?? 9092) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+const structured = (e: LmsEvent) =>
+  JSON.stringify({
+    specversion: '1.0',
+    id: e.id,
+    source: cloudEventSource(e.category),
+    type: cloudEventType(e.category, e.eventType),
+    subject: e.data.user_id,
+    time: e.time,
+    datacontenttype: 'application/json',
+    data: e.data,
+  });
+
+function writeLines(path: string, events: LmsEvent[], line: (e: LmsEvent) => string): number {
+  const fd = openSync(path, 'w');
+  let buffer = '';
+  for (const e of events) {
+    buffer += line(e);
+    if (buffer.length >= 1 << 20) {
+      writeSync(fd, buffer);
+      buffer = '';
+    }
+  }
+  writeSync(fd, buffer);
+  closeSync(fd);
+  return events.length;
+}
+
+const bench: Bench = {
+  name: 'generator',
+  needs: [],
+  async run({ scale }): Promise<BenchResult> {
+    const students = Math.round(10_000 * scale);
+    const days = 5;
+    const university = createUniversity({ seed: 'bench', students, teachers: 200, courses: 400 });
+    const dir = mkdtempSync(join(tmpdir(), 'ula-generator-bench-'));
+    const notes: string[] = [];
+    try {
+      // Warm up the JIT on a short run so the first measure is not penalised.
+      for (const _ of backfill(university, { days: 0.5, end: end - 20 * DAY })) void _;
+
+      const generateOnly = measure(() => {
+        const sim = new Simulation(university, end - days * DAY);
+        const chunk: LmsEvent[] = [];
+        let n = 0;
+        for (let more = true; more; ) {
+          chunk.length = 0;
+          more = sim.fill(end, chunk, 1024);
+          n += chunk.length;
+        }
+        return n;
+      });
+
+      const ndjson = measure(() => {
+        const sink = new NdjsonSink(join(dir, 'backfill.ndjson'));
+        for (const item of backfill(university, { days, end })) sink.write(item);
+        sink.close();
+        return sink.events;
+      });
+
+      const bulk = measure(() => {
+        const sink = new NdjsonSink(join(dir, 'bulk.ndjson'));
+        const sim = new Simulation(university, end - days * DAY);
+        const chunk: LmsEvent[] = [];
+        for (let more = true; more; ) {
+          chunk.length = 0;
+          more = sim.fill(end, chunk, 1024);
+          for (let i = 0; i < chunk.length; i++) sink.writeEvent(chunk[i]!);
+        }
+        sink.close();
+        return sink.events;
+      });
+
+      // The peer: the same events, already generated, serialised by JSON.stringify (the ceiling of
+      // any serialiser that builds the structured object) and by ours, then written.
+      const sample: LmsEvent[] = [];
+      for (const item of backfill(university, {
+        days,
+        end,
+        limit: Math.round(400_000 * Math.min(1, scale)),
+      })) {
+        if (item.kind === 'event') sample.push(item.event);
+      }
+      writeLines(join(dir, 'warm.ndjson'), sample.slice(0, 20_000), (e) => `${structured(e)}\n`);
+      const ceiling = measure(() =>
+        writeLines(join(dir, 'ceiling.ndjson'), sample, (e) => `${structured(e)}\n`),
+      );
+      const ours = measure(() => writeLines(join(dir, 'ours.ndjson'), sample, toNdjsonLine));
+
+      const figures: BenchResult['figures'] = {
+        'university (students/teachers/courses)': `${students}/200/400`,
+        'simulated days': days,
+        'events per run': ndjson.events,
+        'load average (1 min) / cpus': `${loadavg()[0]!.toFixed(1)}`,
+        'generate only, ev/s (wall | cpu)': `${perWall(generateOnly)} | ${perCpu(generateOnly)}`,
+        'backfill() → NDJSON file, ev/s (wall | cpu)': `${perWall(ndjson)} | ${perCpu(ndjson)}`,
+        'bulk fill() → NDJSON file, ev/s (wall | cpu)': `${perWall(bulk)} | ${perCpu(bulk)}`,
+        'ceiling: JSON.stringify + write, ev/s (wall | cpu)': `${perWall(ceiling)} | ${perCpu(ceiling)}`,
+        'our serialiser + write, ev/s (wall | cpu)': `${perWall(ours)} | ${perCpu(ours)}`,
+      };
+      const ratios: Record<string, number> = {
+        'backfill→NDJSON / JSON.stringify+write ceiling (cpu)': perCpu(ndjson) / perCpu(ceiling),
+        'our serialiser / JSON.stringify (cpu)': perCpu(ours) / perCpu(ceiling),
+      };
+      notes.push(
+        `target ≥ 200,000 ev/s generate+serialise+write on one core: ${
+          perCpu(ndjson) >= 200_000 ? 'met' : 'NOT met'
+        } (${perCpu(ndjson)} ev per CPU second)`,
+      );
+
+      const broker = (process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',')[0]!;
+      if (await reachable(broker)) {
+        const brokers = (process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+        const topic = (c: Category) => `ula_bench_${c}`;
+        const admin = new Kafka({ clientId: 'ula-bench', brokers, logLevel: logLevel.NOTHING }).admin();
+        await admin.connect();
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: categories.map((c) => ({ topic: topic(c), numPartitions: topicPartitions[c] })),
+        });
+        try {
+          const limit = Math.round(300_000 * scale);
+          const sink = await KafkaSink.connect({ brokers, topicOf: topic, batchSize: 8000 });
+          const kafka = await measureAsync(async () => {
+            for (const item of backfill(university, { days, end, limit })) {
+              const pending = sink.write(item);
+              if (pending) await pending;
+            }
+            await sink.close();
+            return sink.counts.events;
+          });
+          figures['backfill → Kafka (idempotent, acks=all), ev/s (wall | cpu)'] =
+            `${perWall(kafka)} | ${perCpu(kafka)}`;
+          figures['Kafka events'] = kafka.events;
+          ratios['Kafka / NDJSON (wall)'] = perWall(kafka) / perWall(ndjson);
+        } finally {
+          await admin.deleteTopics({ topics: categories.map(topic) }).catch(() => undefined);
+          await admin.disconnect();
+        }
+      } else {
+        notes.push(`Kafka not reachable at ${broker}: Kafka throughput skipped (npm run stack:up)`);
+      }
+      return { name: 'generator', figures, ratios, notes };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
