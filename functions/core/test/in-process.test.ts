@@ -25,12 +25,12 @@ import { listRawPartitions, readRawEvents } from '../src/lake/raw-lake.ts';
 /** A lake whose next `failures` writes fail (connection refused). */
 class FlakyStore extends LocalDirStore {
   failures = 0;
-  override async put(key: string, body: Uint8Array, contentType?: string): Promise<void> {
+  override async put(key: string, body: Uint8Array): Promise<void> {
     if (this.failures > 0) {
       this.failures--;
       throw new Error('connect ECONNREFUSED');
     }
-    return super.put(key, body, contentType);
+    return super.put(key, body);
   }
 }
 
