@@ -22,7 +22,8 @@ export interface SpeedWriterOptions {
 
 /**
  * Writes the fact rows of concurrent events as one group commit: gathered for a few ms, coalesced
- * (same primary key written once), one upsert per view table, all tables in parallel. `write` resolves
+ * (same primary key written once, distinct members already stored skipped), one write per view table,
+ * all tables in parallel (see fact-sink.ts). `write` resolves
  * only when the batch holding the event's facts is stored, and rejects when that write failed.
  */
 export class SpeedWriter {
