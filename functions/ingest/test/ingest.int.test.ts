@@ -140,6 +140,16 @@ afterAll(async () => {
   fn?.proc.kill('SIGKILL');
   await proxy?.cut();
   for (const o of await store.list('raw/')) if (o.key.includes(`/date=${date}/`)) await store.delete(o.key);
+  // Dead letters of this run: the function process was ours alone, so files holding only our records.
+  for (const o of await store.list(`dead-letter/date=${new Date().toISOString().slice(0, 10)}/`)) {
+    const text = new TextDecoder().decode((await store.get(o.key)) ?? new Uint8Array());
+    const records = text
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as DeadLetter);
+    if (records.length > 0 && records.every((r) => r.headers['x-test-run'] === RUN))
+      await store.delete(o.key);
+  }
   store.close();
 });
 
