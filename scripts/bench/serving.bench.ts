@@ -7,9 +7,9 @@
  * latency (corrected for coordinated omission). Target: p99 < 50 ms.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cassandra from 'cassandra-driver';
@@ -46,6 +46,17 @@ const endpoints = [
   '/api/v1/realtime/videos?hours=1&limit=10',
   '/api/v1/engagement-distribution',
 ];
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -156,7 +167,7 @@ const bench: Bench = {
           requests: paths.map((path) => ({ method: 'GET', path })),
         });
       // Warm the caches the way a running dashboard would, then measure each endpoint on its own.
-      await run(endpoints, 3);
+      await run(endpoints, 8);
       let worstP99 = 0;
       for (const path of endpoints) {
         const r = await run([path], 10);
@@ -166,7 +177,11 @@ const bench: Bench = {
         if (r.non2xx + r.errors + r.timeouts > 0)
           notes.push(`${path}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
       }
+      const cpuBefore = cpuSeconds(child.pid);
       const mixed = await run(endpoints, 20);
+      const cpuUsed = cpuSeconds(child.pid) - cpuBefore;
+      figures['function CPU ms per request (mixed)'] =
+        Math.round((cpuUsed * 1000 * 100) / mixed.requests.total) / 100;
       figures['mixed p50 ms'] = mixed.latency.p50;
       figures['mixed p90 ms'] = mixed.latency.p90;
       figures['mixed p99 ms'] = mixed.latency.p99;
@@ -176,6 +191,7 @@ const bench: Bench = {
       figures['target p99 ms'] = 50;
       figures['store'] = onCassandra ? 'cassandra' : 'sqlite';
       figures['offered rate req/s'] = rate;
+      figures['machine'] = `${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`;
       notes.push(
         `function bundled and run under faas-js-runtime in its own process; load from autocannon in the bench process (16 connections, fixed rate, coordinated omission corrected); ${s.events.length} events seeded`,
       );
