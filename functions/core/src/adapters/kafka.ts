@@ -56,6 +56,11 @@ export interface KafkaSinkOptions {
   clientId?: string;
   /** Messages per `sendBatch` call across all topics (default 4,000). */
   batchSize?: number;
+  /**
+   * Bytes buffered for one topic before sending (default 768 KiB): a partition's record batch must stay
+   * under the broker's `message.max.bytes` (1 MiB by default) even when the topic has one partition.
+   */
+  maxTopicBytes?: number;
   logLevel?: logLevel;
   /** Topic of a category (default the reference topics, `<category>_topic`); benchmarks use their own. */
   topicOf?: (category: Category) => string;
@@ -65,7 +70,8 @@ export interface KafkaSinkOptions {
 export class KafkaSink {
   readonly counts = { events: 0, malformed: 0, batches: 0 };
   private readonly batchSize: number;
-  private buffer = new Map<string, Message[]>();
+  private buffer = new Map<string, { messages: Message[]; bytes: number }>();
+  private readonly maxTopicBytes: number;
   private buffered = 0;
   private inFlight: Promise<unknown> | null = null;
   private readonly topicOf: (category: Category) => string;
@@ -77,6 +83,7 @@ export class KafkaSink {
   ) {
     this.batchSize = options.batchSize ?? 4000;
     this.topicOf = options.topicOf ?? topicOf;
+    this.maxTopicBytes = options.maxTopicBytes ?? 768 * 1024;
   }
 
   static async connect(options: KafkaSinkOptions): Promise<KafkaSink> {
@@ -116,11 +123,13 @@ export class KafkaSink {
     }
     let list = this.buffer.get(topic);
     if (list === undefined) {
-      list = [];
+      list = { messages: [], bytes: 0 };
       this.buffer.set(topic, list);
     }
-    list.push(message);
-    if (++this.buffered >= this.batchSize) return this.send();
+    list.messages.push(message);
+    // Value + key + headers (about 300 bytes of ce_* headers) + record overhead.
+    list.bytes += (message.value as string).length + 360;
+    if (++this.buffered >= this.batchSize || list.bytes >= this.maxTopicBytes) return this.send();
     return undefined;
   }
 
@@ -128,7 +137,7 @@ export class KafkaSink {
   private async send(): Promise<void> {
     if (this.inFlight !== null) await this.inFlight;
     if (this.buffered === 0) return;
-    const topicMessages = [...this.buffer].map(([topic, messages]) => ({ topic, messages }));
+    const topicMessages = [...this.buffer].map(([topic, { messages }]) => ({ topic, messages }));
     this.buffer = new Map();
     this.buffered = 0;
     this.counts.batches++;
