@@ -38,6 +38,7 @@ export class GroupCommit<T, R = void> {
   private pending: Pending<T, R>[] = [];
   private inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
   private lastArrival = 0;
   private closed = false;
   private readonly maxInFlight: number;
@@ -82,8 +83,15 @@ export class GroupCommit<T, R = void> {
     await this.drain();
   }
 
+  /** Ensures an evaluation within `ms` (an earlier pending one is kept, a later one is replaced). */
   private arm(ms: number): void {
-    this.timer ??= setTimeout(() => {
+    const due = Date.now() + ms;
+    if (this.timer) {
+      if (this.timerDue <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
       this.timer = undefined;
       this.evaluate();
     }, ms);

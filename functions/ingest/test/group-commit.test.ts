@@ -68,6 +68,31 @@ describe('group commit', () => {
     await first;
   });
 
+  it('closes a batch after the quiet period once a long write finishes, not at the age bound', async () => {
+    const times: number[] = [];
+    const start = Date.now();
+    let first = true;
+    const gc = new GroupCommit<number>({
+      maxItems: 1000,
+      maxAgeMs: 5000,
+      flush: async (items) => {
+        times.push(Date.now() - start);
+        if (first) {
+          first = false;
+          await sleep(100);
+        }
+        return ok(items);
+      },
+    });
+    const a = gc.submit(0);
+    await sleep(10);
+    const b = gc.submit(1); // arrives during the 100 ms write
+    await sleep(95);
+    const c = gc.submit(2); // just before the write ends
+    await Promise.all([a, b, c]);
+    expect(Math.max(...times)).toBeLessThan(300);
+  });
+
   it('fails every submission of a failed flush, and only those', async () => {
     let fail = true;
     const gc = new GroupCommit<number>({
