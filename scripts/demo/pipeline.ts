@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
 import type { ViewStore } from '../../functions/core/src/adapters/view-store.ts';
 import { openViewStore } from '../../functions/core/src/adapters/view-stores.ts';
@@ -22,14 +23,13 @@ import {
 import {
   createUniversity,
   type GeneratedItem,
-  injectFaults,
   live,
-  simulate,
   type University,
 } from '../../functions/core/src/generator/index.ts';
 import { type LocalCalendar, localCalendar } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';
 import { requestOf, timeOf } from './events.ts';
+import type { GenerateDone, GeneratedBatch, GenerateJob } from './generate-worker.ts';
 import { serveFunctionApi } from './http.ts';
 import { Progress } from './progress.ts';
 
@@ -263,60 +263,104 @@ export class EmbeddedDemo {
     }
     const skip = state.items;
     const historyDays = (now - state.start) / DAY;
-    const estimate = Math.round(args.students * 19 * historyDays);
-    const progress = new Progress('backfill → ingest', Math.max(estimate, 1));
-    const limit = 4096;
-    let inFlight = 0;
-    let wake: (() => void) | undefined;
-    let failure: unknown;
-    let n = 0;
-    let delivered = 0;
+    const estimate = Math.max(1, Math.round(args.students * 19 * historyDays) - skip);
+    const progress = new Progress('backfill → ingest', estimate);
+    const finalState = state;
     await this.time(
       'backfill (generate + ingest + speed)',
       async () => {
-        // What generator.backfill does, with the start pinned (a rerun replays the same simulation).
-        const items = injectFaults(
-          simulate(this.university, { start: state.start, end: now, timeZone: this.config.timeZone }),
-          { malformedRate: args.malformedRate },
-          args.seed,
+        const generated = await this.deliverGenerated(
+          {
+            seed: args.seed,
+            students: args.students,
+            start: finalState.start,
+            end: now,
+            timeZone: this.config.timeZone,
+            malformedRate: args.malformedRate,
+            skip,
+            batchSize: 1000,
+            window: 4,
+          },
+          (delivered) => progress.set(delivered, Math.max(estimate, delivered)),
         );
-        for (const item of items) {
-          n++;
-          if (n <= skip) continue;
-          if (failure) throw failure;
-          this.eventsGenerated++;
-          inFlight++;
-          this.dispatcher.dispatch(requestOf(item)).then(
-            () => {
-              inFlight--;
-              delivered++;
-              if (wake && inFlight < limit / 2) {
-                wake();
-                wake = undefined;
-              }
-            },
-            (error) => {
-              failure = error;
-              inFlight--;
-            },
-          );
-          if ((n & 255) === 0) progress.set(delivered + (skip > 0 ? 0 : 0), Math.max(estimate, n));
-          if (inFlight >= limit) {
-            await new Promise<void>((ok) => {
-              wake = ok;
-            });
-            progress.set(delivered, Math.max(estimate, n));
-          }
-        }
-        await this.dispatcher.drain();
-        if (failure) throw failure;
-        progress.set(delivered, delivered);
+        progress.set(this.eventsGenerated, this.eventsGenerated);
         progress.finish(skip > 0 ? `(${skip.toLocaleString('en-US')} already in the lake, skipped)` : '');
-        await this.writeState({ ...state, backfilledUntil: now, items: n });
+        await this.writeState({ ...finalState, backfilledUntil: now, items: generated });
       },
       () =>
-        `${this.eventsGenerated.toLocaleString('en-US')} items${skip > 0 ? `, ${skip} skipped (already ingested)` : ''}`,
+        `${this.eventsGenerated.toLocaleString('en-US')} items${skip > 0 ? `, ${skip.toLocaleString('en-US')} skipped (already ingested)` : ''}`,
     );
+  }
+
+  /**
+   * Runs the generator in a worker thread (the second core) and delivers its items through the
+   * dispatcher, at most `limit` in flight. Resolves with the number of items the simulation produced
+   * (skipped ones included) once every delivery is answered.
+   */
+  private deliverGenerated(job: GenerateJob, onProgress: (delivered: number) => void): Promise<number> {
+    const limit = 4096;
+    let inFlight = 0;
+    let delivered = 0;
+    const queue: GeneratedBatch[] = [];
+    let done: number | undefined;
+    let failure: unknown;
+    // The worker loads TypeScript through tsx's API (workers do not inherit tsx's loader hooks).
+    const entry = new URL('./generate-worker.ts', import.meta.url).href;
+    const worker = new Worker(
+      `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`,
+      { eval: true, workerData: job },
+    );
+    return new Promise<number>((resolveAll, rejectAll) => {
+      const finishIfDone = () => {
+        if (failure !== undefined) return;
+        if (done !== undefined && queue.length === 0 && inFlight === 0) resolveAll(done);
+      };
+      const pump = () => {
+        while (queue.length > 0 && inFlight < limit) {
+          const batch = queue.shift()!;
+          worker.postMessage('credit');
+          for (let i = 0; i < batch.headers.length; i++) {
+            inFlight++;
+            this.eventsGenerated++;
+            this.dispatcher
+              .dispatch({ headers: batch.headers[i]!, body: Buffer.from(batch.bodies[i]!) })
+              .then(
+                () => {
+                  inFlight--;
+                  delivered++;
+                  if ((delivered & 1023) === 0) onProgress(delivered);
+                  if (inFlight < limit / 2) pump();
+                  finishIfDone();
+                },
+                (error) => {
+                  failure = error;
+                  void worker.terminate();
+                  rejectAll(error);
+                },
+              );
+          }
+        }
+      };
+      worker.on('message', (message: GeneratedBatch | GenerateDone) => {
+        if (message.type === 'done') {
+          done = message.generated;
+          finishIfDone();
+          return;
+        }
+        queue.push(message);
+        pump();
+      });
+      worker.on('error', (error) => {
+        failure = error;
+        rejectAll(error);
+      });
+      worker.on('exit', (code) => {
+        if (done === undefined && failure === undefined) {
+          failure = new Error(`generator worker exited with code ${code}`);
+          rejectAll(failure);
+        }
+      });
+    });
   }
 
   /** Batch over every complete day of the history (incremental: unchanged days are not recomputed). */

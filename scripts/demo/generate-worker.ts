@@ -1,0 +1,74 @@
+/**
+ * Worker thread of the demo's backfill: runs the (CPU-bound) generator next to the main thread, which
+ * runs the functions, and sends the generated items as ready-made CloudEvent requests in batches.
+ * Flow control: at most `window` batches outstanding; the main thread sends a credit per batch consumed.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createUniversity, injectFaults, simulate } from '../../functions/core/src/generator/index.ts';
+import { requestOf } from './events.ts';
+
+export interface GenerateJob {
+  seed: string;
+  students: number;
+  start: number;
+  end: number;
+  timeZone: string;
+  malformedRate: number;
+  /** Items already delivered by an earlier run (skipped, not sent). */
+  skip: number;
+  batchSize: number;
+  window: number;
+}
+
+/** A batch of requests: headers and body text per item. */
+export interface GeneratedBatch {
+  type: 'batch';
+  headers: Record<string, string>[];
+  bodies: string[];
+  /** Items generated so far (skipped ones included). */
+  generated: number;
+}
+
+export interface GenerateDone {
+  type: 'done';
+  generated: number;
+}
+
+const port = parentPort;
+if (port) {
+  const job = workerData as GenerateJob;
+  let credits = job.window;
+  let wake: (() => void) | undefined;
+  port.on('message', () => {
+    credits++;
+    wake?.();
+    wake = undefined;
+  });
+  const university = createUniversity({ seed: job.seed, students: job.students });
+  const items = injectFaults(
+    simulate(university, { start: job.start, end: job.end, timeZone: job.timeZone }),
+    { malformedRate: job.malformedRate },
+    job.seed,
+  );
+  let n = 0;
+  let headers: Record<string, string>[] = [];
+  let bodies: string[] = [];
+  const send = async () => {
+    while (credits <= 0) await new Promise<void>((ok) => (wake = ok));
+    credits--;
+    port.postMessage({ type: 'batch', headers, bodies, generated: n } satisfies GeneratedBatch);
+    headers = [];
+    bodies = [];
+  };
+  for (const item of items) {
+    n++;
+    if (n <= job.skip) continue;
+    const request = requestOf(item);
+    headers.push(request.headers);
+    bodies.push(request.body.toString('utf8'));
+    if (headers.length >= job.batchSize) await send();
+  }
+  if (headers.length > 0) await send();
+  port.postMessage({ type: 'done', generated: n } satisfies GenerateDone);
+  port.close();
+}
