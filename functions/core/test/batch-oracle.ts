@@ -545,6 +545,12 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       completion_rate: pct(g.filter(completes).length, g.length),
     }),
   );
+  out['video_daily_views'] = rowsOf(
+    of('VIDEO_WATCHED'),
+    ['date', 'video_id'],
+    (e) => [localDate(ms(e)), d(e, 'video_id')],
+    (g) => ({ views: g.length, watch_seconds: sumOf(g.map(secs)) }),
+  );
   out['video_daily_engagement'] = rowsOf(
     videos,
     ['date', 'course_id'],
@@ -688,6 +694,14 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       unique_students: distinct(g.filter(isStudent).map((e) => e.data.user_id)),
       event_count: g.length,
     }),
+  );
+  out['course_daily_interactions'] = rowsOf(
+    events.filter(
+      (e) => ['assessment', 'video', 'course'].includes(e.category) && e.data['course_id'] !== undefined,
+    ),
+    ['date', 'course_id'],
+    (e) => [localDate(ms(e)), d(e, 'course_id')],
+    (g) => ({ interactions: g.length }),
   );
   out['course_overall_metrics'] = rowsOf(
     courseEvents,

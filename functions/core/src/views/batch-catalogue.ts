@@ -39,6 +39,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   video.videoCourseMetrics,
   video.videoStudentCourseSummary,
   video.videoDropOffIndicators,
+  video.videoDailyViews,
   // course
   course.courseEnrollmentStats,
   course.courseMaterialAccess,
@@ -48,6 +49,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   course.courseActivitySummary,
   course.courseDailyEngagement,
   course.courseOverallMetrics,
+  course.courseDailyInteractions,
   // profile_notification
   profile.profileUpdateFrequency,
   profile.profileFieldChanges,

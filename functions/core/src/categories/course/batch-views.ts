@@ -151,3 +151,15 @@ export const courseOverallMetrics = defineBatchView({
     unique_students_interacting: countDistinct(userOf, { where: isStudent }),
   },
 });
+
+/** The batch side of the merged course popularity (speed view `course_popularity`): same rule, per day. */
+export const courseDailyInteractions = defineBatchView({
+  name: 'course_daily_interactions',
+  job: 'course',
+  doc: 'Per local date and course: interactions, i.e. every assessment, video or course event naming the course.',
+  sources: ['assessment', 'video', 'course'],
+  period: 'day',
+  keys: { course_id: course },
+  partitionKey: ['date'],
+  metrics: { interactions: count() },
+});

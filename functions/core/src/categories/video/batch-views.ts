@@ -225,3 +225,19 @@ export const videoDropOffIndicators = defineBatchView({
     },
   },
 });
+
+/** The batch side of the merged video engagement (speed view `video_engagement`): same metrics, per day. */
+export const videoDailyViews = defineBatchView({
+  name: 'video_daily_views',
+  job: 'video',
+  doc: 'Per local date and video: viewing sessions and seconds watched (merged with speed video_engagement).',
+  sources: ['video'],
+  where: (e) => e.eventType === 'VIDEO_WATCHED',
+  period: 'day',
+  keys: { video_id: key.text<LmsEvent>(videoOf) },
+  partitionKey: ['date'],
+  metrics: {
+    views: count(),
+    watch_seconds: sum(seconds, { type: 'bigint' }),
+  },
+});
