@@ -31,6 +31,7 @@ import type { DemoArgs } from './args.ts';
 import { requestOf, timeOf } from './events.ts';
 import type { GenerateDone, GeneratedBatch, GenerateJob } from './generate-worker.ts';
 import { serveFunctionApi } from './http.ts';
+import { KafkaBus } from './kafka.ts';
 import { Progress } from './progress.ts';
 
 const DAY = 86_400_000;
@@ -91,6 +92,7 @@ export class EmbeddedDemo {
   private serving!: FunctionModule;
   private server: Server | undefined;
   private dispatcher!: InProcessDispatcher;
+  private kafka: KafkaBus | undefined;
   private deadLetters: WriteStream | undefined;
   private functionLog: WriteStream | undefined;
   private deadLetterWrites = 0;
@@ -177,6 +179,16 @@ export class EmbeddedDemo {
         policy: { retry: 5, backoffDelayMs: 100, timeoutMs: 30_000 },
         deadLetter: (record) => this.writeDeadLetter(record),
       });
+      if (this.config.kafka) {
+        this.kafka = await KafkaBus.start(
+          this.config.kafka.brokers,
+          [
+            { name: 'ingest', handle: this.ingest.handle as unknown as FunctionHandle },
+            { name: 'speed', handle: this.speed.handle as unknown as FunctionHandle },
+          ],
+          'ula-demo',
+        );
+      }
       this.server = await serveFunctionApi(
         this.serving.handle as unknown as Parameters<typeof serveFunctionApi>[0],
         this.args.port,
@@ -300,7 +312,7 @@ export class EmbeddedDemo {
    * (skipped ones included) once every delivery is answered.
    */
   private deliverGenerated(job: GenerateJob, onProgress: (delivered: number) => void): Promise<number> {
-    const limit = 4096;
+    const limit = Number(process.env['ULA_DEMO_IN_FLIGHT'] ?? 4096);
     let inFlight = 0;
     let delivered = 0;
     const queue: GeneratedBatch[] = [];
@@ -317,7 +329,37 @@ export class EmbeddedDemo {
         if (failure !== undefined) return;
         if (done !== undefined && queue.length === 0 && inFlight === 0) resolveAll(done);
       };
+      const kafka = this.kafka;
+      let producing = false;
+      const produce = async () => {
+        if (!kafka || producing) return;
+        producing = true;
+        try {
+          while (queue.length > 0) {
+            const batch = queue.shift()!;
+            worker.postMessage('credit');
+            await kafka.send(
+              batch.headers.map((h, i) => ({ headers: h, body: Buffer.from(batch.bodies[i]!) })),
+            );
+            this.eventsGenerated += batch.headers.length;
+            onProgress(kafka.produced);
+          }
+        } catch (error) {
+          failure = error;
+          void worker.terminate();
+          rejectAll(error);
+        } finally {
+          producing = false;
+        }
+        if (done !== undefined && queue.length === 0 && failure === undefined) {
+          kafka.waitDelivered(onProgress).then(() => resolveAll(done!), rejectAll);
+        }
+      };
       const pump = () => {
+        if (kafka) {
+          void produce();
+          return;
+        }
         while (queue.length > 0 && inFlight < limit) {
           const batch = queue.shift()!;
           worker.postMessage('credit');
@@ -346,7 +388,8 @@ export class EmbeddedDemo {
       worker.on('message', (message: GeneratedBatch | GenerateDone) => {
         if (message.type === 'done') {
           done = message.generated;
-          finishIfDone();
+          if (this.kafka) void produce();
+          else finishIfDone();
           return;
         }
         queue.push(message);
@@ -453,7 +496,7 @@ export class EmbeddedDemo {
       for await (const item of items as AsyncIterable<GeneratedItem>) {
         if (signal.aborted) break;
         this.liveEvents++;
-        const p = this.dispatcher.dispatch(requestOf(item));
+        const p = this.kafka ? this.kafka.send([requestOf(item)]) : this.dispatcher.dispatch(requestOf(item));
         pending.add(p);
         p.finally(() => pending.delete(p));
       }
@@ -466,8 +509,9 @@ export class EmbeddedDemo {
   }
 
   counts() {
-    const ingest = this.dispatcher.counts['ingest'] ?? { delivered: 0, deadLettered: 0, retries: 0 };
-    const speed = this.dispatcher.counts['speed'] ?? { delivered: 0, deadLettered: 0, retries: 0 };
+    const counts = this.kafka?.counts ?? this.dispatcher.counts;
+    const ingest = counts['ingest'] ?? { delivered: 0, deadLettered: 0 };
+    const speed = counts['speed'] ?? { delivered: 0, deadLettered: 0 };
     return { ingest, speed, deadLetters: this.deadLetterWrites };
   }
 
@@ -499,6 +543,7 @@ export class EmbeddedDemo {
       if (this.dailyTimer) clearInterval(this.dailyTimer);
       await this.liveDone.catch(() => {});
       await this.dispatcher?.drain();
+      await this.kafka?.stop();
       await this.ingest?.shutdown();
       await this.speed?.shutdown();
       await this.batchRunning;
