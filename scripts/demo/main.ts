@@ -47,6 +47,8 @@ try {
   if (!interrupted) await demo.backfillHistory();
   if (!interrupted) await demo.batchHistory();
 } catch (error) {
+  // Interrupted mid-stage: the signal handler's ordered stop ends the process.
+  if (interrupted) await new Promise(() => {});
   process.stderr.write(`demo failed: ${(error as Error).stack ?? error}\n`);
   await demo.stop().catch(() => {});
   process.exit(1);

@@ -324,6 +324,7 @@ export class EmbeddedDemo {
       `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`,
       { eval: true, workerData: job },
     );
+    this.abort.signal.addEventListener('abort', () => void worker.terminate(), { once: true });
     return new Promise<number>((resolveAll, rejectAll) => {
       const finishIfDone = () => {
         if (failure !== undefined) return;
@@ -335,7 +336,7 @@ export class EmbeddedDemo {
         if (!kafka || producing) return;
         producing = true;
         try {
-          while (queue.length > 0) {
+          while (queue.length > 0 && !this.abort.signal.aborted) {
             const batch = queue.shift()!;
             worker.postMessage('credit');
             await kafka.send(
@@ -360,7 +361,7 @@ export class EmbeddedDemo {
           void produce();
           return;
         }
-        while (queue.length > 0 && inFlight < limit) {
+        while (queue.length > 0 && inFlight < limit && !this.abort.signal.aborted) {
           const batch = queue.shift()!;
           worker.postMessage('credit');
           for (let i = 0; i < batch.headers.length; i++) {
