@@ -173,6 +173,7 @@ airflow_health() {
 }
 
 airflow_describe() {
+  # shellcheck disable=SC2016 # the backticks are text
   printf 'Airflow %s (no server; DAG runs via `airflow dags test`, AIRFLOW_HOME %s)' \
     "${ULA_AIRFLOW_VERSION}" "${ULA_AIRFLOW_HOME#"${REPO_ROOT}/"}"
 }

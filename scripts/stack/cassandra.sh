@@ -97,7 +97,8 @@ cassandra_start() {
   port_free_or_die cassandra "$CASSANDRA_PORT"
   port_free_or_die cassandra "$CASSANDRA_STORAGE_PORT"
   _cassandra_config "$d"
-  jamm="$(ls "$CASSANDRA_HOME"/lib/jamm-*.jar | head -n1)"
+  jamm="$(find "$CASSANDRA_HOME/lib" -name 'jamm-*.jar' | head -n1)"
+  # shellcheck disable=SC2206 # CASSANDRA_JIT_OPTS is a list of flags, split on purpose
   local opts=(
     -ea -da:net.openhft... -Xss256k -XX:+UseThreadPriorities -XX:+PerfDisableSharedMem
     -XX:+UseG1GC -XX:MaxGCPauseMillis=300 -XX:+ParallelRefProcEnabled -XX:+HeapDumpOnOutOfMemoryError -XX:+CrashOnOutOfMemoryError

@@ -99,6 +99,7 @@ EOF
 kafka_health() { probe kafka "127.0.0.1:$KAFKA_PORT"; }
 
 # Creates the project's topics (idempotent: existing topics are left as they are).
+# shellcheck disable=SC2086 # KAFKA_TOPICS is a list of topic specs, split on purpose
 kafka_init() { probe kafka-topics "127.0.0.1:$KAFKA_PORT" $KAFKA_TOPICS; }
 
 kafka_stop() { stop_pidfile kafka 30; }

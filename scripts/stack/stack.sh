@@ -149,7 +149,7 @@ cmd_up() {
   printf '\n%-10s %-6s %8s  %s\n' SERVICE STATE SECONDS DETAIL
   for svc in $SERVICES; do
     local st secs detail
-    read -r st secs detail <"$(svc_dir "$svc")/up.result" 2>/dev/null || { st=fail; secs=?; detail="no result"; }
+    read -r st secs detail <"$(svc_dir "$svc")/up.result" 2>/dev/null || { st=fail; secs='?'; detail="no result"; }
     printf '%-10s %-6s %8s  %s — %s\n' "$svc" "$st" "$secs" "$(describe "$svc")" "$detail"
   done
   log "up: done in $(elapsed "$STACK_T0")s (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
