@@ -21,6 +21,7 @@ if (args.help) {
 
 const demo = new EmbeddedDemo(args);
 let interrupted = false;
+let interruptedAt = 0;
 const stop = async (code: number) => {
   await demo.stop();
   const c = demo.counts();
@@ -33,10 +34,14 @@ const stop = async (code: number) => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) {
+      // Ctrl-C reaches this process twice (the terminal's process group and tsx relaying it): only a
+      // second Ctrl-C a moment later means "exit now".
+      if (Date.now() - interruptedAt < 1000) return;
       process.stderr.write('second interrupt: exiting now\n');
       process.exit(130);
     }
     interrupted = true;
+    interruptedAt = Date.now();
     process.stderr.write(`\n${signal}: stopping (live traffic off, flushing ingest and speed)…\n`);
     void stop(0);
   });
