@@ -43,6 +43,19 @@ let browser: Browser | undefined;
 let startedAt = 0;
 let dashboardAt = 0;
 
+/** The environment without the service variables `npm test` exports, so the demo runs on its embedded default. */
+function embeddedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of [
+    'ULA_KAFKA_BROKERS',
+    'ULA_S3_ENDPOINT',
+    'ULA_CASSANDRA_CONTACT_POINTS',
+    'ULA_TRINO_URL',
+  ])
+    delete env[name];
+  return env;
+}
+
 describe('npm start (embedded demo)', () => {
   beforeAll(async () => {
     execFileSync('bash', [join(root, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' });
@@ -68,7 +81,7 @@ describe('npm start (embedded demo)', () => {
         join(dir, 'data'),
         '--reset',
       ],
-      { cwd: root, env: { ...process.env, ULA_TIMEZONE: 'Asia/Ho_Chi_Minh' }, stdio: 'pipe' },
+      { cwd: root, env: { ...embeddedEnv(), ULA_TIMEZONE: 'Asia/Ho_Chi_Minh' }, stdio: 'pipe' },
     );
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
