@@ -28,7 +28,7 @@ import {
 } from '../../functions/core/src/generator/index.ts';
 import { type LocalCalendar, localCalendar } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';
-import { requestOf, timeOf } from './events.ts';
+import { requestOf } from './events.ts';
 import type { GenerateDone, GeneratedBatch, GenerateJob } from './generate-worker.ts';
 import { serveFunctionApi } from './http.ts';
 import { KafkaBus } from './kafka.ts';
@@ -571,8 +571,3 @@ export class EmbeddedDemo {
 export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
 }
-
-export const dataDirOf = (args: DemoArgs): string =>
-  resolve(args.dataDir ?? process.env['ULA_DATA_DIR'] ?? '.data');
-
-export { timeOf };
