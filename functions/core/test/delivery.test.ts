@@ -9,6 +9,7 @@ const hits = new Map<string, number>();
 const server = createServer((req, res) => {
   const n = hits.get(req.url!) ?? 0;
   hits.set(req.url!, n + 1);
+  if (req.url === '/hang') return; // never answers
   const statuses = script.get(req.url!) ?? [200];
   res.statusCode = statuses[Math.min(n, statuses.length - 1)]!;
   res.end(`answer ${res.statusCode}`);
@@ -60,5 +61,11 @@ describe('delivery contract (Knative stand-in)', () => {
       { ...policy, retry: 1 },
     );
     expect(outcome).toMatchObject({ delivered: false, status: undefined, attempts: 2 });
+  });
+
+  it('gives up on an attempt after its timeout and retries it', async () => {
+    const outcome = await deliver(post('/hang'), { retry: 1, backoffDelayMs: 1, timeoutMs: 50 });
+    expect(outcome).toMatchObject({ delivered: false, status: undefined, attempts: 2 });
+    expect(hits.get('/hang')).toBe(2);
   });
 });
