@@ -7,21 +7,13 @@
  * Isolation: its own bucket and keyspace, its own consumer groups starting at the topics' current ends.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import {
-  CreateBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
 import { loadConfig } from '../../functions/core/src/config.ts';
 import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
-import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
-import { categories, type LmsEvent, topicOf } from '../../functions/core/src/events/envelope.ts';
+import { categories, type LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import {
   backfill,
   createUniversity,
@@ -31,7 +23,6 @@ import {
 import { readDeadLetters } from '../../functions/core/src/lake/dead-letter.ts';
 import { listRawPartitions, readRawRows } from '../../functions/core/src/lake/raw-lake.ts';
 import { trinoClient, trinoQuery } from '../../functions/core/src/lake/trino-tables.ts';
-import { cassandraSchema } from '../../functions/core/src/views/catalogue.ts';
 import {
   buildFunction,
   freePort,
@@ -39,30 +30,14 @@ import {
   startFunction,
 } from '../../functions/speed/test/function-process.ts';
 
+import { cassandraClient, consumerGroupsAtEnd, produce, resetStorage, stackEnv } from './stack-run.ts';
+
 const root = join(import.meta.dirname, '../..');
-const require = createRequire(import.meta.url);
-const applySchemaModule = '../stack/apply-schema.mjs';
-const { splitCql } = (await import(applySchemaModule)) as { splitCql: (cql: string) => string[] };
-const cassandra = require('cassandra-driver') as typeof import('cassandra-driver');
 
 const run = Date.now().toString(36);
 const keyspace = 'lms_e2e';
 const bucket = 'lake-e2e';
-const env: Record<string, string> = {
-  ULA_KAFKA_BROKERS: process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-  ULA_S3_ENDPOINT: process.env['ULA_S3_ENDPOINT'] ?? 'http://127.0.0.1:9000',
-  ULA_S3_BUCKET: bucket,
-  AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] || 'ula-local-access',
-  AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] || 'ula-local-secret-key',
-  AWS_REGION: 'us-east-1',
-  ULA_CASSANDRA_CONTACT_POINTS: process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1',
-  ULA_CASSANDRA_KEYSPACE: keyspace,
-  ULA_TIMEZONE: 'Asia/Ho_Chi_Minh',
-};
-Object.assign(process.env, {
-  AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'],
-  AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'],
-});
+const env = stackEnv({ keyspace, bucket });
 const trinoUrl = process.env['ULA_TRINO_URL'] ?? 'http://127.0.0.1:8080';
 
 // The oracle's calendar: Asia/Ho_Chi_Minh is UTC+7 all year.
@@ -86,64 +61,9 @@ const mark = (name: string) => {
   timings[name] = (Date.now() - t0) / 1000;
 };
 
-async function resetStorage() {
-  const s3 = new S3Client({
-    endpoint: env['ULA_S3_ENDPOINT'],
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID']!, secretAccessKey: env['AWS_SECRET_ACCESS_KEY']! },
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((e: Error) => {
-    if (!/BucketAlready/.test(e.name)) throw e;
-  });
-  for (;;) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-    if (keys.length === 0) break;
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-  }
-  s3.destroy();
-  const client = new cassandra.Client({
-    contactPoints: [env['ULA_CASSANDRA_CONTACT_POINTS']!],
-    localDataCenter: 'datacenter1',
-  });
-  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
-  for (const statement of splitCql(cassandraSchema(keyspace))) await client.execute(statement);
-  await client.shutdown();
-}
-
-/** Produces every generated item to its category topic as Kafka binary-mode records (malformed ones raw). */
-async function produce(kafka: Kafka, items: GeneratedItem[]) {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
-  for (const item of items) {
-    const record =
-      item.kind === 'event'
-        ? toKafkaRecord(item.event)
-        : {
-            topic: topicOf(item.record.category),
-            key: item.record.key,
-            value: item.record.body,
-            headers: Object.fromEntries(
-              Object.entries(item.record.attributes).map(([k, v]) => [`ce_${k}`, v]),
-            ),
-          };
-    const list = byTopic.get(record.topic) ?? [];
-    list.push({ key: record.key, value: record.value, headers: record.headers });
-    byTopic.set(record.topic, list);
-  }
-  for (const [topic, messages] of byTopic) {
-    for (let i = 0; i < messages.length; i += 2000) {
-      await producer.send({ topic, messages: messages.slice(i, i + 2000) });
-    }
-  }
-  await producer.disconnect();
-}
-
 beforeAll(async () => {
   for (const name of ['ingest', 'speed', 'serving', 'batch']) buildFunction(name);
-  await resetStorage();
+  await resetStorage(env);
   mark('storage reset');
 
   // History: complete local days before today; live: today, now (inside the speed layer's lateness).
@@ -179,19 +99,8 @@ beforeAll(async () => {
     brokers: env['ULA_KAFKA_BROKERS']!.split(','),
     logLevel: logLevel.WARN,
   });
-  const admin = kafka.admin();
-  await admin.connect();
   const groupPrefix = `e2e-${run}`;
-  for (const category of categories) {
-    const topic = topicOf(category);
-    const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({
-      partition: p.partition,
-      offset: p.high,
-    }));
-    for (const sink of ['ingest', 'speed'])
-      await admin.setOffsets({ groupId: `${groupPrefix}-${sink}`, topic, partitions });
-  }
-  await admin.disconnect();
+  await consumerGroupsAtEnd(kafka, groupPrefix, ['ingest', 'speed']);
 
   await produce(kafka, produced);
   mark('produced to kafka');
@@ -296,10 +205,7 @@ const dailyActiveUsers = (day: string) => loginUsers(day).size;
 
 /** The members stored for one speed window and metric (read straight from Cassandra, for diagnostics). */
 async function speedMembers(view: string, windowStart: number, metric: string): Promise<Set<string>> {
-  const client = new cassandra.Client({
-    contactPoints: [env['ULA_CASSANDRA_CONTACT_POINTS']!],
-    localDataCenter: 'datacenter1',
-  });
+  const client = cassandraClient(env);
   const result = await client.execute(
     `SELECT member FROM ${keyspace}.${view} WHERE window_start = ? AND metric = ?`,
     [new Date(windowStart), metric],
