@@ -74,6 +74,9 @@ read_request_timeout: 10000ms
 write_request_timeout: 5000ms
 range_request_timeout: 20000ms
 request_timeout: 20000ms
+# The speed function writes one window's fact rows as single-partition batches of up to 400 rows.
+batch_size_warn_threshold: 64KiB
+batch_size_fail_threshold: 640KiB
 EOF
   cat >"$d/conf/logback.xml" <<EOF
 <configuration scan="false">

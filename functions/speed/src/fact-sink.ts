@@ -10,8 +10,12 @@ import {
 /** Where the speed function writes a view table's fact rows. */
 export type FactSink = (table: TableDefinition, rows: readonly Row[], ttlSeconds: number) => Promise<void>;
 
-/** Rows per Cassandra batch: all of one partition, and under the 5 KiB batch-size warning. */
-const rowsPerBatch = 40;
+/**
+ * Rows per Cassandra batch, all of one partition: ~40 KB, under the 64 KiB batch-size warning the stack
+ * and the cluster configure (Cassandra's default is 5 KiB). 400 rather than 40 rows per mutation cut
+ * Cassandra's CPU per event by ~45 % and freshness p99 from 1.8 s to 0.2-0.7 s (docs/speed.md).
+ */
+const rowsPerBatch = 400;
 const batchesInFlight = 32;
 const attempts = 3;
 

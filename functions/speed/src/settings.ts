@@ -36,7 +36,7 @@ export function loadSpeedSettings(env: NodeJS.ProcessEnv = process.env): SpeedSe
     allowedLatenessSeconds: number(env, 'ULA_SPEED_ALLOWED_LATENESS_SECONDS', 600),
     maxFutureSkewSeconds: number(env, 'ULA_SPEED_MAX_FUTURE_SKEW_SECONDS', 60),
     ttlSeconds: number(env, 'ULA_SPEED_TTL_SECONDS', 259_200),
-    lingerMs: number(env, 'ULA_SPEED_LINGER_MS', 20),
+    lingerMs: number(env, 'ULA_SPEED_LINGER_MS', 50),
     maxBatchFacts: number(env, 'ULA_SPEED_MAX_BATCH_FACTS', 4000),
     maxInFlight: number(env, 'ULA_SPEED_MAX_IN_FLIGHT', 2),
     recentIds: number(env, 'ULA_SPEED_RECENT_IDS', 100_000),
