@@ -13,15 +13,9 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import cassandra from 'cassandra-driver';
-import {
-  allTables,
-  cassandraSchema,
-  localCalendar,
-  openViewStore,
-  type ViewStore,
-} from '../../functions/core/src/index.ts';
+import { allTables, localCalendar, openViewStore, type ViewStore } from '../../functions/core/src/index.ts';
 import { richScenario, seed } from '../../functions/serving/test/fixture.ts';
+import { recreateKeyspace } from '../e2e/stack-run.ts';
 import { openLoop } from './open-loop.ts';
 import type { Bench, BenchResult } from './result.ts';
 
@@ -68,31 +62,16 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A fresh scratch keyspace on the local stack's Cassandra, or false when Cassandra is not there. */
 async function cassandraUp(contactPoints: string[]): Promise<boolean> {
-  const client = new cassandra.Client({ contactPoints, localDataCenter: 'datacenter1' });
   try {
-    await client.connect();
-    const statements = cassandraSchema(keyspace)
-      .split(/;\s*\n/)
-      .map((s) =>
-        s
-          .split('\n')
-          .filter((l) => !l.startsWith('--'))
-          .join('\n')
-          .trim(),
-      )
-      .filter(Boolean);
-    for (const s of statements) await client.execute(s);
-    const tables = await client.execute(
-      'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
-      [keyspace],
-    );
-    for (const row of tables.rows) await client.execute(`TRUNCATE ${keyspace}.${row['table_name']}`);
+    await recreateKeyspace(contactPoints.join(','), keyspace);
     return true;
-  } catch {
+  } catch (error) {
+    process.stdout.write(
+      `  Cassandra not reachable (${(error as Error).message.split('\n')[0]}): embedded store only\n`,
+    );
     return false;
-  } finally {
-    await client.shutdown().catch(() => undefined);
   }
 }
 

@@ -62,15 +62,23 @@ export async function resetStorage(env: Record<string, string>): Promise<void> {
     await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
   }
   s3.destroy();
-  const client = cassandraClient(env);
-  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
-  for (const statement of splitCql(cassandraSchema(keyspace))) await client.execute(statement);
-  await client.shutdown();
+  await recreateKeyspace(env['ULA_CASSANDRA_CONTACT_POINTS']!, keyspace);
+}
+
+/** Drops `keyspace` and creates it again from the view declarations (as cassandra/schema.cql would). */
+export async function recreateKeyspace(contactPoints: string, keyspace: string): Promise<void> {
+  const client = cassandraClient({ ULA_CASSANDRA_CONTACT_POINTS: contactPoints });
+  try {
+    await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+    for (const statement of splitCql(cassandraSchema(keyspace))) await client.execute(statement);
+  } finally {
+    await client.shutdown();
+  }
 }
 
 export const cassandraClient = (env: Record<string, string>) =>
   new cassandra.Client({
-    contactPoints: [env['ULA_CASSANDRA_CONTACT_POINTS']!],
+    contactPoints: env['ULA_CASSANDRA_CONTACT_POINTS']!.split(','),
     localDataCenter: 'datacenter1',
   });
 

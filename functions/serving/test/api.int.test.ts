@@ -5,9 +5,9 @@
  * with the API).
  */
 
-import { cassandraSchema, localCalendar, openViewStore } from '@ula/core';
-import cassandra from 'cassandra-driver';
+import { localCalendar, openViewStore } from '@ula/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recreateKeyspace } from '../../../scripts/e2e/stack-run.ts';
 import { applyMergedViews, connect, query, records, waitForTrino } from '../src/trino/views.ts';
 import { apiBehaviour } from './api.test.ts';
 import { type Running, startServing } from './server.ts';
@@ -21,38 +21,10 @@ const env = {
 };
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
 
-/** Creates the scratch keyspace from the declarations (as cassandra/schema.cql would) and empties it. */
-async function freshKeyspace() {
-  const client = new cassandra.Client({
-    contactPoints: contactPoints.split(','),
-    localDataCenter: process.env['ULA_CASSANDRA_LOCAL_DC'] ?? 'datacenter1',
-  });
-  try {
-    const statements = cassandraSchema(keyspace)
-      .split(/;\s*\n/)
-      .map((s) =>
-        s
-          .split('\n')
-          .filter((l) => !l.startsWith('--'))
-          .join('\n')
-          .trim(),
-      )
-      .filter(Boolean);
-    for (const s of statements) await client.execute(s);
-    const tables = await client.execute(
-      'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
-      [keyspace],
-    );
-    for (const row of tables.rows) await client.execute(`TRUNCATE ${keyspace}.${row['table_name']}`);
-  } finally {
-    await client.shutdown();
-  }
-}
-
 apiBehaviour(
   'Cassandra',
   async () => {
-    await freshKeyspace();
+    await recreateKeyspace(contactPoints, keyspace);
     const store = openViewStore({
       cassandra: { contactPoints: contactPoints.split(','), localDataCenter: 'datacenter1', keyspace },
       dataDir: '',
