@@ -309,16 +309,37 @@ async function compute(
   for (const date of allDays) {
     const dayJobs = jobs.filter((j) => plan.get(j)!.has(date));
     const dayViews = dayJobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.from === undefined);
-    const aggregations = new Map(dayViews.map((v) => [v.name, newAggregation(v)]));
-    const byCategory = new Map<Category, Aggregation[]>();
+    const files = dedupeFiles(dayJobs.flatMap((j) => plan.get(j)!.get(date)!));
+    // All-time views: a day already merged at this version is skipped; a day never merged whose partial
+    // is not kept goes straight into the all-time states (no day partial to build and merge); any other
+    // day builds its partial for foldDay.
+    const aggregations = new Map<string, Aggregation>();
+    const versions = new Map<string, string>();
     for (const view of dayViews) {
-      for (const category of view.sources) {
+      if (view.period === 'day') {
+        aggregations.set(view.name, newAggregation(view));
+        continue;
+      }
+      const version = inputsVersion(fingerprints(files.filter((f) => view.sources.includes(f.category))));
+      const entry = await loadAllTime(lake, state, view);
+      const previous = entry.header.included[date];
+      if (previous === version) continue;
+      versions.set(view.name, version);
+      aggregations.set(
+        view.name,
+        previous === undefined && date < keepFrom
+          ? { view, groups: entry.aggregation.groups, stamp: { day: date, ids: new Set() } }
+          : newAggregation(view),
+      );
+    }
+    const byCategory = new Map<Category, Aggregation[]>();
+    for (const [name, aggregation] of aggregations) {
+      for (const category of batchViewNamed(name).sources) {
         const list = byCategory.get(category) ?? [];
-        list.push(aggregations.get(view.name)!);
+        list.push(aggregation);
         byCategory.set(category, list);
       }
     }
-    const files = dedupeFiles(dayJobs.flatMap((j) => plan.get(j)!.get(date)!));
     const eventsByCategory = new Map<Category, number>();
     const started = Date.now();
     const stats = await withContext('lake', () =>
@@ -333,16 +354,21 @@ async function compute(
     report.duplicates += stats.duplicates;
 
     for (const view of dayViews) {
-      const aggregation = aggregations.get(view.name)!;
+      const aggregation = aggregations.get(view.name);
+      if (!aggregation) continue;
       if (view.period === 'day') {
         if (view.trailingDays !== undefined) {
           await saveTrailingDay(lake, state, view, date, aggregation);
           continue;
         }
         await writeDay(store, state, report, view, date, finishRows(aggregation));
+      } else if (aggregation.stamp) {
+        touch(state, view.name, aggregation.stamp.ids);
+        const entry = state.allTime.get(view.name)!;
+        entry.header.included[date] = versions.get(view.name)!;
+        entry.changed = true;
       } else {
-        const version = inputsVersion(fingerprints(files.filter((f) => view.sources.includes(f.category))));
-        await foldDay(lake, state, view, date, aggregation, version, date >= keepFrom);
+        await foldDay(lake, state, view, date, aggregation, versions.get(view.name)!, date >= keepFrom);
       }
     }
     for (const job of dayJobs) {

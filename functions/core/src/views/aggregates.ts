@@ -74,13 +74,23 @@ const sumAggregate = {
 } satisfies Aggregate<number | null, number>;
 
 type Mean = { sum: number; count: number };
+// add and merge update the state in place (like the distinct sets): a fresh object per input was most of
+// the batch layer's garbage.
 const avgAggregate = {
   kind: 'avg',
   type: 'double',
   init: (): Mean => ({ sum: 0, count: 0 }),
-  add: (s: Mean, v: number | null) =>
-    v === null || v === undefined ? s : { sum: s.sum + v, count: s.count + 1 },
-  merge: (a: Mean, b: Mean) => ({ sum: a.sum + b.sum, count: a.count + b.count }),
+  add: (s: Mean, v: number | null) => {
+    if (v === null || v === undefined) return s;
+    s.sum += v;
+    s.count++;
+    return s;
+  },
+  merge: (a: Mean, b: Mean) => {
+    a.sum += b.sum;
+    a.count += b.count;
+    return a;
+  },
   unmerge: (a: Mean, b: Mean) => ({ sum: a.sum - b.sum, count: a.count - b.count }),
   result: (s: Mean) => (s.count === 0 ? null : s.sum / s.count),
   save: (s: Mean) => [s.sum, s.count],

@@ -8,6 +8,11 @@ export interface Aggregation {
   view: BatchViewDefinition<never>;
   /** `day`: the last local day whose partial touched the group (kept by the batch layer's all-time states). */
   groups: Map<string, { keys: Row; states: unknown[]; day?: string }>;
+  /**
+   * Set while the inputs of one local day are added straight into all-time states: each group an input
+   * reaches gets `day` (the latest) and its id in `ids` (the grains to rewrite).
+   */
+  stamp?: { day: string; ids: Set<string> };
 }
 
 const separator = '\u0001';
@@ -92,6 +97,12 @@ function addOne(aggregation: Aggregation, input: unknown, context: ViewContext):
     for (let k = 0; k < keyPlan.length; k++) keys[keyPlan[k]![0]] = keyPlan[k]![1].value(input, context)!;
     group = { keys, states: metrics.map((m) => m.aggregate.init()) };
     aggregation.groups.set(id, group);
+  }
+  const stamp = aggregation.stamp;
+  // A group already stamped with this day was reached earlier in this run (see `stamp`).
+  if (stamp && group.day !== stamp.day) {
+    stamp.ids.add(id);
+    if (group.day === undefined || group.day < stamp.day) group.day = stamp.day;
   }
   const states = group.states;
   for (let i = 0; i < metrics.length; i++) {
