@@ -5,8 +5,9 @@ asks Knative **JobSink** to run the six batch jobs that recompute the batch view
 local day, waits for each of them, and fails the run if any job failed.
 
 Flow, per job ``<job>`` in ``auth``, ``assessment``, ``video``, ``course``, ``profile_notification``
-(in parallel) and then ``student_course_analytics`` (after the five others succeeded, it reads
-their output)::
+(in parallel) and then ``student_course_analytics`` (after the five others succeeded, as the
+reference ordered it: it reads only raw events, so its cross-category rows never run ahead of the
+per-category views of the same day)::
 
     trigger_<job>  --POST CloudEvent-->  JobSink  (202 Accepted + Location header -> XCom)
     wait_<job>     --GET Location---->   JobSink  (202 running: poke again / 200 succeeded / 400 failed)
@@ -68,7 +69,7 @@ EVENT_TYPE = "edu.lms.batch.request"
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 JOBSINK_CONN_ID = "batch_jobsink"
 
-# The five independent jobs run in parallel; the last one aggregates their output.
+# The five per-category jobs run in parallel; the cross-category job follows them.
 PARALLEL_JOBS = ("auth", "assessment", "video", "course", "profile_notification")
 FINAL_JOB = "student_course_analytics"
 JOBS = (*PARALLEL_JOBS, FINAL_JOB)
