@@ -13,6 +13,16 @@ export interface Aggregation {
    * reaches gets `day` (the latest) and its id in `ids` (the grains to rewrite).
    */
   stamp?: { day: string; ids: Set<string> };
+  /**
+   * Groups by key values, one Map level per key, built as inputs are added: each value's string hash is
+   * computed once and cached, where a joined id would be built and hashed per input and view.
+   */
+  index?: Map<unknown, unknown>;
+}
+
+interface IndexLeaf {
+  id: string;
+  group: { keys: Row; states: unknown[]; day?: string };
 }
 
 const separator = '\u0001';
@@ -27,6 +37,8 @@ interface Plan {
   metrics: Metric<unknown>[];
   metricNames: string[];
   derived: [string, Derived][];
+  /** Scratch for one input's key values (`addOne` is never re-entered). */
+  values: Value[];
 }
 const plans = new WeakMap<object, Plan>();
 const planOf = (view: BatchViewDefinition<never>): Plan => {
@@ -37,6 +49,7 @@ const planOf = (view: BatchViewDefinition<never>): Plan => {
       metrics: Object.values(view.metrics) as Metric<unknown>[],
       metricNames: Object.keys(view.metrics),
       derived: Object.entries(view.derived ?? {}),
+      values: [],
     };
     plans.set(view, plan);
   }
@@ -78,26 +91,45 @@ function addOne(aggregation: Aggregation, input: unknown, context: ViewContext):
   const view = aggregation.view;
   const plan = planOf(view);
   const keyPlan = plan.keys;
-  let id = '';
-  let date: string | undefined;
-  if (view.period === 'day') {
-    date = dateOf(input, view, context);
-    id = date;
-  }
+  const values = plan.values;
+  let n = 0;
+  if (view.period === 'day') values[n++] = dateOf(input, view, context);
   for (let k = 0; k < keyPlan.length; k++) {
     const value = keyPlan[k]![1].value(input, context);
     if (value === null || value === undefined) return;
-    id = k === 0 && date === undefined ? String(value) : `${id}${separator}${value}`;
+    values[n++] = value;
   }
-  let group = aggregation.groups.get(id);
+  let node = aggregation.index;
+  if (node === undefined) {
+    node = new Map();
+    aggregation.index = node;
+  }
+  for (let k = 0; k < n - 1; k++) {
+    let next = node.get(values[k]) as Map<unknown, unknown> | undefined;
+    if (next === undefined) {
+      next = new Map();
+      node.set(values[k], next);
+    }
+    node = next;
+  }
+  const last = n === 0 ? '' : values[n - 1];
+  let leaf = node.get(last) as IndexLeaf | undefined;
+  if (leaf === undefined) {
+    const id = values.slice(0, n).join(separator);
+    let found = aggregation.groups.get(id);
+    if (!found) {
+      const keys: Row = {};
+      let k = 0;
+      if (view.period === 'day') keys['date'] = values[k++]!;
+      for (const [name] of keyPlan) keys[name] = values[k++]!;
+      found = { keys, states: plan.metrics.map((m) => m.aggregate.init()) };
+      aggregation.groups.set(id, found);
+    }
+    leaf = { id, group: found };
+    node.set(last, leaf);
+  }
+  const { id, group } = leaf;
   const metrics = plan.metrics;
-  if (!group) {
-    const keys: Row = {};
-    if (date !== undefined) keys['date'] = date;
-    for (let k = 0; k < keyPlan.length; k++) keys[keyPlan[k]![0]] = keyPlan[k]![1].value(input, context)!;
-    group = { keys, states: metrics.map((m) => m.aggregate.init()) };
-    aggregation.groups.set(id, group);
-  }
   const stamp = aggregation.stamp;
   // A group already stamped with this day was reached earlier in this run (see `stamp`).
   if (stamp && group.day !== stamp.day) {
