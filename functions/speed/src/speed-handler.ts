@@ -24,6 +24,8 @@ import { speedMetrics } from './metrics.ts';
 import type { SpeedSettings } from './settings.ts';
 import type { SpeedWriter } from './speed-writer.ts';
 
+const tooLateWarnIntervalMs = 10_000;
+
 export interface Logger {
   info(fields: Record<string, unknown>): void;
   warn(fields: Record<string, unknown>): void;
@@ -41,6 +43,8 @@ export class SpeedHandler {
   private readonly policy: LatenessPolicy;
   private readonly context: ViewContext;
   private readonly byCategory: Map<string, SpeedViewDefinition[]>;
+  private tooLateWarnedAt = Number.NEGATIVE_INFINITY;
+  private tooLateSuppressed = 0;
 
   constructor(
     private readonly writer: SpeedWriter,
@@ -102,21 +106,35 @@ export class SpeedHandler {
     speedMetrics.events.inc({ outcome: plan.status });
     for (const view of plan.lateViews) speedMetrics.lateWindows.inc({ view, lateness: 'late' });
     for (const view of plan.tooLateViews) speedMetrics.lateWindows.inc({ view, lateness: 'too_late' });
-    if (plan.status === 'too_late') {
-      this.log.warn({
-        msg: 'event too late for some speed windows; the batch layer counts it',
-        id: event.id,
-        type: event.eventType,
-        time: event.time,
-        views: plan.tooLateViews,
-      });
-    }
+    if (plan.status === 'too_late') this.warnTooLate(event, plan.tooLateViews);
     return jsonResponse(200, {
       status: plan.status,
       id: event.id,
       facts: plan.facts,
       ...(plan.tooLateViews.length > 0 ? { tooLateViews: plan.tooLateViews } : {}),
     });
+  }
+
+  /**
+   * One warning per interval, with how many more too-late events it stands for: a replay of old events
+   * would otherwise log every one (the metric counts them all).
+   */
+  private warnTooLate(event: { id: string; eventType: string; time: string }, views: string[]) {
+    const at = this.now();
+    if (at - this.tooLateWarnedAt < tooLateWarnIntervalMs) {
+      this.tooLateSuppressed++;
+      return;
+    }
+    this.log.warn({
+      msg: 'event too late for some speed windows; the batch layer counts it',
+      id: event.id,
+      type: event.eventType,
+      time: event.time,
+      views,
+      alsoTooLateSinceLastWarning: this.tooLateSuppressed,
+    });
+    this.tooLateWarnedAt = at;
+    this.tooLateSuppressed = 0;
   }
 
   drain(): Promise<void> {

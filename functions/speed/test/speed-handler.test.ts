@@ -146,6 +146,23 @@ describe('speed handler', () => {
     expect(sorted(await readViews(store, expected, extra))).toEqual(sorted(expected));
   });
 
+  it('warns about too-late events once per 10 s, counting the ones in between', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const settings = loadSpeedSettings({ ULA_DATA_DIR: ':memory:' });
+    let clock = now;
+    const handler = new SpeedHandler(
+      new SpeedWriter(store, settings),
+      settings,
+      { ...quiet, warn: (fields) => warnings.push(fields) },
+      () => clock,
+    );
+    const old = (seed: number) => makers['VIDEO_WATCHED']!(random(seed), now - 3_600_000);
+    for (const seed of [20, 21, 22]) await handler.handle(request(old(seed)));
+    clock += 10_000;
+    await handler.handle(request(old(23)));
+    expect(warnings.map((w) => w['alsoTooLateSinceLastWarning'])).toEqual([0, 2]);
+  });
+
   it('measures lateness from the window end: accepted up to end + lateness inclusive', async () => {
     const end = Date.parse('2026-11-02T11:50:00.000Z');
     const event = makers['COURSE_VIEW']!(random(8), end - 1);
