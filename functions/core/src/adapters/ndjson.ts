@@ -1,23 +1,32 @@
 /**
  * NDJSON file sink: one structured-mode CloudEvent (JSON) per line. The envelope is assembled from
  * precomputed fragments per event type and the data is `JSON.stringify`d once, then lines are
- * written in large synchronous chunks: this is the fast path used to produce big backfills.
+ * encoded into one reused buffer and written in large synchronous chunks: this is the fast path used
+ * to produce big backfills.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { cloudEventSource, cloudEventType, type LmsEvent } from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
 
-const fragments = new Map<string, string>();
+/** `,"source":"/lms/<category>","type":"edu.lms.<category>.<type>","subject":` for an event. */
+const middleOf = (event: LmsEvent): string =>
+  `,"source":${JSON.stringify(cloudEventSource(event.category))},"type":${JSON.stringify(
+    cloudEventType(event.category, event.eventType),
+  )},"subject":`;
 
-/** `","source":"/lms/<category>","type":"edu.lms.<category>.<type>","subject":` for an event type. */
-function middleOf(event: LmsEvent): string {
-  const key = event.eventType;
-  let f = fragments.get(key);
-  if (f === undefined || !f.includes(`/lms/${event.category}"`)) {
-    f = `,"source":${JSON.stringify(cloudEventSource(event.category))},"type":${JSON.stringify(
-      cloudEventType(event.category, event.eventType),
-    )},"subject":`;
-    fragments.set(key, f);
+/** Per category, per event type: `middleOf` closing the id's quote and opening the subject's. */
+const fragments = new Map<string, Map<string, string>>();
+
+function quotedMiddleOf(event: LmsEvent): string {
+  let byType = fragments.get(event.category);
+  if (byType === undefined) {
+    byType = new Map();
+    fragments.set(event.category, byType);
+  }
+  let f = byType.get(event.eventType);
+  if (f === undefined) {
+    f = `"${middleOf(event)}"`;
+    byType.set(event.eventType, f);
   }
   return f;
 }
@@ -27,13 +36,30 @@ const quote = (s: string): string => (safeString.test(s) ? `"${s}"` : JSON.strin
 
 /** One structured-mode CloudEvent as a JSON line (with the trailing newline). */
 export function toNdjsonLine(event: LmsEvent): string {
+  const id = event.id;
+  const subject = event.data.user_id;
+  const time = event.time;
+  // Usually nothing needs escaping: the quotes then come with the constant fragments.
+  if (safeString.test(id) && safeString.test(subject) && safeString.test(time)) {
+    return (
+      '{"specversion":"1.0","id":"' +
+      id +
+      quotedMiddleOf(event) +
+      subject +
+      '","time":"' +
+      time +
+      '","datacontenttype":"application/json","data":' +
+      JSON.stringify(event.data) +
+      '}\n'
+    );
+  }
   return (
     '{"specversion":"1.0","id":' +
-    quote(event.id) +
+    quote(id) +
     middleOf(event) +
-    quote(event.data.user_id) +
+    quote(subject) +
     ',"time":' +
-    quote(event.time) +
+    quote(time) +
     ',"datacontenttype":"application/json","data":' +
     JSON.stringify(event.data) +
     '}\n'
@@ -49,15 +75,16 @@ export function malformedNdjsonLine(record: MalformedRecord): string {
 }
 
 export interface NdjsonSinkOptions {
-  /** Bytes buffered before a write (default 1 MiB). */
+  /** Size of the write buffer, bytes (default 1 MiB): lines are encoded into it, then written at once. */
   chunkBytes?: number;
 }
 
 /** Appends generated items to a file (created or truncated), one CloudEvent per line. */
 export class NdjsonSink {
   private readonly fd: number;
-  private readonly chunkChars: number;
-  private buffer = '';
+  /** Reused for every write: a fresh buffer per flush costs page faults, and one big string to encode. */
+  private readonly chunk: Buffer;
+  private used = 0;
   private closed = false;
   events = 0;
   malformed = 0;
@@ -68,30 +95,44 @@ export class NdjsonSink {
     options: NdjsonSinkOptions = {},
   ) {
     this.fd = openSync(path, 'w');
-    this.chunkChars = options.chunkBytes ?? 1 << 20;
+    this.chunk = Buffer.allocUnsafe(Math.max(1, options.chunkBytes ?? 1 << 20));
   }
 
   write(item: GeneratedItem): void {
     if (item.kind === 'event') {
-      this.buffer += toNdjsonLine(item.event);
+      this.append(toNdjsonLine(item.event));
       this.events++;
     } else {
-      this.buffer += malformedNdjsonLine(item.record);
+      this.append(malformedNdjsonLine(item.record));
       this.malformed++;
     }
-    if (this.buffer.length >= this.chunkChars) this.flush();
   }
 
   writeEvent(event: LmsEvent): void {
-    this.buffer += toNdjsonLine(event);
+    this.append(toNdjsonLine(event));
     this.events++;
-    if (this.buffer.length >= this.chunkChars) this.flush();
+  }
+
+  /** Encodes a line straight into the chunk (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+  private append(line: string): void {
+    const room = line.length * 3;
+    if (this.used + room > this.chunk.length) {
+      this.flush();
+      if (room > this.chunk.length) {
+        this.writeAll(Buffer.from(line, 'utf8'));
+        return;
+      }
+    }
+    this.used += this.chunk.write(line, this.used);
   }
 
   flush(): void {
-    if (this.buffer.length === 0) return;
-    const data = Buffer.from(this.buffer, 'utf8');
-    this.buffer = '';
+    if (this.used === 0) return;
+    this.writeAll(this.chunk.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private writeAll(data: Buffer): void {
     let offset = 0;
     while (offset < data.length) offset += writeSync(this.fd, data, offset);
     this.bytes += data.length;

@@ -112,12 +112,9 @@ export function isoTime(ms: number): string {
   const rest = ms - minute * MINUTE;
   const seconds = Math.floor(rest / 1000);
   const millis = rest - seconds * 1000;
+  // The short suffix first: it stays a flat string, so the result is one rope node, not five.
   return (
     cachedPrefix +
-    (seconds < 10 ? '0' : '') +
-    seconds +
-    (millis < 10 ? '.00' : millis < 100 ? '.0' : '.') +
-    millis +
-    'Z'
+    ((seconds < 10 ? '0' : '') + seconds + (millis < 10 ? '.00' : millis < 100 ? '.0' : '.') + millis + 'Z')
   );
 }

@@ -9,7 +9,7 @@ import { DAY, isoTime } from './calendar.ts';
 import { type FaultOptions, injectFaults } from './faults.ts';
 import type { GeneratedItem } from './output.ts';
 import { Random } from './random.ts';
-import { type BehaviourOptions, Simulation, toMillis } from './simulation.ts';
+import { type BehaviourOptions, chunkEvents, Simulation, toMillis } from './simulation.ts';
 import type { University } from './university.ts';
 
 export interface BackfillOptions extends BehaviourOptions, FaultOptions {
@@ -38,13 +38,32 @@ export function* backfill(university: University, options: BackfillOptions): Gen
   if (!(options.days > 0)) throw new Error('backfill: days must be positive');
   const end = toMillis(options.end ?? Date.now());
   const start = end - Math.round(options.days * DAY);
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let n = 0;
+  if (
+    (options.malformedRate ?? 0) === 0 &&
+    (options.duplicateRate ?? 0) === 0 &&
+    (options.lateRate ?? 0) === 0
+  ) {
+    // Without faults, one generator straight over the simulation: each nested generator would add a
+    // resume and a result object per event.
+    const simulation = new Simulation(university, start, options);
+    const chunk: LmsEvent[] = [];
+    for (let more = true; more; ) {
+      chunk.length = 0;
+      more = simulation.fill(end, chunk, chunkEvents);
+      for (let i = 0; i < chunk.length; i++) {
+        if (n++ >= limit) return;
+        yield { kind: 'event', event: chunk[i]! };
+      }
+    }
+    return;
+  }
   const items = injectFaults(
     simulate(university, { ...options, start, end }),
     options,
     options.seed ?? university.seed,
   );
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  let n = 0;
   for (const item of items) {
     if (n++ >= limit) return;
     yield item;

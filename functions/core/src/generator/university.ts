@@ -290,7 +290,20 @@ export function createUniversity(options: UniversityOptions = {}): University {
   const teacherWidth = widthFor(o.teachers, 3);
   for (let i = 0; i < o.teachers; i++) {
     const p = person(random, i, pad('GV', i + 1, teacherWidth), 28, 62, refYear);
-    teachers.push({ ...p, role: 'teacher', activity: random.logNormal(1, 0.3), courses: [] });
+    // Literals, not `{ ...p, role }`: V8 gives every object built by spread plus more keys a map of
+    // its own, which makes each property read in the simulation a megamorphic miss.
+    teachers.push({
+      index: p.index,
+      id: p.id,
+      email: p.email,
+      fullName: p.fullName,
+      gender: p.gender,
+      dateOfBirth: p.dateOfBirth,
+      phone: p.phone,
+      activity: random.logNormal(1, 0.3),
+      role: 'teacher',
+      courses: [],
+    });
   }
 
   const courses: Course[] = [];
@@ -452,7 +465,14 @@ export function createUniversity(options: UniversityOptions = {}): University {
     }
     for (const c of open) if (wishList.length < want && !wishList.includes(c.index)) wishList.push(c.index);
     students.push({
-      ...p,
+      index: p.index,
+      id: p.id,
+      email: p.email,
+      fullName: p.fullName,
+      gender: p.gender,
+      dateOfBirth: p.dateOfBirth,
+      phone: p.phone,
+      activity: p.activity,
       role: 'student',
       major,
       yearsEnrolled: random.int(0, 4),
