@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { decodeStates, encodeStates } from '../src/batch/state.ts';
 import { activeUsers } from '../src/categories/auth/speed-views.ts';
 import { authDailyActiveUsers } from '../src/categories/auth/views.ts';
 import {
@@ -7,11 +8,9 @@ import {
   cassandraSchema,
   finishRows,
   type LmsEvent,
-  loadAggregation,
   localCalendar,
   mergeAggregation,
   newAggregation,
-  saveAggregation,
   speedFacts,
 } from '../src/index.ts';
 
@@ -53,7 +52,7 @@ describe('view engine', () => {
     addInput(day1, login('a', '2026-11-01T03:00:00.000Z', 's1'.padEnd(36, '0')), context);
     addInput(day2, login('a', '2026-11-01T04:00:00.000Z', 's2'.padEnd(36, '0')), context);
     addInput(day2, login('b', '2026-11-01T05:00:00.000Z', 's1'.padEnd(36, '0')), context);
-    const merged = loadAggregation(authDailyActiveUsers, JSON.parse(JSON.stringify(saveAggregation(day1))));
+    const merged = decodeStates(authDailyActiveUsers, encodeStates(day1)).aggregation;
     mergeAggregation(merged, day2);
     expect(finishRows(merged)).toEqual([
       { date: '2026-11-01', daily_active_users: 2, total_sessions: 2, student_logins: 3 },

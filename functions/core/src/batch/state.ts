@@ -18,9 +18,8 @@ import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import type { Row } from '../views/columns.ts';
 import type { BatchViewDefinition } from '../views/define.ts';
-import type { Aggregation } from '../views/engine.ts';
+import type { Aggregation, Group } from '../views/engine.ts';
 import type { DayManifest, InputFingerprint } from './plan.ts';
 
 export const statePrefix = 'state/';
@@ -49,7 +48,7 @@ export function inputsVersion(inputs: Record<string, InputFingerprint>): string 
   return hash.digest('hex').slice(0, 24);
 }
 
-export type Groups = [string, { keys: Row; states: unknown[]; day?: string }][];
+export type Groups = [string, Group][];
 
 export function encodeStates(aggregation: Aggregation, header?: AllTimeHeader): Uint8Array {
   return gzipSync(serialize({ header, groups: [...aggregation.groups] }), { level: 1 });

@@ -3,11 +3,18 @@ import type { Metric } from './aggregates.ts';
 import type { Row, Value } from './columns.ts';
 import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContext } from './define.ts';
 
+/** One grain of a view: its key columns and a partial state per metric. */
+export interface Group {
+  keys: Row;
+  states: unknown[];
+  /** The last local day whose partial touched the group (kept by the batch layer's all-time states). */
+  day?: string;
+}
+
 /** Partial aggregate states of a batch view, by grain: mergeable across days and files. */
 export interface Aggregation {
   view: BatchViewDefinition<never>;
-  /** `day`: the last local day whose partial touched the group (kept by the batch layer's all-time states). */
-  groups: Map<string, { keys: Row; states: unknown[]; day?: string }>;
+  groups: Map<string, Group>;
   /**
    * Set while the inputs of one local day are added straight into all-time states: each group an input
    * reaches gets `day` (the latest) and its id in `ids` (the grains to rewrite).
@@ -15,14 +22,15 @@ export interface Aggregation {
   stamp?: { day: string; ids: Set<string> };
   /**
    * Groups by key values, one Map level per key, built as inputs are added: each value's string hash is
-   * computed once and cached, where a joined id would be built and hashed per input and view.
+   * computed once and cached, where a joined id would be built and hashed per input and view. Valid
+   * while groups are only added or updated in place (never deleted or replaced) between inputs.
    */
   index?: Map<unknown, unknown>;
 }
 
 interface IndexLeaf {
   id: string;
-  group: { keys: Row; states: unknown[]; day?: string };
+  group: Group;
 }
 
 const separator = '\u0001';
@@ -222,30 +230,6 @@ export function finishRows(aggregation: Aggregation, options: FinishOptions = {}
     if (row) rows.push(row);
   }
   return rows;
-}
-
-/** A JSON-safe form of the partial states, for storing per-day partials. */
-export function saveAggregation(aggregation: Aggregation): { keys: Row; states: unknown[] }[] {
-  const metrics = Object.values(aggregation.view.metrics);
-  return [...aggregation.groups.values()].map((g) => ({
-    keys: g.keys,
-    states: g.states.map((s, i) => metrics[i]!.aggregate.save(s)),
-  }));
-}
-
-export function loadAggregation(
-  view: BatchViewDefinition<never>,
-  saved: { keys: Row; states: unknown[] }[],
-): Aggregation {
-  const metrics = Object.values(view.metrics);
-  const aggregation = newAggregation(view);
-  for (const group of saved) {
-    aggregation.groups.set(groupId(view, group.keys), {
-      keys: group.keys,
-      states: group.states.map((s, i) => metrics[i]!.aggregate.load(s)),
-    });
-  }
-  return aggregation;
 }
 
 /** Window start instants (epoch ms) of every window an instant falls into. */
