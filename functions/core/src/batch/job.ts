@@ -3,9 +3,10 @@
  * incrementally, and writes them to the view store.
  *
  * - Daily views (`period: 'day'`): each recomputed day's partition is deleted, then rewritten.
- * - All-time views: each day's partial states are saved in the lake (state/<view>/date=D/); the all-time
- *   states are updated by removing the day's previous partial (invertible aggregates) and merging the new
- *   one, and only the grains touched are rewritten. Raw files of other days are never read again.
+ * - All-time views: the partial states of each day within the retention window are saved in the lake
+ *   (state/<view>/date=D/); the all-time states are updated by removing the day's previous partial
+ *   (invertible aggregates) and merging the new one (older days of a backfill go straight in), and only
+ *   the grains touched are rewritten. Raw files of other days are never read again.
  * - Views over another view (`from`) are recomputed in memory from the source's all-time rows, and only
  *   the grains fed by touched source rows are rewritten.
  * - Late events: every day in a look-back window before the range whose raw files changed since the
