@@ -9,7 +9,7 @@ import { DAY, isoTime } from './calendar.ts';
 import { type FaultOptions, injectFaults } from './faults.ts';
 import type { GeneratedItem } from './output.ts';
 import { Random } from './random.ts';
-import { type BehaviourOptions, chunkEvents, Simulation, toMillis } from './simulation.ts';
+import { type BehaviourOptions, Simulation, toMillis } from './simulation.ts';
 import type { University } from './university.ts';
 
 export interface BackfillOptions extends BehaviourOptions, FaultOptions {
@@ -45,17 +45,11 @@ export function* backfill(university: University, options: BackfillOptions): Gen
     (options.duplicateRate ?? 0) === 0 &&
     (options.lateRate ?? 0) === 0
   ) {
-    // Without faults, one generator straight over the simulation: each nested generator would add a
-    // resume and a result object per event.
-    const simulation = new Simulation(university, start, options);
-    const chunk: LmsEvent[] = [];
-    for (let more = true; more; ) {
-      chunk.length = 0;
-      more = simulation.fill(end, chunk, chunkEvents);
-      for (let i = 0; i < chunk.length; i++) {
-        if (n++ >= limit) return;
-        yield { kind: 'event', event: chunk[i]! };
-      }
+    // Without faults, straight over the simulation: each nested generator (simulate, injectFaults)
+    // would add a resume and a result object per event.
+    for (const event of new Simulation(university, start, options).run(end)) {
+      if (n++ >= limit) return;
+      yield { kind: 'event', event };
     }
     return;
   }

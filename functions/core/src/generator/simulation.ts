@@ -99,7 +99,7 @@ const MAX_SESSION_MS = 5 * HOUR;
 const SUBMIT_GRACE_MS = 3 * DAY;
 
 /** Events per `fill` when streaming: few, so that few are still alive (and copied) at each minor GC. */
-export const chunkEvents = 64;
+const chunkEvents = 64;
 
 interface CourseState {
   course: Course;
