@@ -14,10 +14,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { S3Store } from '../../functions/core/src/adapters/s3.ts';
 import { toHttpBinary } from '../../functions/core/src/events/cloudevents.ts';
 import { sampleEvent } from '../../functions/ingest/test/events.ts';
+import { noopFunction } from './noop-function.ts';
 import type { Bench, BenchResult } from './result.ts';
 
 /** The part of autocannon's API used here (it ships no types). */
@@ -148,27 +148,6 @@ async function metric(url: string, name: string): Promise<number> {
   return line ? Number(line.split(' ').pop()) : Number.NaN;
 }
 
-async function noopBundle(dir: string, hooks: boolean): Promise<string> {
-  const out = join(dir, hooks ? 'noop-hooked.mjs' : 'noop-stock.mjs');
-  await build({
-    stdin: {
-      contents: hooks
-        ? `import { installRuntimeHooks } from './functions/core/src/http/runtime.ts';
-           export function init() { installRuntimeHooks(); }
-           export async function handle() { return undefined; }`
-        : 'export async function handle() { return undefined; }',
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: out,
-    logLevel: 'warning',
-  });
-  return out;
-}
-
 const bench: Bench = {
   name: 'ingest',
   async run({ scale }): Promise<BenchResult> {
@@ -231,8 +210,8 @@ const bench: Bench = {
       return total;
     };
     try {
-      const stock = await noopBundle(work, false);
-      const hooked = await noopBundle(work, true);
+      const stock = await noopFunction(root, work, { hooks: false, json: false });
+      const hooked = await noopFunction(root, work, { hooks: true, json: false });
       const noopStock = await run(
         'no-op, stock runtime',
         async () => [await startFunction(stock, work, {})],

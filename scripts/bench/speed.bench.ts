@@ -10,8 +10,9 @@
  *    read that sees it − the instant it was produced. The acknowledgement latency of every event (direct
  *    path) is reported too: a 2xx is sent only after the event's facts are written.
  * 2. Sustained maximum throughput per function process: a closed loop of concurrent POSTs for a fixed
- *    time, against the speed function and, in the same run, against a no-op function under the same
- *    faas-js-runtime with the same runtime hooks (the ceiling); the ratio is speed / no-op.
+ *    time, against the speed function and, in the same run, against two no-op functions under the same
+ *    faas-js-runtime: stock, and with core's runtime hooks (which speed installs; they raise the
+ *    runtime's own ceiling). The ratios are speed / each no-op.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -20,7 +21,6 @@ import http from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Kafka, logLevel } from 'kafkajs';
 import { videoEngagement } from '../../functions/core/src/categories/video/speed-views.ts';
 import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
@@ -38,6 +38,7 @@ import {
   type RunningFunction,
   startFunction,
 } from '../../functions/speed/test/function-process.ts';
+import { noopFunction } from './noop-function.ts';
 import type { Bench, BenchResult } from './result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -104,28 +105,6 @@ function client(url: string, sockets: number) {
     },
     close: () => agent.destroy(),
   };
-}
-
-/** A no-op function with the same runtime hooks as the speed function: the runtime's ceiling. */
-async function buildNoop(dir: string): Promise<string> {
-  const entry = join(dir, 'noop.mjs');
-  await build({
-    stdin: {
-      contents: `
-        import { installRuntimeHooks } from './functions/core/src/http/runtime.ts';
-        export function init() { installRuntimeHooks({}); }
-        export async function handle() { return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: { status: 'ok' } }; }
-      `,
-      resolveDir: root,
-      loader: 'ts',
-    },
-    outfile: entry,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    logLevel: 'warning',
-  });
-  return entry;
 }
 
 /** Events of the reference mix stamped `now`, with fresh ids. */
@@ -327,7 +306,8 @@ const bench: Bench = {
     const seconds = 20;
     buildFunction('speed');
     const dir = mkdtempSync(join(tmpdir(), 'ula-speed-bench-'));
-    const noopEntry = await buildNoop(dir);
+    const noopStock = await noopFunction(root, dir, { hooks: false, json: true });
+    const noopHooked = await noopFunction(root, dir, { hooks: true, json: true });
     const env = {
       FUNC_LOG_LEVEL: 'warn',
       ULA_CASSANDRA_CONTACT_POINTS: config.cassandra!.contactPoints.join(','),
@@ -442,15 +422,22 @@ const bench: Bench = {
       const cassandra = cassandraPid();
       const speedMax = await maxThroughput(speed, throughputSeconds, concurrency, cassandra);
       await speed.stop();
-      const noop = await startFunction({ FUNC_LOG_LEVEL: 'warn' }, { entry: noopEntry });
-      running.push(noop);
-      const noopMax = await maxThroughput(noop, throughputSeconds, concurrency, undefined);
-      await noop.stop();
+      const noopMax = async (entry: string) => {
+        const noop = await startFunction({ FUNC_LOG_LEVEL: 'warn' }, { entry });
+        running.push(noop);
+        const max = await maxThroughput(noop, throughputSeconds, concurrency, undefined);
+        await noop.stop();
+        return max;
+      };
+      const stockMax = await noopMax(noopStock);
+      const hookedMax = await noopMax(noopHooked);
       figures['speed max throughput (events/s, 1 process)'] = speedMax.rate;
-      figures['no-op ceiling (events/s, same runtime)'] = noopMax.rate;
+      figures['no-op, stock runtime (events/s)'] = stockMax.rate;
+      figures['no-op, runtime hooks (events/s)'] = hookedMax.rate;
       figures['speed function CPU per event (µs)'] = speedMax.functionCpuUs;
       figures['Cassandra CPU per speed event (µs)'] = speedMax.cassandraCpuUs;
-      figures['no-op function CPU per event (µs)'] = noopMax.functionCpuUs;
+      figures['no-op function CPU per event, stock / hooks (µs)'] =
+        `${stockMax.functionCpuUs} / ${hookedMax.functionCpuUs}`;
       notes.push(
         `throughput: closed loop, ${concurrency} concurrent keep-alive POSTs for ${throughputSeconds} s after a 2 s warm-up; events of the reference mix stamped now; load generator, function and Cassandra share this machine's ${cpus().length} cores`,
       );
@@ -462,7 +449,10 @@ const bench: Bench = {
       return {
         name: 'speed',
         figures,
-        ratios: { 'speed / no-op ceiling': speedMax.rate / noopMax.rate },
+        ratios: {
+          'speed / no-op (stock runtime)': speedMax.rate / stockMax.rate,
+          'speed / no-op (runtime hooks)': speedMax.rate / hookedMax.rate,
+        },
         notes,
       };
     } finally {

@@ -4,7 +4,6 @@ import { videoEngagement } from '../src/categories/video/speed-views.ts';
 import {
   coalesceFacts,
   FutureEventError,
-  GroupCommit,
   type LmsEvent,
   localCalendar,
   planEvent,
@@ -102,73 +101,6 @@ describe('coalescing facts', () => {
       ['watch_seconds', 30],
       ['watch_seconds', 60],
     ]);
-  });
-});
-
-describe('group commit', () => {
-  const tick = () => new Promise((r) => setTimeout(r, 0));
-
-  it('gathers concurrent submissions into one flush and answers each after it', async () => {
-    const flushed: number[][] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const commit = new GroupCommit<number>(
-      async (items) => {
-        flushed.push(items);
-        await gate;
-      },
-      { lingerMs: 5, maxItems: 100, maxInFlight: 2 },
-    );
-    let answered = 0;
-    const all = [1, 2, 3].map((i) => commit.submit([i]).then(() => answered++));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(flushed).toEqual([[1, 2, 3]]);
-    expect(answered).toBe(0);
-    release();
-    await Promise.all(all);
-    expect(answered).toBe(3);
-  });
-
-  it('flushes at once when a batch is full, and fails every caller of a failed flush', async () => {
-    const sizes: number[] = [];
-    const commit = new GroupCommit<number>(
-      async (items) => {
-        sizes.push(items.length);
-        if (items.includes(99)) throw new Error('store down');
-      },
-      { lingerMs: 10_000, maxItems: 3, maxInFlight: 1 },
-    );
-    await Promise.all([commit.submit([1]), commit.submit([2]), commit.submit([3])]);
-    expect(sizes).toEqual([3]);
-    const failing = [commit.submit([99]), commit.submit([4]), commit.submit([5])];
-    const results = await Promise.allSettled(failing);
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
-  });
-
-  it('keeps gathering while maxInFlight flushes run, then writes the backlog as one batch', async () => {
-    const batches: number[][] = [];
-    const gates: (() => void)[] = [];
-    const commit = new GroupCommit<number>(
-      async (items) => {
-        batches.push(items);
-        await new Promise<void>((r) => gates.push(r));
-      },
-      { lingerMs: 1, maxItems: 1000, maxInFlight: 1 },
-    );
-    const first = commit.submit([1]);
-    await new Promise((r) => setTimeout(r, 5));
-    const rest = [2, 3, 4].map((i) => commit.submit([i]));
-    await new Promise((r) => setTimeout(r, 5));
-    expect(batches).toEqual([[1]]);
-    gates.shift()!();
-    await first;
-    await tick();
-    expect(batches).toEqual([[1], [2, 3, 4]]);
-    gates.shift()!();
-    await Promise.all(rest);
-    await commit.drain();
   });
 });
 

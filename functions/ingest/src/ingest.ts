@@ -9,6 +9,7 @@
 import type { ObjectStore } from '@ula/core/adapters/object-store';
 import { EventValidationError, validateEvent } from '@ula/core/events/catalogue';
 import type { LmsEvent } from '@ula/core/events/envelope';
+import { ClosedError, GroupCommit, type Outcome } from '@ula/core/group-commit';
 import { bodyText, decodeCloudEvent, type FunctionRequest, flatHeaders } from '@ula/core/http/cloudevents';
 import {
   type JsonResponse,
@@ -20,7 +21,6 @@ import {
 import type { FastifyLikeError } from '@ula/core/http/runtime';
 import { type DeadLetter, writeDeadLetters } from '@ula/core/lake/dead-letter';
 import { groupRawEvents, rawGroupKey, writeRawGroup } from '@ula/core/lake/raw-lake';
-import { ClosedError, GroupCommit, type Outcome } from './group-commit.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { IngestSettings } from './settings.ts';
 

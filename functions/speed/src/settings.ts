@@ -9,11 +9,13 @@ export interface SpeedSettings {
   maxFutureSkewSeconds: number;
   /** Time-to-live of speed rows; the daily batch must cover a day before its rows expire. */
   ttlSeconds: number;
-  /** Group commit: how long facts of concurrent requests gather before one write. */
-  lingerMs: number;
-  /** Group commit: a batch is written at once when it holds this many fact rows. */
-  maxBatchFacts: number;
-  /** Group commit: batches being written at once. */
+  /** Group commit: a batch is written once no event arrived for this long (and a write slot is free). */
+  idleMs: number;
+  /** Group commit: a batch is written at the latest when its oldest event is this old. */
+  maxAgeMs: number;
+  /** Group commit: a batch is written at once when it holds this many events. */
+  maxBatchEvents: number;
+  /** Group commit: writes the quiet rule starts at once (meanwhile the next batch grows). */
   maxInFlight: number;
   /** Event ids remembered to spot redeliveries (0 disables). */
   recentIds: number;
@@ -36,8 +38,9 @@ export function loadSpeedSettings(env: NodeJS.ProcessEnv = process.env): SpeedSe
     allowedLatenessSeconds: number(env, 'ULA_SPEED_ALLOWED_LATENESS_SECONDS', 600),
     maxFutureSkewSeconds: number(env, 'ULA_SPEED_MAX_FUTURE_SKEW_SECONDS', 60),
     ttlSeconds: number(env, 'ULA_SPEED_TTL_SECONDS', 259_200),
-    lingerMs: number(env, 'ULA_SPEED_LINGER_MS', 50),
-    maxBatchFacts: number(env, 'ULA_SPEED_MAX_BATCH_FACTS', 4000),
+    idleMs: number(env, 'ULA_SPEED_IDLE_MS', 2),
+    maxAgeMs: number(env, 'ULA_SPEED_MAX_AGE_MS', 50),
+    maxBatchEvents: number(env, 'ULA_SPEED_MAX_BATCH_EVENTS', 2000),
     maxInFlight: number(env, 'ULA_SPEED_MAX_IN_FLIGHT', 2),
     recentIds: number(env, 'ULA_SPEED_RECENT_IDS', 100_000),
     writtenMembers: number(env, 'ULA_SPEED_WRITTEN_MEMBERS', 200_000),

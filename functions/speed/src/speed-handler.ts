@@ -90,7 +90,7 @@ export class SpeedHandler {
     }
     if (plan.facts > 0) {
       try {
-        await this.writer.write(plan.writes, plan.facts);
+        await this.writer.write(plan.writes);
       } catch (error) {
         speedMetrics.events.inc({ outcome: 'failed' });
         const reason = error instanceof Error ? error.message : String(error);
