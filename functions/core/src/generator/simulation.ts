@@ -126,7 +126,8 @@ interface Enrolment {
   student: number;
   enrolledAt: number;
   dropped: boolean;
-  assign: Uint8Array;
+  /** Where the states of this enrolment's assignments start in `Simulation.assignmentStates`. */
+  states: number;
   reopenDue: Float64Array | null;
   videoNext: number;
   /** Assignments before this index are settled (graded, or missed and not reopened). */
@@ -138,12 +139,29 @@ interface Submission {
   assignment: number;
 }
 
+/**
+ * A user and their open session (at most one). What a step reads is here, not spread over a session
+ * object and the person: each object a step touches is a cache miss at the scale of a university.
+ */
 interface UserState {
   person: Person;
   index: number;
+  /** The person's id and role. */
+  id: string;
+  role: Person['role'];
   isStudent: boolean;
+  /** Students: 0..1, drives quiz and assignment scores. */
+  ability: number;
   signedUp: boolean;
-  session: Session | null;
+  /** The open session's id, null when the user is not logged in. */
+  sessionId: string | null;
+  sessionStartedAt: number;
+  /** Free activities so far in the open session. */
+  steps: number;
+  /** What the session must do before free activities (LOGIN; onboarding), null once done. */
+  forced: number[] | null;
+  /** An activity under way (a video, a quiz) whose event is emitted when it ends, at the next step. */
+  pending: PendingEvent | null;
   email: string;
   phone: string;
   pictures: number;
@@ -168,15 +186,6 @@ interface PendingEvent {
   data: Record<string, unknown>;
 }
 
-interface Session {
-  id: string;
-  user: UserState;
-  startedAt: number;
-  steps: number;
-  forced: number[];
-  pending: PendingEvent | null;
-}
-
 interface SentNotification {
   id: string;
   user: UserState;
@@ -185,7 +194,7 @@ interface SentNotification {
   related: string;
 }
 
-type Payload = Session | SentNotification | UserState | Submission | null;
+type Payload = SentNotification | UserState | Submission | null;
 
 const channels = ['in_app', 'push', 'email', 'sms'] as const;
 const channelWeights = [40, 30, 25, 5];
@@ -227,6 +236,12 @@ export class Simulation {
   private readonly candidateKinds = new Uint8Array(256);
   private readonly candidateEnrolments: Enrolment[] = [];
   private readonly candidateAssignments = new Int32Array(256);
+  /**
+   * The state of every enrolment's assignments, a byte each: one array rather than one per enrolment,
+   * so the states of a student's courses (enrolled in one after the other) share a cache line.
+   */
+  private assignmentStates = new Uint8Array(1 << 16);
+  private assignmentStatesUsed = 0;
   private out: LmsEvent[] = [];
   private notificationCounter = 0;
   private readonly semesterStart: number;
@@ -257,9 +272,16 @@ export class Simulation {
     const state = (person: Person, index: number): UserState => ({
       person,
       index,
+      id: person.id,
+      role: person.role,
       isStudent: person.role === 'student',
+      ability: person.role === 'student' ? (person as Student).ability : 0,
       signedUp: false,
-      session: null,
+      sessionId: null,
+      sessionStartedAt: 0,
+      steps: 0,
+      forced: null,
+      pending: null,
       email: person.email,
       phone: person.phone,
       pictures: 0,
@@ -347,22 +369,18 @@ export class Simulation {
     this.out = out;
     while (out.length < max) {
       if (agenda.peekTime() >= end) return false;
-      const item = agenda.pop();
-      if (item === undefined) return false;
-      this.now = item.time;
-      const payload = item.payload;
-      const kind = item.kind;
-      agenda.release(item);
-      switch (kind) {
+      this.now = agenda.pop();
+      const payload = agenda.payload;
+      switch (agenda.kind) {
         case ARRIVAL:
           this.arrive(this.now);
           break;
         case STEP:
-          this.step(payload as Session, this.now);
+          this.step(payload as UserState, this.now);
           break;
         case ONBOARD: {
           const user = payload as UserState;
-          if (user.session === null && !user.signedUp) this.openSession(user, this.now);
+          if (user.sessionId === null && !user.signedUp) this.openSession(user, this.now);
           break;
         }
         case NOTIFY_OPEN:
@@ -399,7 +417,7 @@ export class Simulation {
       if (this.diurnal && r.next() >= this.zone.intensity(time, teacherHourCurve)) return;
       user = this.users[this.university.students.length + this.teacherPicker.draw(r)]!;
     }
-    if (user.session !== null) return;
+    if (user.sessionId !== null) return;
     this.openSession(user, time);
   }
 
@@ -416,16 +434,12 @@ export class Simulation {
     } else {
       forced.push(F_LOGIN);
     }
-    const session: Session = {
-      id: this.random.uuid4(),
-      user,
-      startedAt: time,
-      steps: 0,
-      forced,
-      pending: null,
-    };
-    user.session = session;
-    this.agenda.push(time, STEP, session);
+    user.sessionId = this.random.uuid4();
+    user.sessionStartedAt = time;
+    user.steps = 0;
+    user.forced = forced;
+    user.pending = null;
+    this.agenda.push(time, STEP, user);
   }
 
   private thinkTime(user: UserState): number {
@@ -433,27 +447,26 @@ export class Simulation {
     return Math.round(user.isStudent ? 5000 + r.exponential(75_000) : 10_000 + r.exponential(120_000));
   }
 
-  private step(session: Session, time: number): void {
-    const user = session.user;
-    if (session.pending !== null) {
-      const p = session.pending;
-      session.pending = null;
+  private step(user: UserState, time: number): void {
+    if (user.pending !== null) {
+      const p = user.pending;
+      user.pending = null;
       this.emit(p.category, p.eventType, time, p.data, true);
-      this.agenda.push(time + this.thinkTime(user), STEP, session);
+      this.agenda.push(time + this.thinkTime(user), STEP, user);
       return;
     }
-    if (session.forced.length > 0) {
-      this.forcedAction(session, time);
+    if (user.forced !== null) {
+      this.forcedAction(user, user.forced, time);
       const gap = Math.round(this.random.uniform(15_000, 90_000));
-      this.agenda.push(time + gap, STEP, session);
+      this.agenda.push(time + gap, STEP, user);
       return;
     }
-    session.steps++;
-    if (session.steps > MAX_STEPS || time - session.startedAt > MAX_SESSION_MS) {
-      this.logout(session, time);
+    user.steps++;
+    if (user.steps > MAX_STEPS || time - user.sessionStartedAt > MAX_SESSION_MS) {
+      this.logout(user, time);
       return;
     }
-    const category = this.mix.choose(this.preferences(user, session), this.random.next());
+    const category = this.mix.choose(this.preferences(user), this.random.next());
     let delay = 0;
     switch (category) {
       case ASSESSMENT:
@@ -472,23 +485,23 @@ export class Simulation {
         delay = this.sendNotification(user, time);
         break;
       default:
-        this.logout(session, time);
+        this.logout(user, time);
         return;
     }
     if (delay < 0) {
       // Nothing of that category was possible after all: the user browses their course page instead.
       if (!this.courseView(user, time)) {
-        this.logout(session, time);
+        this.logout(user, time);
         return;
       }
       delay = 0;
     }
-    this.agenda.push(time + delay + (delay > 0 ? 0 : this.thinkTime(user)), STEP, session);
+    this.agenda.push(time + delay + (delay > 0 ? 0 : this.thinkTime(user)), STEP, user);
   }
 
-  private preferences(user: UserState, session: Session): Float64Array {
+  private preferences(user: UserState): Float64Array {
     const p = this.prefs;
-    p[AUTH] = session.steps <= 1 ? 0.3 : 1;
+    p[AUTH] = user.steps <= 1 ? 0.3 : 1;
     p[PROFILE] = 1;
     p[NOTIFICATION] = 1;
     if (user.isStudent) {
@@ -507,19 +520,16 @@ export class Simulation {
     return p;
   }
 
-  private logout(session: Session, time: number): void {
-    this.emit(AUTH, 'LOGOUT', time, {
-      user_id: session.user.person.id,
-      role: session.user.person.role,
-      session_id: session.id,
-    });
-    session.user.session = null;
+  private logout(user: UserState, time: number): void {
+    this.emit(AUTH, 'LOGOUT', time, { user_id: user.id, role: user.role, session_id: user.sessionId });
+    user.sessionId = null;
   }
 
-  private forcedAction(session: Session, time: number): void {
-    const user = session.user;
+  /** Takes the next of the session's forced actions. */
+  private forcedAction(user: UserState, forced: number[], time: number): void {
     const person = user.person;
-    const code = session.forced.shift()!;
+    const code = forced.shift()!;
+    if (forced.length === 0) user.forced = null;
     switch (code) {
       case F_SIGNUP:
         user.signedUp = true;
@@ -535,7 +545,7 @@ export class Simulation {
         });
         break;
       case F_LOGIN:
-        this.emit(AUTH, 'LOGIN', time, { user_id: person.id, role: person.role, session_id: session.id });
+        this.emit(AUTH, 'LOGIN', time, { user_id: user.id, role: user.role, session_id: user.sessionId });
         break;
       case F_PROFILE: {
         const student = user.isStudent ? (person as Student) : null;
@@ -554,7 +564,8 @@ export class Simulation {
         break;
       }
       case F_CREATE_COURSE: {
-        const cs = this.courses[session.forced.shift()!]!;
+        const cs = this.courses[forced.shift()!]!;
+        if (forced.length === 0) user.forced = null;
         const c = cs.course;
         cs.created = true;
         cs.createdAt = time;
@@ -601,7 +612,7 @@ export class Simulation {
       student: user.index,
       enrolledAt: time,
       dropped: false,
-      assign: new Uint8Array(cs.course.assignments.length),
+      states: this.allocateStates(cs.course.assignments.length),
       reopenDue: null,
       videoNext: 0,
       openFrom: 0,
@@ -614,10 +625,22 @@ export class Simulation {
     const wish = (user.person as Student).wishList;
     while (user.wishCursor < wish.length && user.taken.includes(wish[user.wishCursor]!)) user.wishCursor++;
     this.emit(COURSE, 'COURSE_ENROLLED', time, {
-      user_id: user.person.id,
+      user_id: user.id,
       role: 'student',
       course_id: cs.course.id,
     });
+  }
+
+  /** Room for `count` assignment states (all UNSEEN); returns its offset. */
+  private allocateStates(count: number): number {
+    const at = this.assignmentStatesUsed;
+    if (at + count > this.assignmentStates.length) {
+      const grown = new Uint8Array(this.assignmentStates.length * 2);
+      grown.set(this.assignmentStates);
+      this.assignmentStates = grown;
+    }
+    this.assignmentStatesUsed = at + count;
+    return at;
   }
 
   private pickEnrolment(user: UserState): Enrolment {
@@ -639,7 +662,7 @@ export class Simulation {
     e.cs.materialsOut = countReleased(e.cs.materialRelease, e.cs.materialsOut, time);
     const released = e.cs.materialsOut;
     const choice = r.weightedIndex([5, 4, released > 0 ? 2 : 0, canDrop ? 0.01 : 0]);
-    const id = user.person.id;
+    const id = user.id;
     switch (choice) {
       case 0:
         this.emit(COURSE, 'COURSE_VIEW', time, { user_id: id, role: 'student', course_id: c.id });
@@ -683,23 +706,24 @@ export class Simulation {
     const kinds = this.candidateKinds;
     const enrolments = this.candidateEnrolments;
     const assignments = this.candidateAssignments;
+    const states = this.assignmentStates;
     let n = 0;
     for (const e of user.active) {
       const cs = e.cs;
       cs.assignmentsOut = countReleased(cs.assignmentRelease, cs.assignmentsOut, time);
       const released = cs.assignmentsOut;
       let from = e.openFrom;
-      while (from < released && settled(e, from, time)) from++;
+      while (from < released && settled(e, from, states[e.states + from]!, time)) from++;
       e.openFrom = from;
       for (let a = from; a < released; a++) {
-        const state = e.assign[a]!;
+        const state = states[e.states + a]!;
         let w = 0;
         let kind = 0;
         if (state === UNSEEN) w = 2;
         else if (state === VIEWED) {
           const reopened = e.reopenDue?.[a];
           // Some students (more of the weaker ones) never hand some work in, unless it is reopened.
-          if (!reopened && skips(e, a, (user.person as Student).ability)) continue;
+          if (!reopened && skips(e, a, user.ability)) continue;
           const due = reopened || cs.assignmentDue[a]!;
           if (time > due + SUBMIT_GRACE_MS) continue;
           w = 0.4 + 4 * Math.min(1, Math.max(0, 1 - (due - time) / (7 * DAY)));
@@ -735,16 +759,15 @@ export class Simulation {
       }
     }
     const kind = kinds[pick]!;
-    const person = user.person as Student;
     if (kind === 4) return this.takeQuiz(user, time);
     const e = enrolments[pick]!;
     const a = assignments[pick]!;
     const c = e.cs.course;
     const assignment = c.assignments[a]!;
-    const id = person.id;
+    const id = user.id;
     switch (kind) {
       case 0:
-        e.assign[a] = VIEWED;
+        states[e.states + a] = VIEWED;
         this.emit(ASSESSMENT, 'VIEW_ASSIGNMENT_FIRST_TIME', time, {
           user_id: id,
           role: 'student',
@@ -755,7 +778,7 @@ export class Simulation {
         });
         return 0;
       case 1: {
-        e.assign[a] = SUBMITTED;
+        states[e.states + a] = SUBMITTED;
         const reopened = e.reopenDue?.[a];
         this.emit(ASSESSMENT, 'SUBMIT_ASSIGNMENT', time, {
           user_id: id,
@@ -764,7 +787,7 @@ export class Simulation {
           course_id: c.id,
           assignment_type: assignment.type,
           due_date: reopened ? isoTime(reopened) : e.cs.assignmentDueIso[a],
-          file_url: `s3://submissions/${person.id}_${assignment.id}.pdf`,
+          file_url: `s3://submissions/${id}_${assignment.id}.pdf`,
         });
         const teacher = this.users[this.university.students.length + c.owner]!;
         teacher.queue.push({ enrolment: e, assignment: a });
@@ -776,11 +799,11 @@ export class Simulation {
           role: 'student',
           assignment_id: assignment.id,
           course_id: c.id,
-          file_url: `s3://submissions/${person.id}_${assignment.id}_v${r.int(2, 4)}.pdf`,
+          file_url: `s3://submissions/${id}_${assignment.id}_v${r.int(2, 4)}.pdf`,
         });
         return 0;
       default:
-        e.assign[a] = VIEWED;
+        states[e.states + a] = VIEWED;
         this.emit(ASSESSMENT, 'DELETE_ASSIGNMENT', time, {
           user_id: id,
           role: 'student',
@@ -800,12 +823,12 @@ export class Simulation {
     if (released === 0) return -1;
     const quiz = c.quizzes[r.int(0, released - 1)]!;
     const n = quiz.totalQuestions;
-    const p = Math.min(0.99, Math.max(0.05, (user.person as Student).ability + r.normal(0, 0.08)));
+    const p = Math.min(0.99, Math.max(0.05, user.ability + r.normal(0, 0.08)));
     const correct = Math.min(n, Math.max(0, Math.round(r.normal(n * p, Math.sqrt(n * p * (1 - p))))));
     const score = Math.round((correct / n) * quiz.maxScore * 100) / 100;
     const took = Math.round(n * r.uniform(20_000, 60_000));
     this.pend(user, ASSESSMENT, 'QUIZ_COMPLETED', {
-      user_id: user.person.id,
+      user_id: user.id,
       role: 'student',
       quiz_id: quiz.id,
       course_id: c.id,
@@ -840,13 +863,13 @@ export class Simulation {
             : r.uniform(1, 1.8);
     const watched = Math.max(1, Math.round(video.durationSeconds * fraction));
     this.pend(user, VIDEO, 'VIDEO_WATCHED', {
-      user_id: user.person.id,
+      user_id: user.id,
       role: 'student',
       video_id: video.id,
       course_id: c.id,
       watch_duration_seconds: watched,
       video_duration_seconds: video.durationSeconds,
-      session_id: user.session!.id,
+      session_id: user.sessionId,
     });
     return watched * 1000;
   }
@@ -857,7 +880,7 @@ export class Simulation {
     const q = teacher.queue;
     while (teacher.queueHead < q.length) {
       const s = q[teacher.queueHead]!;
-      const state = s.enrolment.assign[s.assignment]!;
+      const state = this.assignmentStates[s.enrolment.states + s.assignment]!;
       if ((state === SUBMITTED || state === TEACHER_VIEWED) && !s.enrolment.dropped) break;
       teacher.queueHead++;
     }
@@ -870,17 +893,18 @@ export class Simulation {
 
   private teacherAssessment(user: UserState, time: number): number {
     const r = this.random;
-    const person = user.person;
     if (this.pendingReviews(user) > 0 && !r.chance(0.03)) {
       const s = user.queue[user.queueHead]!;
       const e = s.enrolment;
       const c = e.cs.course;
       const assignment = c.assignments[s.assignment]!;
-      const student = this.users[e.student]!.person as Student;
-      if (e.assign[s.assignment] === SUBMITTED && r.chance(0.6)) {
-        e.assign[s.assignment] = TEACHER_VIEWED;
+      const student = this.users[e.student]!;
+      const states = this.assignmentStates;
+      const at = e.states + s.assignment;
+      if (states[at] === SUBMITTED && r.chance(0.6)) {
+        states[at] = TEACHER_VIEWED;
         this.emit(ASSESSMENT, 'VIEW_STUDENT_WORK', time, {
-          user_id: person.id,
+          user_id: user.id,
           role: 'teacher',
           student_id: student.id,
           assignment_id: assignment.id,
@@ -888,12 +912,12 @@ export class Simulation {
         });
         return 0;
       }
-      e.assign[s.assignment] = GRADED;
+      states[at] = GRADED;
       user.queueHead++;
       const quality = Math.min(1, Math.max(0.2, r.normal(student.ability + 0.05, 0.12)));
       const score = Math.round(quality * assignment.maxScore * 10) / 10;
       this.emit(ASSESSMENT, 'GRADE_ASSIGNMENT', time, {
-        user_id: person.id,
+        user_id: user.id,
         role: 'teacher',
         student_id: student.id,
         assignment_id: assignment.id,
@@ -919,16 +943,22 @@ export class Simulation {
       if (cs.roster.length === 0) continue;
       const e = r.pick(cs.roster);
       if (e.dropped) continue;
-      const a = r.int(0, e.assign.length - 1);
-      if (e.assign[a]! >= SUBMITTED || cs.assignmentDue[a]! >= time || e.reopenDue?.[a]) continue;
-      e.reopenDue ??= new Float64Array(e.assign.length);
+      const count = cs.course.assignments.length;
+      const a = r.int(0, count - 1);
+      if (
+        this.assignmentStates[e.states + a]! >= SUBMITTED ||
+        cs.assignmentDue[a]! >= time ||
+        e.reopenDue?.[a]
+      )
+        continue;
+      e.reopenDue ??= new Float64Array(count);
       const newDue = this.zone.localDayAt(time + r.int(2, 7) * DAY, 23, 59);
       e.reopenDue[a] = newDue;
       e.openFrom = Math.min(e.openFrom, a);
       this.emit(ASSESSMENT, 'ASSIGNMENT_REOPENED', time, {
-        user_id: user.person.id,
+        user_id: user.id,
         role: 'teacher',
-        student_id: this.users[e.student]!.person.id,
+        student_id: this.users[e.student]!.id,
         assignment_id: cs.course.assignments[a]!.id,
         course_id: cs.course.id,
         new_due_date: isoTime(newDue),
@@ -952,7 +982,7 @@ export class Simulation {
         cs.deleted = true;
         this.seatVersion++;
         this.emit(COURSE, 'COURSE_DELETED', time, {
-          user_id: user.person.id,
+          user_id: user.id,
           role: 'teacher',
           course_id: cs.course.id,
         });
@@ -975,8 +1005,8 @@ export class Simulation {
       course = this.courses[this.random.pick(live)]!.course;
     }
     this.emit(COURSE, 'COURSE_VIEW', time, {
-      user_id: user.person.id,
-      role: user.person.role,
+      user_id: user.id,
+      role: user.role,
       course_id: course.id,
     });
     return true;
@@ -986,10 +1016,9 @@ export class Simulation {
 
   private profileActivity(user: UserState, time: number): number {
     const r = this.random;
-    const person = user.person;
     // Literals rather than `{ ...base, key }`, whose objects V8 gives a map each (slow to stringify).
-    const id = person.id;
-    const role = person.role;
+    const id = user.id;
+    const role = user.role;
     const choice = r.weightedIndex([5, 2.5, 2.5]);
     if (choice === 0) {
       const fields = ['phone_number', 'email', 'address', 'emergency_contact'] as const;
@@ -999,7 +1028,7 @@ export class Simulation {
         : [fields[first]!];
       const data: Record<string, unknown> = { user_id: id, role, updated_fields: updated };
       if (updated.includes('email')) {
-        const next = `${person.id.toLowerCase()}.${r.int(1, 99)}@university.edu`;
+        const next = `${id.toLowerCase()}.${r.int(1, 99)}@university.edu`;
         data['old_email'] = user.email;
         data['new_email'] = next;
         user.email = next;
@@ -1016,7 +1045,7 @@ export class Simulation {
       this.emit(PROFILE, 'PROFILE_PICTURE_UPDATED', time, {
         user_id: id,
         role,
-        picture_url: `s3://profiles/${person.id}_avatar_${user.pictures}.jpg`,
+        picture_url: `s3://profiles/${id}_avatar_${user.pictures}.jpg`,
       });
     } else {
       const reason = r.weightedIndex([80, 12, 8]);
@@ -1057,7 +1086,7 @@ export class Simulation {
       const own = user.isStudent
         ? []
         : this.university.teachers[user.index - this.university.students.length]!.courses;
-      related = own.length > 0 ? this.courses[r.pick(own)]!.course.id : user.person.id;
+      related = own.length > 0 ? this.courses[r.pick(own)]!.course.id : user.id;
     }
     this.notify(user, time, type, related);
     return 0;
@@ -1087,8 +1116,8 @@ export class Simulation {
 
   private notificationEvent(n: SentNotification, time: number, eventType: string): void {
     this.emit(NOTIFICATION, eventType, time, {
-      user_id: n.user.person.id,
-      role: n.user.person.role,
+      user_id: n.user.id,
+      role: n.user.role,
       notification_id: n.id,
       notification_type: n.type,
       channel: n.channel,
@@ -1106,7 +1135,7 @@ export class Simulation {
   // ---- emission -------------------------------------------------------------------------------
 
   private pend(user: UserState, category: number, eventType: string, data: Record<string, unknown>): void {
-    user.session!.pending = { category, eventType, data };
+    user.pending = { category, eventType, data };
     // Counted when decided so the mix controller sees it at once.
     this.mix.record(category);
   }
@@ -1130,8 +1159,7 @@ export class Simulation {
 }
 
 /** Nothing more will happen to this assignment for this student (unless a teacher reopens it). */
-function settled(e: Enrolment, a: number, time: number): boolean {
-  const state = e.assign[a]!;
+function settled(e: Enrolment, a: number, state: number, time: number): boolean {
   if (state === GRADED) return true;
   if (state >= SUBMITTED) return false;
   const due = e.reopenDue?.[a] || e.cs.assignmentDue[a]!;
