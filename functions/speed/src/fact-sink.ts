@@ -7,8 +7,8 @@ import {
   type ViewStore,
 } from '@ula/core';
 
-/** Where the speed function writes a view table's fact rows. */
-export type FactSink = (table: TableDefinition, rows: readonly Row[], ttlSeconds: number) => Promise<void>;
+/** Where the speed function writes a view table's fact rows (with the TTL the sink was made for). */
+export type FactSink = (table: TableDefinition, rows: readonly Row[]) => Promise<void>;
 
 /**
  * Rows per Cassandra batch, all of one partition: ~40 KB, under the 64 KiB batch-size warning the stack
@@ -25,22 +25,27 @@ const attempts = 3;
  * rows/s of the per-row INSERTs `ViewStore.upsert` issues (measured on the local stack); inserts are
  * idempotent, so a retried batch is harmless. Any other store gets `upsert`.
  */
-export function factSink(store: ViewStore): FactSink {
+export function factSink(store: ViewStore, ttlSeconds: number): FactSink {
   if (!(store instanceof CassandraViewStore))
-    return (table, rows, ttlSeconds) => store.upsert(table, rows, { ttlSeconds });
+    return (table, rows) => store.upsert(table, rows, { ttlSeconds });
   const client = store.client;
-  const statements = new Map<TableDefinition, string>();
+  const statements = new Map<TableDefinition, { query: string; ttl: readonly number[] }>();
+  // The table's default TTL applies when it is the one configured: one bound value less per row.
   const insert = (table: TableDefinition) => {
-    let query = statements.get(table);
-    if (query === undefined) {
+    let statement = statements.get(table);
+    if (statement === undefined) {
       const names = table.columns.map((c) => c.name);
-      query = `INSERT INTO ${store.keyspace}.${table.name} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) USING TTL ?`;
-      statements.set(table, query);
+      const tableDefault = ttlSeconds === table.ttlSeconds;
+      statement = {
+        query: `INSERT INTO ${store.keyspace}.${table.name} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})${tableDefault ? '' : ' USING TTL ?'}`,
+        ttl: tableDefault ? [] : [ttlSeconds],
+      };
+      statements.set(table, statement);
     }
-    return query;
+    return statement;
   };
-  return async (table, rows, ttlSeconds) => {
-    const query = insert(table);
+  return async (table, rows) => {
+    const { query, ttl } = insert(table);
     const partitions = new Map<unknown, Row[]>();
     const partitionKey = table.partitionKey;
     for (const row of rows) {
@@ -56,7 +61,7 @@ export function factSink(store: ViewStore): FactSink {
     const write = async (batch: Row[]) => {
       const queries = batch.map((row) => ({
         query,
-        params: [...table.columns.map((c) => toCassandra(c.type, row[c.name] ?? null)), ttlSeconds],
+        params: [...table.columns.map((c) => toCassandra(c.type, row[c.name] ?? null)), ...ttl],
       }));
       for (let attempt = 1; ; attempt++) {
         try {

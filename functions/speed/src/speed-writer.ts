@@ -38,11 +38,8 @@ export class SpeedWriter {
   private readonly sink: FactSink;
   private readonly written: WrittenMembers;
 
-  constructor(
-    store: ViewStore,
-    private readonly options: SpeedWriterOptions,
-  ) {
-    this.sink = factSink(store);
+  constructor(store: ViewStore, options: SpeedWriterOptions) {
+    this.sink = factSink(store, options.ttlSeconds);
     this.written = new WrittenMembers(options.writtenMembers);
     this.commit = new GroupCommit({
       flush: (batch) => this.flush(batch),
@@ -69,9 +66,7 @@ export class SpeedWriter {
     speedMetrics.batchFacts.observe(merged.reduce((n, w) => n + w.rows.length, 0));
     const stop = speedMetrics.writeSeconds.startTimer();
     try {
-      await Promise.all(
-        merged.map(({ view, rows }) => this.sink(this.tableOf(view), rows, this.options.ttlSeconds)),
-      );
+      await Promise.all(merged.map(({ view, rows }) => this.sink(this.tableOf(view), rows)));
     } catch (error) {
       speedMetrics.writeFailures.inc();
       throw error;

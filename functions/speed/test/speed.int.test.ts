@@ -42,7 +42,8 @@ beforeAll(async () => {
       ULA_CASSANDRA_CONTACT_POINTS: `127.0.0.1:${proxy.port}`,
       ULA_SPEED_ALLOWED_LATENESS_SECONDS: centuries,
     }),
-    startFunction({ ...base, ULA_CASSANDRA_CONTACT_POINTS: contact }),
+    // A TTL other than the tables' default (3 days): written per row with USING TTL.
+    startFunction({ ...base, ULA_CASSANDRA_CONTACT_POINTS: contact, ULA_SPEED_TTL_SECONDS: '7200' }),
   ]);
   const config = loadConfig({ ...process.env, ULA_CASSANDRA_CONTACT_POINTS: contact });
   store = new CassandraViewStore(config.cassandra!);
@@ -138,6 +139,13 @@ describe('speed function on Cassandra', { timeout: 300_000 }, () => {
     const got = await readViews(store, new Map(), new Map([['video_engagement', windows]]));
     expect(got.get(rowKey('video_engagement', windows[0]!, [video]))?.['views']).toBe(1);
     expect(got.get(rowKey('video_engagement', windows[1]!, [video]))).toBeUndefined();
+    const ttl = await store.client.execute(
+      'SELECT TTL(value) AS ttl FROM video_engagement WHERE window_start = ? AND video_id = ? LIMIT 1',
+      [new Date(windows[0]!), video],
+      { prepare: true },
+    );
+    expect(ttl.rows[0]?.['ttl']).toBeGreaterThan(7200 - 600);
+    expect(ttl.rows[0]?.['ttl']).toBeLessThanOrEqual(7200);
     const metrics = await (await fetch(`${realtime.url}/metrics`)).text();
     expect(metrics).toMatch(
       /speed_late_events_total\{[^}]*view="video_engagement"[^}]*lateness="too_late"[^}]*\} [1-9]/,
