@@ -28,6 +28,8 @@ export const weekdayFactor: readonly number[] = [0.6, 1.0, 1.0, 1.0, 1.0, 0.9, 0
 /** UTC offset (ms) of a time zone at an instant, cached per UTC hour (offsets change on hour boundaries). */
 export class ZoneClock {
   private readonly format: Intl.DateTimeFormat;
+  /** Offsets by UTC hour: due dates ask for hours all over the semester, each `formatToParts` costs µs. */
+  private readonly offsets = new Map<number, number>();
   private cachedHour = Number.NaN;
   private cachedOffset = 0;
 
@@ -47,21 +49,32 @@ export class ZoneClock {
   offsetAt(ms: number): number {
     const hour = Math.floor(ms / HOUR);
     if (hour !== this.cachedHour) {
-      const parts: Record<string, number> = {};
-      for (const p of this.format.formatToParts(new Date(hour * HOUR))) {
-        if (p.type !== 'literal') parts[p.type] = Number(p.value);
+      let offset = this.offsets.get(hour);
+      if (offset === undefined) {
+        offset = this.computeOffset(hour);
+        // Bounded for runs without end (a year of hours is 8,760).
+        if (this.offsets.size >= 100_000) this.offsets.clear();
+        this.offsets.set(hour, offset);
       }
-      const local = Date.UTC(
-        parts['year']!,
-        parts['month']! - 1,
-        parts['day']!,
-        parts['hour']!,
-        parts['minute']!,
-      );
       this.cachedHour = hour;
-      this.cachedOffset = local - hour * HOUR;
+      this.cachedOffset = offset;
     }
     return this.cachedOffset;
+  }
+
+  private computeOffset(hour: number): number {
+    const parts: Record<string, number> = {};
+    for (const p of this.format.formatToParts(new Date(hour * HOUR))) {
+      if (p.type !== 'literal') parts[p.type] = Number(p.value);
+    }
+    const local = Date.UTC(
+      parts['year']!,
+      parts['month']! - 1,
+      parts['day']!,
+      parts['hour']!,
+      parts['minute']!,
+    );
+    return local - hour * HOUR;
   }
 
   /** Local wall-clock milliseconds since the epoch (for hour-of-day and weekday arithmetic). */
