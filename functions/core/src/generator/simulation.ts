@@ -31,6 +31,7 @@ import {
 } from './calendar.ts';
 import { type CategoryWeights, MixController, referenceWeights } from './mix.ts';
 import { AliasTable, formatUuid, Random } from './random.ts';
+import { ASSIGNMENTS, MATERIALS, QUIZZES, ReleaseSchedule, VIDEOS } from './releases.ts';
 import type { Course, Person, Student, University } from './university.ts';
 
 /** Knobs of behaviour (the university itself comes from `createUniversity`). */
@@ -103,22 +104,14 @@ const chunkEvents = 64;
 
 interface CourseState {
   course: Course;
+  index: number;
   created: boolean;
   createdAt: number;
   deleted: boolean;
   active: number;
   roster: Enrolment[];
-  assignmentRelease: Float64Array;
   assignmentDue: Float64Array;
   assignmentDueIso: string[];
-  videoRelease: Float64Array;
-  quizRelease: Float64Array;
-  materialRelease: Float64Array;
-  /** How many videos, quizzes, materials are published (time only moves forward). */
-  videosOut: number;
-  quizzesOut: number;
-  assignmentsOut: number;
-  materialsOut: number;
 }
 
 interface Enrolment {
@@ -225,6 +218,7 @@ export class Simulation {
   private readonly zone: ZoneClock;
   private readonly users: UserState[];
   private readonly courses: CourseState[];
+  private readonly releases: ReleaseSchedule;
   private readonly studentPicker: AliasTable;
   private readonly teacherPicker: AliasTable;
   private readonly studentRate: number;
@@ -300,27 +294,32 @@ export class Simulation {
     ];
 
     const at = (day: number) => semesterStart + day * DAY;
+    const releases = (content: readonly { releaseDay: number }[]) =>
+      Float64Array.from(content, (x) => at(x.releaseDay));
+    this.releases = new ReleaseSchedule(
+      university.courses.map((c) => {
+        const kinds: Float64Array[] = [];
+        kinds[VIDEOS] = releases(c.videos);
+        kinds[QUIZZES] = releases(c.quizzes);
+        kinds[ASSIGNMENTS] = releases(c.assignments);
+        kinds[MATERIALS] = releases(c.materials);
+        return kinds;
+      }),
+    );
     this.courses = university.courses.map((course) => {
       const due = Float64Array.from(course.assignments, (a) =>
         this.zone.localDayAt(at(a.dueDay) + 12 * HOUR, 23, 59),
       );
       return {
         course,
+        index: course.index,
         created: false,
         createdAt: 0,
         deleted: false,
         active: 0,
         roster: [],
-        assignmentRelease: Float64Array.from(course.assignments, (a) => at(a.releaseDay)),
         assignmentDue: due,
         assignmentDueIso: Array.from(due, isoTime),
-        videoRelease: Float64Array.from(course.videos, (v) => at(v.releaseDay)),
-        quizRelease: Float64Array.from(course.quizzes, (q) => at(q.releaseDay)),
-        materialRelease: Float64Array.from(course.materials, (m) => at(m.releaseDay)),
-        videosOut: 0,
-        quizzesOut: 0,
-        assignmentsOut: 0,
-        materialsOut: 0,
       };
     });
 
@@ -659,8 +658,7 @@ export class Simulation {
     const c = e.cs.course;
     const canDrop =
       user.active.length > 3 && time - e.enrolledAt > DAY && time - this.semesterStart < 35 * DAY;
-    e.cs.materialsOut = countReleased(e.cs.materialRelease, e.cs.materialsOut, time);
-    const released = e.cs.materialsOut;
+    const released = this.releases.released(e.cs.index, MATERIALS, time);
     const choice = r.weightedIndex([5, 4, released > 0 ? 2 : 0, canDrop ? 0.01 : 0]);
     const id = user.id;
     switch (choice) {
@@ -710,8 +708,7 @@ export class Simulation {
     let n = 0;
     for (const e of user.active) {
       const cs = e.cs;
-      cs.assignmentsOut = countReleased(cs.assignmentRelease, cs.assignmentsOut, time);
-      const released = cs.assignmentsOut;
+      const released = this.releases.released(cs.index, ASSIGNMENTS, time);
       let from = e.openFrom;
       while (from < released && settled(e, from, states[e.states + from]!, time)) from++;
       e.openFrom = from;
@@ -818,8 +815,7 @@ export class Simulation {
     const r = this.random;
     const e = this.pickEnrolment(user);
     const c = e.cs.course;
-    e.cs.quizzesOut = countReleased(e.cs.quizRelease, e.cs.quizzesOut, time);
-    const released = e.cs.quizzesOut;
+    const released = this.releases.released(e.cs.index, QUIZZES, time);
     if (released === 0) return -1;
     const quiz = c.quizzes[r.int(0, released - 1)]!;
     const n = quiz.totalQuestions;
@@ -845,8 +841,7 @@ export class Simulation {
     const r = this.random;
     const e = this.pickEnrolment(user);
     const c = e.cs.course;
-    e.cs.videosOut = countReleased(e.cs.videoRelease, e.cs.videosOut, time);
-    const released = e.cs.videosOut;
+    const released = this.releases.released(e.cs.index, VIDEOS, time);
     if (released === 0) return -1;
     let index: number;
     if (e.videoNext < released && r.chance(0.7)) index = e.videoNext++;
@@ -1170,14 +1165,7 @@ function settled(e: Enrolment, a: number, state: number, time: number): boolean 
 function skips(e: Enrolment, a: number, ability: number): boolean {
   const h =
     Math.imul(e.student + 1, 0x9e3779b1) ^
-    Math.imul(e.cs.course.index + 1, 0x85ebca6b) ^
+    Math.imul(e.cs.index + 1, 0x85ebca6b) ^
     Math.imul(a + 1, 0xc2b2ae35);
   return ((h >>> 0) % 1000) / 1000 < 0.3 * (1 - ability);
-}
-
-/** How many entries of an ascending release-time array are released at `time`. */
-function countReleased(release: Float64Array, from: number, time: number): number {
-  let n = from;
-  while (n < release.length && release[n]! <= time) n++;
-  return n;
 }
