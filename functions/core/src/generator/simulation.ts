@@ -114,17 +114,18 @@ interface CourseState {
   assignmentDueIso: string[];
 }
 
+/** A student in a course; what the assignment scan reads comes first. */
 interface Enrolment {
   cs: CourseState;
-  student: number;
-  enrolledAt: number;
-  dropped: boolean;
+  /** Assignments before this index are settled (graded, or missed and not reopened). */
+  openFrom: number;
   /** Where the states of this enrolment's assignments start in `Simulation.assignmentStates`. */
   states: number;
   reopenDue: Float64Array | null;
+  student: number;
   videoNext: number;
-  /** Assignments before this index are settled (graded, or missed and not reopened). */
-  openFrom: number;
+  dropped: boolean;
+  enrolledAt: number;
 }
 
 interface Submission {
@@ -134,49 +135,46 @@ interface Submission {
 
 /**
  * A user and their open session (at most one). What a step reads is here, not spread over a session
- * object and the person: each object a step touches is a cache miss at the scale of a university.
+ * object and the person: each object a step touches is a cache miss at the scale of a university. The
+ * fields a step reads come first (V8 lays them out in the order the literal in the constructor gives).
  */
 interface UserState {
-  person: Person;
-  index: number;
+  /** An activity under way (a video, a quiz) whose event is emitted when it ends, at the next step. */
+  pendingData: Record<string, unknown> | null;
+  pendingCategory: number;
+  pendingType: string;
+  /** What the session must do before free activities (LOGIN; onboarding), null once done. */
+  forced: number[] | null;
+  /** Free activities so far in the open session. */
+  steps: number;
+  sessionStartedAt: number;
+  isStudent: boolean;
+  /** Students: enrolments still active. */
+  active: Enrolment[];
+  /** Students: courses wanted this semester. */
+  target: number;
+  /** seatVersion at which no course was found to enrol in (nothing changes until it moves). */
+  noSeatAt: number;
+  /** The open session's id, null when the user is not logged in. */
+  sessionId: string | null;
   /** The person's id and role. */
   id: string;
   role: Person['role'];
-  isStudent: boolean;
   /** Students: 0..1, drives quiz and assignment scores. */
   ability: number;
+  person: Person;
+  index: number;
   signedUp: boolean;
-  /** The open session's id, null when the user is not logged in. */
-  sessionId: string | null;
-  sessionStartedAt: number;
-  /** Free activities so far in the open session. */
-  steps: number;
-  /** What the session must do before free activities (LOGIN; onboarding), null once done. */
-  forced: number[] | null;
-  /** An activity under way (a video, a quiz) whose event is emitted when it ends, at the next step. */
-  pending: PendingEvent | null;
   email: string;
   phone: string;
   pictures: number;
-  /** Students: enrolments still active. */
-  active: Enrolment[];
   /** Students: indexes of courses ever enrolled in (no re-enrolment after a drop). */
   taken: number[];
   wishCursor: number;
-  /** seatVersion at which no course was found to enrol in (nothing changes until it moves). */
-  noSeatAt: number;
-  /** Students: courses wanted this semester. */
-  target: number;
   lastGraded: string | null;
   /** Teachers: submissions waiting for review, first in first out. */
   queue: Submission[];
   queueHead: number;
-}
-
-interface PendingEvent {
-  category: number;
-  eventType: string;
-  data: Record<string, unknown>;
 }
 
 interface SentNotification {
@@ -264,26 +262,28 @@ export class Simulation {
     const students = university.students;
     const teachers = university.teachers;
     const state = (person: Person, index: number): UserState => ({
-      person,
-      index,
+      pendingData: null,
+      pendingCategory: 0,
+      pendingType: '',
+      forced: null,
+      steps: 0,
+      sessionStartedAt: 0,
+      isStudent: person.role === 'student',
+      active: [],
+      target: person.role === 'student' ? (person as Student).targetCourses : 0,
+      noSeatAt: -1,
+      sessionId: null,
       id: person.id,
       role: person.role,
-      isStudent: person.role === 'student',
       ability: person.role === 'student' ? (person as Student).ability : 0,
+      person,
+      index,
       signedUp: false,
-      sessionId: null,
-      sessionStartedAt: 0,
-      steps: 0,
-      forced: null,
-      pending: null,
       email: person.email,
       phone: person.phone,
       pictures: 0,
-      active: [],
       taken: [],
       wishCursor: 0,
-      noSeatAt: -1,
-      target: person.role === 'student' ? (person as Student).targetCourses : 0,
       lastGraded: null,
       queue: [],
       queueHead: 0,
@@ -437,7 +437,7 @@ export class Simulation {
     user.sessionStartedAt = time;
     user.steps = 0;
     user.forced = forced;
-    user.pending = null;
+    user.pendingData = null;
     this.agenda.push(time, STEP, user);
   }
 
@@ -447,10 +447,10 @@ export class Simulation {
   }
 
   private step(user: UserState, time: number): void {
-    if (user.pending !== null) {
-      const p = user.pending;
-      user.pending = null;
-      this.emit(p.category, p.eventType, time, p.data, true);
+    if (user.pendingData !== null) {
+      const data = user.pendingData;
+      user.pendingData = null;
+      this.emit(user.pendingCategory, user.pendingType, time, data, true);
       this.agenda.push(time + this.thinkTime(user), STEP, user);
       return;
     }
@@ -608,13 +608,13 @@ export class Simulation {
   private enrol(user: UserState, cs: CourseState, time: number): void {
     const enrolment: Enrolment = {
       cs,
-      student: user.index,
-      enrolledAt: time,
-      dropped: false,
+      openFrom: 0,
       states: this.allocateStates(cs.course.assignments.length),
       reopenDue: null,
+      student: user.index,
       videoNext: 0,
-      openFrom: 0,
+      dropped: false,
+      enrolledAt: time,
     };
     user.active.push(enrolment);
     user.taken.push(cs.course.index);
@@ -1130,7 +1130,9 @@ export class Simulation {
   // ---- emission -------------------------------------------------------------------------------
 
   private pend(user: UserState, category: number, eventType: string, data: Record<string, unknown>): void {
-    user.pending = { category, eventType, data };
+    user.pendingData = data;
+    user.pendingCategory = category;
+    user.pendingType = eventType;
     // Counted when decided so the mix controller sees it at once.
     this.mix.record(category);
   }
