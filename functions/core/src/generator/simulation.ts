@@ -104,6 +104,7 @@ const chunkEvents = 64;
 
 interface CourseState {
   course: Course;
+  /** The course's index, here so that looking up its releases need not load the course. */
   index: number;
   created: boolean;
   createdAt: number;
@@ -120,7 +121,7 @@ interface Enrolment {
   /** Assignments before this index are settled (graded, or missed and not reopened). */
   openFrom: number;
   /** Where the states of this enrolment's assignments start in `Simulation.assignmentStates`. */
-  states: number;
+  statesAt: number;
   reopenDue: Float64Array | null;
   student: number;
   videoNext: number;
@@ -609,7 +610,7 @@ export class Simulation {
     const enrolment: Enrolment = {
       cs,
       openFrom: 0,
-      states: this.allocateStates(cs.course.assignments.length),
+      statesAt: this.allocateStates(cs.course.assignments.length),
       reopenDue: null,
       student: user.index,
       videoNext: 0,
@@ -710,10 +711,10 @@ export class Simulation {
       const cs = e.cs;
       const released = this.releases.released(cs.index, ASSIGNMENTS, time);
       let from = e.openFrom;
-      while (from < released && settled(e, from, states[e.states + from]!, time)) from++;
+      while (from < released && settled(e, from, states[e.statesAt + from]!, time)) from++;
       e.openFrom = from;
       for (let a = from; a < released; a++) {
-        const state = states[e.states + a]!;
+        const state = states[e.statesAt + a]!;
         let w = 0;
         let kind = 0;
         if (state === UNSEEN) w = 2;
@@ -764,7 +765,7 @@ export class Simulation {
     const id = user.id;
     switch (kind) {
       case 0:
-        states[e.states + a] = VIEWED;
+        states[e.statesAt + a] = VIEWED;
         this.emit(ASSESSMENT, 'VIEW_ASSIGNMENT_FIRST_TIME', time, {
           user_id: id,
           role: 'student',
@@ -775,7 +776,7 @@ export class Simulation {
         });
         return 0;
       case 1: {
-        states[e.states + a] = SUBMITTED;
+        states[e.statesAt + a] = SUBMITTED;
         const reopened = e.reopenDue?.[a];
         this.emit(ASSESSMENT, 'SUBMIT_ASSIGNMENT', time, {
           user_id: id,
@@ -800,7 +801,7 @@ export class Simulation {
         });
         return 0;
       default:
-        states[e.states + a] = VIEWED;
+        states[e.statesAt + a] = VIEWED;
         this.emit(ASSESSMENT, 'DELETE_ASSIGNMENT', time, {
           user_id: id,
           role: 'student',
@@ -875,7 +876,7 @@ export class Simulation {
     const q = teacher.queue;
     while (teacher.queueHead < q.length) {
       const s = q[teacher.queueHead]!;
-      const state = this.assignmentStates[s.enrolment.states + s.assignment]!;
+      const state = this.assignmentStates[s.enrolment.statesAt + s.assignment]!;
       if ((state === SUBMITTED || state === TEACHER_VIEWED) && !s.enrolment.dropped) break;
       teacher.queueHead++;
     }
@@ -895,7 +896,7 @@ export class Simulation {
       const assignment = c.assignments[s.assignment]!;
       const student = this.users[e.student]!;
       const states = this.assignmentStates;
-      const at = e.states + s.assignment;
+      const at = e.statesAt + s.assignment;
       if (states[at] === SUBMITTED && r.chance(0.6)) {
         states[at] = TEACHER_VIEWED;
         this.emit(ASSESSMENT, 'VIEW_STUDENT_WORK', time, {
@@ -941,7 +942,7 @@ export class Simulation {
       const count = cs.course.assignments.length;
       const a = r.int(0, count - 1);
       if (
-        this.assignmentStates[e.states + a]! >= SUBMITTED ||
+        this.assignmentStates[e.statesAt + a]! >= SUBMITTED ||
         cs.assignmentDue[a]! >= time ||
         e.reopenDue?.[a]
       )
