@@ -9,18 +9,24 @@
  *    same events. Ratios: generate+serialise+write / ceiling, and serialiser / JSON.stringify.
  * 4. backfill → Kafka (when a broker answers at ULA_KAFKA_BROKERS, default 127.0.0.1:9092), into
  *    benchmark topics of its own (`ula_bench_<category>`, deleted afterwards) so running pipelines
- *    are not flooded.
+ *    are not flooded. Peer, same run: Kafka's own producer benchmark (kafka-tools ProducerPerformance,
+ *    Java client, installed by the stack beside the broker) with the same settings (idempotent,
+ *    acks=all) and records of our average size, headers included in the size (it sends none): what
+ *    the broker takes from a client that is not the bottleneck.
  *
  * Figures are events per wall second and per CPU second of this process; the machine may be shared,
  * so the load average is printed and the ratios (same run) are the comparable numbers.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaSink } from '../../functions/core/src/adapters/kafka.ts';
 import { NdjsonSink, toNdjsonLine } from '../../functions/core/src/adapters/ndjson.ts';
+import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import {
   type Category,
   categories,
@@ -32,6 +38,8 @@ import {
 import { backfill, createUniversity, Simulation } from '../../functions/core/src/generator/index.ts';
 import type { Bench, BenchResult } from './result.ts';
 
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const kafkaTools = join(root, '.cache', `kafka-${process.env['KAFKA_VERSION'] ?? '4.4.0'}`, 'tools');
 const DAY = 86_400_000;
 const end = Date.parse('2025-09-22T00:00:00.000Z');
 
@@ -61,6 +69,38 @@ async function measureAsync(run: () => Promise<number>): Promise<Measure> {
 
 const perWall = (m: Measure) => Math.round(m.events / m.wall);
 const perCpu = (m: Measure) => Math.round(m.events / m.cpu);
+
+/** Bytes a record carries: value, key and header names and values. */
+const recordBytes = (event: LmsEvent): number => {
+  const record = toKafkaRecord(event);
+  let bytes = Buffer.byteLength(record.value) + Buffer.byteLength(record.key);
+  for (const [name, value] of Object.entries(record.headers)) bytes += name.length + Buffer.byteLength(value);
+  return bytes;
+};
+
+/** Kafka's ProducerPerformance (Java client) into `topic`: records per second, or undefined without the tools. */
+function javaProducerRate(
+  broker: string,
+  topic: string,
+  records: number,
+  recordSize: number,
+): number | undefined {
+  if (!existsSync(join(kafkaTools, '.complete'))) return undefined;
+  const java = process.env['JAVA17'] ?? '/usr/lib/jvm/java-17-openjdk-amd64/bin/java';
+  const out = execFileSync(
+    java,
+    [
+      ...['-Xmx512m', '-cp', `${kafkaTools}/*`, 'org.apache.kafka.tools.ProducerPerformance'],
+      ...['--topic', topic, '--num-records', String(records), '--record-size', String(recordSize)],
+      ...['--throughput', '-1', '--bootstrap-server', broker],
+      ...['--command-property', 'acks=all', '--command-property', 'enable.idempotence=true'],
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const summary = /(\d+) records sent, ([\d.]+) records\/sec/.exec(out.trim().split('\n').at(-1) ?? '');
+  if (!summary) throw new Error(`ProducerPerformance printed no summary:\n${out}`);
+  return Math.round(Number(summary[2]));
+}
 
 function reachable(broker: string): Promise<boolean> {
   const [host, port] = broker.split(':');
@@ -191,9 +231,13 @@ const bench: Bench = {
         const topic = (c: Category) => `ula_bench_${c}`;
         const admin = new Kafka({ clientId: 'ula-bench', brokers, logLevel: logLevel.NOTHING }).admin();
         await admin.connect();
+        const perfTopic = 'ula_bench_java_producer';
         await admin.createTopics({
           waitForLeaders: true,
-          topics: categories.map((c) => ({ topic: topic(c), numPartitions: topicPartitions[c] })),
+          topics: [
+            ...categories.map((c) => ({ topic: topic(c), numPartitions: topicPartitions[c] })),
+            { topic: perfTopic, numPartitions: 5 },
+          ],
         });
         try {
           const limit = Math.round(300_000 * scale);
@@ -210,8 +254,22 @@ const bench: Bench = {
             `${perWall(kafka)} | ${perCpu(kafka)}`;
           figures['Kafka events'] = kafka.events;
           ratios['Kafka / NDJSON (wall)'] = perWall(kafka) / perWall(ndjson);
+          const sample = [...backfill(university, { days, end, limit: 10_000 })].flatMap((item) =>
+            item.kind === 'event' ? [recordBytes(item.event)] : [],
+          );
+          const recordSize = Math.round(sample.reduce((a, b) => a + b, 0) / sample.length);
+          // A longer run than ours: the JVM client needs a few hundred thousand records to warm up.
+          const java = javaProducerRate(broker, perfTopic, Math.max(1_000_000, limit), recordSize);
+          if (java === undefined) {
+            notes.push(
+              `Kafka tools not installed at ${kafkaTools} (npm run stack:up installs them): peer skipped`,
+            );
+          } else {
+            figures[`Java producer (kafka-tools), ${recordSize}-byte records, records/s`] = java;
+            ratios['backfill → Kafka / Java producer (wall)'] = perWall(kafka) / java;
+          }
         } finally {
-          await admin.deleteTopics({ topics: categories.map(topic) }).catch(() => undefined);
+          await admin.deleteTopics({ topics: [...categories.map(topic), perfTopic] }).catch(() => undefined);
           await admin.disconnect();
         }
       } else {

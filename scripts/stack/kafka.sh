@@ -10,15 +10,27 @@ KAFKA_HOME="$STACK_CACHE/kafka-$KAFKA_VERSION"
 # topic:partitions (replication factor 1: one broker)
 KAFKA_TOPICS="${KAFKA_TOPICS:-auth_topic:3 assessment_topic:5 video_topic:5 course_topic:3 profile_topic:2 notification_topic:3 dead_letter_topic:3}"
 
+# Kafka's own producer benchmark (kafka-tools ProducerPerformance), kept apart from the broker's classpath:
+# the peer of the generator's Kafka benchmark (scripts/bench/generator.bench.ts).
+KAFKA_TOOLS="$KAFKA_HOME/tools"
+
 kafka_install() {
-  [[ -f "$KAFKA_HOME/.complete" ]] && return 0
-  log "kafka: fetching kafka_2.13:$KAFKA_VERSION and runtime deps from Maven"
-  rm -rf "$KAFKA_HOME"
-  mvn_copy_deps "kafka-$KAFKA_VERSION" "$KAFKA_HOME/libs" "
+  if [[ ! -f "$KAFKA_HOME/.complete" ]]; then
+    log "kafka: fetching kafka_2.13:$KAFKA_VERSION and runtime deps from Maven"
+    rm -rf "$KAFKA_HOME"
+    mvn_copy_deps "kafka-$KAFKA_VERSION" "$KAFKA_HOME/libs" "
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>" || return 1
-  # One slf4j binding only (log4j2's); drop any stray ones.
-  rm -f "$KAFKA_HOME"/libs/slf4j-reload4j-*.jar "$KAFKA_HOME"/libs/logback-classic-*.jar "$KAFKA_HOME"/libs/slf4j-simple-*.jar
-  touch "$KAFKA_HOME/.complete"
+    # One slf4j binding only (log4j2's); drop any stray ones.
+    rm -f "$KAFKA_HOME"/libs/slf4j-reload4j-*.jar "$KAFKA_HOME"/libs/logback-classic-*.jar "$KAFKA_HOME"/libs/slf4j-simple-*.jar
+    touch "$KAFKA_HOME/.complete"
+  fi
+  if [[ ! -f "$KAFKA_TOOLS/.complete" ]]; then
+    log "kafka: fetching kafka-tools:$KAFKA_VERSION (producer benchmark) from Maven"
+    rm -rf "$KAFKA_TOOLS"
+    mvn_copy_deps "kafka-tools-$KAFKA_VERSION" "$KAFKA_TOOLS" "
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>" || return 1
+    touch "$KAFKA_TOOLS/.complete"
+  fi
 }
 
 _kafka_java() {
