@@ -8,6 +8,7 @@
 import { Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
 import { categories, deadLetterTopic, topicOf } from '../events/envelope.ts';
 import { type DeliveryOutcome, type DeliveryPolicy, defaultDeliveryPolicy, deliver } from './delivery.ts';
+import { httpPoster } from './http-post.ts';
 
 export interface Sink {
   name: string;
@@ -63,30 +64,29 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   const policy = options.policy ?? defaultDeliveryPolicy;
   const concurrency = options.concurrency ?? 64;
   const counts: Dispatcher['counts'] = {};
+  const partitionsAtOnce = 4;
+  // One connection per delivery that can be in flight: none waits for a socket.
+  const posters = options.sinks.map((sink) => httpPoster(sink.url, concurrency * partitionsAtOnce));
   const consumers = await Promise.all(
-    options.sinks.map(async (sink) => {
+    options.sinks.map(async (sink, s) => {
       counts[sink.name] = { delivered: 0, deadLettered: 0 };
+      const { post } = posters[s]!;
       const consumer = kafka.consumer({ groupId: `${options.groupPrefix ?? 'ula-dispatcher'}-${sink.name}` });
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
-        partitionsConsumedConcurrently: 4,
+        partitionsConsumedConcurrently: partitionsAtOnce,
         eachBatch: async ({ batch, heartbeat }) => {
           const messages = batch.messages;
           for (let i = 0; i < messages.length; i += concurrency) {
             await Promise.all(
               messages.slice(i, i + concurrency).map(async (message) => {
                 const request = httpRequestOf(batch.topic, batch.partition, message);
-                const outcome = await deliver(async (signal) => {
-                  const response = await fetch(sink.url, {
-                    method: 'POST',
-                    headers: request.headers,
-                    body: request.body,
-                    signal,
-                  });
-                  return { status: response.status, body: await response.text() };
-                }, policy);
+                const outcome = await deliver(
+                  (signal) => post(request.headers, request.body, signal),
+                  policy,
+                );
                 options.onOutcome?.(sink, outcome);
                 if (outcome.delivered) {
                   counts[sink.name]!.delivered++;
@@ -132,6 +132,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     counts,
     async stop() {
       await Promise.all(consumers.map((c) => c.disconnect()));
+      for (const poster of posters) poster.close();
       await producer.disconnect();
     },
   };
