@@ -226,6 +226,22 @@ describe('generator: the simulated university', () => {
     expect(opened.size).toBeLessThan(sent.size);
   });
 
+  it('gives runs that start at different instants disjoint notification ids', () => {
+    const notificationIds = (runEnd: string) =>
+      new Set(
+        [...backfill(university, { days: 1, end: runEnd })].flatMap((i) =>
+          i.kind === 'event' && i.event.eventType === 'NOTIFICATION_SENT'
+            ? [str(i.event, 'notification_id')]
+            : [],
+        ),
+      );
+    const first = notificationIds('2025-09-10T00:00:00.000Z');
+    const second = notificationIds('2025-09-11T00:00:00.000Z');
+    expect(first.size).toBeGreaterThan(10);
+    expect(second.size).toBeGreaterThan(10);
+    expect([...first].filter((id) => second.has(id))).toEqual([]);
+  });
+
   it('scores quizzes as correct / total x max and watches videos mostly within their duration', () => {
     const quizzes = events.filter((e) => e.eventType === 'QUIZ_COMPLETED');
     expect(quizzes.length).toBeGreaterThan(100);

@@ -237,6 +237,11 @@ export class Simulation {
   private assignmentStatesUsed = 0;
   private out: LmsEvent[] = [];
   private notificationCounter = 0;
+  /**
+   * Notification ids name the run's start instant: two runs (a backfill, then live traffic) would
+   * otherwise both count from 1 and share ids, merging distinct notifications in the views.
+   */
+  private readonly notificationPrefix: string;
   private readonly semesterStart: number;
   /** Simulated time of the step being processed. */
   now: number;
@@ -253,6 +258,7 @@ export class Simulation {
     this.diurnal = options.diurnal ?? behaviourDefaults.diurnal;
     this.mix = new MixController({ ...referenceWeights, ...options.weights });
     this.now = start;
+    this.notificationPrefix = `NOTIF-${start.toString(36)}-`;
     const semesterStart =
       options.semesterStart !== undefined
         ? toMillis(options.semesterStart)
@@ -1091,7 +1097,7 @@ export class Simulation {
   private notify(user: UserState, time: number, type: string, related: string): void {
     const r = this.random;
     const n: SentNotification = {
-      id: `NOTIF${String(++this.notificationCounter).padStart(7, '0')}`,
+      id: `${this.notificationPrefix}${String(++this.notificationCounter).padStart(7, '0')}`,
       user,
       type,
       channel: channels[r.weightedIndex(channelWeights)]!,
