@@ -3,8 +3,7 @@
  * body), over keep-alive connections with bounded concurrency. 5xx, 429 and network errors are
  * retried with backoff (at-least-once); other 4xx are final (expected for malformed records).
  */
-import http from 'node:http';
-import https from 'node:https';
+import { httpPoster, type Post } from '../dispatch/http-post.ts';
 import { cloudEventSource, cloudEventType, type LmsEvent } from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
 
@@ -68,8 +67,7 @@ export class HttpSink {
     retries: 0,
   };
   lastRejection: string | undefined;
-  private readonly target: URL;
-  private readonly agent: http.Agent;
+  private readonly poster: { post: Post; close: () => void };
   private readonly concurrency: number;
   private readonly attempts: number;
   private readonly timeoutMs: number;
@@ -78,12 +76,10 @@ export class HttpSink {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(options: HttpSinkOptions) {
-    this.target = new URL(options.url);
     this.concurrency = options.concurrency ?? 64;
     this.attempts = options.attempts ?? 5;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    const Agent = this.target.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: this.concurrency });
+    this.poster = httpPoster(options.url, this.concurrency);
   }
 
   /** Sends one item; resolves when a slot is free (not when the answer arrives). */
@@ -109,7 +105,7 @@ export class HttpSink {
 
   async close(): Promise<void> {
     await this.flush();
-    this.agent.destroy();
+    this.poster.close();
   }
 
   private async deliver(request: { headers: Record<string, string>; body: string }, malformed: boolean) {
@@ -144,33 +140,26 @@ export class HttpSink {
     }
   }
 
-  private post(request: {
+  /** One attempt, ended after `timeoutMs` (a plain timer, cleared on the answer). */
+  private async post(request: {
     headers: Record<string, string>;
     body: string;
   }): Promise<{ status: number; text: string }> {
-    const body = Buffer.from(request.body, 'utf8');
-    const send = this.target.protocol === 'https:' ? https.request : http.request;
-    return new Promise((resolve, reject) => {
-      const req = send(
-        this.target,
-        {
-          method: 'POST',
-          agent: this.agent,
-          headers: { ...request.headers, 'content-length': String(body.length) },
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new Error(`timed out after ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
+    try {
+      const answer = await this.poster.post(
+        request.headers,
+        Buffer.from(request.body, 'utf8'),
+        controller.signal,
       );
-      req.on('timeout', () => req.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
+      if ('error' in answer) throw answer.error;
+      return { status: answer.status, text: answer.body };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
