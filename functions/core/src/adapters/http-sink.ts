@@ -3,6 +3,7 @@
  * body), over keep-alive connections with bounded concurrency. 5xx, 429 and network errors are
  * retried with backoff (at-least-once); other 4xx are final (expected for malformed records).
  */
+import { withTimeout } from '../dispatch/delivery.ts';
 import { httpPoster, type Post } from '../dispatch/http-post.ts';
 import { cloudEventSource, cloudEventType, type LmsEvent } from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
@@ -140,26 +141,16 @@ export class HttpSink {
     }
   }
 
-  /** One attempt, ended after `timeoutMs` (a plain timer, cleared on the answer). */
+  /** One attempt, ended after `timeoutMs`. */
   private async post(request: {
     headers: Record<string, string>;
     body: string;
   }): Promise<{ status: number; text: string }> {
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new Error(`timed out after ${this.timeoutMs} ms`)),
-      this.timeoutMs,
+    const body = Buffer.from(request.body, 'utf8');
+    const answer = await withTimeout(this.timeoutMs, (signal) =>
+      this.poster.post(request.headers, body, signal),
     );
-    try {
-      const answer = await this.poster.post(
-        request.headers,
-        Buffer.from(request.body, 'utf8'),
-        controller.signal,
-      );
-      if ('error' in answer) throw answer.error;
-      return { status: answer.status, text: answer.body };
-    } finally {
-      clearTimeout(timer);
-    }
+    if ('error' in answer) throw answer.error;
+    return { status: answer.status, text: answer.body };
   }
 }

@@ -27,6 +27,24 @@ export const isRetryable = (result: AttemptResult): boolean =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Runs one attempt, aborted after `timeoutMs` with a "timed out" reason. A plain timer cleared on the
+ * answer: AbortSignal.timeout() timers outlive fast answers and, at thousands of attempts per second,
+ * weigh on garbage collection.
+ */
+export async function withTimeout<T>(
+  timeoutMs: number,
+  attempt: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  try {
+    return await attempt(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Sends until delivered, a non-retryable answer, or the retry budget is spent. */
 export async function deliver(
   send: (signal: AbortSignal) => Promise<AttemptResult>,
@@ -37,19 +55,10 @@ export async function deliver(
   for (let attempt = 0; attempt <= policy.retry; attempt++) {
     attempts = attempt + 1;
     if (attempt > 0) await sleep(policy.backoffDelayMs * 2 ** attempt);
-    // A timer cleared after each attempt: AbortSignal.timeout() timers outlive fast answers and, at
-    // thousands of deliveries per second, weigh on garbage collection.
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new Error(`timed out after ${policy.timeoutMs} ms`)),
-      policy.timeoutMs,
-    );
     try {
-      last = await send(controller.signal);
+      last = await withTimeout(policy.timeoutMs, send);
     } catch (error) {
       last = { error: error instanceof Error ? error : new Error(String(error)) };
-    } finally {
-      clearTimeout(timer);
     }
     if (!('error' in last) && last.status >= 200 && last.status < 300) {
       return { delivered: true, status: last.status, attempts };

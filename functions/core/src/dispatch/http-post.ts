@@ -1,6 +1,7 @@
 /**
- * POSTs to one sink over keep-alive connections with node:http. A dispatcher pays its client's cost on
- * every event, and `fetch` (undici) costs several times what a plain `http.request` does per request.
+ * POSTs to one URL over keep-alive connections with node:http, for the local Kafka dispatcher and the
+ * generator's HTTP sink: both pay their client's cost on every event, and `fetch` (undici) costs
+ * several times what a plain `http.request` does per request.
  */
 import http from 'node:http';
 import https from 'node:https';
