@@ -6,12 +6,17 @@
  * 1. every job on its own over the first half of the history (backfill), then a daily run of the next day;
  * 2. every job over the rest but the last day, then a daily run of the last day.
  *
+ * The backfill phases run the jobs as a pool of one process per core (`--lanes`, default the CPU count;
+ * heaviest job first), as JobSink runs them side by side in the cluster, so the wall time compares with
+ * DuckDB's on the same cores; the sum of the jobs' times is reported too.
+ *
  * It reports events/s and peak RSS per job, the daily runs' time and RSS at half and full history (they
  * must not grow with history), and DuckDB (@duckdb/node-api) computing the same aggregations over the
  * same Parquet files in the same run, with the ratio.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -115,30 +120,47 @@ interface JobRun {
 }
 
 /** Runs the job entry point once, in its own process, and returns its report. */
-function runJob(dataDir: string, job: string, from: string, to: string): JobRun {
+function runJob(dataDir: string, job: string, from: string, to: string): Promise<JobRun> {
   const started = Date.now();
   // Embedded mode: no S3 endpoint, no Cassandra contact points.
   const { ULA_S3_ENDPOINT: _s3, ULA_CASSANDRA_CONTACT_POINTS: _cassandra, ...env } = process.env;
-  const result = spawnSync(
+  const child = spawn(
     process.execPath,
     ['functions/batch/build/index.js', '--job', job, '--from', from, '--to', to],
-    {
-      cwd: root,
-      env: { ...env, ULA_DATA_DIR: dataDir, ULA_TIMEZONE: 'Asia/Ho_Chi_Minh' },
-      encoding: 'utf8',
-      maxBuffer: 256 * 1024 * 1024,
-    },
+    { cwd: root, env: { ...env, ULA_DATA_DIR: dataDir, ULA_TIMEZONE: 'Asia/Ho_Chi_Minh' } },
   );
-  if (result.status !== 0)
-    throw new Error(`batch job ${job} failed: ${result.stderr || result.stdout.slice(-2000)}`);
-  const line = result.stdout.split('\n').find((l) => l.includes('"batch_report"'));
-  if (!line) throw new Error(`batch job ${job} printed no report`);
-  const { report, maxRssMb } = JSON.parse(line) as {
-    report: { eventsRead: number; rowsWritten: number };
-    maxRssMb: number;
-  };
-  return { ms: Date.now() - started, events: report.eventsRead, rows: report.rowsWritten, maxRssMb };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => {
+      if (status !== 0) return reject(new Error(`batch job ${job} failed: ${stderr || stdout.slice(-2000)}`));
+      const line = stdout.split('\n').find((l) => l.includes('"batch_report"'));
+      if (!line) return reject(new Error(`batch job ${job} printed no report`));
+      const { report, maxRssMb } = JSON.parse(line) as {
+        report: { eventsRead: number; rowsWritten: number };
+        maxRssMb: number;
+      };
+      resolve({ ms: Date.now() - started, events: report.eventsRead, rows: report.rowsWritten, maxRssMb });
+    });
+  });
 }
+
+/** Heaviest first (events read per job in the 10 M lake), so the pool's lanes finish close together. */
+const poolOrder = [
+  'student_course_analytics',
+  'video',
+  'course',
+  'assessment',
+  'auth',
+  'profile_notification',
+] as const satisfies readonly (typeof batchJobs)[number][];
 
 /**
  * DuckDB: per job, the raw files of its categories read once into a deduplicated temporary table with
@@ -284,27 +306,39 @@ const bench: Bench = {
       days,
     };
     const perJob: Record<string, JobRun> = {};
-    const phase = (from: string, to: string) => {
-      for (const job of batchJobs) {
-        const run = runJob(dir, job, from, to);
-        const total = perJob[job] ?? { ms: 0, events: 0, rows: 0, maxRssMb: 0 };
-        perJob[job] = total;
-        total.ms += run.ms;
-        total.events += run.events;
-        total.rows += run.rows;
-        total.maxRssMb = Math.max(total.maxRssMb, run.maxRssMb);
-        log(
-          `${job} ${from}..${to}: ${run.events} events in ${(run.ms / 1000).toFixed(1)} s, ${run.rows} rows, ${run.maxRssMb} MB`,
-        );
-      }
+    const lanes = Math.max(
+      1,
+      Math.min(batchJobs.length, Math.round(Number(process.env['ULA_BENCH_LANES'] ?? cpus().length))),
+    );
+    let backfillWallMs = 0;
+    /** Every job over the range, `lanes` processes at a time. */
+    const phase = async (from: string, to: string) => {
+      const started = Date.now();
+      const queue: string[] = [...poolOrder];
+      const lane = async () => {
+        for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+          const run = await runJob(dir, job, from, to);
+          const total = perJob[job] ?? { ms: 0, events: 0, rows: 0, maxRssMb: 0 };
+          perJob[job] = total;
+          total.ms += run.ms;
+          total.events += run.events;
+          total.rows += run.rows;
+          total.maxRssMb = Math.max(total.maxRssMb, run.maxRssMb);
+          log(
+            `${job} ${from}..${to}: ${run.events} events in ${(run.ms / 1000).toFixed(1)} s, ${run.rows} rows, ${run.maxRssMb} MB`,
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: lanes }, lane));
+      backfillWallMs += Date.now() - started;
     };
-    phase(lake.firstDay, mid);
-    const dailyHalf = runJob(dir, 'all', addDays(mid, 1), addDays(mid, 1));
+    await phase(lake.firstDay, mid);
+    const dailyHalf = await runJob(dir, 'all', addDays(mid, 1), addDays(mid, 1));
     log(
       `daily run (all jobs) at half history: ${(dailyHalf.ms / 1000).toFixed(1)} s, ${dailyHalf.maxRssMb} MB`,
     );
-    phase(addDays(mid, 2), addDays(lake.lastDay, -1));
-    const dailyFull = runJob(dir, 'all', lake.lastDay, lake.lastDay);
+    await phase(addDays(mid, 2), addDays(lake.lastDay, -1));
+    const dailyFull = await runJob(dir, 'all', lake.lastDay, lake.lastDay);
     log(
       `daily run (all jobs) at full history: ${(dailyFull.ms / 1000).toFixed(1)} s, ${dailyFull.maxRssMb} MB`,
     );
@@ -324,13 +358,15 @@ const bench: Bench = {
       ratios[`${job} ours / DuckDB`] = run.ms / duck;
       log(`DuckDB ${job}: ${(duck / 1000).toFixed(1)} s`);
     }
-    figures['all jobs s (backfill, one process per job and half)'] = +(oursMs / 1000).toFixed(1);
+    figures[`all jobs s (backfill wall, ${lanes} lanes)`] = +(backfillWallMs / 1000).toFixed(1);
+    figures['all jobs s (sum of the job processes)'] = +(oursMs / 1000).toFixed(1);
     figures['all jobs DuckDB s'] = +(duckMs / 1000).toFixed(1);
     figures['daily run at half history s'] = +(dailyHalf.ms / 1000).toFixed(1);
     figures['daily run at half history RSS MB'] = dailyHalf.maxRssMb;
     figures['daily run at full history s'] = +(dailyFull.ms / 1000).toFixed(1);
     figures['daily run at full history RSS MB'] = dailyFull.maxRssMb;
-    ratios['all jobs ours / DuckDB'] = oursMs / duckMs;
+    ratios['all jobs ours (wall) / DuckDB'] = backfillWallMs / duckMs;
+    ratios['all jobs ours (sum of processes) / DuckDB'] = oursMs / duckMs;
     const stateBytes = dirBytes(join(dir, 'lake', 'state'));
     figures['batch state MB'] = Math.round(stateBytes / 1e6);
     return {
@@ -338,7 +374,7 @@ const bench: Bench = {
       figures,
       ratios,
       notes: [
-        'ours: the real job entry point, one process per job, embedded mode (local-dir lake, SQLite views), rows written included',
+        `ours: the real job entry point, one process per job, ${lanes} at a time, embedded mode (local-dir lake, SQLite views), rows written included; per-job times are measured beside the other lanes`,
         'DuckDB: 2 threads, dedup + JSON extraction into a temp table per job, then one query per view, results not written anywhere',
         `target: all jobs over 10M events < 60 s and within 4x of DuckDB (scale ${scale})`,
       ],

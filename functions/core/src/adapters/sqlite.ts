@@ -29,7 +29,9 @@ export class SqliteViewStore implements ViewStore {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    // Batch jobs run side by side (one process each, like JobSink pods) and write whole views in one
+    // transaction: a writer waits for the other's transaction instead of failing with SQLITE_BUSY.
+    this.db.pragma('busy_timeout = 120000');
   }
 
   async ensureTables(tables: readonly TableDefinition[]): Promise<void> {
