@@ -6,8 +6,8 @@
  * 1. every job on its own over the first half of the history (backfill), then a daily run of the next day;
  * 2. every job over the rest but the last day, then a daily run of the last day.
  *
- * The backfill phases run the jobs as a pool of one process per core (`--lanes`, default the CPU count;
- * heaviest job first), as JobSink runs them side by side in the cluster, so the wall time compares with
+ * The backfill phases run the jobs as a pool of one process per core (`ULA_BENCH_LANES`, default the CPU
+ * count; heaviest job first), as JobSink runs them side by side in the cluster, so the wall time compares with
  * DuckDB's on the same cores; the sum of the jobs' times is reported too.
  *
  * It reports events/s and peak RSS per job, the daily runs' time and RSS at half and full history (they
@@ -152,15 +152,29 @@ function runJob(dataDir: string, job: string, from: string, to: string): Promise
   });
 }
 
-/** Heaviest first (events read per job in the 10 M lake), so the pool's lanes finish close together. */
-const poolOrder = [
+/** Heaviest first (events read per job in the 10 M lake), so the lanes finish close together. */
+const heaviestFirst: readonly string[] = [
   'student_course_analytics',
   'video',
   'course',
   'assessment',
   'auth',
   'profile_notification',
-] as const satisfies readonly (typeof batchJobs)[number][];
+];
+/** A job's place in the pool's queue; a job not listed above runs last. */
+const rank = (job: string) => {
+  const i = heaviestFirst.indexOf(job);
+  return i < 0 ? heaviestFirst.length : i;
+};
+
+/** Job processes run side by side: `ULA_BENCH_LANES`, default one per core, at most one per job. */
+function laneCount(): number {
+  const raw = process.env['ULA_BENCH_LANES'];
+  const lanes = raw === undefined ? cpus().length : Number(raw);
+  if (!Number.isInteger(lanes) || lanes < 1)
+    throw new Error(`ULA_BENCH_LANES must be a positive integer, got "${raw}"`);
+  return Math.min(lanes, batchJobs.length);
+}
 
 /**
  * DuckDB: per job, the raw files of its categories read once into a deduplicated temporary table with
@@ -306,15 +320,12 @@ const bench: Bench = {
       days,
     };
     const perJob: Record<string, JobRun> = {};
-    const lanes = Math.max(
-      1,
-      Math.min(batchJobs.length, Math.round(Number(process.env['ULA_BENCH_LANES'] ?? cpus().length))),
-    );
+    const lanes = laneCount();
     let backfillWallMs = 0;
     /** Every job over the range, `lanes` processes at a time. */
     const phase = async (from: string, to: string) => {
       const started = Date.now();
-      const queue: string[] = [...poolOrder];
+      const queue = [...batchJobs].sort((a, b) => rank(a) - rank(b));
       const lane = async () => {
         for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
           const run = await runJob(dir, job, from, to);
