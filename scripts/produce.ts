@@ -3,9 +3,12 @@
  * --seed) and writes its events to Kafka, an HTTP endpoint or an NDJSON file, either as history
  * (backfill, as fast as possible) or in real time (live, at --rate events/s).
  */
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HttpSink } from '../functions/core/src/adapters/http-sink.ts';
-import { KafkaSink } from '../functions/core/src/adapters/kafka.ts';
+import { KafkaSink, producerOf } from '../functions/core/src/adapters/kafka.ts';
 import { NdjsonSink } from '../functions/core/src/adapters/ndjson.ts';
 import { type Category, categories } from '../functions/core/src/events/envelope.ts';
 import {
@@ -39,6 +42,10 @@ university (deterministic from the seed)
 sink
   --sink kafka|http|ndjson default kafka
   --brokers LIST           Kafka bootstrap servers (default $ULA_KAFKA_BROKERS or 127.0.0.1:9092)
+  --topic-prefix P         Kafka topics P<category> instead of <category>_topic (benchmarks, tests)
+  --producers N            Kafka backfill: producer processes side by side, each simulating the same
+                           university and sending the records of its share of the keys (user ids), so
+                           a key's records keep their order (default: CPUs, at most 4; 1 elsewhere)
   --url URL                HTTP endpoint receiving binary-mode CloudEvents (default http://127.0.0.1:8081/)
   --concurrency N          HTTP requests in flight (default 64)
   --out FILE               NDJSON file (default events.ndjson)
@@ -66,6 +73,10 @@ const { values } = parseArgs({
     weights: { type: 'string' },
     sink: { type: 'string', default: 'kafka' },
     brokers: { type: 'string', default: process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092' },
+    'topic-prefix': { type: 'string' },
+    producers: { type: 'string' },
+    // One producer of --producers N: `index/N` (set by the parent process, not by hand).
+    shard: { type: 'string' },
     url: { type: 'string', default: 'http://127.0.0.1:8081/' },
     concurrency: { type: 'string', default: '64' },
     out: { type: 'string', default: 'events.ndjson' },
@@ -119,6 +130,22 @@ const faults = {
   lateRate: number('late-rate', values['late-rate'], 0, 0.99),
 };
 const weights = parseWeights(values.weights);
+const parallelKafka = sinkName === 'kafka' && mode === 'backfill';
+const producers =
+  values.producers === undefined
+    ? parallelKafka && values.shard === undefined
+      ? Math.min(4, availableParallelism())
+      : 1
+    : number('producers', values.producers, 1, 64);
+if (producers > 1 && !parallelKafka) fail('--producers above 1 needs --sink kafka and --mode backfill');
+const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+
+function parseShard(text: string): { index: number; count: number } {
+  const [index, count] = text.split('/').map(Number);
+  if (!Number.isInteger(index) || !Number.isInteger(count) || index! < 0 || index! >= count!)
+    fail(`--shard must be index/count, got "${text}"`);
+  return { index: index!, count: count! };
+}
 
 const university = createUniversity({
   seed: values.seed,
@@ -131,6 +158,8 @@ interface Sink {
   write(item: GeneratedItem): Promise<void> | undefined | void;
   close(): Promise<void> | void;
   describe(): string;
+  /** Batches sent so far (Kafka). */
+  batches?(): number;
 }
 
 async function openSink(): Promise<Sink> {
@@ -158,11 +187,16 @@ async function openSink(): Promise<Sink> {
       },
     };
   }
-  const sink = await KafkaSink.connect({ brokers: values.brokers.split(',') });
+  const prefix = values['topic-prefix'];
+  const sink = await KafkaSink.connect({
+    brokers: values.brokers.split(','),
+    ...(prefix !== undefined ? { topicOf: (category: Category) => `${prefix}${category}` } : {}),
+  });
   return {
     write: (item) => sink.write(item),
     close: () => sink.close(),
     describe: () => `Kafka ${values.brokers}: ${sink.counts.batches} batches`,
+    batches: () => sink.counts.batches,
   };
 }
 
@@ -193,67 +227,151 @@ class Progress {
   }
 }
 
-const sink = await openSink();
-const progress = new Progress();
+/** What one producer process reports to the parent of `--producers N` over IPC. */
+interface ShardReport {
+  count: number;
+  malformed: number;
+  fraction: number;
+  batches?: number;
+}
+
 const abort = new AbortController();
 process.once('SIGINT', () => abort.abort());
 process.once('SIGTERM', () => abort.abort());
-
-let count = 0;
-let malformed = 0;
+const end = values.end !== undefined ? Date.parse(values.end) : Date.now();
+if (!Number.isFinite(end)) fail(`--end must be an RFC 3339 instant, got "${values.end}"`);
+const days = number('days', values.days, 0.001);
 const started = performance.now();
-try {
-  if (mode === 'backfill') {
-    const end = values.end !== undefined ? Date.parse(values.end) : Date.now();
-    if (!Number.isFinite(end)) fail(`--end must be an RFC 3339 instant, got "${values.end}"`);
-    const days = number('days', values.days, 0.001);
-    const start = end - days * 86_400_000;
-    const items = backfill(university, {
-      days,
-      end,
-      ...faults,
-      ...(weights ? { weights } : {}),
-      ...(limit !== undefined ? { limit } : {}),
-    });
-    for (const item of items) {
-      const pending = sink.write(item);
-      if (pending) await pending;
-      count++;
-      if (item.kind === 'malformed') malformed++;
-      if ((count & 4095) === 0) {
-        if (abort.signal.aborted) break;
-        const time = item.kind === 'event' ? Date.parse(item.event.time) : start;
-        const byTime = (time - start) / (end - start);
-        progress.update(count, limit !== undefined ? Math.max(byTime, count / limit) : byTime);
+const { count, malformed, describe } = await (producers > 1 ? produceInParallel(producers) : produce());
+const seconds = (performance.now() - started) / 1000;
+if (!shard) {
+  process.stdout.write(
+    `produced ${count.toLocaleString('en-US')} items (${(count - malformed).toLocaleString('en-US')} events, ` +
+      `${malformed.toLocaleString('en-US')} malformed) in ${seconds.toFixed(1)} s = ` +
+      `${Math.round(count / seconds).toLocaleString('en-US')} ev/s -> ${describe}\n`,
+  );
+}
+
+/** Produces in this process (all items, or this shard's share of them when started by `--producers`). */
+async function produce(): Promise<{ count: number; malformed: number; describe: string }> {
+  const sink = await openSink();
+  const progress = new Progress();
+  const report = (r: ShardReport) => process.send?.(r);
+  let count = 0;
+  let malformed = 0;
+  let fraction = 0;
+  try {
+    if (mode === 'backfill') {
+      const start = end - days * 86_400_000;
+      const items = backfill(university, {
+        days,
+        end,
+        ...faults,
+        ...(weights ? { weights } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+      let generated = 0;
+      for (const item of items) {
+        if ((++generated & 4095) === 0) {
+          if (abort.signal.aborted) break;
+          const time = item.kind === 'event' ? Date.parse(item.event.time) : start;
+          const byTime = (time - start) / (end - start);
+          fraction = limit !== undefined ? Math.max(byTime, generated / limit) : byTime;
+          if (shard) report({ count, malformed, fraction });
+          else progress.update(count, fraction);
+        }
+        if (shard && producerOf(item, shard.count) !== shard.index) continue;
+        const pending = sink.write(item);
+        if (pending) await pending;
+        count++;
+        if (item.kind === 'malformed') malformed++;
+      }
+      fraction = 1;
+    } else {
+      const rate = number('rate', values.rate, 0.001);
+      const items = live(university, {
+        rate,
+        ...faults,
+        signal: abort.signal,
+        ...(weights ? { weights } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+      for await (const item of items) {
+        const pending = sink.write(item);
+        if (pending) await pending;
+        count++;
+        if (item.kind === 'malformed') malformed++;
+        progress.update(count, limit !== undefined ? count / limit : undefined);
       }
     }
-  } else {
-    const rate = number('rate', values.rate, 0.001);
-    const items = live(university, {
-      rate,
-      ...faults,
-      signal: abort.signal,
-      ...(weights ? { weights } : {}),
-      ...(limit !== undefined ? { limit } : {}),
-    });
-    for await (const item of items) {
-      const pending = sink.write(item);
-      if (pending) await pending;
-      count++;
-      if (item.kind === 'malformed') malformed++;
-      progress.update(count, limit !== undefined ? count / limit : undefined);
-    }
+    await sink.close();
+  } catch (error) {
+    progress.done();
+    fail((error as Error).message);
   }
-  await sink.close();
-} catch (error) {
+  if (shard) report({ count, malformed, fraction, batches: sink.batches?.() ?? 0 });
+  progress.update(count, mode === 'backfill' ? 1 : undefined, true);
   progress.done();
-  fail((error as Error).message);
+  return { count, malformed, describe: sink.describe() };
 }
-const seconds = (performance.now() - started) / 1000;
-progress.update(count, mode === 'backfill' ? 1 : undefined, true);
-progress.done();
-process.stdout.write(
-  `produced ${count.toLocaleString('en-US')} items (${(count - malformed).toLocaleString('en-US')} events, ` +
-    `${malformed.toLocaleString('en-US')} malformed) in ${seconds.toFixed(1)} s = ` +
-    `${Math.round(count / seconds).toLocaleString('en-US')} ev/s -> ${sink.describe()}\n`,
-);
+
+/**
+ * `--producers N`: N child processes of this script, each simulating the same university (same seed and
+ * end instant) and producing its share of the keys; this process draws their combined progress.
+ */
+async function produceInParallel(n: number): Promise<{ count: number; malformed: number; describe: string }> {
+  const skip = new Set(['producers', 'shard', 'quiet', 'help', 'end']);
+  const args: string[] = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (skip.has(name) || value === undefined || value === false) continue;
+    args.push(`--${name}`, ...(value === true ? [] : [String(value)]));
+  }
+  args.push('--end', new Date(end).toISOString(), '--quiet');
+  const reports: ShardReport[] = Array.from({ length: n }, () => ({ count: 0, malformed: 0, fraction: 0 }));
+  const progress = new Progress();
+  const script = fileURLToPath(import.meta.url);
+  const children = reports.map((_, index) =>
+    spawn(process.execPath, [...process.execArgv, script, ...args, '--shard', `${index}/${n}`], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  abort.signal.addEventListener('abort', () => {
+    for (const child of children) child.kill('SIGTERM');
+  });
+  const draw = (force = false) =>
+    progress.update(
+      reports.reduce((sum, r) => sum + r.count, 0),
+      Math.min(...reports.map((r) => r.fraction)),
+      force,
+    );
+  const exits = children.map(
+    (child, index) =>
+      new Promise<void>((resolve, reject) => {
+        child.on('message', (message: ShardReport) => {
+          reports[index] = message;
+          draw();
+        });
+        child.on('error', reject);
+        child.on('exit', (code, signal) => {
+          if (code === 0) return resolve();
+          // One producer failed: stop the others, the run is incomplete.
+          for (const other of children) if (other !== child) other.kill('SIGTERM');
+          reject(new Error(`producer ${index + 1}/${n} exited with ${signal ?? `code ${code}`}`));
+        });
+      }),
+  );
+  try {
+    await Promise.all(exits);
+  } catch (error) {
+    progress.done();
+    fail((error as Error).message);
+  }
+  draw(true);
+  progress.done();
+  const batches = reports.reduce((sum, r) => sum + (r.batches ?? 0), 0);
+  return {
+    count: reports.reduce((sum, r) => sum + r.count, 0),
+    malformed: reports.reduce((sum, r) => sum + r.malformed, 0),
+    describe: `Kafka ${values.brokers}: ${n} producers, ${batches} batches`,
+  };
+}

@@ -12,7 +12,9 @@
  *    are not flooded. Peer, same run: Kafka's own producer benchmark (kafka-tools ProducerPerformance,
  *    Java client, installed by the stack beside the broker) with the same settings (idempotent,
  *    acks=all) and records of our average size, headers included in the size (it sends none): what
- *    the broker takes from a client that is not the bottleneck.
+ *    the broker takes from a client that is not the bottleneck. Then the same backfill through the CLI
+ *    with parallel producers (`npm run produce -- --producers N`, N = CPUs up to 4): N processes, each
+ *    simulating the same university and sending its share of the keys.
  *
  * Figures are events per wall second and per CPU second of this process; the machine may be shared,
  * so the load average is printed and the ratios (same run) are the comparable numbers.
@@ -20,7 +22,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -254,6 +256,23 @@ const bench: Bench = {
             `${perWall(kafka)} | ${perCpu(kafka)}`;
           figures['Kafka events'] = kafka.events;
           ratios['Kafka / NDJSON (wall)'] = perWall(kafka) / perWall(ndjson);
+          // The CLI's parallel producers (`npm run produce -- --producers N`): N processes, each simulating
+          // the same university and sending its share of the keys. Events per wall second, start-up included.
+          const producers = Math.min(4, availableParallelism());
+          const cli = execFileSync(
+            join(root, 'node_modules/.bin/tsx'),
+            [
+              ...['scripts/produce.ts', '--brokers', brokers.join(','), '--topic-prefix', 'ula_bench_'],
+              ...['--producers', String(producers), '--seed', 'bench', '--students', String(students)],
+              ...['--teachers', '200', '--courses', '400', '--days', String(days)],
+              ...['--end', new Date(end).toISOString(), '--limit', String(limit), '--quiet'],
+            ],
+            { cwd: root, encoding: 'utf8' },
+          );
+          const cliRate = Number(/= ([\d,]+) ev\/s/.exec(cli)?.[1]?.replaceAll(',', ''));
+          if (!Number.isFinite(cliRate)) throw new Error(`npm run produce printed no rate: ${cli}`);
+          figures[`backfill → Kafka, CLI with ${producers} producer processes, ev/s (wall)`] = cliRate;
+          ratios[`CLI ${producers} producers / one in-process producer (wall)`] = cliRate / perWall(kafka);
           const sample = [...backfill(university, { days, end, limit: 10_000 })].flatMap((item) =>
             item.kind === 'event' ? [recordBytes(item.event)] : [],
           );
@@ -267,6 +286,7 @@ const bench: Bench = {
           } else {
             figures[`Java producer (kafka-tools), ${recordSize}-byte records, records/s`] = java;
             ratios['backfill → Kafka / Java producer (wall)'] = perWall(kafka) / java;
+            ratios[`CLI ${producers} producers / Java producer (wall)`] = cliRate / java;
           }
         } finally {
           await admin.deleteTopics({ topics: [...categories.map(topic), perfTopic] }).catch(() => undefined);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkaMessageOf, kafkaMessageOfMalformed } from '../src/adapters/kafka.ts';
+import { kafkaKeyOf, kafkaMessageOf, kafkaMessageOfMalformed, producerOf } from '../src/adapters/kafka.ts';
 import {
   backfill,
   createUniversity,
@@ -65,6 +65,23 @@ describe('generator sinks', () => {
       expect(kafkaMessageOfMalformed(malformed.record).headers).toMatchObject({
         ce_id: malformed.record.attributes['id'],
       });
+    }
+  });
+
+  it('parallel Kafka producers: each key belongs to exactly one producer, and the shares are balanced', () => {
+    for (const producers of [2, 3]) {
+      const ownerOfKey = new Map<string, number>();
+      const shares = new Array<number>(producers).fill(0);
+      for (const item of items) {
+        const owner = producerOf(item, producers);
+        expect(Number.isInteger(owner) && owner >= 0 && owner < producers).toBe(true);
+        const key = kafkaKeyOf(item);
+        expect(key).toBe(item.kind === 'event' ? kafkaMessageOf(item.event).key : item.record.key);
+        expect(ownerOfKey.get(key) ?? owner, key).toBe(owner);
+        ownerOfKey.set(key, owner);
+        shares[owner]!++;
+      }
+      for (const share of shares) expect(share / items.length).toBeGreaterThan(0.5 / producers);
     }
   });
 

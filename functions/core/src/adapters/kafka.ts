@@ -44,6 +44,22 @@ export function kafkaMessageOf(event: LmsEvent): Message {
   };
 }
 
+/** The Kafka key of a generated item: an event's user id, a malformed record's own key. */
+export const kafkaKeyOf = (item: GeneratedItem): string =>
+  item.kind === 'event' ? item.event.data.user_id : item.record.key;
+
+/**
+ * Which of `producers` parallel producers sends an item, by its key (FNV-1a): every record of a key comes
+ * from one producer in generation order, so each partition sees a key's records in the order one producer
+ * would have sent them.
+ */
+export function producerOf(item: GeneratedItem, producers: number): number {
+  const key = kafkaKeyOf(item);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % producers;
+}
+
 /** A malformed record as written raw to its category topic: its attributes as `ce_*` headers. */
 export function kafkaMessageOfMalformed(record: MalformedRecord): Message {
   const headers: IHeaders = { 'content-type': 'application/json' };
