@@ -338,12 +338,10 @@ async function produceInParallel(n: number): Promise<{ count: number; malformed:
   abort.signal.addEventListener('abort', () => {
     for (const child of children) child.kill('SIGTERM');
   });
+  const total = (field: 'count' | 'malformed' | 'batches') =>
+    reports.reduce((sum, r) => sum + (r[field] ?? 0), 0);
   const draw = (force = false) =>
-    progress.update(
-      reports.reduce((sum, r) => sum + r.count, 0),
-      Math.min(...reports.map((r) => r.fraction)),
-      force,
-    );
+    progress.update(total('count'), Math.min(...reports.map((r) => r.fraction)), force);
   const exits = children.map(
     (child, index) =>
       new Promise<void>((resolve, reject) => {
@@ -368,10 +366,9 @@ async function produceInParallel(n: number): Promise<{ count: number; malformed:
   }
   draw(true);
   progress.done();
-  const batches = reports.reduce((sum, r) => sum + (r.batches ?? 0), 0);
   return {
-    count: reports.reduce((sum, r) => sum + r.count, 0),
-    malformed: reports.reduce((sum, r) => sum + r.malformed, 0),
-    describe: `Kafka ${values.brokers}: ${n} producers, ${batches} batches`,
+    count: total('count'),
+    malformed: total('malformed'),
+    describe: `Kafka ${values.brokers}: ${n} producers, ${total('batches')} batches`,
   };
 }
