@@ -1,7 +1,9 @@
 /**
  * Producer → real Kafka (ULA_KAFKA_BROKERS, default 127.0.0.1:9092) → consumer: events land on their
- * category topic, keyed by user id, with the CloudEvents headers intact, and read back equal.
+ * category topic, keyed by user id, with the CloudEvents headers intact, and read back equal; the
+ * wire producer's batches are deduplicated by the broker when resent and rejected after a sequence gap.
  */
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ConsumedRecord,
@@ -10,6 +12,13 @@ import {
   kafkaMessageOf,
   readRecords,
 } from '../src/adapters/kafka.ts';
+import {
+  initProducerIdRequest,
+  parseInitProducerId,
+  produceRequest,
+  produceResults,
+} from '../src/adapters/kafka-producer.ts';
+import { apiKeys, BrokerConnection, encodeRecordBatch } from '../src/adapters/kafka-wire.ts';
 import { backfill, createUniversity, type GeneratedItem } from '../src/generator/index.ts';
 import { categories, fromKafkaRecord, type LmsEvent, toKafkaRecord, topicOf } from '../src/index.ts';
 
@@ -83,6 +92,50 @@ describe('Kafka producer and consumer (real broker)', () => {
       expect(record!.topic).toBe(topicOf(m.record.category));
       expect(record!.value).toBe(m.record.body);
       expect(() => fromKafkaRecord(record!), m.defect).toThrow();
+    }
+  });
+});
+
+describe('idempotent wire producer (real broker)', () => {
+  it('a batch resent with the same producer id and sequence is stored once; a sequence gap fails', async () => {
+    const topic = `ula_wire_test_${Date.now()}`;
+    const admin = new Kafka({ clientId: 'ula-wire-test', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+    const connection = await BrokerConnection.open(brokers[0]!, 'ula-wire-test', 10_000);
+    try {
+      const identity = parseInitProducerId(
+        await connection.request(apiKeys.initProducerId, 1, initProducerIdRequest()),
+      );
+      const messages = events.slice(0, 50).map(kafkaMessageOf);
+      const batch = (sequence: number, from: number, to: number) => ({
+        topic,
+        partition: 0,
+        records: to - from,
+        bytes: encodeRecordBatch(messages.slice(from, to), identity, sequence),
+      });
+      const produce = async (b: ReturnType<typeof batch>) =>
+        produceResults(await connection.request(apiKeys.produce, 3, produceRequest([b], 10_000)), [b])[0]!
+          .code;
+      const first = batch(0, 0, 30);
+      expect(await produce(first)).toBe(0);
+      // The retry after a lost answer: the broker recognises it (0 or DUPLICATE_SEQUENCE_NUMBER, 46).
+      expect([0, 46]).toContain(await produce(first));
+      // Records 30..49 with a sequence that skips ten: OUT_OF_ORDER_SEQUENCE_NUMBER, not stored.
+      expect(await produce(batch(40, 30, 50))).toBe(45);
+      expect(await produce(batch(30, 30, 50))).toBe(0);
+
+      const stored = await readRecords({
+        brokers,
+        from: new Map([[topic, [{ partition: 0, offset: '0' }]]]),
+        done: (list) => list.length >= 50,
+        timeoutMs: 5_000,
+      });
+      expect(stored.map((r) => r.headers['ce_id'])).toEqual(messages.map((m) => m.headers['ce_id']));
+    } finally {
+      connection.close();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect();
     }
   });
 });

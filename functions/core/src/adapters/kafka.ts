@@ -1,32 +1,44 @@
 /**
- * Kafka adapter for producing LMS events (kafkajs): binary-mode CloudEvents on the category topics,
- * key = user id, through an idempotent producer that sends large batches with one request in flight
- * (kafkajs' requirement for the idempotent producer to keep per-partition order and sequence numbers).
- * Also a small consumer helper for tests and tools.
+ * Kafka adapter: the generator's sink (binary-mode CloudEvents on the category topics, key = user id)
+ * through the idempotent wire-protocol producer of kafka-producer.ts, and kafkajs helpers to read topics
+ * back for tests and tools.
  */
-import {
-  type IHeaders,
-  Kafka,
-  type KafkaMessage,
-  logLevel,
-  type Message,
-  Partitioners,
-  type Producer,
-} from 'kafkajs';
+import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import {
   type Category,
+  categories,
   cloudEventSource,
   cloudEventType,
   type LmsEvent,
   topicOf,
 } from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
+import { type TopicMessage, WireProducer } from './kafka-producer.ts';
+import type { ProducerMessage } from './kafka-wire.ts';
+
+const ceSources = new Map(categories.map((c) => [c, cloudEventSource(c)]));
+
+/** `ce_type` per category and event type, built once (the producer then finds its encoding by value). */
+const ceTypes = new Map<Category, Map<string, string>>();
+function ceTypeOf(category: Category, eventType: string): string {
+  let types = ceTypes.get(category);
+  if (types === undefined) {
+    types = new Map();
+    ceTypes.set(category, types);
+  }
+  let type = types.get(eventType);
+  if (type === undefined) {
+    type = cloudEventType(category, eventType);
+    types.set(eventType, type);
+  }
+  return type;
+}
 
 /**
  * The Kafka message of an event in binary mode: the same headers, key and value as `toKafkaRecord`
  * (which goes through the CloudEvents SDK), built directly because this is the producer's hot path.
  */
-export function kafkaMessageOf(event: LmsEvent): Message {
+export function kafkaMessageOf(event: LmsEvent): ProducerMessage {
   return {
     key: event.data.user_id,
     value: JSON.stringify(event.data),
@@ -35,8 +47,8 @@ export function kafkaMessageOf(event: LmsEvent): Message {
       'content-type': 'application/json',
       ce_id: event.id,
       ce_time: event.time,
-      ce_type: cloudEventType(event.category, event.eventType),
-      ce_source: cloudEventSource(event.category),
+      ce_type: ceTypeOf(event.category, event.eventType),
+      ce_source: ceSources.get(event.category)!,
       ce_specversion: '1.0',
       ce_datacontenttype: 'application/json',
       ce_subject: event.data.user_id,
@@ -61,8 +73,8 @@ export function producerOf(item: GeneratedItem, producers: number): number {
 }
 
 /** A malformed record as written raw to its category topic: its attributes as `ce_*` headers. */
-export function kafkaMessageOfMalformed(record: MalformedRecord): Message {
-  const headers: IHeaders = { 'content-type': 'application/json' };
+export function kafkaMessageOfMalformed(record: MalformedRecord): ProducerMessage {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const [name, value] of Object.entries(record.attributes)) headers[`ce_${name}`] = value;
   return { key: record.key, value: record.body, headers };
 }
@@ -70,119 +82,89 @@ export function kafkaMessageOfMalformed(record: MalformedRecord): Message {
 export interface KafkaSinkOptions {
   brokers: string[];
   clientId?: string;
-  /** Messages per `sendBatch` call across all topics (default 4,000). */
+  /** Messages per send across all topics (default 8,000). */
   batchSize?: number;
-  /**
-   * Bytes buffered for one topic before sending (default 768 KiB): a partition's record batch must stay
-   * under the broker's `message.max.bytes` (1 MiB by default) even when the topic has one partition.
-   */
-  maxTopicBytes?: number;
-  logLevel?: logLevel;
   /** Topic of a category (default the reference topics, `<category>_topic`); benchmarks use their own. */
   topicOf?: (category: Category) => string;
 }
 
-/** Buffers generated items per topic and sends them in batches; at most one batch in flight. */
+/** Buffers generated items and sends them in batches, in order (see `WireProducer.send`). */
 export class KafkaSink {
   readonly counts = { events: 0, malformed: 0, batches: 0 };
   private readonly batchSize: number;
-  private buffer = new Map<string, { messages: Message[]; bytes: number }>();
-  private readonly maxTopicBytes: number;
-  private buffered = 0;
+  private buffer: TopicMessage[] = [];
   private inFlight: Promise<unknown> | null = null;
   private readonly topicOf: (category: Category) => string;
 
   private constructor(
-    private readonly kafka: Kafka,
-    private readonly producer: Producer,
+    private readonly producer: WireProducer,
     options: KafkaSinkOptions,
   ) {
-    this.batchSize = options.batchSize ?? 4000;
+    this.batchSize = options.batchSize ?? 8000;
     this.topicOf = options.topicOf ?? topicOf;
-    this.maxTopicBytes = options.maxTopicBytes ?? 768 * 1024;
   }
 
   static async connect(options: KafkaSinkOptions): Promise<KafkaSink> {
-    const kafka = new Kafka({
-      clientId: options.clientId ?? 'ula-producer',
-      brokers: options.brokers,
-      logLevel: options.logLevel ?? logLevel.WARN,
-    });
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
     try {
-      await producer.connect();
+      const producer = await WireProducer.connect({
+        brokers: options.brokers,
+        ...(options.clientId ? { clientId: options.clientId } : {}),
+      });
+      return new KafkaSink(producer, options);
     } catch (error) {
       throw new Error(
         `cannot connect to Kafka at ${options.brokers.join(',')} (${(error as Error).message}); ` +
           'start the local stack with `npm run stack:up` or set ULA_KAFKA_BROKERS',
       );
     }
-    return new KafkaSink(kafka, producer, options);
   }
 
   /** Queues one item; resolves at once unless a full batch had to wait for the previous send. */
   write(item: GeneratedItem): Promise<void> | undefined {
-    let topic: string;
-    let message: Message;
     if (item.kind === 'event') {
-      topic = this.topicOf(item.event.category);
-      message = kafkaMessageOf(item.event);
+      this.buffer.push({ topic: this.topicOf(item.event.category), message: kafkaMessageOf(item.event) });
       this.counts.events++;
     } else {
-      topic = this.topicOf(item.record.category);
-      message = kafkaMessageOfMalformed(item.record);
+      this.buffer.push({
+        topic: this.topicOf(item.record.category),
+        message: kafkaMessageOfMalformed(item.record),
+      });
       this.counts.malformed++;
     }
-    let list = this.buffer.get(topic);
-    if (list === undefined) {
-      list = { messages: [], bytes: 0 };
-      this.buffer.set(topic, list);
-    }
-    list.messages.push(message);
-    // Value + key + headers (about 300 bytes of ce_* headers) + record overhead.
-    list.bytes += (message.value as string).length + 360;
-    if (++this.buffered >= this.batchSize || list.bytes >= this.maxTopicBytes) return this.send();
+    if (this.buffer.length >= this.batchSize) return this.send();
     return undefined;
   }
 
-  /** Starts sending what is buffered once the previous batch is acknowledged. */
+  /**
+   * Hands what is buffered to the producer, which encodes it now and sends it after the batch before;
+   * waits for that one, so at most two batches are pending.
+   */
   private async send(): Promise<void> {
-    if (this.inFlight !== null) await this.inFlight;
-    if (this.buffered === 0) return;
-    const topicMessages = [...this.buffer].map(([topic, { messages }]) => ({ topic, messages }));
-    this.buffer = new Map();
-    this.buffered = 0;
+    if (this.buffer.length === 0) return;
+    const messages = this.buffer;
+    this.buffer = [];
     this.counts.batches++;
-    const sending = this.producer.sendBatch({ topicMessages, acks: -1 });
-    this.inFlight = sending;
+    const previous = this.inFlight;
+    const sending = this.producer.send(messages);
     sending.catch(() => undefined);
+    this.inFlight = sending;
+    if (previous !== null) await previous;
   }
 
   /** Sends everything buffered and waits for the acknowledgements. */
   async flush(): Promise<void> {
     await this.send();
-    if (this.inFlight !== null) {
-      const last = this.inFlight;
-      this.inFlight = null;
-      await last;
-    }
+    const last = this.inFlight;
+    this.inFlight = null;
+    if (last !== null) await last;
   }
 
   async close(): Promise<void> {
     try {
       await this.flush();
     } finally {
-      await this.producer.disconnect();
+      this.producer.close();
     }
-  }
-
-  /** The kafkajs client, e.g. for an admin connection. */
-  get client(): Kafka {
-    return this.kafka;
   }
 }
 

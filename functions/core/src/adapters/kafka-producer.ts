@@ -1,0 +1,383 @@
+/**
+ * An idempotent Kafka producer over the wire protocol (kafka-wire.ts), for the generator's bulk sends.
+ * Records are partitioned like the Java client and kafkajs (murmur2 of the key), encoded into one record
+ * batch per partition and sent as one Produce request per leader (acks = all). The broker keeps, per
+ * producer id and partition, the sequence of the last batch it stored: a batch resent after a lost
+ * connection or a leader change is acknowledged as a duplicate instead of written twice, and a gap fails
+ * loudly. `send` resolves once every record is acknowledged and is called with one send in flight, so
+ * each partition receives its records in the order given.
+ */
+import {
+  apiKeys,
+  BrokerConnection,
+  describeKafkaError,
+  encodeRecordBatch,
+  isRetriableKafkaError,
+  KafkaConnectionError,
+  type ProducerIdentity,
+  type ProducerMessage,
+  partitionOfKey,
+  Reader,
+  Writer,
+} from './kafka-wire.ts';
+
+export interface WireProducerOptions {
+  brokers: readonly string[];
+  clientId?: string;
+  /** Per request (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Attempts per batch, metadata lookup or producer id before failing (default 8, backoff 0.1 → 2 s). */
+  attempts?: number;
+  /** Bytes of one partition's record batch (default 512 KiB; the broker's limit is 1 MiB by default). */
+  maxBatchBytes?: number;
+}
+
+export interface TopicMessage {
+  topic: string;
+  message: ProducerMessage;
+}
+
+/** A batch of one partition, encoded once and resent as is. */
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  records: number;
+  bytes: Buffer;
+}
+
+const duplicateSequence = 46;
+
+/** InitProducerId v1 of a producer that is idempotent, not transactional. */
+export const initProducerIdRequest = (): Buffer[] => [new Writer(64).string(null).int32(60_000).view()];
+
+export function parseInitProducerId(response: Buffer): ProducerIdentity {
+  const r = new Reader(response);
+  r.int32(); // throttle
+  const code = r.int16();
+  if (code !== 0) {
+    const error = `InitProducerId: ${describeKafkaError(code)}`;
+    throw isRetriableKafkaError(code) ? new KafkaConnectionError(error) : new Error(`Kafka: ${error}`);
+  }
+  return { producerId: r.int64(), producerEpoch: r.int16() };
+}
+
+/** Produce v3 (acks = all) of one batch per partition. */
+export function produceRequest(batches: readonly PartitionBatch[], timeoutMs: number): Buffer[] {
+  const byTopic = new Map<string, PartitionBatch[]>();
+  for (const b of batches) {
+    const list = byTopic.get(b.topic) ?? [];
+    list.push(b);
+    byTopic.set(b.topic, list);
+  }
+  const pieces: Buffer[] = [];
+  const w = new Writer(4096);
+  w.string(null).int16(-1).int32(timeoutMs).int32(byTopic.size);
+  for (const [topic, list] of byTopic) {
+    w.string(topic).int32(list.length);
+    for (const b of list) {
+      w.int32(b.partition).int32(b.bytes.length);
+      pieces.push(Buffer.from(w.view()), b.bytes);
+      w.pos = 0;
+    }
+  }
+  return pieces;
+}
+
+/** The error code of each batch in a Produce v3 response (a partition missing from it: NETWORK_EXCEPTION). */
+export function produceResults(
+  response: Buffer,
+  batches: readonly PartitionBatch[],
+): { batch: PartitionBatch; code: number }[] {
+  const r = new Reader(response);
+  const codes = new Map<string, number>();
+  for (const topic of r.array((t) => ({
+    name: t.string(),
+    partitions: t.array((p) => {
+      const partition = p.int32();
+      const code = p.int16();
+      p.int64(); // base offset
+      p.int64(); // log append time
+      return { partition, code };
+    }),
+  }))) {
+    for (const p of topic.partitions) codes.set(`${topic.name}\u0000${p.partition}`, p.code);
+  }
+  return batches.map((batch) => ({ batch, code: codes.get(`${batch.topic}\u0000${batch.partition}`) ?? 13 }));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class WireProducer {
+  private readonly connections = new Map<string, BrokerConnection>();
+  private readonly brokerAddress = new Map<number, string>();
+  /** Leader node id per partition, by topic. */
+  private readonly leaders = new Map<string, number[]>();
+  private readonly sequences = new Map<string, number>();
+  private readonly writer = new Writer(1 << 20);
+  private readonly clientId: string;
+  private readonly timeoutMs: number;
+  private readonly attempts: number;
+  private readonly maxBatchBytes: number;
+  private identity: ProducerIdentity = { producerId: -1n, producerEpoch: -1 };
+  private roundRobin = 0;
+  /** The last send in the chain, and the error that ended the chain, if any. */
+  private tail: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+
+  private constructor(private readonly options: WireProducerOptions) {
+    this.clientId = options.clientId ?? 'ula-producer';
+    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.attempts = options.attempts ?? 8;
+    this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
+  }
+
+  /** Connects to the cluster and obtains a producer id; rejects when no bootstrap broker answers. */
+  static async connect(options: WireProducerOptions): Promise<WireProducer> {
+    const producer = new WireProducer(options);
+    try {
+      await producer.retrying('metadata', () => producer.refreshMetadata([]));
+      producer.identity = await producer.retrying('InitProducerId', () => producer.initProducerId());
+    } catch (error) {
+      producer.close();
+      throw error;
+    }
+    return producer;
+  }
+
+  /**
+   * Encodes the messages at once and sends them after the sends before them (so a batch is encoded
+   * while the previous one travels); resolves once the cluster has acknowledged all of them. After a
+   * failed send every later one fails too: its sequence numbers would leave a gap.
+   */
+  async send(messages: readonly TopicMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const topics = [...new Set(messages.map((m) => m.topic))];
+    if (topics.some((t) => !this.leaders.has(t))) {
+      await this.retrying('metadata', () => this.ensureLeaders(topics));
+    }
+    const rounds = this.encode(messages);
+    const sent = this.tail.then(async () => {
+      if (this.failure) throw this.failure;
+      try {
+        for (const round of rounds) await this.produce(round);
+      } catch (error) {
+        this.failure = error as Error;
+        throw error;
+      }
+    });
+    this.tail = sent.catch(() => undefined);
+    return sent;
+  }
+
+  /**
+   * Record batches per partition, with their sequence numbers. A request holds one batch per partition:
+   * a partition with more than one batch of records sends the rest in the requests after it, in order.
+   */
+  private encode(messages: readonly TopicMessage[]): PartitionBatch[][] {
+    const byPartition = new Map<string, { topic: string; partition: number; messages: ProducerMessage[] }>();
+    for (const { topic, message } of messages) {
+      const partitions = this.leaders.get(topic)!.length;
+      const partition =
+        message.key === null ? this.roundRobin++ % partitions : partitionOfKey(message.key, partitions);
+      const id = `${topic}\u0000${partition}`;
+      let group = byPartition.get(id);
+      if (!group) {
+        group = { topic, partition, messages: [] };
+        byPartition.set(id, group);
+      }
+      group.messages.push(message);
+    }
+    const rounds: PartitionBatch[][] = [];
+    for (const [id, group] of byPartition) {
+      let round = 0;
+      let from = 0;
+      let bytes = 0;
+      for (let i = 0; i < group.messages.length; i++) {
+        bytes += group.messages[i]!.value.length + 400;
+        const last = i === group.messages.length - 1;
+        if (bytes < this.maxBatchBytes && !last) continue;
+        const chunk = group.messages.slice(from, i + 1);
+        const sequence = this.sequences.get(id) ?? 0;
+        this.writer.pos = 0;
+        const batches = rounds[round] ?? [];
+        rounds[round++] = batches;
+        batches.push({
+          topic: group.topic,
+          partition: group.partition,
+          records: chunk.length,
+          bytes: encodeRecordBatch(chunk, this.identity, sequence, this.writer),
+        });
+        // Sequences wrap at the int32 maximum, as the broker expects.
+        this.sequences.set(id, (sequence + chunk.length) % 2 ** 31);
+        from = i + 1;
+        bytes = 0;
+      }
+    }
+    return rounds;
+  }
+
+  close(): void {
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+
+  /** Sends batches to their leaders, resending those that failed retriably, with backoff. */
+  private async produce(batches: PartitionBatch[]): Promise<void> {
+    let pending = batches;
+    let lastError = '';
+    for (let attempt = 1; ; attempt++) {
+      const byLeader = new Map<string, PartitionBatch[]>();
+      const failed: PartitionBatch[] = [];
+      for (const batch of pending) {
+        const address = this.brokerAddress.get(this.leaders.get(batch.topic)?.[batch.partition] ?? -1);
+        if (address === undefined) {
+          failed.push(batch);
+          lastError = `no leader known for ${batch.topic}[${batch.partition}]`;
+          continue;
+        }
+        const list = byLeader.get(address) ?? [];
+        list.push(batch);
+        byLeader.set(address, list);
+      }
+      await Promise.all(
+        [...byLeader].map(async ([address, list]) => {
+          try {
+            const response = await (await this.connection(address)).request(
+              apiKeys.produce,
+              3,
+              produceRequest(list, this.timeoutMs),
+            );
+            for (const { batch, code } of produceResults(response, list)) {
+              if (code === 0 || code === duplicateSequence) continue;
+              const where = `${batch.topic}[${batch.partition}] at ${address}: ${describeKafkaError(code)}`;
+              if (!isRetriableKafkaError(code)) {
+                throw new Error(`Kafka rejected a batch of ${batch.records} records for ${where}`);
+              }
+              failed.push(batch);
+              lastError = where;
+            }
+          } catch (error) {
+            if (!(error instanceof KafkaConnectionError)) throw error;
+            this.connections.delete(address);
+            failed.push(...list);
+            lastError = error.message;
+          }
+        }),
+      );
+      if (failed.length === 0) return;
+      if (attempt >= this.attempts) {
+        throw new Error(
+          `Kafka: ${failed.length} record batches not acknowledged after ${attempt} attempts (last error: ${lastError})`,
+        );
+      }
+      await sleep(Math.min(100 * 2 ** (attempt - 1), 2000));
+      // A leader may have moved: look it up again (a failure here counts as the next attempt's).
+      await this.refreshMetadata([...new Set(failed.map((b) => b.topic))]).catch((error: Error) => {
+        lastError = error.message;
+      });
+      pending = failed;
+    }
+  }
+
+  /** Metadata until every topic has a leader for each partition (a new topic is created on first use). */
+  private async ensureLeaders(topics: readonly string[]): Promise<void> {
+    const missing = topics.filter((t) => !this.leaders.has(t));
+    if (missing.length === 0) return;
+    await this.refreshMetadata(missing);
+    const still = missing.filter((t) => !this.leaders.has(t));
+    if (still.length > 0) {
+      throw new KafkaConnectionError(
+        `no leaders yet for ${still.join(', ')} (the topics may be being created)`,
+      );
+    }
+  }
+
+  private async refreshMetadata(topics: readonly string[]): Promise<void> {
+    const w = new Writer(256);
+    w.int32(topics.length);
+    for (const t of topics) w.string(t);
+    w.int8(1); // allow auto topic creation, as kafkajs and the Java client do
+    const r = new Reader(await this.anyBroker((c) => c.request(apiKeys.metadata, 6, [w.view()])));
+    r.int32(); // throttle
+    for (const broker of r.array((b) => ({
+      id: b.int32(),
+      host: b.string(),
+      port: b.int32(),
+      rack: b.string(),
+    }))) {
+      this.brokerAddress.set(broker.id, `${broker.host}:${broker.port}`);
+    }
+    r.string(); // cluster id
+    r.int32(); // controller
+    const metadata = r.array((t) => ({
+      code: t.int16(),
+      name: t.string() ?? '',
+      internal: t.int8(),
+      partitions: t.array((p) => {
+        const partition = { code: p.int16(), index: p.int32(), leader: p.int32() };
+        p.array((x) => x.int32()); // replicas
+        p.array((x) => x.int32()); // in-sync replicas
+        p.array((x) => x.int32()); // offline replicas
+        return partition;
+      }),
+    }));
+    for (const topic of metadata) {
+      const leaders: number[] = [];
+      for (const p of topic.partitions) leaders[p.index] = p.leader;
+      const complete =
+        topic.code === 0 &&
+        leaders.length > 0 &&
+        topic.partitions.length === leaders.length &&
+        leaders.every((l) => l >= 0);
+      if (complete) this.leaders.set(topic.name, leaders);
+      else if (!isRetriableKafkaError(topic.code) && topic.code !== 0) {
+        throw new Error(`Kafka: topic ${topic.name}: ${describeKafkaError(topic.code)}`);
+      } else this.leaders.delete(topic.name);
+    }
+  }
+
+  private async initProducerId(): Promise<ProducerIdentity> {
+    return parseInitProducerId(
+      await this.anyBroker((c) => c.request(apiKeys.initProducerId, 1, initProducerIdRequest())),
+    );
+  }
+
+  /** Runs a request on a connected broker, else on the first bootstrap broker that connects. */
+  private async anyBroker(run: (c: BrokerConnection) => Promise<Buffer>): Promise<Buffer> {
+    const live = [...this.connections.values()].find((c) => c.alive);
+    if (live) return run(live);
+    let last: Error | undefined;
+    for (const address of [...this.brokerAddress.values(), ...this.options.brokers]) {
+      try {
+        return await run(await this.connection(address));
+      } catch (error) {
+        if (!(error instanceof KafkaConnectionError)) throw error;
+        this.connections.delete(address);
+        last = error;
+      }
+    }
+    throw last ?? new KafkaConnectionError('no Kafka broker address');
+  }
+
+  private async connection(address: string): Promise<BrokerConnection> {
+    const open = this.connections.get(address);
+    if (open?.alive) return open;
+    const connection = await BrokerConnection.open(address, this.clientId, this.timeoutMs);
+    this.connections.set(address, connection);
+    return connection;
+  }
+
+  /** Retries a step that failed on the connection or a retriable error, with backoff; then fails loudly. */
+  private async retrying<T>(what: string, step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!(error instanceof KafkaConnectionError) || attempt >= this.attempts) {
+          throw new Error(`Kafka ${what} failed after ${attempt} attempts: ${(error as Error).message}`);
+        }
+        await sleep(Math.min(100 * 2 ** (attempt - 1), 2000));
+      }
+    }
+  }
+}
