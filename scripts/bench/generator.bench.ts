@@ -26,7 +26,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaSink } from '../../functions/core/src/adapters/kafka.ts';
+import { KafkaSink, kafkaMessageOf } from '../../functions/core/src/adapters/kafka.ts';
 import { NdjsonSink, toNdjsonLine } from '../../functions/core/src/adapters/ndjson.ts';
 import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import {
@@ -102,6 +102,23 @@ function javaProducerRate(
   const summary = /(\d+) records sent, ([\d.]+) records\/sec/.exec(out.trim().split('\n').at(-1) ?? '');
   if (!summary) throw new Error(`ProducerPerformance printed no summary:\n${out}`);
   return Math.round(Number(summary[2]));
+}
+
+/**
+ * The Java client sending exactly our records (scripts/bench/java/SendRecords.java, read from `file`):
+ * records per second from its first send to its last acknowledgement.
+ */
+function javaSendRate(broker: string, file: string): number | undefined {
+  if (!existsSync(join(kafkaTools, '.complete'))) return undefined;
+  const java = process.env['JAVA17'] ?? '/usr/lib/jvm/java-17-openjdk-amd64/bin/java';
+  const out = execFileSync(
+    java,
+    ['-Xmx3g', '-cp', `${kafkaTools}/*`, join(root, 'scripts/bench/java/SendRecords.java'), broker, file],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const summary = /(\d+) records in ([\d.]+) s/.exec(out);
+  if (!summary) throw new Error(`SendRecords printed no summary:\n${out}`);
+  return Math.round(Number(summary[1]) / Number(summary[2]));
 }
 
 function reachable(broker: string): Promise<boolean> {
@@ -257,19 +274,44 @@ const bench: Bench = {
           figures['Kafka events'] = kafka.events;
           ratios['Kafka / NDJSON (wall)'] = perWall(kafka) / perWall(ndjson);
           // The CLI's parallel producers (`npm run produce -- --producers N`): N processes, each simulating
-          // the same university and sending its share of the keys. Events per wall second, start-up included.
+          // the same university and sending its share of the keys. Events per wall second, start-up
+          // included, over as many events as the Java peer sends (all of the simulated days, at most).
           const producers = Math.min(4, availableParallelism());
+          const cliLimit = Math.max(1_000_000, limit);
           const cli = execFileSync(
             join(root, 'node_modules/.bin/tsx'),
             [
               ...['scripts/produce.ts', '--brokers', brokers.join(','), '--topic-prefix', 'ula_bench_'],
               ...['--producers', String(producers), '--seed', 'bench', '--students', String(students)],
               ...['--teachers', '200', '--courses', '400', '--days', String(days)],
-              ...['--end', new Date(end).toISOString(), '--limit', String(limit), '--quiet'],
+              ...['--end', new Date(end).toISOString(), '--limit', String(cliLimit), '--quiet'],
             ],
             { cwd: root, encoding: 'utf8' },
           );
           const cliRate = Number(/= ([\d,]+) ev\/s/.exec(cli)?.[1]?.replaceAll(',', ''));
+          // Peer: the same records (regenerated: the simulation is deterministic) from the Java client.
+          const recordsFile = join(dir, 'kafka-records.tsv');
+          const fd = openSync(recordsFile, 'w');
+          let chunk = '';
+          for (const item of backfill(university, { days, end, limit: cliLimit })) {
+            if (item.kind !== 'event') continue;
+            const m = kafkaMessageOf(item.event);
+            chunk += `${[topic(item.event.category), m.key, m.timestamp, m.value, ...Object.entries(m.headers).flat()].join('\t')}\n`;
+            if (chunk.length >= 1 << 20) {
+              writeSync(fd, chunk);
+              chunk = '';
+            }
+          }
+          writeSync(fd, chunk);
+          closeSync(fd);
+          const javaSame = javaSendRate(broker, recordsFile);
+          rmSync(recordsFile);
+          if (javaSame !== undefined) {
+            figures['Java client, the same records as the CLI (key, value, 8 headers), records/s'] = javaSame;
+            ratios['CLI / Java client with the same records (wall)'] = cliRate / javaSame;
+            ratios['one in-process producer / Java client with the same records (wall)'] =
+              perWall(kafka) / javaSame;
+          }
           if (!Number.isFinite(cliRate)) throw new Error(`npm run produce printed no rate: ${cli}`);
           figures[`backfill → Kafka, CLI with ${producers} producer processes, ev/s (wall)`] = cliRate;
           ratios[`CLI ${producers} producers / one in-process producer (wall)`] = cliRate / perWall(kafka);
@@ -278,7 +320,7 @@ const bench: Bench = {
           );
           const recordSize = Math.round(sample.reduce((a, b) => a + b, 0) / sample.length);
           // A longer run than ours: the JVM client needs a few hundred thousand records to warm up.
-          const java = javaProducerRate(broker, perfTopic, Math.max(1_000_000, limit), recordSize);
+          const java = javaProducerRate(broker, perfTopic, cliLimit, recordSize);
           if (java === undefined) {
             notes.push(
               `Kafka tools not installed at ${kafkaTools} (npm run stack:up installs them): peer skipped`,

@@ -174,21 +174,27 @@ export class WireProducer {
    * a partition with more than one batch of records sends the rest in the requests after it, in order.
    */
   private encode(messages: readonly TopicMessage[]): PartitionBatch[][] {
-    const byPartition = new Map<string, { topic: string; partition: number; messages: ProducerMessage[] }>();
+    const groups: { topic: string; partition: number; messages: ProducerMessage[] }[] = [];
+    const byTopic = new Map<string, (typeof groups)[number][]>();
     for (const { topic, message } of messages) {
-      const partitions = this.leaders.get(topic)!.length;
-      const partition =
-        message.key === null ? this.roundRobin++ % partitions : partitionOfKey(message.key, partitions);
-      const id = `${topic}\u0000${partition}`;
-      let group = byPartition.get(id);
-      if (!group) {
+      let partitions = byTopic.get(topic);
+      if (partitions === undefined) {
+        partitions = [];
+        byTopic.set(topic, partitions);
+      }
+      const count = this.leaders.get(topic)!.length;
+      const partition = message.key === null ? this.roundRobin++ % count : partitionOfKey(message.key, count);
+      let group = partitions[partition];
+      if (group === undefined) {
         group = { topic, partition, messages: [] };
-        byPartition.set(id, group);
+        partitions[partition] = group;
+        groups.push(group);
       }
       group.messages.push(message);
     }
     const rounds: PartitionBatch[][] = [];
-    for (const [id, group] of byPartition) {
+    for (const group of groups) {
+      const id = `${group.topic}\u0000${group.partition}`;
       let round = 0;
       let from = 0;
       let bytes = 0;

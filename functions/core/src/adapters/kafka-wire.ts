@@ -56,10 +56,9 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
   return ~crc >>> 0;
 }
 
-/** Kafka's murmur2 (32-bit), as the Java client's and kafkajs' default partitioners hash keys. */
-export function murmur2(data: Uint8Array): number {
+/** Kafka's murmur2 (32-bit) of the first `length` bytes, as the Java client and kafkajs hash keys. */
+export function murmur2(data: Uint8Array, length = data.length): number {
   const m = 0x5bd1e995;
-  const length = data.length;
   const whole = length & ~3;
   let h = 0x9747b28c ^ length;
   for (let i = 0; i < whole; i += 4) {
@@ -79,9 +78,17 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
+const keyScratch = Buffer.allocUnsafe(1024);
+
 /** The partition of a key among `partitions`: the Java client's `toPositive(murmur2(key)) % n`. */
-export const partitionOfKey = (key: string, partitions: number): number =>
-  (murmur2(Buffer.from(key)) & 0x7fffffff) % partitions;
+export function partitionOfKey(key: string, partitions: number): number {
+  // Keys are short (user ids): encoded into one reused buffer rather than a new one each.
+  const hash =
+    key.length * 3 <= keyScratch.length
+      ? murmur2(keyScratch, keyScratch.write(key, 0))
+      : murmur2(Buffer.from(key));
+  return (hash & 0x7fffffff) % partitions;
+}
 
 /** Bytes of a zigzag varint (the record format's signed varints) for an int32. */
 const varintSize = (n: number): number => {
