@@ -9,12 +9,13 @@
  *    same events. Ratios: generate+serialise+write / ceiling, and serialiser / JSON.stringify.
  * 4. backfill → Kafka (when a broker answers at ULA_KAFKA_BROKERS, default 127.0.0.1:9092), into
  *    benchmark topics of its own (`ula_bench_<category>`, deleted afterwards) so running pipelines
- *    are not flooded. Peer, same run: Kafka's own producer benchmark (kafka-tools ProducerPerformance,
- *    Java client, installed by the stack beside the broker) with the same settings (idempotent,
- *    acks=all) and records of our average size, headers included in the size (it sends none): what
- *    the broker takes from a client that is not the bottleneck. Then the same backfill through the CLI
- *    with parallel producers (`npm run produce -- --producers N`, N = CPUs up to 4): N processes, each
- *    simulating the same university and sending its share of the keys.
+ *    are not flooded: one in-process producer, then the CLI with parallel producers (`npm run produce
+ *    -- --producers N`, N = CPUs up to 4: N processes, each simulating the same university and sending
+ *    its share of the keys). Peers, same run, Java client (kafka-tools, installed by the stack beside
+ *    the broker), idempotent, acks=all: `SendRecords.java` sending exactly the CLI's records (keys,
+ *    values, timestamps, headers), and Kafka's own ProducerPerformance with records of our average
+ *    size, headers included in the size (it sends none): what the broker takes from a client that is
+ *    not the bottleneck.
  *
  * Figures are events per wall second and per CPU second of this process; the machine may be shared,
  * so the load average is printed and the ratios (same run) are the comparable numbers.
@@ -259,7 +260,8 @@ const bench: Bench = {
           ],
         });
         try {
-          const limit = Math.round(300_000 * scale);
+          // All the simulated days (930,712 events at scale 1), the peers' count at most.
+          const limit = Math.round(1_000_000 * scale);
           const sink = await KafkaSink.connect({ brokers, topicOf: topic, batchSize: 8000 });
           const kafka = await measureAsync(async () => {
             for (const item of backfill(university, { days, end, limit })) {
@@ -274,17 +276,15 @@ const bench: Bench = {
           figures['Kafka events'] = kafka.events;
           ratios['Kafka / NDJSON (wall)'] = perWall(kafka) / perWall(ndjson);
           // The CLI's parallel producers (`npm run produce -- --producers N`): N processes, each simulating
-          // the same university and sending its share of the keys. Events per wall second, start-up
-          // included, over as many events as the Java peer sends (all of the simulated days, at most).
+          // the same university and sending its share of the keys. Events per wall second, start-up included.
           const producers = Math.min(4, availableParallelism());
-          const cliLimit = Math.max(1_000_000, limit);
           const cli = execFileSync(
             join(root, 'node_modules/.bin/tsx'),
             [
               ...['scripts/produce.ts', '--brokers', brokers.join(','), '--topic-prefix', 'ula_bench_'],
               ...['--producers', String(producers), '--seed', 'bench', '--students', String(students)],
               ...['--teachers', '200', '--courses', '400', '--days', String(days)],
-              ...['--end', new Date(end).toISOString(), '--limit', String(cliLimit), '--quiet'],
+              ...['--end', new Date(end).toISOString(), '--limit', String(limit), '--quiet'],
             ],
             { cwd: root, encoding: 'utf8' },
           );
@@ -293,7 +293,7 @@ const bench: Bench = {
           const recordsFile = join(dir, 'kafka-records.tsv');
           const fd = openSync(recordsFile, 'w');
           let chunk = '';
-          for (const item of backfill(university, { days, end, limit: cliLimit })) {
+          for (const item of backfill(university, { days, end, limit })) {
             if (item.kind !== 'event') continue;
             const m = kafkaMessageOf(item.event);
             chunk += `${[topic(item.event.category), m.key, m.timestamp, m.value, ...Object.entries(m.headers).flat()].join('\t')}\n`;
@@ -319,8 +319,8 @@ const bench: Bench = {
             item.kind === 'event' ? [recordBytes(item.event)] : [],
           );
           const recordSize = Math.round(sample.reduce((a, b) => a + b, 0) / sample.length);
-          // A longer run than ours: the JVM client needs a few hundred thousand records to warm up.
-          const java = javaProducerRate(broker, perfTopic, cliLimit, recordSize);
+          // A long run: the JVM client needs a few hundred thousand records to warm up.
+          const java = javaProducerRate(broker, perfTopic, Math.max(1_000_000, limit), recordSize);
           if (java === undefined) {
             notes.push(
               `Kafka tools not installed at ${kafkaTools} (npm run stack:up installs them): peer skipped`,

@@ -252,7 +252,7 @@ function writeHeader(w: Writer, name: string, value: string): void {
     headerWriter.pos = 0;
     encoded = Buffer.from(headerWriter.raw(header.name).varString(value).view());
     values.set(value, encoded);
-    // 65,536 distinct values, and fewer repeats than that: not worth a lookup per record.
+    // 65,536 distinct values and fewer repeats than that (ids, times): not worth a lookup per record.
     if (values.size >= 65_536 && header.hits < values.size) header.values = undefined;
   } else header.hits++;
   w.raw(encoded);
