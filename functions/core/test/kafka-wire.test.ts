@@ -7,7 +7,7 @@ import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { WireProducer } from '../src/adapters/kafka-producer.ts';
 import {
-  crc32c,
+  encodeHeaders,
   encodeRecordBatch,
   type ProducerMessage,
   partitionOfKey,
@@ -34,15 +34,6 @@ const pseudoRandom = (seed: number) => () => {
 };
 
 describe('Kafka wire encoding', () => {
-  it('CRC-32C matches the check value and a bitwise computation on any length and offset', () => {
-    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
-    const rnd = pseudoRandom(7);
-    for (let length = 0; length < 70; length++) {
-      const bytes = Buffer.from(Array.from({ length: length + 5 }, () => Math.floor(rnd() * 256)));
-      expect(crc32c(bytes, 5, bytes.length)).toBe(bitwiseCrc32c(bytes.subarray(5)));
-    }
-  });
-
   it('partitions keys as kafkajs and the Java client do (murmur2)', () => {
     const partitioner = Partitioners.DefaultPartitioner();
     const rnd = pseudoRandom(11);
@@ -84,6 +75,14 @@ describe('Kafka wire encoding', () => {
       // Non-ASCII (the length prefix is moved), a body over 8 KiB (a 3-byte record length), no key.
       { key: 'Nguyễn', value: `"${'é'.repeat(30)}"`, timestamp: String(base - 5_000), headers: {} },
       { key: null, value: 'v'.repeat(9_000), timestamp: String(base + 3_000_000_000), headers: { h: 'ü' } },
+      // Headers encoded beforehand, then the record's own.
+      {
+        key: 'u2',
+        value: '{}',
+        timestamp: String(base + 1),
+        headers: { ce_id: 'y' },
+        sharedHeaders: encodeHeaders({ ce_type: 'edu.lms.auth.login', 'content-type': 'application/json' }),
+      },
       ...Array.from({ length: 300 }, (_, i) => ({
         key: `k${i}`,
         value: JSON.stringify({ i, name: i % 7 === 0 ? 'Trần Thị Ý' : 'ascii' }),
@@ -120,7 +119,10 @@ describe('Kafka wire encoding', () => {
         expect(r.timestamp).toBe(m.timestamp);
         expect(r.offset).toBe(String(i));
         const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v.toString()]));
-        expect(headers).toEqual(m.headers);
+        const shared = m.sharedHeaders
+          ? { ce_type: 'edu.lms.auth.login', 'content-type': 'application/json' }
+          : {};
+        expect(headers).toEqual({ ...shared, ...m.headers });
       },
     );
   });

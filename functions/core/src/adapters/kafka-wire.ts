@@ -2,11 +2,13 @@
  * The Kafka wire protocol, for the generator's producer only: record batches (magic 2, CRC-32C),
  * the murmur2 partitioner of the Java client and kafkajs, and a framed broker connection for the three
  * requests an idempotent producer needs (Metadata v6, InitProducerId v1, Produce v3; all non-flexible
- * versions every broker from 2.1 to 4.x accepts). Encoding writes every record straight into one buffer:
+ * versions every broker from 2.1 to 4.x accepts). The batch CRC-32C comes from @node-rs/crc32 (SSE4.2):
+ * 13 GB/s against 0.84 GB/s for a slice-by-8 loop in JS, 0.45 µs per record saved. Encoding writes every record straight into one buffer:
  * kafkajs builds an encoder object per record and per header, which was most of the generator's time
  * (docs/events.md).
  */
 import net from 'node:net';
+import { crc32c } from '@node-rs/crc32';
 
 export const apiKeys = { produce: 0, metadata: 3, initProducerId: 22 } as const;
 
@@ -16,44 +18,14 @@ export interface ProducerMessage {
   value: string;
   timestamp?: string;
   headers: Readonly<Record<string, string>>;
+  /** Headers encoded once (`encodeHeaders`) for the many records that share them; written before `headers`. */
+  sharedHeaders?: EncodedHeaders;
 }
 
-// CRC-32C (Castagnoli), slice-by-8: record batches carry it over everything after the CRC field.
-const crcTable = (() => {
-  const t = new Int32Array(8 * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[n] = c;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = t[n]!;
-    for (let k = 1; k < 8; k++) {
-      c = t[c & 0xff]! ^ (c >>> 8);
-      t[k * 256 + n] = c;
-    }
-  }
-  return t;
-})();
-
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
-  const t = crcTable;
-  let crc = ~0;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    const a = crc ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
-    crc =
-      t[1792 + (a & 0xff)]! ^
-      t[1536 + ((a >>> 8) & 0xff)]! ^
-      t[1280 + ((a >>> 16) & 0xff)]! ^
-      t[1024 + (a >>> 24)]! ^
-      t[768 + buf[i + 4]!]! ^
-      t[512 + buf[i + 5]!]! ^
-      t[256 + buf[i + 6]!]! ^
-      t[buf[i + 7]!]!;
-  }
-  for (; i < end; i++) crc = t[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
-  return ~crc >>> 0;
+/** Record headers in their wire form (name and value, each a varint length and UTF-8). */
+export interface EncodedHeaders {
+  count: number;
+  bytes: Buffer;
 }
 
 /** Kafka's murmur2 (32-bit) of the first `length` bytes, as the Java client and kafkajs hash keys. */
@@ -222,40 +194,28 @@ function writeUnsignedVarint(buf: Buffer, at: number, z: number): number {
   return pos;
 }
 
-/**
- * Encoded headers. Most repeat (content type, spec version, source, type, subject): a header name keeps
- * the encodings of its values, until its values turn out to be mostly new (ids, times), when it stops
- * caching them and only its encoded name is kept.
- */
-interface HeaderEncodings {
-  name: Buffer;
-  values: Map<string, Buffer> | undefined;
-  hits: number;
-}
-const headerEncodings = new Map<string, HeaderEncodings>();
-const headerWriter = new Writer(1024);
+/** Encoded header names: a record's headers repeat the same few names. */
+const headerNames = new Map<string, Buffer>();
+const nameWriter = new Writer(256);
 
 function writeHeader(w: Writer, name: string, value: string): void {
-  let header = headerEncodings.get(name);
-  if (header === undefined) {
-    headerWriter.pos = 0;
-    header = { name: Buffer.from(headerWriter.varString(name).view()), values: new Map(), hits: 0 };
-    headerEncodings.set(name, header);
-  }
-  const values = header.values;
-  if (values === undefined) {
-    w.raw(header.name).varString(value);
-    return;
-  }
-  let encoded = values.get(value);
+  let encoded = headerNames.get(name);
   if (encoded === undefined) {
-    headerWriter.pos = 0;
-    encoded = Buffer.from(headerWriter.raw(header.name).varString(value).view());
-    values.set(value, encoded);
-    // 65,536 distinct values and fewer repeats than that (ids, times): not worth a lookup per record.
-    if (values.size >= 65_536 && header.hits < values.size) header.values = undefined;
-  } else header.hits++;
-  w.raw(encoded);
+    nameWriter.pos = 0;
+    encoded = Buffer.from(nameWriter.varString(name).view());
+    headerNames.set(name, encoded);
+  }
+  w.raw(encoded).varString(value);
+}
+
+export function encodeHeaders(headers: Readonly<Record<string, string>>): EncodedHeaders {
+  const w = new Writer(256);
+  let count = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    writeHeader(w, name, value);
+    count++;
+  }
+  return { count, bytes: Buffer.from(w.view()) };
 }
 
 /** The identity of an idempotent producer, from InitProducerId. */
@@ -310,9 +270,11 @@ export function encodeRecordBatch(
     w.varString(m.key);
     w.varString(m.value);
     const headers = m.headers;
-    let count = 0;
+    const shared = m.sharedHeaders;
+    let count = shared?.count ?? 0;
     for (const name in headers) if (headers[name] !== undefined) count++;
     w.varint(count);
+    if (shared) w.raw(shared.bytes);
     for (const name in headers) {
       const value = headers[name];
       if (value === undefined) continue;
@@ -328,7 +290,7 @@ export function encodeRecordBatch(
     writeUnsignedVarint(w.buf, lengthPos, body << 1);
   }
   w.buf.writeInt32BE(w.pos - lengthAt - 4, lengthAt);
-  w.buf.writeUInt32BE(crc32c(w.buf, crcFrom, w.pos), crcAt);
+  w.buf.writeUInt32BE(crc32c(w.buf.subarray(crcFrom, w.pos)), crcAt);
   return Buffer.from(w.buf.subarray(start, w.pos));
 }
 

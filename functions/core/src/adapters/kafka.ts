@@ -6,7 +6,6 @@
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import {
   type Category,
-  categories,
   cloudEventSource,
   cloudEventType,
   type LmsEvent,
@@ -14,24 +13,36 @@ import {
 } from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
 import { type TopicMessage, WireProducer } from './kafka-producer.ts';
-import type { ProducerMessage } from './kafka-wire.ts';
+import { type EncodedHeaders, encodeHeaders, type ProducerMessage } from './kafka-wire.ts';
 
-const ceSources = new Map(categories.map((c) => [c, cloudEventSource(c)]));
-
-/** `ce_type` per category and event type, built once (the producer then finds its encoding by value). */
-const ceTypes = new Map<Category, Map<string, string>>();
-function ceTypeOf(category: Category, eventType: string): string {
-  let types = ceTypes.get(category);
+/**
+ * The headers every event of a category and type shares, as values and encoded once for the producer:
+ * only `ce_id`, `ce_time` and `ce_subject` differ from one event to the next.
+ */
+const sharedHeaders = new Map<Category, Map<string, SharedHeaders>>();
+interface SharedHeaders {
+  values: Record<string, string>;
+  encoded: EncodedHeaders;
+}
+function sharedHeadersOf(category: Category, eventType: string): SharedHeaders {
+  let types = sharedHeaders.get(category);
   if (types === undefined) {
     types = new Map();
-    ceTypes.set(category, types);
+    sharedHeaders.set(category, types);
   }
-  let type = types.get(eventType);
-  if (type === undefined) {
-    type = cloudEventType(category, eventType);
-    types.set(eventType, type);
+  let shared = types.get(eventType);
+  if (shared === undefined) {
+    const values = {
+      'content-type': 'application/json',
+      ce_type: cloudEventType(category, eventType),
+      ce_source: cloudEventSource(category),
+      ce_specversion: '1.0',
+      ce_datacontenttype: 'application/json',
+    };
+    shared = { values, encoded: encodeHeaders(values) };
+    types.set(eventType, shared);
   }
-  return type;
+  return shared;
 }
 
 /**
@@ -39,20 +50,23 @@ function ceTypeOf(category: Category, eventType: string): string {
  * (which goes through the CloudEvents SDK), built directly because this is the producer's hot path.
  */
 export function kafkaMessageOf(event: LmsEvent): ProducerMessage {
+  const { key, value, timestamp, headers } = kafkaRecordOf(event);
+  return {
+    key,
+    value,
+    timestamp,
+    headers: { ...sharedHeadersOf(event.category, event.eventType).values, ...headers },
+  };
+}
+
+/** `kafkaMessageOf` as the sink sends it: the headers events share come encoded already. */
+function kafkaRecordOf(event: LmsEvent): ProducerMessage & { timestamp: string } {
   return {
     key: event.data.user_id,
     value: JSON.stringify(event.data),
     timestamp: String(Date.parse(event.time)),
-    headers: {
-      'content-type': 'application/json',
-      ce_id: event.id,
-      ce_time: event.time,
-      ce_type: ceTypeOf(event.category, event.eventType),
-      ce_source: ceSources.get(event.category)!,
-      ce_specversion: '1.0',
-      ce_datacontenttype: 'application/json',
-      ce_subject: event.data.user_id,
-    },
+    headers: { ce_id: event.id, ce_time: event.time, ce_subject: event.data.user_id },
+    sharedHeaders: sharedHeadersOf(event.category, event.eventType).encoded,
   };
 }
 
@@ -122,7 +136,7 @@ export class KafkaSink {
   /** Queues one item; resolves at once unless a full batch had to wait for the previous send. */
   write(item: GeneratedItem): Promise<void> | undefined {
     if (item.kind === 'event') {
-      this.buffer.push({ topic: this.topicOf(item.event.category), message: kafkaMessageOf(item.event) });
+      this.buffer.push({ topic: this.topicOf(item.event.category), message: kafkaRecordOf(item.event) });
       this.counts.events++;
     } else {
       this.buffer.push({
