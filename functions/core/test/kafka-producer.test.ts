@@ -83,11 +83,13 @@ function scriptedBroker(answer: (n: number) => boolean) {
   };
 }
 
-const messages = (n: number, from = 0) =>
-  Array.from({ length: n }, (_, i) => ({
-    topic: 't',
-    message: { key: 'u1', value: `{"i":${from + i}}`, headers: { ce_id: `id-${from + i}` } },
-  }));
+/** Appends n records to topic t and sends them. */
+function send(producer: WireProducer, n: number, from = 0): Promise<void> {
+  for (let i = from; i < from + n; i++) {
+    producer.append('t', { key: 'u1', value: `{"i":${i}}`, headers: { ce_id: `id-${i}` } });
+  }
+  return producer.send();
+}
 
 describe('wire producer resends', () => {
   let close: (() => Promise<void>) | undefined;
@@ -100,8 +102,9 @@ describe('wire producer resends', () => {
     const broker = scriptedBroker((n) => n !== 1);
     close = broker.close;
     const producer = await WireProducer.connect({ brokers: [await broker.listen()] });
-    await producer.send(messages(30));
-    await producer.send(messages(20, 30));
+    await producer.prepare(['t']);
+    await send(producer, 30);
+    await send(producer, 20, 30);
     producer.close();
     expect(broker.produced.map(({ connection, ...p }) => p)).toEqual([
       { producerId: 7n, baseSequence: 0, records: 30 },
@@ -116,11 +119,12 @@ describe('wire producer resends', () => {
     const broker = scriptedBroker(() => false);
     close = broker.close;
     const producer = await WireProducer.connect({ brokers: [await broker.listen()], attempts: 3 });
-    await expect(producer.send(messages(5))).rejects.toThrow(
+    await producer.prepare(['t']);
+    await expect(send(producer, 5)).rejects.toThrow(
       /1 record batches not acknowledged after 3 attempts \(last error: 127\.0\.0\.1:\d+: /,
     );
     expect(broker.produced.map((p) => p.baseSequence)).toEqual([0, 0, 0]);
-    await expect(producer.send(messages(5, 5))).rejects.toThrow(/not acknowledged/);
+    await expect(send(producer, 5, 5)).rejects.toThrow(/not acknowledged/);
     producer.close();
   });
 });

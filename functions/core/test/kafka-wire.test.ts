@@ -11,7 +11,6 @@ import {
   encodeRecordBatch,
   type ProducerMessage,
   partitionOfKey,
-  Writer,
 } from '../src/adapters/kafka-wire.ts';
 
 const require = createRequire(import.meta.url);
@@ -90,8 +89,7 @@ describe('Kafka wire encoding', () => {
         headers: { ce_id: `id-${i}`, ce_type: 'edu.lms.video.video_watched' },
       })),
     ];
-    const w = new Writer(64);
-    const bytes = encodeRecordBatch(messages, { producerId: 4242n, producerEpoch: 3 }, 17, w);
+    const bytes = encodeRecordBatch(messages, { producerId: 4242n, producerEpoch: 3 }, 17);
     // Length, and the CRC over everything after it (attributes onwards).
     expect(bytes.readInt32BE(8)).toBe(bytes.length - 12);
     expect(bytes.readUInt32BE(17)).toBe(bitwiseCrc32c(bytes.subarray(21)));

@@ -4,20 +4,20 @@
  * batch per partition and sent as one Produce request per leader (acks = all). The broker keeps, per
  * producer id and partition, the sequence of the last batch it stored: a batch resent after a lost
  * connection or a leader change is acknowledged as a duplicate instead of written twice, and a gap fails
- * loudly. `send` resolves once every record is acknowledged and is called with one send in flight, so
- * each partition receives its records in the order given.
+ * loudly. Records are appended (encoded at once into their partition's batch) and sent in order: each
+ * partition receives its records in the order appended.
  */
 import {
   apiKeys,
   BrokerConnection,
   describeKafkaError,
-  encodeRecordBatch,
   isRetriableKafkaError,
   KafkaConnectionError,
   type ProducerIdentity,
   type ProducerMessage,
   partitionOfKey,
   Reader,
+  RecordBatchBuilder,
   Writer,
 } from './kafka-wire.ts';
 
@@ -30,11 +30,6 @@ export interface WireProducerOptions {
   attempts?: number;
   /** Bytes of one partition's record batch (default 512 KiB; the broker's limit is 1 MiB by default). */
   maxBatchBytes?: number;
-}
-
-export interface TopicMessage {
-  topic: string;
-  message: ProducerMessage;
 }
 
 /** A batch of one partition, encoded once and resent as is. */
@@ -113,7 +108,9 @@ export class WireProducer {
   /** Leader node id per partition, by topic. */
   private readonly leaders = new Map<string, number[]>();
   private readonly sequences = new Map<string, number>();
-  private readonly writer = new Writer(1 << 20);
+  /** The batch being filled per partition, by topic; and the full ones waiting for `send`, in order. */
+  private readonly open = new Map<string, (RecordBatchBuilder | undefined)[]>();
+  private full: { topic: string; partition: number; builder: RecordBatchBuilder }[] = [];
   private readonly clientId: string;
   private readonly timeoutMs: number;
   private readonly attempts: number;
@@ -144,18 +141,48 @@ export class WireProducer {
     return producer;
   }
 
-  /**
-   * Encodes the messages at once and sends them after the sends before them (so a batch is encoded
-   * while the previous one travels); resolves once the cluster has acknowledged all of them. After a
-   * failed send every later one fails too: its sequence numbers would leave a gap.
-   */
-  async send(messages: readonly TopicMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const topics = [...new Set(messages.map((m) => m.topic))];
-    if (topics.some((t) => !this.leaders.has(t))) {
-      await this.retrying('metadata', () => this.ensureLeaders(topics));
+  /** Looks up the partitions and leaders of the topics `append` will be given (creating new topics). */
+  async prepare(topics: readonly string[]): Promise<void> {
+    await this.retrying('metadata', () => this.ensureLeaders(topics));
+  }
+
+  /** Encodes a message into its partition's batch (a prepared topic), to be sent by the next `send`. */
+  append(topic: string, message: ProducerMessage): void {
+    const leaders = this.leaders.get(topic);
+    if (leaders === undefined) throw new Error(`Kafka producer: topic ${topic} was not prepared`);
+    const partition =
+      message.key === null ? this.roundRobin++ % leaders.length : partitionOfKey(message.key, leaders.length);
+    let builders = this.open.get(topic);
+    if (builders === undefined) {
+      builders = [];
+      this.open.set(topic, builders);
     }
-    const rounds = this.encode(messages);
+    let builder = builders[partition];
+    if (builder === undefined) {
+      builder = new RecordBatchBuilder();
+      builders[partition] = builder;
+    }
+    builder.append(message);
+    if (builder.bytes >= this.maxBatchBytes) {
+      this.full.push({ topic, partition, builder });
+      builders[partition] = undefined;
+    }
+  }
+
+  /**
+   * Seals what was appended and sends it after the sends before it (so the next records are encoded
+   * while these travel); resolves once the cluster has acknowledged all of them. After a failed send
+   * every later one fails too: its sequence numbers would leave a gap.
+   */
+  send(): Promise<void> {
+    for (const [topic, builders] of this.open) {
+      builders.forEach((builder, partition) => {
+        if (builder) this.full.push({ topic, partition, builder });
+      });
+    }
+    this.open.clear();
+    const rounds = this.seal(this.full);
+    this.full = [];
     const sent = this.tail.then(async () => {
       if (this.failure) throw this.failure;
       try {
@@ -170,54 +197,22 @@ export class WireProducer {
   }
 
   /**
-   * Record batches per partition, with their sequence numbers. A request holds one batch per partition:
-   * a partition with more than one batch of records sends the rest in the requests after it, in order.
+   * Sequence numbers, in order per partition, and requests: one holds one batch per partition, so a
+   * partition with more than one batch sends the rest in the requests after it.
    */
-  private encode(messages: readonly TopicMessage[]): PartitionBatch[][] {
-    const groups: { topic: string; partition: number; messages: ProducerMessage[] }[] = [];
-    const byTopic = new Map<string, (typeof groups)[number][]>();
-    for (const { topic, message } of messages) {
-      let partitions = byTopic.get(topic);
-      if (partitions === undefined) {
-        partitions = [];
-        byTopic.set(topic, partitions);
-      }
-      const count = this.leaders.get(topic)!.length;
-      const partition = message.key === null ? this.roundRobin++ % count : partitionOfKey(message.key, count);
-      let group = partitions[partition];
-      if (group === undefined) {
-        group = { topic, partition, messages: [] };
-        partitions[partition] = group;
-        groups.push(group);
-      }
-      group.messages.push(message);
-    }
+  private seal(batches: readonly { topic: string; partition: number; builder: RecordBatchBuilder }[]) {
     const rounds: PartitionBatch[][] = [];
-    for (const group of groups) {
-      const id = `${group.topic}\u0000${group.partition}`;
-      let round = 0;
-      let from = 0;
-      let bytes = 0;
-      for (let i = 0; i < group.messages.length; i++) {
-        bytes += group.messages[i]!.value.length + 400;
-        const last = i === group.messages.length - 1;
-        if (bytes < this.maxBatchBytes && !last) continue;
-        const chunk = group.messages.slice(from, i + 1);
-        const sequence = this.sequences.get(id) ?? 0;
-        this.writer.pos = 0;
-        const batches = rounds[round] ?? [];
-        rounds[round++] = batches;
-        batches.push({
-          topic: group.topic,
-          partition: group.partition,
-          records: chunk.length,
-          bytes: encodeRecordBatch(chunk, this.identity, sequence, this.writer),
-        });
-        // Sequences wrap at the int32 maximum, as the broker expects.
-        this.sequences.set(id, (sequence + chunk.length) % 2 ** 31);
-        from = i + 1;
-        bytes = 0;
-      }
+    const round = new Map<string, number>();
+    for (const { topic, partition, builder } of batches) {
+      const id = `${topic}\u0000${partition}`;
+      const sequence = this.sequences.get(id) ?? 0;
+      // Sequences wrap at the int32 maximum, as the broker expects.
+      this.sequences.set(id, (sequence + builder.records) % 2 ** 31);
+      const r = round.get(id) ?? 0;
+      round.set(id, r + 1);
+      const list = rounds[r] ?? [];
+      rounds[r] = list;
+      list.push({ topic, partition, records: builder.records, bytes: builder.seal(this.identity, sequence) });
     }
     return rounds;
   }

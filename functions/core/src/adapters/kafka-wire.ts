@@ -224,49 +224,43 @@ export interface ProducerIdentity {
   producerEpoch: number;
 }
 
+/** Bytes before a batch's first record: offset, length, epoch, magic, CRC, attributes, … record count. */
+const batchHeaderBytes = 61;
+
 /**
- * One record batch (magic 2, uncompressed) of `messages` for one partition, starting at `baseSequence`:
- * the broker rejects a batch whose sequence does not follow the last one it stored for this producer and
- * partition, and acknowledges a resent one as a duplicate, so a retry never writes a record twice.
+ * A record batch (magic 2, uncompressed) for one partition, built as records arrive: each is encoded
+ * straight into the batch's buffer, so a message object lives only until it is appended. `seal` writes
+ * the header: the producer id and the first record's sequence number. The broker rejects a batch whose
+ * sequence does not follow the last one it stored for this producer and partition, and acknowledges a
+ * resent one as a duplicate, so a retry never writes a record twice.
  */
-export function encodeRecordBatch(
-  messages: readonly ProducerMessage[],
-  identity: ProducerIdentity,
-  baseSequence: number,
-  w: Writer = new Writer(),
-): Buffer {
-  const start = w.pos;
-  let first = Number.POSITIVE_INFINITY;
-  let last = Number.NEGATIVE_INFINITY;
-  const now = Date.now();
-  for (const m of messages) {
-    const t = m.timestamp === undefined ? now : Number(m.timestamp);
-    if (t < first) first = t;
-    if (t > last) last = t;
+export class RecordBatchBuilder {
+  records = 0;
+  private readonly w = new Writer(64 * 1024);
+  private first = 0;
+  private max = Number.NEGATIVE_INFINITY;
+
+  constructor() {
+    this.w.pos = batchHeaderBytes;
   }
-  w.int64(0); // base offset: the broker assigns offsets
-  const lengthAt = w.pos;
-  w.int32(0);
-  w.int32(-1); // partition leader epoch: set by the broker
-  w.int8(2); // magic
-  const crcAt = w.pos;
-  w.int32(0);
-  const crcFrom = w.pos;
-  w.int16(0); // attributes: no compression, create time, not transactional
-  w.int32(messages.length - 1); // last offset delta
-  w.int64(first).int64(last);
-  w.int64(identity.producerId).int16(identity.producerEpoch).int32(baseSequence);
-  w.int32(messages.length);
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
+
+  get bytes(): number {
+    return this.w.pos;
+  }
+
+  append(m: ProducerMessage): void {
+    const w = this.w;
+    const t = m.timestamp === undefined ? Date.now() : Number(m.timestamp);
+    if (this.records === 0) this.first = t;
+    if (t > this.max) this.max = t;
     // Record length as a 2-byte varint (bodies of 64..8191 bytes, nearly all), moved when it is not.
     w.ensure(2);
     const lengthPos = w.pos;
     w.pos += 2;
     const bodyFrom = w.pos;
     w.int8(0);
-    w.varlong((m.timestamp === undefined ? now : Number(m.timestamp)) - first);
-    w.varint(i);
+    w.varlong(t - this.first); // signed: a late record may be older than the first
+    w.varint(this.records++);
     w.varString(m.key);
     w.varString(m.value);
     const headers = m.headers;
@@ -289,9 +283,36 @@ export function encodeRecordBatch(
     }
     writeUnsignedVarint(w.buf, lengthPos, body << 1);
   }
-  w.buf.writeInt32BE(w.pos - lengthAt - 4, lengthAt);
-  w.buf.writeUInt32BE(crc32c(w.buf.subarray(crcFrom, w.pos)), crcAt);
-  return Buffer.from(w.buf.subarray(start, w.pos));
+
+  /** The finished batch (the builder is done with after this). */
+  seal(identity: ProducerIdentity, baseSequence: number): Buffer {
+    const w = this.w;
+    const end = w.pos;
+    w.pos = 0;
+    w.int64(0); // base offset: the broker assigns offsets
+    w.int32(end - 12); // length of what follows this field
+    w.int32(-1); // partition leader epoch: set by the broker
+    w.int8(2); // magic
+    w.int32(0); // CRC, below
+    w.int16(0); // attributes: no compression, create time, not transactional
+    w.int32(this.records - 1); // last offset delta
+    w.int64(this.first).int64(this.max);
+    w.int64(identity.producerId).int16(identity.producerEpoch).int32(baseSequence);
+    w.int32(this.records);
+    w.buf.writeUInt32BE(crc32c(w.buf.subarray(21, end)), 17);
+    return w.buf.subarray(0, end);
+  }
+}
+
+/** One record batch of `messages` (see `RecordBatchBuilder`). */
+export function encodeRecordBatch(
+  messages: readonly ProducerMessage[],
+  identity: ProducerIdentity,
+  baseSequence: number,
+): Buffer {
+  const builder = new RecordBatchBuilder();
+  for (const m of messages) builder.append(m);
+  return builder.seal(identity, baseSequence);
 }
 
 /** A big-endian reader over a response body. */

@@ -6,13 +6,14 @@
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import {
   type Category,
+  categories,
   cloudEventSource,
   cloudEventType,
   type LmsEvent,
   topicOf,
 } from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
-import { type TopicMessage, WireProducer } from './kafka-producer.ts';
+import { WireProducer } from './kafka-producer.ts';
 import { type EncodedHeaders, encodeHeaders, type ProducerMessage } from './kafka-wire.ts';
 
 /**
@@ -102,30 +103,36 @@ export interface KafkaSinkOptions {
   topicOf?: (category: Category) => string;
 }
 
-/** Buffers generated items and sends them in batches, in order (see `WireProducer.send`). */
+/**
+ * Hands generated items to the producer (which encodes each into its partition's batch at once) and
+ * sends every `batchSize` items; waits for the send before, so at most two are pending.
+ */
 export class KafkaSink {
   readonly counts = { events: 0, malformed: 0, batches: 0 };
   private readonly batchSize: number;
-  private buffer: TopicMessage[] = [];
-  private inFlight: Promise<unknown> | null = null;
-  private readonly topicOf: (category: Category) => string;
+  private appended = 0;
+  private inFlight: Promise<void> | null = null;
 
   private constructor(
     private readonly producer: WireProducer,
+    private readonly topicOf: (category: Category) => string,
     options: KafkaSinkOptions,
   ) {
     this.batchSize = options.batchSize ?? 8000;
-    this.topicOf = options.topicOf ?? topicOf;
   }
 
   static async connect(options: KafkaSinkOptions): Promise<KafkaSink> {
+    const topicOfCategory = options.topicOf ?? topicOf;
+    let producer: WireProducer | undefined;
     try {
-      const producer = await WireProducer.connect({
+      producer = await WireProducer.connect({
         brokers: options.brokers,
         ...(options.clientId ? { clientId: options.clientId } : {}),
       });
-      return new KafkaSink(producer, options);
+      await producer.prepare(categories.map(topicOfCategory));
+      return new KafkaSink(producer, topicOfCategory, options);
     } catch (error) {
+      producer?.close();
       throw new Error(
         `cannot connect to Kafka at ${options.brokers.join(',')} (${(error as Error).message}); ` +
           'start the local stack with `npm run stack:up` or set ULA_KAFKA_BROKERS',
@@ -136,36 +143,29 @@ export class KafkaSink {
   /** Queues one item; resolves at once unless a full batch had to wait for the previous send. */
   write(item: GeneratedItem): Promise<void> | undefined {
     if (item.kind === 'event') {
-      this.buffer.push({ topic: this.topicOf(item.event.category), message: kafkaRecordOf(item.event) });
+      this.producer.append(this.topicOf(item.event.category), kafkaRecordOf(item.event));
       this.counts.events++;
     } else {
-      this.buffer.push({
-        topic: this.topicOf(item.record.category),
-        message: kafkaMessageOfMalformed(item.record),
-      });
+      this.producer.append(this.topicOf(item.record.category), kafkaMessageOfMalformed(item.record));
       this.counts.malformed++;
     }
-    if (this.buffer.length >= this.batchSize) return this.send();
+    if (++this.appended >= this.batchSize) return this.send();
     return undefined;
   }
 
-  /**
-   * Hands what is buffered to the producer, which encodes it now and sends it after the batch before;
-   * waits for that one, so at most two batches are pending.
-   */
+  /** Sends what was appended after the send before, and waits for that one. */
   private async send(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const messages = this.buffer;
-    this.buffer = [];
+    if (this.appended === 0) return;
+    this.appended = 0;
     this.counts.batches++;
     const previous = this.inFlight;
-    const sending = this.producer.send(messages);
+    const sending = this.producer.send();
     sending.catch(() => undefined);
     this.inFlight = sending;
     if (previous !== null) await previous;
   }
 
-  /** Sends everything buffered and waits for the acknowledgements. */
+  /** Sends everything appended and waits for the acknowledgements. */
   async flush(): Promise<void> {
     await this.send();
     const last = this.inFlight;
