@@ -103,6 +103,8 @@ export interface KafkaSinkOptions {
   topicOf?: (category: Category) => string;
 }
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Hands generated items to the producer (which encodes each into its partition's batch at once) and
  * sends every `batchSize` items; waits for the send before, so at most two are pending.
@@ -113,12 +115,16 @@ export class KafkaSink {
   private appended = 0;
   private inFlight: Promise<void> | null = null;
 
+  /** Topic per category, named once (a fresh string per record would be hashed again by every lookup). */
+  private readonly topics: Map<Category, string>;
+
   private constructor(
     private readonly producer: WireProducer,
-    private readonly topicOf: (category: Category) => string,
+    topicOfCategory: (category: Category) => string,
     options: KafkaSinkOptions,
   ) {
     this.batchSize = options.batchSize ?? 8000;
+    this.topics = new Map(categories.map((c) => [c, topicOfCategory(c)]));
   }
 
   static async connect(options: KafkaSinkOptions): Promise<KafkaSink> {
@@ -129,8 +135,9 @@ export class KafkaSink {
         brokers: options.brokers,
         ...(options.clientId ? { clientId: options.clientId } : {}),
       });
-      await producer.prepare(categories.map(topicOfCategory));
-      return new KafkaSink(producer, topicOfCategory, options);
+      const sink = new KafkaSink(producer, topicOfCategory, options);
+      await producer.prepare([...sink.topics.values()]);
+      return sink;
     } catch (error) {
       producer?.close();
       throw new Error(
@@ -140,16 +147,23 @@ export class KafkaSink {
     }
   }
 
-  /** Queues one item; resolves at once unless a full batch had to wait for the previous send. */
+  /**
+   * Queues one item. Returns a promise to await when the caller must wait: for the previous send at a
+   * batch boundary, or for one turn of the event loop while a send is in flight.
+   */
   write(item: GeneratedItem): Promise<void> | undefined {
     if (item.kind === 'event') {
-      this.producer.append(this.topicOf(item.event.category), kafkaRecordOf(item.event));
+      this.producer.append(this.topics.get(item.event.category)!, kafkaRecordOf(item.event));
       this.counts.events++;
     } else {
-      this.producer.append(this.topicOf(item.record.category), kafkaMessageOfMalformed(item.record));
+      this.producer.append(this.topics.get(item.record.category)!, kafkaMessageOfMalformed(item.record));
       this.counts.malformed++;
     }
     if (++this.appended >= this.batchSize) return this.send();
+    // The caller's loop is synchronous between awaits: every 1,024 items it lets the event loop move the
+    // request in flight (a 3 MB request does not fit the socket's buffer) and read its answer. Without
+    // this the send waited for the next batch boundary: 27 % of a backfill was spent waiting on acks.
+    if ((this.appended & 1023) === 0 && this.inFlight !== null) return yieldToEventLoop();
     return undefined;
   }
 
