@@ -9,9 +9,8 @@
  *    same events. Ratios: generate+serialise+write / ceiling, and serialiser / JSON.stringify.
  * 4. backfill → Kafka (when a broker answers at ULA_KAFKA_BROKERS, default 127.0.0.1:9092), into
  *    benchmark topics of its own (`ula_bench_<category>`, deleted afterwards) so running pipelines
- *    are not flooded: one in-process producer, then the CLI with parallel producers (`npm run produce
- *    -- --producers N`, N = CPUs up to 4: N processes, each simulating the same university and sending
- *    its share of the keys). Peers, same run, Java client (kafka-tools, installed by the stack beside
+ *    are not flooded: one in-process producer, then the CLI (`npm run produce`) with its default number
+ *    of producer processes (CPUs − 1, 1 to 4). Peers, same run, Java client (kafka-tools, installed by the stack beside
  *    the broker), idempotent, acks=all: `SendRecords.java` sending exactly the CLI's records (keys,
  *    values, timestamps, headers), and Kafka's own ProducerPerformance with records of our average
  *    size, headers included in the size (it sends none): what the broker takes from a client that is
@@ -23,7 +22,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -275,19 +274,20 @@ const bench: Bench = {
             `${perWall(kafka)} | ${perCpu(kafka)}`;
           figures['Kafka events'] = kafka.events;
           ratios['Kafka / NDJSON (wall)'] = perWall(kafka) / perWall(ndjson);
-          // The CLI's parallel producers (`npm run produce -- --producers N`): N processes, each simulating
-          // the same university and sending its share of the keys. Events per wall second, start-up included.
-          const producers = Math.min(4, availableParallelism());
+          // The CLI as run by hand, with its default number of producer processes (on 2 CPUs: one; with
+          // more, each simulates the same university and sends its share of the keys). Events per wall
+          // second, start-up included.
           const cli = execFileSync(
             join(root, 'node_modules/.bin/tsx'),
             [
               ...['scripts/produce.ts', '--brokers', brokers.join(','), '--topic-prefix', 'ula_bench_'],
-              ...['--producers', String(producers), '--seed', 'bench', '--students', String(students)],
+              ...['--seed', 'bench', '--students', String(students)],
               ...['--teachers', '200', '--courses', '400', '--days', String(days)],
               ...['--end', new Date(end).toISOString(), '--limit', String(limit), '--quiet'],
             ],
             { cwd: root, encoding: 'utf8' },
           );
+          const producers = Number(/: (\d+) producers,/.exec(cli)?.[1] ?? 1);
           const cliRate = Number(/= ([\d,]+) ev\/s/.exec(cli)?.[1]?.replaceAll(',', ''));
           // Peer: the same records (regenerated: the simulation is deterministic) from the Java client.
           const recordsFile = join(dir, 'kafka-records.tsv');
@@ -313,8 +313,10 @@ const bench: Bench = {
               perWall(kafka) / javaSame;
           }
           if (!Number.isFinite(cliRate)) throw new Error(`npm run produce printed no rate: ${cli}`);
-          figures[`backfill → Kafka, CLI with ${producers} producer processes, ev/s (wall)`] = cliRate;
-          ratios[`CLI ${producers} producers / one in-process producer (wall)`] = cliRate / perWall(kafka);
+          figures[
+            `backfill → Kafka, CLI (${producers} producer process${producers > 1 ? 'es' : ''}), ev/s (wall)`
+          ] = cliRate;
+          ratios['CLI / one in-process producer (wall)'] = cliRate / perWall(kafka);
           const sample = [...backfill(university, { days, end, limit: 10_000 })].flatMap((item) =>
             item.kind === 'event' ? [recordBytes(item.event)] : [],
           );
@@ -328,7 +330,7 @@ const bench: Bench = {
           } else {
             figures[`Java producer (kafka-tools), ${recordSize}-byte records, records/s`] = java;
             ratios['backfill → Kafka / Java producer (wall)'] = perWall(kafka) / java;
-            ratios[`CLI ${producers} producers / Java producer (wall)`] = cliRate / java;
+            ratios['CLI / Java producer (wall)'] = cliRate / java;
           }
         } finally {
           await admin.deleteTopics({ topics: [...categories.map(topic), perfTopic] }).catch(() => undefined);
