@@ -457,14 +457,14 @@ export class BrokerConnection {
   }
 }
 
-export function splitAddress(address: string): [string, number] {
+function splitAddress(address: string): [string, number] {
   const colon = address.lastIndexOf(':');
   if (colon < 0) return [address, 9092];
   return [address.slice(0, colon), Number(address.slice(colon + 1))];
 }
 
 /** Kafka error codes the producer meets, with whether resending the same batch can succeed. */
-export const kafkaErrors: Record<number, { name: string; retriable: boolean }> = {
+const kafkaErrors: Record<number, { name: string; retriable: boolean }> = {
   1: { name: 'OFFSET_OUT_OF_RANGE', retriable: false },
   2: { name: 'CORRUPT_MESSAGE', retriable: true },
   3: { name: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true },
