@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KafkaSink } from '../src/adapters/kafka.ts';
 import { WireProducer } from '../src/adapters/kafka-producer.ts';
 import { apiKeys, Reader, Writer } from '../src/adapters/kafka-wire.ts';
 
@@ -126,5 +127,11 @@ describe('wire producer resends', () => {
     expect(broker.produced.map((p) => p.baseSequence)).toEqual([0, 0, 0]);
     await expect(send(producer, 5, 5)).rejects.toThrow(/not acknowledged/);
     producer.close();
+  });
+
+  it('the sink (its worker thread) fails loudly, naming the broker and what to do, when Kafka is down', async () => {
+    await expect(KafkaSink.connect({ brokers: ['127.0.0.1:1'], attempts: 1 })).rejects.toThrow(
+      /cannot connect to Kafka at 127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); start the local stack/,
+    );
   });
 });

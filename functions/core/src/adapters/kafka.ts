@@ -1,8 +1,9 @@
 /**
  * Kafka adapter: the generator's sink (binary-mode CloudEvents on the category topics, key = user id)
- * through the idempotent wire-protocol producer of kafka-producer.ts, and kafkajs helpers to read topics
- * back for tests and tools.
+ * through the idempotent wire-protocol producer of kafka-producer.ts, run in a worker thread
+ * (kafka-sink-worker.ts), and kafkajs helpers to read topics back for tests and tools.
  */
+import { Worker } from 'node:worker_threads';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import {
   type Category,
@@ -13,7 +14,6 @@ import {
   topicOf,
 } from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
-import { WireProducer } from './kafka-producer.ts';
 import { type EncodedHeaders, encodeHeaders, type ProducerMessage } from './kafka-wire.ts';
 
 /**
@@ -62,12 +62,33 @@ export function kafkaMessageOf(event: LmsEvent): ProducerMessage {
 
 /** `kafkaMessageOf` as the sink sends it: the headers events share come encoded already. */
 function kafkaRecordOf(event: LmsEvent): ProducerMessage & { timestamp: string } {
+  return eventRecord(
+    event.category,
+    event.eventType,
+    event.data.user_id,
+    JSON.stringify(event.data),
+    String(Date.parse(event.time)),
+    event.id,
+    event.time,
+  );
+}
+
+/** The record of an event from its parts (the sink's worker receives the parts, not the event). */
+export function eventRecord(
+  category: Category,
+  eventType: string,
+  userId: string,
+  value: string,
+  timestamp: string,
+  id: string,
+  time: string,
+): ProducerMessage & { timestamp: string } {
   return {
-    key: event.data.user_id,
-    value: JSON.stringify(event.data),
-    timestamp: String(Date.parse(event.time)),
-    headers: { ce_id: event.id, ce_time: event.time, ce_subject: event.data.user_id },
-    sharedHeaders: sharedHeadersOf(event.category, event.eventType).encoded,
+    key: userId,
+    value,
+    timestamp,
+    headers: { ce_id: id, ce_time: time, ce_subject: userId },
+    sharedHeaders: sharedHeadersOf(category, eventType).encoded,
   };
 }
 
@@ -99,102 +120,174 @@ export interface KafkaSinkOptions {
   clientId?: string;
   /** Messages per send across all topics (default 8,000). */
   batchSize?: number;
+  /** Attempts per Kafka request before the run fails (default 8, backoff 0.1 → 2 s). */
+  attempts?: number;
   /** Topic of a category (default the reference topics, `<category>_topic`); benchmarks use their own. */
   topicOf?: (category: Category) => string;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Items per message to the sink's worker. */
+const chunkItems = 1024;
+/** Chunks handed to the worker and not yet taken before `write` waits. */
+const chunksAhead = 16;
 
 /**
- * Hands generated items to the producer (which encodes each into its partition's batch at once) and
- * sends every `batchSize` items; waits for the send before, so at most two are pending.
+ * Produces generated items through a worker thread (kafka-sink-worker.ts) that owns the producer: this
+ * thread simulates and serialises (`JSON.stringify`, the timestamp), the worker partitions, encodes and
+ * sends, so the two share the work on two cores. Items go over in chunks of 1,024, in order, as flat
+ * arrays of strings. The worker sends every `batchSize` items with two sends pending at most, and takes
+ * a chunk only when it can append it, so a slow broker holds `write` back.
  */
 export class KafkaSink {
   readonly counts = { events: 0, malformed: 0, batches: 0 };
-  private readonly batchSize: number;
-  private appended = 0;
-  private inFlight: Promise<void> | null = null;
-
+  private chunk: unknown[] = [];
+  private items = 0;
+  private ahead = 0;
+  private readonly waiting: (() => void)[] = [];
+  private failure: Error | undefined;
+  private flushed: { resolve: () => void; reject: (e: Error) => void } | undefined;
   /** Topic per category, named once (a fresh string per record would be hashed again by every lookup). */
   private readonly topics: Map<Category, string>;
 
   private constructor(
-    private readonly producer: WireProducer,
-    topicOfCategory: (category: Category) => string,
-    options: KafkaSinkOptions,
+    private readonly worker: Worker,
+    topics: Map<Category, string>,
   ) {
-    this.batchSize = options.batchSize ?? 8000;
-    this.topics = new Map(categories.map((c) => [c, topicOfCategory(c)]));
+    this.topics = topics;
+    worker.on('message', (message: SinkWorkerReply) => this.onReply(message));
+    worker.on('error', (error) => this.fail(error));
   }
 
   static async connect(options: KafkaSinkOptions): Promise<KafkaSink> {
     const topicOfCategory = options.topicOf ?? topicOf;
-    let producer: WireProducer | undefined;
-    try {
-      producer = await WireProducer.connect({
-        brokers: options.brokers,
-        ...(options.clientId ? { clientId: options.clientId } : {}),
-      });
-      const sink = new KafkaSink(producer, topicOfCategory, options);
-      await producer.prepare([...sink.topics.values()]);
-      return sink;
-    } catch (error) {
-      producer?.close();
+    const topics = new Map(categories.map((c) => [c, topicOfCategory(c)]));
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      workerData: { entry: new URL('./kafka-sink-worker.ts', import.meta.url).href },
+    });
+    const open: SinkWorkerRequest = {
+      type: 'open',
+      brokers: options.brokers,
+      clientId: options.clientId ?? 'ula-producer',
+      topics: [...topics.values()],
+      batchSize: options.batchSize ?? 8000,
+      ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+    };
+    worker.postMessage(open);
+    const reply = await new Promise<SinkWorkerReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    }).catch((error: Error): SinkWorkerReply => ({ type: 'error', message: error.message }));
+    if (reply.type !== 'ready') {
+      await worker.terminate();
       throw new Error(
-        `cannot connect to Kafka at ${options.brokers.join(',')} (${(error as Error).message}); ` +
+        `cannot connect to Kafka at ${options.brokers.join(',')} (${reply.type === 'error' ? reply.message : reply.type}); ` +
           'start the local stack with `npm run stack:up` or set ULA_KAFKA_BROKERS',
       );
     }
+    return new KafkaSink(worker, topics);
   }
 
-  /**
-   * Queues one item. Returns a promise to await when the caller must wait: for the previous send at a
-   * batch boundary, or for one turn of the event loop while a send is in flight.
-   */
+  /** Queues one item; returns a promise to await when the worker is behind (or has failed). */
   write(item: GeneratedItem): Promise<void> | undefined {
+    if (this.failure) return Promise.reject(this.failure);
+    const chunk = this.chunk;
     if (item.kind === 'event') {
-      this.producer.append(this.topics.get(item.event.category)!, kafkaRecordOf(item.event));
+      const e = item.event;
+      chunk.push(
+        0,
+        this.topics.get(e.category),
+        e.category,
+        e.eventType,
+        e.data.user_id,
+        JSON.stringify(e.data),
+        String(Date.parse(e.time)),
+        e.id,
+        e.time,
+      );
       this.counts.events++;
     } else {
-      this.producer.append(this.topics.get(item.record.category)!, kafkaMessageOfMalformed(item.record));
+      const m = kafkaMessageOfMalformed(item.record);
+      chunk.push(1, this.topics.get(item.record.category), m.key, m.value, m.headers);
       this.counts.malformed++;
     }
-    if (++this.appended >= this.batchSize) return this.send();
-    // The caller's loop is synchronous between awaits: every 1,024 items it lets the event loop move the
-    // request in flight (a 3 MB request does not fit the socket's buffer) and read its answer. Without
-    // this the send waited for the next batch boundary: 27 % of a backfill was spent waiting on acks.
-    if ((this.appended & 1023) === 0 && this.inFlight !== null) return yieldToEventLoop();
-    return undefined;
+    if (++this.items < chunkItems) return undefined;
+    this.post();
+    if (this.ahead <= chunksAhead) return undefined;
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => {
+      if (this.failure) throw this.failure;
+    });
   }
 
-  /** Sends what was appended after the send before, and waits for that one. */
-  private async send(): Promise<void> {
-    if (this.appended === 0) return;
-    this.appended = 0;
-    this.counts.batches++;
-    const previous = this.inFlight;
-    const sending = this.producer.send();
-    sending.catch(() => undefined);
-    this.inFlight = sending;
-    if (previous !== null) await previous;
-  }
-
-  /** Sends everything appended and waits for the acknowledgements. */
+  /** Sends everything written and waits for the acknowledgements. */
   async flush(): Promise<void> {
-    await this.send();
-    const last = this.inFlight;
-    this.inFlight = null;
-    if (last !== null) await last;
+    if (this.failure) throw this.failure;
+    if (this.items > 0) this.post();
+    await new Promise<void>((resolve, reject) => {
+      this.flushed = { resolve, reject };
+      this.request({ type: 'flush' });
+    });
   }
 
   async close(): Promise<void> {
     try {
       await this.flush();
     } finally {
-      this.producer.close();
+      await this.worker.terminate();
     }
   }
+
+  private post(): void {
+    this.request({ type: 'records', records: this.chunk });
+    this.chunk = [];
+    this.items = 0;
+    this.ahead++;
+  }
+
+  private request(message: SinkWorkerRequest): void {
+    this.worker.postMessage(message);
+  }
+
+  private onReply(reply: SinkWorkerReply): void {
+    if (reply.type === 'taken') {
+      this.ahead--;
+      this.waiting.shift()?.();
+    } else if (reply.type === 'flushed') {
+      this.counts.batches = reply.batches;
+      this.flushed?.resolve();
+      this.flushed = undefined;
+    } else if (reply.type === 'error') {
+      this.fail(new Error(reply.message));
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const resume of this.waiting.splice(0)) resume();
+    this.flushed?.reject(this.failure);
+    this.flushed = undefined;
+  }
 }
+
+/** Messages to the sink's worker. */
+export type SinkWorkerRequest =
+  | {
+      type: 'open';
+      brokers: string[];
+      clientId: string;
+      topics: string[];
+      batchSize: number;
+      attempts?: number;
+    }
+  /** Items, flat: `0, topic, category, eventType, userId, value, timestamp, id, time` per event, `1, topic, key, value, headers` per malformed record. */
+  | { type: 'records'; records: unknown[] }
+  | { type: 'flush' };
+
+/** Replies of the sink's worker. */
+export type SinkWorkerReply =
+  | { type: 'ready' }
+  | { type: 'taken' }
+  | { type: 'flushed'; batches: number }
+  | { type: 'error'; message: string };
 
 /** A consumed record with headers decoded to strings. */
 export interface ConsumedRecord {
