@@ -10,7 +10,7 @@
  * 4. backfill → Kafka (when a broker answers at ULA_KAFKA_BROKERS, default 127.0.0.1:9092), into
  *    benchmark topics of its own (`ula_bench_<category>`, deleted afterwards) so running pipelines
  *    are not flooded: one in-process producer, then the CLI (`npm run produce`) with its default number
- *    of producer processes (CPUs − 1, 1 to 4). Peers, same run, Java client (kafka-tools, installed by the stack beside
+ *    of producer processes (half the CPUs, 1 to 4). Peers, same run, Java client (kafka-tools, installed by the stack beside
  *    the broker), idempotent, acks=all: `SendRecords.java` sending exactly the CLI's records (keys,
  *    values, timestamps, headers), and Kafka's own ProducerPerformance with records of our average
  *    size, headers included in the size (it sends none): what the broker takes from a client that is
