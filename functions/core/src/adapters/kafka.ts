@@ -146,6 +146,7 @@ export class KafkaSink {
   private readonly waiting: (() => void)[] = [];
   private failure: Error | undefined;
   private flushed: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private closing = false;
   /** Topic per category, named once (a fresh string per record would be hashed again by every lookup). */
   private readonly topics: Map<Category, string>;
 
@@ -156,6 +157,9 @@ export class KafkaSink {
     this.topics = topics;
     worker.on('message', (message: SinkWorkerReply) => this.onReply(message));
     worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => {
+      if (!this.closing) this.fail(new Error(`the Kafka sink's worker thread exited (code ${code})`));
+    });
   }
 
   static async connect(options: KafkaSinkOptions): Promise<KafkaSink> {
@@ -232,6 +236,7 @@ export class KafkaSink {
     try {
       await this.flush();
     } finally {
+      this.closing = true;
       await this.worker.terminate();
     }
   }
