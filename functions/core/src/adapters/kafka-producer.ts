@@ -42,6 +42,9 @@ export interface PartitionBatch {
 
 const duplicateSequence = 46;
 
+/** The key of a topic's partition in the producer's maps. */
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
 /** InitProducerId v1 of a producer that is idempotent, not transactional. */
 export const initProducerIdRequest = (): Buffer[] => [new Writer(64).string(null).int32(60_000).view()];
 
@@ -95,9 +98,12 @@ export function produceResults(
       return { partition, code };
     }),
   }))) {
-    for (const p of topic.partitions) codes.set(`${topic.name}\u0000${p.partition}`, p.code);
+    for (const p of topic.partitions) codes.set(partitionKey(topic.name ?? '', p.partition), p.code);
   }
-  return batches.map((batch) => ({ batch, code: codes.get(`${batch.topic}\u0000${batch.partition}`) ?? 13 }));
+  return batches.map((batch) => ({
+    batch,
+    code: codes.get(partitionKey(batch.topic, batch.partition)) ?? 13,
+  }));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -204,7 +210,7 @@ export class WireProducer {
     const rounds: PartitionBatch[][] = [];
     const round = new Map<string, number>();
     for (const { topic, partition, builder } of batches) {
-      const id = `${topic}\u0000${partition}`;
+      const id = partitionKey(topic, partition);
       const sequence = this.sequences.get(id) ?? 0;
       // Sequences wrap at the int32 maximum, as the broker expects.
       this.sequences.set(id, (sequence + builder.records) % 2 ** 31);
