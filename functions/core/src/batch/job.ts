@@ -14,7 +14,6 @@
  * - The run is recorded in batch_runs (running → succeeded/failed) and, on success, each view's watermark
  *   (local midnight after the last complete day of the range) in batch_watermarks.
  */
-import { deserialize, serialize } from 'node:v8';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { ViewStore } from '../adapters/view-store.ts';
 import type { Category } from '../events/envelope.ts';
@@ -24,9 +23,13 @@ import type { BatchJob, BatchViewDefinition, ViewContext } from '../views/define
 import {
   type Aggregation,
   addInput,
+  beginStamp,
+  decodeAggregation,
+  encodeAggregation,
+  endStamp,
   finishGroup,
   finishRows,
-  groupId,
+  matchingGroups,
   mergeAggregation,
   newAggregation,
   unmergeAggregation,
@@ -52,7 +55,6 @@ import {
   dayPartialKey,
   decodeStates,
   encodeStates,
-  type Groups,
   inputsVersion,
   readManifest,
   trailingPartialKey,
@@ -242,7 +244,8 @@ async function withContext<T>(system: 'lake' | 'view store', step: () => Promise
 interface Computation {
   /** All-time states of raw-event views, loaded on first use. */
   allTime: Map<string, { aggregation: Aggregation; header: AllTimeHeader; changed: boolean }>;
-  touched: Map<string, Set<string>>;
+  /** Per all-time view, the groups of its all-time states this run changed (the rows to rewrite). */
+  touched: Map<string, Set<number>>;
   /** Day partials of trailing-window views (this run's and loaded ones), and the dates to rewrite. */
   trailing: Map<string, Map<string, Aggregation | undefined>>;
   dirtyDates: Map<string, Set<string>>;
@@ -326,12 +329,12 @@ async function compute(
       const previous = entry.header.included[date];
       if (previous === version) continue;
       versions.set(view.name, version);
-      aggregations.set(
-        view.name,
-        previous === undefined && date < keepFrom
-          ? { view, groups: entry.aggregation.groups, stamp: { day: date, ids: new Set() } }
-          : newAggregation(view),
-      );
+      if (previous === undefined && date < keepFrom) {
+        beginStamp(entry.aggregation, date);
+        aggregations.set(view.name, entry.aggregation);
+      } else {
+        aggregations.set(view.name, newAggregation(view));
+      }
     }
     const byCategory = new Map<Category, Aggregation[]>();
     for (const [name, aggregation] of aggregations) {
@@ -364,7 +367,7 @@ async function compute(
         }
         await writeDay(store, state, report, view, date, finishRows(aggregation));
       } else if (aggregation.stamp) {
-        touch(state, view.name, aggregation.stamp.ids);
+        touch(state, view.name, endStamp(aggregation));
         const entry = state.allTime.get(view.name)!;
         entry.header.included[date] = versions.get(view.name)!;
         entry.changed = true;
@@ -487,7 +490,6 @@ async function writeTrailing(
   const { lake, views: store } = options;
   for (const view of jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.trailingDays !== undefined)) {
     const days = state.trailing.get(view.name) ?? new Map<string, Aggregation | undefined>();
-    const metrics = Object.values(view.metrics);
     const dates = [...(state.dirtyDates.get(view.name) ?? [])].filter((d) => d <= lastDay).sort();
     for (const date of dates) {
       const window = newAggregation(view);
@@ -498,18 +500,7 @@ async function writeTrailing(
           days.set(day, bytes ? decodeStates(view, bytes).aggregation : undefined);
         }
         const partial = days.get(day);
-        if (!partial) continue;
-        for (const group of partial.groups.values()) {
-          const keys = { ...group.keys, date };
-          const id = groupId(view, keys);
-          // Copies of the states: partials are shared by the windows of several dates.
-          const states = group.states.map((s, i) =>
-            metrics[i]!.aggregate.load(metrics[i]!.aggregate.save(s)),
-          );
-          const existing = window.groups.get(id);
-          if (!existing) window.groups.set(id, { keys, states });
-          else existing.states = existing.states.map((s, i) => metrics[i]!.aggregate.merge(s, states[i]));
-        }
+        if (partial) mergeAggregation(window, partial, { date });
       }
       await writeDay(store, state, report, view, date, finishRows(window));
     }
@@ -545,7 +536,7 @@ async function loadAllTime(lake: ObjectStore, state: Computation, view: BatchVie
   return entry;
 }
 
-const touch = (state: Computation, view: string, ids: Iterable<string>) => {
+const touch = (state: Computation, view: string, ids: Iterable<number>) => {
   let set = state.touched.get(view);
   if (!set) {
     set = new Set();
@@ -581,9 +572,7 @@ async function foldDay(
           `(its partial ${oldKey} is gone), so it cannot be recomputed incrementally: rebuild the view's state ` +
           `(delete state/${view.name}/ and rerun the whole history) or raise ULA_BATCH_STATE_RETENTION_DAYS`,
       );
-    const old = decodeStates(view, bytes).aggregation;
-    unmergeAggregation(entry.aggregation, old);
-    touch(state, view.name, old.groups.keys());
+    touch(state, view.name, unmergeAggregation(entry.aggregation, decodeStates(view, bytes).aggregation));
     state.obsolete.push(oldKey);
     delete entry.header.stored[date];
   }
@@ -595,12 +584,9 @@ async function foldDay(
     );
     entry.header.stored[date] = version;
   }
-  touch(state, view.name, day.groups.keys());
-  mergeAggregation(entry.aggregation, day);
-  for (const id of day.groups.keys()) {
-    const group = entry.aggregation.groups.get(id)!;
-    if (group.day === undefined || group.day < date) group.day = date;
-  }
+  const reached = mergeAggregation(entry.aggregation, day);
+  touch(state, view.name, reached);
+  for (const group of reached) entry.aggregation.touchDay(group, date);
   entry.header.included[date] = version;
   entry.changed = true;
 }
@@ -641,48 +627,45 @@ async function allTimeRows(
     // Settled source rows are folded into this view's settled states and dropped from the source's state.
     const settledGroups = sourceEntry.header.settled ?? {};
     sourceEntry.header.settled = settledGroups;
-    const settled: Aggregation = { view, groups: new Map(settledGroups[view.name] ?? []) };
+    const saved = settledGroups[view.name];
+    const settled = saved ? decodeAggregation(view, saved) : newAggregation(view);
     if (source.settledWhen) {
       let moved = 0;
-      for (const [id, group] of sourceAggregation.groups) {
-        if (group.day === undefined || group.day >= keepFrom || state.touched.get(source.name)?.has(id))
-          continue;
-        const row = finishGroup(source, group);
+      const sourceTouched = state.touched.get(source.name);
+      for (const group of sourceAggregation.groups()) {
+        const day = sourceAggregation.lastDayOf(group);
+        if (day === undefined || day >= keepFrom || sourceTouched?.has(group)) continue;
+        const row = finishGroup(sourceAggregation, group);
         if (!row || !source.settledWhen(row)) continue;
         addInput(settled, row, context);
-        sourceAggregation.groups.delete(id);
+        sourceAggregation.remove(group);
         moved++;
       }
       if (moved > 0) {
-        settledGroups[view.name] = [...settled.groups];
+        settledGroups[view.name] = encodeAggregation(settled);
         sourceEntry.changed = true;
       }
     }
-    const full: Aggregation = {
-      view,
-      groups: new Map(deserialize(serialize([...settled.groups])) as Groups),
-    };
+    const full = newAggregation(view);
+    mergeAggregation(full, settled);
     for (const row of finishRows(sourceAggregation)) addInput(full, row, context);
     aggregations.set(view.name, full);
     const sourceTouched = state.touched.get(source.name);
     if (!sourceTouched) continue;
     const fed = newAggregation(view);
-    for (const id of sourceTouched) {
-      const group = sourceAggregation.groups.get(id);
-      const row = group && finishGroup(source, group);
+    for (const group of sourceTouched) {
+      const row = finishGroup(sourceAggregation, group);
       if (row) addInput(fed, row, context);
     }
-    touch(state, view.name, fed.groups.keys());
+    touch(state, view.name, matchingGroups(full, fed));
   }
   const lookupCache = new Map<string, Row | undefined>();
   const lookup = (name: string, key: Row): Row | undefined => {
-    const view = batchViewNamed(name);
-    const id = groupId(view, key);
-    const cacheKey = `${name}\u0002${id}`;
-    if (!lookupCache.has(cacheKey)) {
-      const group = aggregations.get(name)?.groups.get(id);
-      lookupCache.set(cacheKey, group && finishGroup(view, group));
-    }
+    const aggregation = aggregations.get(name);
+    const group = aggregation ? aggregation.findKeys(key) : -1;
+    if (!aggregation || group === -1) return undefined;
+    const cacheKey = `${name}\u0002${group}`;
+    if (!lookupCache.has(cacheKey)) lookupCache.set(cacheKey, finishGroup(aggregation, group));
     return lookupCache.get(cacheKey);
   };
   for (const view of views) {
@@ -693,9 +676,9 @@ async function allTimeRows(
     for (const l of Object.values(view.lookups ?? {})) {
       const other = state.touched.get(l.view);
       if (!other || other.size === 0) continue;
-      const target = batchViewNamed(l.view);
-      for (const [id, group] of aggregation.groups) {
-        if (other.has(groupId(target, l.key(group.keys)))) ids.add(id);
+      const target = aggregations.get(l.view)!;
+      for (const group of aggregation.groups()) {
+        if (other.has(target.findKeys(l.key(aggregation.keysOf(group))))) ids.add(group);
       }
     }
     if (ids.size === 0) continue;

@@ -11,15 +11,21 @@
  * - `state/<view>/date=D/day.v8.gz`: the latest partial of a day of a trailing-window daily view.
  * - `state/_jobs/<job>/date=D.json`: the day's manifest (input files read, when, by which run).
  *
- * States are serialized with V8's structured clone (fast, keeps Sets: distinct counts keep their members,
- * so merges stay exact across runs), gzip level 1. They can always be rebuilt by rerunning the history.
+ * States are stored column-wise (`encodeAggregation`: typed arrays plus the key values and distinct
+ * members they name, so merges stay exact across runs), serialized with V8's structured clone, gzip
+ * level 1. They can always be rebuilt by rerunning the history.
  */
 import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { BatchViewDefinition } from '../views/define.ts';
-import type { Aggregation, Group } from '../views/engine.ts';
+import {
+  type Aggregation,
+  decodeAggregation,
+  type EncodedAggregation,
+  encodeAggregation,
+} from '../views/engine.ts';
 import type { DayManifest, InputFingerprint } from './plan.ts';
 
 export const statePrefix = 'state/';
@@ -35,7 +41,7 @@ export interface AllTimeHeader {
   included: Record<string, string>;
   stored: Record<string, string>;
   /** Per view over this one: its partial states over the settled rows dropped from this state. */
-  settled?: Record<string, Groups>;
+  settled?: Record<string, EncodedAggregation>;
 }
 
 /** The version of a day's partial: a fingerprint of its input files. */
@@ -48,19 +54,20 @@ export function inputsVersion(inputs: Record<string, InputFingerprint>): string 
   return hash.digest('hex').slice(0, 24);
 }
 
-export type Groups = [string, Group][];
-
 export function encodeStates(aggregation: Aggregation, header?: AllTimeHeader): Uint8Array {
-  return gzipSync(serialize({ header, groups: [...aggregation.groups] }), { level: 1 });
+  return gzipSync(serialize({ header, states: encodeAggregation(aggregation) }), { level: 1 });
 }
 
 export function decodeStates(
   view: BatchViewDefinition<never>,
   bytes: Uint8Array,
 ): { aggregation: Aggregation; header: AllTimeHeader } {
-  const { header, groups } = deserialize(gunzipSync(bytes)) as { header?: AllTimeHeader; groups: Groups };
+  const { header, states } = deserialize(gunzipSync(bytes)) as {
+    header?: AllTimeHeader;
+    states: EncodedAggregation;
+  };
   return {
-    aggregation: { view, groups: new Map(groups) },
+    aggregation: decodeAggregation(view, states),
     header: {
       included: header?.included ?? {},
       stored: header?.stored ?? {},

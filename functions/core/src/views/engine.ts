@@ -1,74 +1,211 @@
 import type { LmsEvent } from '../events/envelope.ts';
 import type { Metric } from './aggregates.ts';
+import {
+  finalize,
+  grown,
+  intern,
+  internedId,
+  internedValue,
+  type MetricColumn,
+  metricColumn,
+  mix,
+} from './columnar.ts';
 import type { Row, Value } from './columns.ts';
 import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContext } from './define.ts';
-
-/** One grain of a view: its key columns and a partial state per metric. */
-export interface Group {
-  keys: Row;
-  states: unknown[];
-  /** The last local day whose partial touched the group (kept by the batch layer's all-time states). */
-  day?: string;
-}
-
-/** Partial aggregate states of a batch view, by grain: mergeable across days and files. */
-export interface Aggregation {
-  view: BatchViewDefinition<never>;
-  groups: Map<string, Group>;
-  /**
-   * Set while the inputs of one local day are added straight into all-time states: each group an input
-   * reaches gets `day` (the latest) and its id in `ids` (the grains to rewrite).
-   */
-  stamp?: { day: string; ids: Set<string> };
-  /**
-   * Groups by key values, one Map level per key, built as inputs are added: each value's string hash is
-   * computed once and cached, where a joined id would be built and hashed per input and view. Valid
-   * while groups are only added or updated in place (never deleted or replaced) between inputs.
-   */
-  index?: Map<unknown, unknown>;
-}
-
-interface IndexLeaf {
-  id: string;
-  group: Group;
-}
-
-const separator = '\u0001';
-
-export function newAggregation(view: BatchViewDefinition<never>): Aggregation {
-  return { view, groups: new Map() };
-}
 
 /** The parts of a declaration the hot loop needs, computed once per view. */
 interface Plan {
   keys: [string, Key<unknown>][];
+  /** Grain columns in group key order: `date` first for daily views, then the declared keys. */
+  keyNames: string[];
   metrics: Metric<unknown>[];
   metricNames: string[];
   derived: [string, Derived][];
-  /** Scratch for one input's key values (`addOne` is never re-entered). */
-  values: Value[];
 }
 const plans = new WeakMap<object, Plan>();
 const planOf = (view: BatchViewDefinition<never>): Plan => {
   let plan = plans.get(view);
   if (!plan) {
+    const keys = Object.entries(view.keys) as [string, Key<unknown>][];
     plan = {
-      keys: Object.entries(view.keys) as [string, Key<unknown>][],
+      keys,
+      keyNames: [...(view.period === 'day' ? ['date'] : []), ...keys.map(([name]) => name)],
       metrics: Object.values(view.metrics) as Metric<unknown>[],
       metricNames: Object.keys(view.metrics),
       derived: Object.entries(view.derived ?? {}),
-      values: [],
     };
     plans.set(view, plan);
   }
   return plan;
 };
 
-/** The identity of a group (grain) of a view, from its key columns (`date` first for daily views). */
-export function groupId(view: BatchViewDefinition<never>, keys: Row): string {
-  const parts: string[] = view.period === 'day' ? [String(keys['date'])] : [];
-  for (const name of Object.keys(view.keys)) parts.push(String(keys[name]));
-  return parts.join(separator);
+/** Local days as integers (days since 1970-01-01), for the last day that touched a group. */
+const dayNumber = (date: string): number => Date.parse(`${date}T00:00:00Z`) / 86_400_000;
+const dateOfDay = (day: number): string => new Date(day * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * Partial aggregate states of a batch view, by grain: mergeable across days and files. Groups are numbered
+ * densely; their key values (as dictionary ids) and each metric's states are columns indexed by group.
+ */
+export class Aggregation {
+  readonly plan: Plan;
+  readonly arity: number;
+  /** Groups allocated, removed ones included. */
+  size = 0;
+  live = 0;
+  private capacity = 0;
+  /** Key ids, `arity` per group. */
+  keys = new Int32Array(0);
+  /** Per group: 1 + the last local day whose inputs touched it (0: none recorded). */
+  lastDays = new Int32Array(0);
+  removed = new Uint8Array(0);
+  readonly columns: MetricColumn[];
+  /** Open-addressing index from key ids to group (-1: empty slot). */
+  private slots = new Int32Array(16).fill(-1);
+  /** Scratch for the key ids of one input (`addInput` is never re-entered). */
+  readonly tuple: Int32Array;
+  /**
+   * Set while the inputs of one local day are added straight into all-time states: each group an input
+   * reaches gets the day as its last day, and its number in `ids` (the grains to rewrite).
+   */
+  stamp?: { day: number; ids: Set<number> };
+
+  constructor(readonly view: BatchViewDefinition<never>) {
+    this.plan = planOf(view);
+    this.arity = this.plan.keyNames.length;
+    this.tuple = new Int32Array(this.arity);
+    this.columns = this.plan.metrics.map((m) => metricColumn(m.aggregate.kind));
+    this.reserve(16);
+  }
+
+  private reserve(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    let next = Math.max(16, this.capacity);
+    while (next < capacity) next *= 2;
+    this.capacity = next;
+    this.keys = grown(this.keys, next * this.arity);
+    this.lastDays = grown(this.lastDays, next);
+    this.removed = grown(this.removed, next);
+    for (const column of this.columns) column.grow(next);
+  }
+
+  private hash(tuple: Int32Array): number {
+    let h = this.arity;
+    for (let k = 0; k < this.arity; k++) h = mix(h, tuple[k]!);
+    return finalize(h);
+  }
+
+  private matches(group: number, tuple: Int32Array): boolean {
+    if (this.removed[group] === 1) return false;
+    const base = group * this.arity;
+    for (let k = 0; k < this.arity; k++) if (this.keys[base + k] !== tuple[k]) return false;
+    return true;
+  }
+
+  /** The group with these key ids, or -1. */
+  find(tuple: Int32Array): number {
+    const mask = this.slots.length - 1;
+    for (let slot = this.hash(tuple) & mask; ; slot = (slot + 1) & mask) {
+      const group = this.slots[slot]!;
+      if (group === -1) return -1;
+      if (this.matches(group, tuple)) return group;
+    }
+  }
+
+  /** The group with these key ids, created (with empty states) if there is none. */
+  findOrAdd(tuple: Int32Array): number {
+    let mask = this.slots.length - 1;
+    let slot = this.hash(tuple) & mask;
+    for (; ; slot = (slot + 1) & mask) {
+      const group = this.slots[slot]!;
+      if (group === -1) break;
+      if (this.matches(group, tuple)) return group;
+    }
+    const group = this.size++;
+    this.live++;
+    this.reserve(this.size);
+    this.keys.set(tuple, group * this.arity);
+    if (this.size * 2 > this.slots.length) {
+      this.rehash(this.slots.length * 2);
+      mask = this.slots.length - 1;
+      for (slot = this.hash(tuple) & mask; this.slots[slot] !== -1; slot = (slot + 1) & mask);
+    }
+    this.slots[slot] = group;
+    return group;
+  }
+
+  private rehash(length: number): void {
+    this.slots = new Int32Array(length).fill(-1);
+    const mask = length - 1;
+    const tuple = new Int32Array(this.arity);
+    for (let group = 0; group < this.size - 1; group++) {
+      if (this.removed[group] === 1) continue;
+      tuple.set(this.keys.subarray(group * this.arity, (group + 1) * this.arity));
+      let slot = this.hash(tuple) & mask;
+      while (this.slots[slot] !== -1) slot = (slot + 1) & mask;
+      this.slots[slot] = group;
+    }
+  }
+
+  /** Drops a group (e.g. a settled session): it is no longer found, iterated, finished or saved. */
+  remove(group: number): void {
+    if (this.removed[group] === 1) return;
+    this.removed[group] = 1;
+    this.live--;
+  }
+
+  /** The live groups, in creation order. */
+  *groups(): IterableIterator<number> {
+    for (let group = 0; group < this.size; group++) if (this.removed[group] === 0) yield group;
+  }
+
+  /** A group's grain columns (`date` first for daily views). */
+  keysOf(group: number): Row {
+    const row: Row = {};
+    const names = this.plan.keyNames;
+    const base = group * this.arity;
+    for (let k = 0; k < names.length; k++) row[names[k]!] = internedValue(this.keys[base + k]!);
+    return row;
+  }
+
+  /** The group of a grain (its key columns, `date` included for daily views), or -1. */
+  findKeys(keys: Row): number {
+    const names = this.plan.keyNames;
+    const tuple = new Int32Array(this.arity);
+    for (let k = 0; k < names.length; k++) {
+      const value = keys[names[k]!];
+      const id = value === null || value === undefined ? -1 : internedId(value);
+      if (id === -1) return -1;
+      tuple[k] = id;
+    }
+    return this.find(tuple);
+  }
+
+  /** The last local day recorded for a group. */
+  lastDayOf(group: number): string | undefined {
+    const day = this.lastDays[group]!;
+    return day === 0 ? undefined : dateOfDay(day - 1);
+  }
+
+  /** Records that `date`'s inputs touched a group (keeps the latest). */
+  touchDay(group: number, date: string | number): void {
+    const day = (typeof date === 'string' ? dayNumber(date) : date) + 1;
+    if (day > this.lastDays[group]!) this.lastDays[group] = day;
+  }
+}
+
+export function newAggregation(view: BatchViewDefinition<never>): Aggregation {
+  return new Aggregation(view);
+}
+
+/** Starts adding one local day's inputs straight into (all-time) states; `endStamp` returns the groups reached. */
+export function beginStamp(aggregation: Aggregation, date: string): void {
+  aggregation.stamp = { day: dayNumber(date), ids: new Set() };
+}
+export function endStamp(aggregation: Aggregation): Set<number> {
+  const ids = aggregation.stamp?.ids ?? new Set<number>();
+  delete aggregation.stamp;
+  return ids;
 }
 
 /** Local date of an input: a row of another view carries its own `date`; an event has a time. */
@@ -96,111 +233,96 @@ export function addInput<In>(aggregation: Aggregation, input: In, context: ViewC
 }
 
 function addOne(aggregation: Aggregation, input: unknown, context: ViewContext): void {
-  const view = aggregation.view;
-  const plan = planOf(view);
-  const keyPlan = plan.keys;
-  const values = plan.values;
+  const { view, plan, tuple } = aggregation;
+  const keys = plan.keys;
   let n = 0;
-  if (view.period === 'day') values[n++] = dateOf(input, view, context);
-  for (let k = 0; k < keyPlan.length; k++) {
-    const value = keyPlan[k]![1].value(input, context);
+  if (view.period === 'day') tuple[n++] = intern(dateOf(input, view, context));
+  for (let k = 0; k < keys.length; k++) {
+    const value = keys[k]![1].value(input, context);
     if (value === null || value === undefined) return;
-    values[n++] = value;
+    tuple[n++] = intern(value);
   }
-  let node = aggregation.index;
-  if (node === undefined) {
-    node = new Map();
-    aggregation.index = node;
-  }
-  for (let k = 0; k < n - 1; k++) {
-    let next = node.get(values[k]) as Map<unknown, unknown> | undefined;
-    if (next === undefined) {
-      next = new Map();
-      node.set(values[k], next);
-    }
-    node = next;
-  }
-  const last = n === 0 ? '' : values[n - 1];
-  let leaf = node.get(last) as IndexLeaf | undefined;
-  if (leaf === undefined) {
-    const id = values.slice(0, n).join(separator);
-    let found = aggregation.groups.get(id);
-    if (!found) {
-      const keys: Row = {};
-      let k = 0;
-      if (view.period === 'day') keys['date'] = values[k++]!;
-      for (const [name] of keyPlan) keys[name] = values[k++]!;
-      found = { keys, states: plan.metrics.map((m) => m.aggregate.init()) };
-      aggregation.groups.set(id, found);
-    }
-    leaf = { id, group: found };
-    node.set(last, leaf);
-  }
-  const { id, group } = leaf;
-  const metrics = plan.metrics;
+  const group = aggregation.findOrAdd(tuple);
   const stamp = aggregation.stamp;
-  // A group already stamped with this day was reached earlier in this run (see `stamp`).
-  if (stamp && group.day !== stamp.day) {
-    stamp.ids.add(id);
-    if (group.day === undefined || group.day < stamp.day) group.day = stamp.day;
+  if (stamp && aggregation.lastDays[group] !== stamp.day + 1) {
+    stamp.ids.add(group);
+    aggregation.touchDay(group, stamp.day);
   }
-  const states = group.states;
+  const metrics = plan.metrics;
+  const columns = aggregation.columns;
   for (let i = 0; i < metrics.length; i++) {
     const metric = metrics[i]!;
     if (metric.where && !metric.where(input)) continue;
-    states[i] = metric.aggregate.add(states[i], metric.value(input));
+    columns[i]!.add(group, metric.value(input));
   }
 }
 
-/** Merges `from` into `into` (e.g. one day's partial into the all-time aggregation). */
-export function mergeAggregation(into: Aggregation, from: Aggregation): void {
-  const metrics = Object.values(into.view.metrics);
-  for (const [id, group] of from.groups) {
-    const existing = into.groups.get(id);
-    if (!existing) {
-      into.groups.set(id, { keys: group.keys, states: [...group.states] });
-      continue;
-    }
-    for (let i = 0; i < metrics.length; i++) {
-      existing.states[i] = metrics[i]!.aggregate.merge(existing.states[i], group.states[i]);
-    }
+/**
+ * For each group of `from`, the group of `into` with the same keys (`override` replaces some key values,
+ * e.g. the date of a trailing window): created when `create`, else -1 when missing.
+ */
+function groupMap(into: Aggregation, from: Aggregation, create: boolean, override?: Row): Int32Array {
+  const map = new Int32Array(from.size).fill(-1);
+  const tuple = new Int32Array(into.arity);
+  const replaced = override
+    ? into.plan.keyNames.map((name) => (name in override ? intern(override[name]!) : -1))
+    : undefined;
+  for (let group = 0; group < from.size; group++) {
+    if (from.removed[group] === 1) continue;
+    tuple.set(from.keys.subarray(group * from.arity, (group + 1) * from.arity));
+    if (replaced) for (let k = 0; k < replaced.length; k++) if (replaced[k]! >= 0) tuple[k] = replaced[k]!;
+    map[group] = create ? into.findOrAdd(tuple) : into.find(tuple);
   }
+  return map;
+}
+
+const targets = (map: Int32Array): number[] => {
+  const out: number[] = [];
+  for (let g = 0; g < map.length; g++) if (map[g]! >= 0) out.push(map[g]!);
+  return out;
+};
+
+/** The groups of `into` with the keys of `from`'s groups (those it has). */
+export const matchingGroups = (into: Aggregation, from: Aggregation): number[] =>
+  targets(groupMap(into, from, false));
+
+/**
+ * Merges `from` into `into` (e.g. one day's partial into the all-time aggregation); returns the groups of
+ * `into` it reached. `override` replaces key values of `from`'s groups (e.g. the date of a trailing window).
+ */
+export function mergeAggregation(into: Aggregation, from: Aggregation, override?: Row): number[] {
+  const map = groupMap(into, from, true, override);
+  for (let i = 0; i < into.columns.length; i++) into.columns[i]!.merge(from.columns[i]!, map);
+  return targets(map);
 }
 
 /**
  * Removes a partial previously merged into `into` (e.g. the old version of a recomputed day), for the
  * invertible aggregates; the others keep their state, which is exact when the new version of that
- * partial, a superset of the old one, is merged next (append-only inputs). Pass states that are not
- * shared with `into` (e.g. freshly loaded ones).
+ * partial, a superset of the old one, is merged next (append-only inputs). Returns the groups reached.
  */
-export function unmergeAggregation(into: Aggregation, from: Aggregation): void {
-  const metrics = Object.values(into.view.metrics);
-  for (const [id, group] of from.groups) {
-    const existing = into.groups.get(id);
-    if (!existing) continue;
-    for (let i = 0; i < metrics.length; i++) {
-      const aggregate = metrics[i]!.aggregate;
-      if (aggregate.unmerge) existing.states[i] = aggregate.unmerge(existing.states[i], group.states[i]);
-    }
-  }
+export function unmergeAggregation(into: Aggregation, from: Aggregation): number[] {
+  const map = groupMap(into, from, false);
+  for (let i = 0; i < into.columns.length; i++) into.columns[i]!.unmerge(from.columns[i]!, map);
+  return targets(map);
 }
 
-/** How to finish rows: a resolver for the view's `lookups`, and optionally only some groups (by id). */
+/** How to finish rows: a resolver for the view's `lookups`, and optionally only some groups. */
 export interface FinishOptions {
   lookup?: (view: string, key: Row) => Row | undefined;
-  only?: Iterable<string>;
+  only?: Iterable<number>;
 }
 
 /** One group's row (grain keys, metric results, derived columns), or undefined when `having` rejects it. */
 export function finishGroup(
-  view: BatchViewDefinition<never>,
-  group: { keys: Row; states: unknown[] },
+  aggregation: Aggregation,
+  group: number,
   options: FinishOptions = {},
 ): Row | undefined {
-  const plan = planOf(view);
-  const row: Row = { ...group.keys };
+  const { view, plan } = aggregation;
+  const row = aggregation.keysOf(group);
   for (let i = 0; i < plan.metrics.length; i++) {
-    row[plan.metricNames[i]!] = plan.metrics[i]!.aggregate.result(group.states[i]);
+    row[plan.metricNames[i]!] = aggregation.columns[i]!.result(group);
   }
   const derived = plan.derived;
   if (derived.length > 0) {
@@ -217,20 +339,68 @@ export function finishGroup(
 /** The view's rows: grain keys, metric results, then derived columns. */
 export function finishRows(aggregation: Aggregation, options: FinishOptions = {}): Row[] {
   const rows: Row[] = [];
-  if (options.only) {
-    for (const id of options.only) {
-      const group = aggregation.groups.get(id);
-      const row = group && finishGroup(aggregation.view, group, options);
-      if (row) rows.push(row);
-    }
-    return rows;
-  }
-  for (const group of aggregation.groups.values()) {
-    const row = finishGroup(aggregation.view, group, options);
+  for (const group of options.only ?? aggregation.groups()) {
+    if (aggregation.removed[group] === 1) continue;
+    const row = finishGroup(aggregation, group, options);
     if (row) rows.push(row);
   }
   return rows;
 }
+
+/** A self-contained form of an aggregation's states (its own dictionary), for storing. */
+export interface EncodedAggregation {
+  groups: number;
+  values: Value[];
+  keys: Int32Array;
+  lastDays: Int32Array;
+  columns: unknown[];
+}
+
+export function encodeAggregation(aggregation: Aggregation): EncodedAggregation {
+  const order = Int32Array.from(aggregation.groups());
+  const local = new Map<number, number>();
+  const values: Value[] = [];
+  const member = (id: number): number => {
+    let localId = local.get(id);
+    if (localId === undefined) {
+      localId = values.length;
+      values.push(internedValue(id));
+      local.set(id, localId);
+    }
+    return localId;
+  };
+  const { arity } = aggregation;
+  const keys = new Int32Array(order.length * arity);
+  const lastDays = new Int32Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const base = order[i]! * arity;
+    for (let k = 0; k < arity; k++) keys[i * arity + k] = member(aggregation.keys[base + k]!);
+    lastDays[i] = aggregation.lastDays[order[i]!]!;
+  }
+  const columns = aggregation.columns.map((c) => c.encode(order, member));
+  return { groups: order.length, values, keys, lastDays, columns };
+}
+
+export function decodeAggregation(view: BatchViewDefinition<never>, saved: EncodedAggregation): Aggregation {
+  const aggregation = new Aggregation(view);
+  const ids = Int32Array.from(saved.values, (v) => intern(v));
+  const member = (localId: number) => ids[localId]!;
+  const { arity } = aggregation;
+  const groups = new Int32Array(saved.groups);
+  const tuple = aggregation.tuple;
+  for (let i = 0; i < saved.groups; i++) {
+    for (let k = 0; k < arity; k++) tuple[k] = ids[saved.keys[i * arity + k]!]!;
+    const group = aggregation.findOrAdd(tuple);
+    groups[i] = group;
+    aggregation.lastDays[group] = saved.lastDays[i]!;
+  }
+  for (let i = 0; i < aggregation.columns.length; i++) {
+    aggregation.columns[i]!.decode(saved.columns[i], groups, member);
+  }
+  return aggregation;
+}
+
+const separator = '\u0001';
 
 /** Window start instants (epoch ms) of every window an instant falls into. */
 export function windowsOf(view: SpeedViewDefinition, ms: number, context: ViewContext): number[] {

@@ -1,0 +1,280 @@
+/**
+ * The batch engine's data structures: key values and distinct members as dense integers (one dictionary
+ * per process), integer hash tables, and one typed-array column per metric, indexed by group number.
+ * Strings are looked up once per input; groups, counts and distinct members are then plain integers,
+ * which keeps the per-input work free of allocation and the states cheap to store.
+ */
+import type { AggregateKind } from './aggregates.ts';
+import type { Value } from './columns.ts';
+
+/** Every key value and distinct member seen by this process, as a dense id. */
+const ids = new Map<Value, number>();
+const values: Value[] = [];
+
+export function intern(value: Value): number {
+  let id = ids.get(value);
+  if (id === undefined) {
+    id = values.length;
+    values.push(value);
+    ids.set(value, id);
+  }
+  return id;
+}
+
+/** The id of a value already interned, or -1. */
+export const internedId = (value: Value): number => ids.get(value) ?? -1;
+export const internedValue = (id: number): Value => values[id]!;
+
+/** Mixes one more integer into a hash (murmur3's 32-bit step). */
+export const mix = (hash: number, k: number): number => {
+  let h = Math.imul(k, 0xcc9e2d51);
+  h = (h << 15) | (h >>> 17);
+  h = hash ^ Math.imul(h, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+};
+export const finalize = (hash: number): number => {
+  let h = hash ^ (hash >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+};
+
+export const grown = <T extends Float64Array | Int32Array | Uint8Array>(
+  array: T,
+  length: number,
+  fill?: number,
+): T => {
+  const next = new (array.constructor as new (n: number) => T)(length);
+  next.set(array);
+  if (fill !== undefined) next.fill(fill, array.length);
+  return next;
+};
+
+/** A set of (group, member) pairs: open addressing, linear probing, at most half full. */
+export class PairSet {
+  private groups = new Int32Array(16).fill(-1);
+  private members = new Int32Array(16);
+  size = 0;
+
+  add(group: number, member: number): boolean {
+    if (this.size * 2 >= this.groups.length) this.rehash(this.groups.length * 2);
+    const mask = this.groups.length - 1;
+    let slot = finalize(mix(group, member)) & mask;
+    for (;;) {
+      const g = this.groups[slot]!;
+      if (g === -1) {
+        this.groups[slot] = group;
+        this.members[slot] = member;
+        this.size++;
+        return true;
+      }
+      if (g === group && this.members[slot] === member) return false;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** Calls `each` for every pair (in slot order). */
+  forEach(each: (group: number, member: number) => void): void {
+    const { groups, members } = this;
+    for (let slot = 0; slot < groups.length; slot++)
+      if (groups[slot] !== -1) each(groups[slot]!, members[slot]!);
+  }
+
+  private rehash(capacity: number): void {
+    const { groups, members } = this;
+    this.groups = new Int32Array(capacity).fill(-1);
+    this.members = new Int32Array(capacity);
+    this.size = 0;
+    for (let slot = 0; slot < groups.length; slot++)
+      if (groups[slot] !== -1) this.add(groups[slot]!, members[slot]!);
+  }
+}
+
+/**
+ * The partial states of one metric for every group of an aggregation. `from[g]` maps the groups of
+ * another aggregation's column to this one's (-1: skip) in merges.
+ */
+export interface MetricColumn {
+  grow(capacity: number): void;
+  add(group: number, value: unknown): void;
+  merge(from: MetricColumn, map: Int32Array): void;
+  /** Removes a partial merged before (count, sum, avg); the others keep their state (see `unmergeAggregation`). */
+  unmerge(from: MetricColumn, map: Int32Array): void;
+  result(group: number): Value;
+  /** The states of the groups `order` lists, with distinct members mapped through `member`. */
+  encode(order: Int32Array, member: (id: number) => number): unknown;
+  /** Loads encoded states; group i of the encoding is group `groups[i]` here. */
+  decode(saved: unknown, groups: Int32Array, member: (localId: number) => number): void;
+}
+
+const present = (v: unknown): v is number => v !== null && v !== undefined;
+
+class CountColumn implements MetricColumn {
+  counts = new Float64Array(0);
+  grow(capacity: number) {
+    this.counts = grown(this.counts, capacity);
+  }
+  add(group: number, _value?: unknown) {
+    this.counts[group]!++;
+  }
+  merge(from: CountColumn, map: Int32Array) {
+    for (let g = 0; g < map.length; g++) if (map[g]! >= 0) this.counts[map[g]!]! += from.counts[g]!;
+  }
+  unmerge(from: CountColumn, map: Int32Array) {
+    for (let g = 0; g < map.length; g++) if (map[g]! >= 0) this.counts[map[g]!]! -= from.counts[g]!;
+  }
+  result(group: number): Value {
+    return this.counts[group]!;
+  }
+  encode(order: Int32Array) {
+    return order.length === 0 ? new Float64Array(0) : Float64Array.from(order, (g) => this.counts[g]!);
+  }
+  decode(saved: unknown, groups: Int32Array) {
+    const counts = saved as Float64Array;
+    for (let i = 0; i < groups.length; i++) this.counts[groups[i]!] = counts[i]!;
+  }
+}
+
+class SumColumn extends CountColumn {
+  override add(group: number, value: unknown) {
+    if (present(value)) this.counts[group]! += value;
+  }
+}
+
+class AvgColumn implements MetricColumn {
+  sums = new Float64Array(0);
+  counts = new Float64Array(0);
+  grow(capacity: number) {
+    this.sums = grown(this.sums, capacity);
+    this.counts = grown(this.counts, capacity);
+  }
+  add(group: number, value: unknown) {
+    if (!present(value)) return;
+    this.sums[group]! += value;
+    this.counts[group]!++;
+  }
+  merge(from: AvgColumn, map: Int32Array) {
+    for (let g = 0; g < map.length; g++) {
+      const to = map[g]!;
+      if (to < 0) continue;
+      this.sums[to]! += from.sums[g]!;
+      this.counts[to]! += from.counts[g]!;
+    }
+  }
+  unmerge(from: AvgColumn, map: Int32Array) {
+    for (let g = 0; g < map.length; g++) {
+      const to = map[g]!;
+      if (to < 0) continue;
+      this.sums[to]! -= from.sums[g]!;
+      this.counts[to]! -= from.counts[g]!;
+    }
+  }
+  result(group: number): Value {
+    return this.counts[group] === 0 ? null : this.sums[group]! / this.counts[group]!;
+  }
+  encode(order: Int32Array) {
+    return [Float64Array.from(order, (g) => this.sums[g]!), Float64Array.from(order, (g) => this.counts[g]!)];
+  }
+  decode(saved: unknown, groups: Int32Array) {
+    const [sums, counts] = saved as [Float64Array, Float64Array];
+    for (let i = 0; i < groups.length; i++) {
+      this.sums[groups[i]!] = sums[i]!;
+      this.counts[groups[i]!] = counts[i]!;
+    }
+  }
+}
+
+/** min, max, earliest, latest: NaN stands for "no input yet" (the result is then null). */
+class ExtremeColumn implements MetricColumn {
+  values = new Float64Array(0);
+  constructor(private readonly smallest: boolean) {}
+  grow(capacity: number) {
+    this.values = grown(this.values, capacity, Number.NaN);
+  }
+  private fold(group: number, v: number) {
+    const current = this.values[group]!;
+    if (Number.isNaN(current) || (this.smallest ? v < current : v > current)) this.values[group] = v;
+  }
+  add(group: number, value: unknown) {
+    if (present(value)) this.fold(group, value);
+  }
+  merge(from: ExtremeColumn, map: Int32Array) {
+    for (let g = 0; g < map.length; g++) {
+      const v = from.values[g]!;
+      if (map[g]! >= 0 && !Number.isNaN(v)) this.fold(map[g]!, v);
+    }
+  }
+  unmerge() {}
+  result(group: number): Value {
+    const v = this.values[group]!;
+    return Number.isNaN(v) ? null : v;
+  }
+  encode(order: Int32Array) {
+    return order.length === 0 ? new Float64Array(0) : Float64Array.from(order, (g) => this.values[g]!);
+  }
+  decode(saved: unknown, groups: Int32Array) {
+    const values = saved as Float64Array;
+    for (let i = 0; i < groups.length; i++) this.values[groups[i]!] = values[i]!;
+  }
+}
+
+/** Exact distinct counts: the (group, member) pairs seen, and a count per group. */
+class DistinctColumn implements MetricColumn {
+  pairs = new PairSet();
+  counts = new Int32Array(0);
+  grow(capacity: number) {
+    this.counts = grown(this.counts, capacity);
+  }
+  add(group: number, value: unknown) {
+    if (value === null || value === undefined) return;
+    if (this.pairs.add(group, intern(value as Value))) this.counts[group]!++;
+  }
+  merge(from: DistinctColumn, map: Int32Array) {
+    from.pairs.forEach((g, member) => {
+      const to = map[g]!;
+      if (to >= 0 && this.pairs.add(to, member)) this.counts[to]!++;
+    });
+  }
+  unmerge() {}
+  result(group: number): Value {
+    return this.counts[group]!;
+  }
+  encode(order: Int32Array, member: (id: number) => number) {
+    const position = new Map<number, number>();
+    for (let i = 0; i < order.length; i++) position.set(order[i]!, i);
+    const out: number[] = [];
+    this.pairs.forEach((g, m) => {
+      const i = position.get(g);
+      if (i !== undefined) out.push(i, member(m));
+    });
+    return Int32Array.from(out);
+  }
+  decode(saved: unknown, groups: Int32Array, member: (localId: number) => number) {
+    const pairs = saved as Int32Array;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const group = groups[pairs[i]!]!;
+      if (this.pairs.add(group, member(pairs[i + 1]!))) this.counts[group]!++;
+    }
+  }
+}
+
+export function metricColumn(kind: AggregateKind): MetricColumn {
+  switch (kind) {
+    case 'count':
+      return new CountColumn();
+    case 'sum':
+      return new SumColumn();
+    case 'avg':
+      return new AvgColumn();
+    case 'min':
+    case 'earliest':
+      return new ExtremeColumn(true);
+    case 'max':
+    case 'latest':
+      return new ExtremeColumn(false);
+    case 'count_distinct':
+      return new DistinctColumn();
+  }
+}
