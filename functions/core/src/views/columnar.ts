@@ -24,6 +24,7 @@ export function intern(value: Value): number {
 /** The id of a value already interned, or -1. */
 export const internedId = (value: Value): number => ids.get(value) ?? -1;
 export const internedValue = (id: number): Value => values[id]!;
+export const dictionarySize = (): number => values.length;
 
 /** Mixes one more integer into a hash (murmur3's 32-bit step). */
 export const mix = (hash: number, k: number): number => {
@@ -242,14 +243,17 @@ class DistinctColumn implements MetricColumn {
     return this.counts[group]!;
   }
   encode(order: Int32Array, member: (id: number) => number) {
-    const position = new Map<number, number>();
-    for (let i = 0; i < order.length; i++) position.set(order[i]!, i);
-    const out: number[] = [];
+    // Position in `order` + 1 by group (0: not encoded, e.g. removed).
+    const position = new Int32Array(this.counts.length);
+    for (let i = 0; i < order.length; i++) position[order[i]!] = i + 1;
+    const out = new Int32Array(this.pairs.size * 2);
+    let n = 0;
     this.pairs.forEach((g, m) => {
-      const i = position.get(g);
-      if (i !== undefined) out.push(i, member(m));
+      if (position[g] === 0) return;
+      out[n++] = position[g]! - 1;
+      out[n++] = member(m);
     });
-    return Int32Array.from(out);
+    return out.subarray(0, n);
   }
   decode(saved: unknown, groups: Int32Array, member: (localId: number) => number) {
     const pairs = saved as Int32Array;

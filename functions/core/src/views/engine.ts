@@ -1,6 +1,7 @@
 import type { LmsEvent } from '../events/envelope.ts';
 import type { Metric } from './aggregates.ts';
 import {
+  dictionarySize,
   finalize,
   grown,
   intern,
@@ -13,9 +14,29 @@ import {
 import type { Row, Value } from './columns.ts';
 import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContext } from './define.ts';
 
+/**
+ * A key's dictionary id for the last input it read (-1: null key). Views of a job share key declarations
+ * (the student, the course), so each is read and looked up once per input, not once per view.
+ */
+interface KeyMemo {
+  key: Key<unknown>;
+  input: unknown;
+  context: ViewContext | undefined;
+  id: number;
+}
+const memos = new WeakMap<object, KeyMemo>();
+const memoOf = (key: Key<unknown>): KeyMemo => {
+  let memo = memos.get(key);
+  if (!memo) {
+    memo = { key, input: undefined, context: undefined, id: -1 };
+    memos.set(key, memo);
+  }
+  return memo;
+};
+
 /** The parts of a declaration the hot loop needs, computed once per view. */
 interface Plan {
-  keys: [string, Key<unknown>][];
+  keys: KeyMemo[];
   /** Grain columns in group key order: `date` first for daily views, then the declared keys. */
   keyNames: string[];
   metrics: Metric<unknown>[];
@@ -28,7 +49,7 @@ const planOf = (view: BatchViewDefinition<never>): Plan => {
   if (!plan) {
     const keys = Object.entries(view.keys) as [string, Key<unknown>][];
     plan = {
-      keys,
+      keys: keys.map(([, key]) => memoOf(key)),
       keyNames: [...(view.period === 'day' ? ['date'] : []), ...keys.map(([name]) => name)],
       metrics: Object.values(view.metrics) as Metric<unknown>[],
       metricNames: Object.keys(view.metrics),
@@ -238,9 +259,15 @@ function addOne(aggregation: Aggregation, input: unknown, context: ViewContext):
   let n = 0;
   if (view.period === 'day') tuple[n++] = intern(dateOf(input, view, context));
   for (let k = 0; k < keys.length; k++) {
-    const value = keys[k]![1].value(input, context);
-    if (value === null || value === undefined) return;
-    tuple[n++] = intern(value);
+    const memo = keys[k]!;
+    if (memo.input !== input || memo.context !== context) {
+      const value = memo.key.value(input, context);
+      memo.id = value === null || value === undefined ? -1 : intern(value);
+      memo.input = input;
+      memo.context = context;
+    }
+    if (memo.id === -1) return;
+    tuple[n++] = memo.id;
   }
   const group = aggregation.findOrAdd(tuple);
   const stamp = aggregation.stamp;
@@ -358,16 +385,15 @@ export interface EncodedAggregation {
 
 export function encodeAggregation(aggregation: Aggregation): EncodedAggregation {
   const order = Int32Array.from(aggregation.groups());
-  const local = new Map<number, number>();
+  // Local ids, 1-based (0: not used yet), by process id.
+  const local = new Int32Array(dictionarySize());
   const values: Value[] = [];
   const member = (id: number): number => {
-    let localId = local.get(id);
-    if (localId === undefined) {
-      localId = values.length;
+    if (local[id] === 0) {
       values.push(internedValue(id));
-      local.set(id, localId);
+      local[id] = values.length;
     }
-    return localId;
+    return local[id]! - 1;
   };
   const { arity } = aggregation;
   const keys = new Int32Array(order.length * arity);
