@@ -24,6 +24,7 @@ import {
   type Aggregation,
   addInput,
   beginStamp,
+  dayNumber,
   decodeAggregation,
   encodeAggregation,
   endStamp,
@@ -586,7 +587,8 @@ async function foldDay(
   }
   const reached = mergeAggregation(entry.aggregation, day);
   touch(state, view.name, reached);
-  for (const group of reached) entry.aggregation.touchDay(group, date);
+  const dayOfDate = dayNumber(date);
+  for (const group of reached) entry.aggregation.touchDay(group, dayOfDate);
   entry.header.included[date] = version;
   entry.changed = true;
 }

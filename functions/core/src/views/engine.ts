@@ -65,7 +65,7 @@ const planOf = (view: BatchViewDefinition<never>): Plan => {
 };
 
 /** Local days as integers (days since 1970-01-01), for the last day that touched a group. */
-const dayNumber = (date: string): number => Date.parse(`${date}T00:00:00Z`) / 86_400_000;
+export const dayNumber = (date: string): number => Date.parse(`${date}T00:00:00Z`) / 86_400_000;
 const dateOfDay = (day: number): string => new Date(day * 86_400_000).toISOString().slice(0, 10);
 
 /**
@@ -212,10 +212,9 @@ export class Aggregation {
     return day === 0 ? undefined : dateOfDay(day - 1);
   }
 
-  /** Records that `date`'s inputs touched a group (keeps the latest). */
-  touchDay(group: number, date: string | number): void {
-    const day = (typeof date === 'string' ? dayNumber(date) : date) + 1;
-    if (day > this.lastDays[group]!) this.lastDays[group] = day;
+  /** Records that the inputs of local day `day` (see `dayNumber`) touched a group (keeps the latest). */
+  touchDay(group: number, day: number): void {
+    if (day + 1 > this.lastDays[group]!) this.lastDays[group] = day + 1;
   }
 }
 
