@@ -363,12 +363,15 @@ async function compute(
         byCategory.set(category, list);
       }
     }
-    const eventsByCategory = new Map<Category, number>();
     const started = Date.now();
+    let category: Category | undefined;
+    let targets: Aggregation[] | undefined;
     const stats = await withContext('lake', () =>
       readDay(lake, files, date, calendar, (event: BatchEvent) => {
-        eventsByCategory.set(event.category, (eventsByCategory.get(event.category) ?? 0) + 1);
-        const targets = byCategory.get(event.category);
+        if (event.category !== category) {
+          category = event.category;
+          targets = byCategory.get(category);
+        }
         if (!targets) return;
         for (let i = 0; i < targets.length; i++) addInput(targets[i]!, event, context);
       }),
@@ -396,7 +399,7 @@ async function compute(
     }
     for (const job of dayJobs) {
       const categories = rawCategories(batchViewsOf(job));
-      const events = categories.reduce((n, c) => n + (eventsByCategory.get(c) ?? 0), 0);
+      const events = categories.reduce((n, c) => n + (stats.events[c] ?? 0), 0);
       const jobReport = report.jobs[job]!;
       jobReport.events += events;
       jobReport.ms += (Date.now() - started) / dayJobs.length;

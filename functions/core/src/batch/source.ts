@@ -114,6 +114,8 @@ export interface DayReadStats {
   duplicates: number;
   /** Rows in the day's UTC hours whose local date is another day (zones with partial-hour offsets). */
   outside: number;
+  /** Distinct events of the day passed on, per category. */
+  events: Partial<Record<Category, number>>;
 }
 
 /**
@@ -128,7 +130,7 @@ export async function readDay(
   onEvent: (event: BatchEvent) => void,
 ): Promise<DayReadStats> {
   const seen = new Set<string>();
-  const stats: DayReadStats = { files: 0, bytes: 0, rows: 0, duplicates: 0, outside: 0 };
+  const stats: DayReadStats = { files: 0, bytes: 0, rows: 0, duplicates: 0, outside: 0, events: {} };
   const start = calendar.startOfDate(date);
   const end = calendar.startOfDate(addOneDay(date));
   // Fetches run ahead of decoding: a read progresses only when this loop yields, so one fetch in flight
@@ -155,22 +157,26 @@ export async function readDay(
     const types = c['event_type']!;
     const times = c['event_time']!;
     const data = c['data']!;
+    const category = file.category;
+    let passed = 0;
+    stats.rows += ids.length;
     for (let i = 0; i < ids.length; i++) {
-      stats.rows++;
-      const id = ids[i] as string;
-      if (seen.has(id)) {
-        stats.duplicates++;
-        continue;
-      }
       const ms = times[i] as number;
       if (ms < start || ms >= end) {
         stats.outside++;
         continue;
       }
-      seen.add(id);
+      const id = ids[i] as string;
+      const before = seen.size;
+      if (seen.add(id).size === before) {
+        stats.duplicates++;
+        continue;
+      }
+      passed++;
       const parsed = JSON.parse(data[i] as string) as BaseEventData;
-      onEvent(new DecodedEvent(id, file.category, types[i] as string, ms, parsed));
+      onEvent(new DecodedEvent(id, category, types[i] as string, ms, parsed));
     }
+    stats.events[category] = (stats.events[category] ?? 0) + passed;
   }
   return stats;
 }
