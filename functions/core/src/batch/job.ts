@@ -331,7 +331,9 @@ async function compute(
   const manifests: DayManifest[] = [];
   for (const date of allDays) {
     const dayJobs = jobs.filter((j) => plan.get(j)!.has(date));
-    const dayViews = dayJobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.from === undefined);
+    const dayViews = dayJobs
+      .flatMap((j) => batchViewsOf(j))
+      .filter((v) => v.from === undefined && v.copyOf === undefined);
     const files = dedupeFiles(dayJobs.flatMap((j) => plan.get(j)!.get(date)!));
     // All-time views: a day already merged at this version is skipped; a day never merged whose partial
     // is not kept goes straight into the all-time states (no day partial to build and merge); any other
@@ -636,7 +638,8 @@ async function allTimeRows(
 ): Promise<Map<BatchViewDefinition<never>, Row[]>> {
   const { lake } = options;
   const out = new Map<BatchViewDefinition<never>, Row[]>();
-  const views = jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.period === 'all');
+  const all = jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.period === 'all');
+  const views = all.filter((v) => v.copyOf === undefined);
   if (state.touched.size === 0) return out;
   const aggregations = new Map<string, Aggregation>();
   for (const view of views.filter((v) => v.from === undefined)) {
@@ -706,6 +709,10 @@ async function allTimeRows(
     }
     if (ids.size === 0) continue;
     out.set(view, finishRows(aggregation, { only: ids, lookup }));
+  }
+  for (const copy of all.filter((v) => v.copyOf !== undefined)) {
+    const rows = [...out].find(([view]) => view.name === copy.copyOf)?.[1];
+    if (rows) out.set(copy, rows);
   }
   return out;
 }

@@ -84,6 +84,11 @@ export interface BatchViewDefinition<In = LmsEvent> {
    * true as events are added (monotone), since rows are upserted, never deleted, in all-time views.
    */
   having?: (row: Row) => boolean;
+  /**
+   * The rows of another all-time view of the job, stored again under other primary keys (a reverse lookup,
+   * as Cassandra reads need): computed once with that view and written to both tables.
+   */
+  copyOf?: string;
 }
 
 /** A real-time view kept by the speed function: event-time windows, exact and redelivery-safe. */
@@ -112,6 +117,16 @@ export const defineBatchViewOver =
   <In>() =>
   (view: Omit<BatchViewDefinition<In>, 'layer'> & { from: string }): BatchViewDefinition<never> =>
     ({ layer: 'batch', ...view }) as unknown as BatchViewDefinition<never>;
+
+/** Declares a copy of an all-time view's rows under another partition key and clustering (`copyOf`). */
+export const defineBatchViewCopy = (
+  source: BatchViewDefinition<never>,
+  copy: Pick<BatchViewDefinition<never>, 'name' | 'doc' | 'partitionKey' | 'clustering'>,
+): BatchViewDefinition<never> => {
+  if (source.period !== 'all' || source.intermediate || source.copyOf !== undefined)
+    throw new Error(`${copy.name}: only a stored all-time view can be copied (${source.name} cannot)`);
+  return { ...source, ...copy, copyOf: source.name };
+};
 
 export const defineSpeedView = (view: Omit<SpeedViewDefinition, 'layer'>): SpeedViewDefinition => ({
   layer: 'speed',

@@ -8,9 +8,9 @@ import type { LmsEvent } from '../../events/envelope.ts';
 import { avg, count, countDistinct, earliest, latest, type Metric, sum } from '../../views/aggregates.ts';
 import type { Row } from '../../views/columns.ts';
 import {
-  type BatchViewDefinition,
   type Derived,
   defineBatchView,
+  defineBatchViewCopy,
   defineBatchViewOver,
   eventMs,
   key,
@@ -123,37 +123,27 @@ const dropped: Derived = {
 };
 const enrolled = (row: Row) => row['enrollment_date'] !== null;
 
-const enrollment = (
-  name: string,
-  partitionKey: 'student_id' | 'course_id',
-  doc: string,
-): BatchViewDefinition<never> =>
-  defineBatchView({
-    name,
-    job: 'student_course_analytics',
-    doc,
-    sources,
-    where: (e) => studentOf(e) !== undefined,
-    period: 'all',
-    keys: { student_id: student, course_id: course },
-    partitionKey: [partitionKey],
-    clustering: [{ name: partitionKey === 'student_id' ? 'course_id' : 'student_id', order: 'ASC' }],
-    metrics: enrollmentMetrics,
-    derived: { dropped },
-    having: enrolled,
-  });
+export const studentCourseEnrollment = defineBatchView({
+  name: 'student_course_enrollment',
+  job: 'student_course_analytics',
+  doc: 'Per student, one row per enrolled course: first enrolment, dropped flag and activity in the course.',
+  sources,
+  where: (e) => studentOf(e) !== undefined,
+  period: 'all',
+  keys: { student_id: student, course_id: course },
+  partitionKey: ['student_id'],
+  clustering: [{ name: 'course_id', order: 'ASC' }],
+  metrics: enrollmentMetrics,
+  derived: { dropped },
+  having: enrolled,
+});
 
-export const studentCourseEnrollment = enrollment(
-  'student_course_enrollment',
-  'student_id',
-  'Per student, one row per enrolled course: first enrolment, dropped flag and activity in the course.',
-);
-
-export const courseStudentEnrollment = enrollment(
-  'course_student_enrollment',
-  'course_id',
-  'Reverse lookup of student_course_enrollment: per course, one row per enrolled student.',
-);
+export const courseStudentEnrollment = defineBatchViewCopy(studentCourseEnrollment, {
+  name: 'course_student_enrollment',
+  doc: 'Reverse lookup of student_course_enrollment: per course, one row per enrolled student.',
+  partitionKey: ['course_id'],
+  clustering: [{ name: 'student_id', order: 'ASC' }],
+});
 
 export const studentCourseDetailed = defineBatchView({
   name: 'student_course_detailed',
