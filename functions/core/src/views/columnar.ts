@@ -109,8 +109,8 @@ export class PairSet {
 }
 
 /**
- * The partial states of one metric for every group of an aggregation. `from[g]` maps the groups of
- * another aggregation's column to this one's (-1: skip) in merges.
+ * The partial states of one metric for every group of an aggregation. In merges, `map[g]` is the group
+ * here of group `g` of the other aggregation (-1: skip it).
  */
 export interface MetricColumn {
   grow(capacity: number): void;
@@ -127,35 +127,33 @@ export interface MetricColumn {
 
 const present = (v: unknown): v is number => v !== null && v !== undefined;
 
-class CountColumn implements MetricColumn {
-  counts = new Float64Array(0);
+/** Counts and sums: one total per group (invertible, so a merged partial can be taken out again). */
+class TotalColumn implements MetricColumn {
+  totals = new Float64Array(0);
+  /** Counting adds one per input; summing adds the input's value. */
+  constructor(private readonly counting: boolean) {}
   grow(capacity: number) {
-    this.counts = grown(this.counts, capacity);
+    this.totals = grown(this.totals, capacity);
   }
-  add(group: number, _value?: unknown) {
-    this.counts[group]!++;
+  add(group: number, value: unknown) {
+    if (this.counting) this.totals[group]!++;
+    else if (present(value)) this.totals[group]! += value;
   }
-  merge(from: CountColumn, map: Int32Array) {
-    for (let g = 0; g < map.length; g++) if (map[g]! >= 0) this.counts[map[g]!]! += from.counts[g]!;
+  merge(from: TotalColumn, map: Int32Array) {
+    for (let g = 0; g < map.length; g++) if (map[g]! >= 0) this.totals[map[g]!]! += from.totals[g]!;
   }
-  unmerge(from: CountColumn, map: Int32Array) {
-    for (let g = 0; g < map.length; g++) if (map[g]! >= 0) this.counts[map[g]!]! -= from.counts[g]!;
+  unmerge(from: TotalColumn, map: Int32Array) {
+    for (let g = 0; g < map.length; g++) if (map[g]! >= 0) this.totals[map[g]!]! -= from.totals[g]!;
   }
   result(group: number): Value {
-    return this.counts[group]!;
+    return this.totals[group]!;
   }
   encode(order: Int32Array) {
-    return packed(this.counts, order);
+    return packed(this.totals, order);
   }
   decode(saved: unknown, groups: Int32Array) {
-    const counts = saved as Float64Array | Int32Array;
-    for (let i = 0; i < groups.length; i++) this.counts[groups[i]!] = counts[i]!;
-  }
-}
-
-class SumColumn extends CountColumn {
-  override add(group: number, value: unknown) {
-    if (present(value)) this.counts[group]! += value;
+    const totals = saved as Float64Array | Int32Array;
+    for (let i = 0; i < groups.length; i++) this.totals[groups[i]!] = totals[i]!;
   }
 }
 
@@ -282,9 +280,9 @@ class DistinctColumn implements MetricColumn {
 export function metricColumn(kind: AggregateKind): MetricColumn {
   switch (kind) {
     case 'count':
-      return new CountColumn();
+      return new TotalColumn(true);
     case 'sum':
-      return new SumColumn();
+      return new TotalColumn(false);
     case 'avg':
       return new AvgColumn();
     case 'min':
