@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { serialize } from 'node:v8';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeStates, encodeStates } from '../src/batch/state.ts';
 import { activeUsers } from '../src/categories/auth/speed-views.ts';
@@ -13,6 +15,7 @@ import {
   newAggregation,
   speedFacts,
 } from '../src/index.ts';
+import { count } from '../src/views/aggregates.ts';
 
 const context = { calendar: localCalendar('Asia/Ho_Chi_Minh') };
 let n = 0;
@@ -57,6 +60,17 @@ describe('view engine', () => {
     expect(finishRows(merged)).toEqual([
       { date: '2026-11-01', daily_active_users: 2, total_sessions: 2, student_logins: 3 },
     ]);
+  });
+
+  it('refuses stored states built for another shape of the view, or by the older engine', () => {
+    const day = newAggregation(authDailyActiveUsers);
+    addInput(day, login('a', '2026-11-01T03:00:00.000Z'), context);
+    const changed = { ...authDailyActiveUsers, metrics: { ...authDailyActiveUsers.metrics, extra: count() } };
+    expect(() => decodeStates(changed, encodeStates(day))).toThrow(
+      /built for other columns \(date, daily_active_users:count_distinct, .*\), not for its current ones .*extra:count.*delete state\/auth_daily_active_users\//,
+    );
+    const older = gzipSync(serialize({ groups: [] }));
+    expect(() => decodeStates(authDailyActiveUsers, older)).toThrow(/built by an older batch engine/);
   });
 
   it('puts a login into the two sliding windows that contain it, member = user', () => {

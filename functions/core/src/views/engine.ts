@@ -398,6 +398,8 @@ export function finishRows(aggregation: Aggregation, options: FinishOptions = {}
 
 /** A self-contained form of an aggregation's states (its own dictionary), for storing. */
 export interface EncodedAggregation {
+  /** The grain columns and metrics (name and kind) the states were built for, checked when loading. */
+  shape: string[];
   groups: number;
   values: Value[];
   keys: Int32Array;
@@ -426,11 +428,25 @@ export function encodeAggregation(aggregation: Aggregation): EncodedAggregation 
     lastDays[i] = aggregation.lastDays[order[i]!]!;
   }
   const columns = aggregation.columns.map((c) => c.encode(order, member));
-  return { groups: order.length, values, keys, lastDays, columns };
+  return { shape: shapeOf(aggregation.plan), groups: order.length, values, keys, lastDays, columns };
 }
 
+const shapeOf = (plan: Plan): string[] => [
+  ...plan.keyNames,
+  ...plan.metricNames.map((name, i) => `${name}:${plan.metrics[i]!.aggregate.kind}`),
+];
+
+/** Loads stored states; they must have been built for the view's current grain and metrics. */
 export function decodeAggregation(view: BatchViewDefinition<never>, saved: EncodedAggregation): Aggregation {
   const aggregation = new Aggregation(view);
+  const expected = shapeOf(aggregation.plan).join(', ');
+  const found = Array.isArray(saved?.shape) ? saved.shape.join(', ') : undefined;
+  if (found !== expected)
+    throw new Error(
+      `the stored states of ${view.name} were built ${found === undefined ? 'by an older batch engine' : `for other columns (${found})`}, ` +
+        `not for its current ones (${expected}): delete state/${view.name}/ (and the states of views over it) ` +
+        'and rerun the history to rebuild them',
+    );
   const ids = Int32Array.from(saved.values, (v) => intern(v));
   const member = (localId: number) => ids[localId]!;
   const { arity } = aggregation;
