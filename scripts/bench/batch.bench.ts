@@ -226,6 +226,7 @@ const duckJobs: Record<string, { categories: string[]; fields: string[]; queries
       `SELECT course_id, count(DISTINCT user_id), count(DISTINCT video_id), sum(watch_duration_seconds::DOUBLE), avg(least(100, watch_duration_seconds::DOUBLE/video_duration_seconds::DOUBLE*100)) FROM t GROUP BY ALL`,
       `WITH c AS (SELECT course_id, count(DISTINCT video_id) n FROM t GROUP BY ALL) SELECT user_id, t.course_id, count(DISTINCT video_id), sum(watch_duration_seconds::DOUBLE), count(*), any_value(c.n) FROM t JOIN c USING (course_id) GROUP BY ALL`,
       `SELECT video_id, course_id, count(*), avg(watch_duration_seconds::DOUBLE), min(watch_duration_seconds::DOUBLE), count(DISTINCT user_id), avg(least(100, watch_duration_seconds::DOUBLE/video_duration_seconds::DOUBLE*100)) FROM t GROUP BY ALL`,
+      `SELECT d, video_id, count(*), sum(watch_duration_seconds::DOUBLE) FROM t WHERE event_type='VIDEO_WATCHED' GROUP BY ALL`,
     ],
   },
   course: {
@@ -273,6 +274,7 @@ const duckJobs: Record<string, { categories: string[]; fields: string[]; queries
       `WITH a AS (SELECT d, user_id, count(*) n FROM t WHERE role='student' AND event_type IN ('VIDEO_WATCHED','SUBMIT_ASSIGNMENT','LOGIN') GROUP BY ALL),
             w AS (SELECT x.d, a.user_id, sum(a.n) n FROM (SELECT DISTINCT d FROM a) x JOIN a ON a.d BETWEEN x.d - 6 AND x.d GROUP BY ALL)
        SELECT d, CASE WHEN n > 50 THEN 'highly_active' WHEN n >= 10 THEN 'moderately_active' ELSE 'low_activity' END, count(*) FROM w GROUP BY ALL`,
+      `SELECT d, course_id, count(*) FROM t WHERE category IN ('course','video','assessment') AND course_id IS NOT NULL GROUP BY ALL`,
     ],
   },
 };

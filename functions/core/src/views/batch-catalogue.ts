@@ -11,7 +11,8 @@ import type { BatchJob, BatchViewDefinition } from './define.ts';
 /**
  * Every batch view, in job order (the reference's 37 views of jobs 1-5, its 4 of student_course_analytics,
  * the reverse-lookup copy course_student_enrollment, the 7-day engagement distribution that replaces the
- * reference's all-time one, and intermediate stages that are not stored).
+ * reference's all-time one, the batch sides of merged speed views, and intermediate stages that are not
+ * stored).
  * Adding a view = declaring it in its category's batch-views.ts and listing it here.
  */
 export const batchViews: readonly BatchViewDefinition<never>[] = [
@@ -49,7 +50,6 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   course.courseActivitySummary,
   course.courseDailyEngagement,
   course.courseOverallMetrics,
-  course.courseDailyInteractions,
   // profile_notification
   profile.profileUpdateFrequency,
   profile.profileFieldChanges,
@@ -69,6 +69,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   studentCourse.studentCourseDetailed,
   studentCourse.studentActivity7d,
   studentCourse.studentEngagementDistribution,
+  course.courseDailyInteractions,
 ];
 
 /** The batch views of one job, in declaration order. */
