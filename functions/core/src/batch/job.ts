@@ -254,7 +254,10 @@ interface Computation {
   dayRows: Map<string, Map<string, Row[]>>;
   /** Superseded day partial objects, deleted once the all-time states naming their successors are saved. */
   obsolete: string[];
-  /** Day partials being written; all are awaited before the all-time states that name them are saved. */
+  /**
+   * Lake writes in flight: day partials while days are computed, then in turn the all-time states, the
+   * deletes and the manifests; each group is awaited before the next step that relies on it.
+   */
   writes: Promise<void>[];
 }
 
