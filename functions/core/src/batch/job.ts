@@ -661,9 +661,10 @@ async function allTimeRows(
     if (source.settledWhen) {
       let moved = 0;
       const sourceTouched = state.touched.get(source.name);
+      const keepFromDay = dayNumber(keepFrom);
       for (const group of sourceAggregation.groups()) {
         const day = sourceAggregation.lastDayOf(group);
-        if (day === undefined || day >= keepFrom || sourceTouched?.has(group)) continue;
+        if (day === -1 || day >= keepFromDay || sourceTouched?.has(group)) continue;
         const row = finishGroup(sourceAggregation, group);
         if (!row || !source.settledWhen(row)) continue;
         addInput(settled, row, context);

@@ -66,7 +66,6 @@ const planOf = (view: BatchViewDefinition<never>): Plan => {
 
 /** Local days as integers (days since 1970-01-01), for the last day that touched a group. */
 export const dayNumber = (date: string): number => Date.parse(`${date}T00:00:00Z`) / 86_400_000;
-const dateOfDay = (day: number): string => new Date(day * 86_400_000).toISOString().slice(0, 10);
 
 /**
  * Partial aggregate states of a batch view, by grain: mergeable across days and files. Groups are numbered
@@ -206,10 +205,9 @@ export class Aggregation {
     return this.find(tuple);
   }
 
-  /** The last local day recorded for a group. */
-  lastDayOf(group: number): string | undefined {
-    const day = this.lastDays[group]!;
-    return day === 0 ? undefined : dateOfDay(day - 1);
+  /** The last local day recorded for a group (see `dayNumber`), or -1 when none is. */
+  lastDayOf(group: number): number {
+    return this.lastDays[group]! - 1;
   }
 
   /** Records that the inputs of local day `day` (see `dayNumber`) touched a group (keeps the latest). */
