@@ -4,6 +4,7 @@ import type { Row } from '../src/views/columns.ts';
 import { defineBatchView } from '../src/views/define.ts';
 import {
   addInput,
+  Dictionary,
   decodeAggregation,
   encodeAggregation,
   finishRows,
@@ -106,14 +107,15 @@ const canonical = (rows: Row[]) =>
 describe('column-wise aggregation', () => {
   it('matches a plain computation after growth, encode/decode, merges and an unmerge', () => {
     const days = [inputs(7, 3000), inputs(11, 2500), inputs(13, 2800)];
-    // Day partials built separately, one round-tripped through its stored form, then merged.
-    const partials = days.map((day) => {
-      const aggregation = newAggregation(view);
+    // Day partials built separately (the last with a dictionary of its own, so its ids are translated),
+    // one round-tripped through its stored form into another dictionary, then merged.
+    const partials = days.map((day, i) => {
+      const aggregation = newAggregation(view, i === 2 ? new Dictionary() : undefined);
       for (const input of day) addInput(aggregation, input, context);
       return aggregation;
     });
     const all = newAggregation(view);
-    mergeAggregation(all, decodeAggregation(view, encodeAggregation(partials[0]!)));
+    mergeAggregation(all, decodeAggregation(view, encodeAggregation(partials[0]!), new Dictionary()));
     mergeAggregation(all, partials[1]!);
     mergeAggregation(all, partials[2]!);
     expect(canonical(finishRows(all))).toEqual(canonical(reference(days.flat())));

@@ -24,6 +24,7 @@ import {
   type Aggregation,
   addInput,
   beginStamp,
+  Dictionary,
   dayNumber,
   decodeAggregation,
   encodeAggregation,
@@ -259,6 +260,8 @@ interface Computation {
    * deletes and the manifests; each group is awaited before the next step that relies on it.
    */
   writes: Promise<void>[];
+  /** The ids of key values and members for every aggregation of this run (dropped with the run). */
+  dictionary: Dictionary;
 }
 
 /**
@@ -330,6 +333,7 @@ async function compute(
     dayRows: new Map(),
     obsolete: [],
     writes: [],
+    dictionary: new Dictionary(),
   };
   const manifests: DayManifest[] = [];
   for (const date of allDays) {
@@ -345,7 +349,7 @@ async function compute(
     const versions = new Map<string, string>();
     for (const view of dayViews) {
       if (view.period === 'day') {
-        aggregations.set(view.name, newAggregation(view));
+        aggregations.set(view.name, newAggregation(view, state.dictionary));
         continue;
       }
       const version = inputsVersion(fingerprints(files.filter((f) => view.sources.includes(f.category))));
@@ -357,7 +361,7 @@ async function compute(
         beginStamp(entry.aggregation, date);
         aggregations.set(view.name, entry.aggregation);
       } else {
-        aggregations.set(view.name, newAggregation(view));
+        aggregations.set(view.name, newAggregation(view, state.dictionary));
       }
     }
     const byCategory = new Map<Category, Aggregation[]>();
@@ -522,12 +526,12 @@ async function writeTrailing(
     const days = state.trailing.get(view.name) ?? new Map<string, Aggregation | undefined>();
     const dates = [...(state.dirtyDates.get(view.name) ?? [])].filter((d) => d <= lastDay).sort();
     for (const date of dates) {
-      const window = newAggregation(view);
+      const window = newAggregation(view, state.dictionary);
       for (let k = 0; k < view.trailingDays!; k++) {
         const day = addDays(date, -k);
         if (!days.has(day)) {
           const bytes = await withContext('lake', () => lake.get(trailingPartialKey(view.name, day)));
-          days.set(day, bytes ? decodeStates(view, bytes).aggregation : undefined);
+          days.set(day, bytes ? decodeStates(view, bytes, state.dictionary).aggregation : undefined);
         }
         const partial = days.get(day);
         if (partial) mergeAggregation(window, partial, { date });
@@ -547,7 +551,7 @@ async function writeDailyOver(
 ): Promise<void> {
   for (const view of jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.from && v.period === 'day')) {
     for (const [date, rows] of state.dayRows.get(view.from!) ?? []) {
-      const aggregation = newAggregation(view);
+      const aggregation = newAggregation(view, state.dictionary);
       for (const row of rows) addInput(aggregation, row, context);
       await writeDay(options.views, state, report, view, date, finishRows(aggregation));
     }
@@ -559,8 +563,12 @@ async function loadAllTime(lake: ObjectStore, state: Computation, view: BatchVie
   if (!entry) {
     const bytes = await withContext('lake', () => lake.get(allTimeKey(view.name)));
     entry = bytes
-      ? { ...decodeStates(view, bytes), changed: false }
-      : { aggregation: newAggregation(view), header: { included: {}, stored: {} }, changed: false };
+      ? { ...decodeStates(view, bytes, state.dictionary), changed: false }
+      : {
+          aggregation: newAggregation(view, state.dictionary),
+          header: { included: {}, stored: {} },
+          changed: false,
+        };
     state.allTime.set(view.name, entry);
   }
   return entry;
@@ -602,7 +610,11 @@ async function foldDay(
           `(its partial ${oldKey} is gone), so it cannot be recomputed incrementally: rebuild the view's state ` +
           `(delete state/${view.name}/ and rerun the whole history) or raise ULA_BATCH_STATE_RETENTION_DAYS`,
       );
-    touch(state, view.name, unmergeAggregation(entry.aggregation, decodeStates(view, bytes).aggregation));
+    touch(
+      state,
+      view.name,
+      unmergeAggregation(entry.aggregation, decodeStates(view, bytes, state.dictionary).aggregation),
+    );
     state.obsolete.push(oldKey);
     delete entry.header.stored[date];
   }
@@ -657,7 +669,9 @@ async function allTimeRows(
     const settledGroups = sourceEntry.header.settled ?? {};
     sourceEntry.header.settled = settledGroups;
     const saved = settledGroups[view.name];
-    const settled = saved ? decodeAggregation(view, saved) : newAggregation(view);
+    const settled = saved
+      ? decodeAggregation(view, saved, state.dictionary)
+      : newAggregation(view, state.dictionary);
     if (source.settledWhen) {
       let moved = 0;
       const sourceTouched = state.touched.get(source.name);
@@ -676,13 +690,13 @@ async function allTimeRows(
         sourceEntry.changed = true;
       }
     }
-    const full = newAggregation(view);
+    const full = newAggregation(view, state.dictionary);
     mergeAggregation(full, settled);
     for (const row of finishRows(sourceAggregation)) addInput(full, row, context);
     aggregations.set(view.name, full);
     const sourceTouched = state.touched.get(source.name);
     if (!sourceTouched) continue;
-    const fed = newAggregation(view);
+    const fed = newAggregation(view, state.dictionary);
     for (const group of sourceTouched) {
       const row = finishGroup(sourceAggregation, group);
       if (row) addInput(fed, row, context);

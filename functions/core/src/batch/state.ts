@@ -22,6 +22,7 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import type { BatchViewDefinition } from '../views/define.ts';
 import {
   type Aggregation,
+  type Dictionary,
   decodeAggregation,
   type EncodedAggregation,
   encodeAggregation,
@@ -66,13 +67,14 @@ export function encodeStates(aggregation: Aggregation, header?: AllTimeHeader): 
 export function decodeStates(
   view: BatchViewDefinition<never>,
   bytes: Uint8Array,
+  dictionary?: Dictionary,
 ): { aggregation: Aggregation; header: AllTimeHeader } {
   const { header, states } = deserialize(gunzipSync(bytes)) as {
     header?: AllTimeHeader;
     states: EncodedAggregation;
   };
   return {
-    aggregation: decodeAggregation(view, states),
+    aggregation: decodeAggregation(view, states, dictionary),
     header: {
       included: header?.included ?? {},
       stored: header?.stored ?? {},

@@ -1,30 +1,44 @@
 /**
- * The batch engine's data structures: key values and distinct members as dense integers (one dictionary
- * per process), integer hash tables, and one typed-array column per metric, indexed by group number.
+ * The batch engine's data structures: key values and distinct members as dense integers (a dictionary per
+ * batch run), integer hash tables, and one typed-array column per metric, indexed by group number.
  * Strings are looked up once per input; groups, counts and distinct members are then plain integers,
  * which keeps the per-input work free of allocation and the states cheap to store.
  */
 import type { AggregateKind } from './aggregates.ts';
 import type { Value } from './columns.ts';
 
-/** Every key value and distinct member seen by this process, as a dense id. */
-const ids = new Map<Value, number>();
-const values: Value[] = [];
+/**
+ * Key values and distinct members as dense ids. Aggregations that share one merge without translating ids;
+ * a batch run makes its own, so a long-lived process (the demo's daily runs) does not keep every value ever
+ * seen.
+ */
+export class Dictionary {
+  private readonly ids = new Map<Value, number>();
+  private readonly values: Value[] = [];
 
-export function intern(value: Value): number {
-  let id = ids.get(value);
-  if (id === undefined) {
-    id = values.length;
-    values.push(value);
-    ids.set(value, id);
+  intern(value: Value): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.ids.set(value, id);
+    }
+    return id;
   }
-  return id;
-}
 
-/** The id of a value already interned, or -1. */
-export const internedId = (value: Value): number => ids.get(value) ?? -1;
-export const internedValue = (id: number): Value => values[id]!;
-export const dictionarySize = (): number => values.length;
+  /** The id of a value already interned, or -1. */
+  idOf(value: Value): number {
+    return this.ids.get(value) ?? -1;
+  }
+
+  value(id: number): Value {
+    return this.values[id]!;
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+}
 
 /** Mixes one more integer into a hash (murmur3's 32-bit step). */
 export const mix = (hash: number, k: number): number => {
@@ -238,17 +252,21 @@ class ExtremeColumn implements MetricColumn {
 class DistinctColumn implements MetricColumn {
   pairs = new PairSet();
   counts = new Int32Array(0);
+  constructor(readonly dictionary: Dictionary) {}
   grow(capacity: number) {
     this.counts = grown(this.counts, capacity);
   }
   add(group: number, value: unknown) {
     if (value === null || value === undefined) return;
-    if (this.pairs.add(group, intern(value as Value))) this.counts[group]!++;
+    if (this.pairs.add(group, this.dictionary.intern(value as Value))) this.counts[group]!++;
   }
   merge(from: DistinctColumn, map: Int32Array) {
+    const same = from.dictionary === this.dictionary;
     from.pairs.forEach((g, member) => {
       const to = map[g]!;
-      if (to >= 0 && this.pairs.add(to, member)) this.counts[to]!++;
+      if (to < 0) return;
+      const id = same ? member : this.dictionary.intern(from.dictionary.value(member));
+      if (this.pairs.add(to, id)) this.counts[to]!++;
     });
   }
   unmerge() {}
@@ -277,7 +295,7 @@ class DistinctColumn implements MetricColumn {
   }
 }
 
-export function metricColumn(kind: AggregateKind): MetricColumn {
+export function metricColumn(kind: AggregateKind, dictionary: Dictionary): MetricColumn {
   switch (kind) {
     case 'count':
       return new TotalColumn(true);
@@ -292,6 +310,6 @@ export function metricColumn(kind: AggregateKind): MetricColumn {
     case 'latest':
       return new ExtremeColumn(false);
     case 'count_distinct':
-      return new DistinctColumn();
+      return new DistinctColumn(dictionary);
   }
 }

@@ -1,16 +1,6 @@
 import type { LmsEvent } from '../events/envelope.ts';
 import type { Metric } from './aggregates.ts';
-import {
-  dictionarySize,
-  finalize,
-  grown,
-  intern,
-  internedId,
-  internedValue,
-  type MetricColumn,
-  metricColumn,
-  mix,
-} from './columnar.ts';
+import { Dictionary, finalize, grown, type MetricColumn, metricColumn, mix } from './columnar.ts';
 import type { Row, Value } from './columns.ts';
 import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContext } from './define.ts';
 
@@ -22,13 +12,14 @@ interface KeyMemo {
   key: Key<unknown>;
   input: unknown;
   context: ViewContext | undefined;
+  dictionary: Dictionary | undefined;
   id: number;
 }
 const memos = new WeakMap<object, KeyMemo>();
 const memoOf = (key: Key<unknown>): KeyMemo => {
   let memo = memos.get(key);
   if (!memo) {
-    memo = { key, input: undefined, context: undefined, id: -1 };
+    memo = { key, input: undefined, context: undefined, dictionary: undefined, id: -1 };
     memos.set(key, memo);
   }
   return memo;
@@ -94,11 +85,15 @@ export class Aggregation {
    */
   stamp?: { day: number; ids: Set<number> };
 
-  constructor(readonly view: BatchViewDefinition<never>) {
+  /** `dictionary`: the ids of key values and members; aggregations merged together should share one. */
+  constructor(
+    readonly view: BatchViewDefinition<never>,
+    readonly dictionary: Dictionary,
+  ) {
     this.plan = planOf(view);
     this.arity = this.plan.keyNames.length;
     this.tuple = new Int32Array(this.arity);
-    this.columns = this.plan.metrics.map((m) => metricColumn(m.aggregate.kind));
+    this.columns = this.plan.metrics.map((m) => metricColumn(m.aggregate.kind, dictionary));
     this.reserve(16);
   }
 
@@ -188,7 +183,7 @@ export class Aggregation {
     const row: Row = {};
     const names = this.plan.keyNames;
     const base = group * this.arity;
-    for (let k = 0; k < names.length; k++) row[names[k]!] = internedValue(this.keys[base + k]!);
+    for (let k = 0; k < names.length; k++) row[names[k]!] = this.dictionary.value(this.keys[base + k]!);
     return row;
   }
 
@@ -198,7 +193,7 @@ export class Aggregation {
     const tuple = new Int32Array(this.arity);
     for (let k = 0; k < names.length; k++) {
       const value = keys[names[k]!];
-      const id = value === null || value === undefined ? -1 : internedId(value);
+      const id = value === null || value === undefined ? -1 : this.dictionary.idOf(value);
       if (id === -1) return -1;
       tuple[k] = id;
     }
@@ -216,8 +211,16 @@ export class Aggregation {
   }
 }
 
-export function newAggregation(view: BatchViewDefinition<never>): Aggregation {
-  return new Aggregation(view);
+/** Values interned by aggregations created without a dictionary of their own (tests, one-off readers). */
+const sharedDictionary = new Dictionary();
+
+export { Dictionary };
+
+export function newAggregation(
+  view: BatchViewDefinition<never>,
+  dictionary: Dictionary = sharedDictionary,
+): Aggregation {
+  return new Aggregation(view, dictionary);
 }
 
 /** Starts adding one local day's inputs straight into (all-time) states; `endStamp` returns the groups reached. */
@@ -263,17 +266,18 @@ type AddOne = (aggregation: Aggregation, input: unknown, context: ViewContext) =
  * closures made every such call megamorphic, which was most of the engine's time in `--job all` runs.
  */
 function compileAdd(view: BatchViewDefinition<never>, keys: KeyMemo[], metrics: Metric<unknown>[]): AddOne {
-  const lines: string[] = ['const tuple = aggregation.tuple;'];
+  const lines: string[] = ['const tuple = aggregation.tuple;', 'const dictionary = aggregation.dictionary;'];
   let n = 0;
-  if (view.period === 'day') lines.push(`tuple[${n++}] = intern(dateOf(input, view, context));`);
+  if (view.period === 'day') lines.push(`tuple[${n++}] = dictionary.intern(dateOf(input, view, context));`);
   keys.forEach((_, k) => {
     lines.push(
       `const m${k} = keys[${k}];`,
-      `if (m${k}.input !== input || m${k}.context !== context) {`,
+      `if (m${k}.input !== input || m${k}.context !== context || m${k}.dictionary !== dictionary) {`,
       `  const value = m${k}.key.value(input, context);`,
-      `  m${k}.id = value === null || value === undefined ? -1 : intern(value);`,
+      `  m${k}.id = value === null || value === undefined ? -1 : dictionary.intern(value);`,
       `  m${k}.input = input;`,
       `  m${k}.context = context;`,
+      `  m${k}.dictionary = dictionary;`,
       '}',
       `if (m${k}.id === -1) return;`,
       `tuple[${n++}] = m${k}.id;`,
@@ -297,26 +301,36 @@ function compileAdd(view: BatchViewDefinition<never>, keys: KeyMemo[], metrics: 
     'view',
     'keys',
     'metrics',
-    'intern',
     'dateOf',
     `return function add(aggregation, input, context) {\n${lines.join('\n')}\n};`,
   );
-  return factory(view, keys, metrics, intern, dateOf) as AddOne;
+  return factory(view, keys, metrics, dateOf) as AddOne;
 }
 
 /**
  * For each group of `from`, the group of `into` with the same keys (`override` replaces some key values,
- * e.g. the date of a trailing window): created when `create`, else -1 when missing.
+ * e.g. the date of a trailing window): created when `create`, else -1 when missing. Key ids are translated
+ * when the two aggregations have different dictionaries.
  */
 function groupMap(into: Aggregation, from: Aggregation, create: boolean, override?: Row): Int32Array {
   const map = new Int32Array(from.size).fill(-1);
   const tuple = new Int32Array(into.arity);
+  const dictionary = into.dictionary;
+  const same = from.dictionary === dictionary;
   const replaced = override
-    ? into.plan.keyNames.map((name) => (name in override ? intern(override[name]!) : -1))
+    ? into.plan.keyNames.map((name) => (name in override ? dictionary.intern(override[name]!) : -1))
     : undefined;
-  for (let group = 0; group < from.size; group++) {
+  groups: for (let group = 0; group < from.size; group++) {
     if (from.removed[group] === 1) continue;
     tuple.set(from.keys.subarray(group * from.arity, (group + 1) * from.arity));
+    if (!same) {
+      for (let k = 0; k < tuple.length; k++) {
+        const value = from.dictionary.value(tuple[k]!);
+        const id = create ? dictionary.intern(value) : dictionary.idOf(value);
+        if (id === -1) continue groups;
+        tuple[k] = id;
+      }
+    }
     if (replaced) for (let k = 0; k < replaced.length; k++) if (replaced[k]! >= 0) tuple[k] = replaced[k]!;
     map[group] = create ? into.findOrAdd(tuple) : into.find(tuple);
   }
@@ -407,12 +421,12 @@ export interface EncodedAggregation {
 
 export function encodeAggregation(aggregation: Aggregation): EncodedAggregation {
   const order = Int32Array.from(aggregation.groups());
-  // Local ids, 1-based (0: not used yet), by process id.
-  const local = new Int32Array(dictionarySize());
+  // Local ids, 1-based (0: not used yet), by dictionary id.
+  const local = new Int32Array(aggregation.dictionary.size);
   const values: Value[] = [];
   const member = (id: number): number => {
     if (local[id] === 0) {
-      values.push(internedValue(id));
+      values.push(aggregation.dictionary.value(id));
       local[id] = values.length;
     }
     return local[id]! - 1;
@@ -435,8 +449,12 @@ const shapeOf = (plan: Plan): string[] => [
 ];
 
 /** Loads stored states; they must have been built for the view's current grain and metrics. */
-export function decodeAggregation(view: BatchViewDefinition<never>, saved: EncodedAggregation): Aggregation {
-  const aggregation = new Aggregation(view);
+export function decodeAggregation(
+  view: BatchViewDefinition<never>,
+  saved: EncodedAggregation,
+  dictionary: Dictionary = sharedDictionary,
+): Aggregation {
+  const aggregation = new Aggregation(view, dictionary);
   const expected = shapeOf(aggregation.plan).join(', ');
   const found = Array.isArray(saved?.shape) ? saved.shape.join(', ') : undefined;
   if (found !== expected)
@@ -445,7 +463,7 @@ export function decodeAggregation(view: BatchViewDefinition<never>, saved: Encod
         `not for its current ones (${expected}): delete state/${view.name}/ (and the states of views over it) ` +
         'and rerun the history to rebuild them',
     );
-  const ids = Int32Array.from(saved.values, (v) => intern(v));
+  const ids = Int32Array.from(saved.values, (v) => dictionary.intern(v));
   const member = (localId: number) => ids[localId]!;
   const { arity } = aggregation;
   const groups = new Int32Array(saved.groups);
