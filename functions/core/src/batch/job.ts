@@ -729,7 +729,7 @@ async function allTimeRows(
     out.set(view, finishRows(aggregation, { only: ids, lookup }));
   }
   for (const copy of all.filter((v) => v.copyOf !== undefined)) {
-    const rows = [...out].find(([view]) => view.name === copy.copyOf)?.[1];
+    const rows = out.get(batchViewNamed(copy.copyOf!));
     if (rows) out.set(copy, rows);
   }
   return out;

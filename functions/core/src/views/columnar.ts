@@ -82,6 +82,12 @@ function packed(values: Float64Array, order: Int32Array): Float64Array | Int32Ar
   return integral ? Int32Array.from(out) : out;
 }
 
+/** Loads values `packed` stored: value i is group `groups[i]`'s. */
+function unpack(into: Float64Array, saved: unknown, groups: Int32Array): void {
+  const values = saved as Float64Array | Int32Array;
+  for (let i = 0; i < groups.length; i++) into[groups[i]!] = values[i]!;
+}
+
 /** A set of (group, member) pairs: open addressing, linear probing, at most half full. */
 export class PairSet {
   private groups = new Int32Array(16).fill(-1);
@@ -166,8 +172,7 @@ class TotalColumn implements MetricColumn {
     return packed(this.totals, order);
   }
   decode(saved: unknown, groups: Int32Array) {
-    const totals = saved as Float64Array | Int32Array;
-    for (let i = 0; i < groups.length; i++) this.totals[groups[i]!] = totals[i]!;
+    unpack(this.totals, saved, groups);
   }
 }
 
@@ -206,11 +211,9 @@ class AvgColumn implements MetricColumn {
     return [packed(this.sums, order), packed(this.counts, order)];
   }
   decode(saved: unknown, groups: Int32Array) {
-    const [sums, counts] = saved as [Float64Array | Int32Array, Float64Array | Int32Array];
-    for (let i = 0; i < groups.length; i++) {
-      this.sums[groups[i]!] = sums[i]!;
-      this.counts[groups[i]!] = counts[i]!;
-    }
+    const [sums, counts] = saved as [unknown, unknown];
+    unpack(this.sums, sums, groups);
+    unpack(this.counts, counts, groups);
   }
 }
 
@@ -243,8 +246,7 @@ class ExtremeColumn implements MetricColumn {
     return packed(this.values, order);
   }
   decode(saved: unknown, groups: Int32Array) {
-    const values = saved as Float64Array | Int32Array;
-    for (let i = 0; i < groups.length; i++) this.values[groups[i]!] = values[i]!;
+    unpack(this.values, saved, groups);
   }
 }
 

@@ -27,7 +27,6 @@ const memoOf = (key: Key<unknown>): KeyMemo => {
 
 /** The parts of a declaration the hot loop needs, computed once per view. */
 interface Plan {
-  keys: KeyMemo[];
   /** Grain columns in group key order: `date` first for daily views, then the declared keys. */
   keyNames: string[];
   metrics: Metric<unknown>[];
@@ -43,7 +42,6 @@ const planOf = (view: BatchViewDefinition<never>): Plan => {
     const memos = keys.map(([, key]) => memoOf(key));
     const metrics = Object.values(view.metrics) as Metric<unknown>[];
     plan = {
-      keys: memos,
       keyNames: [...(view.period === 'day' ? ['date'] : []), ...keys.map(([name]) => name)],
       metrics,
       add: compileAdd(view, memos, metrics),

@@ -33,6 +33,8 @@ export const studentOf = (e: LmsEvent): string | undefined =>
     : isGrade(e)
       ? (e.data['student_id'] as string | undefined)
       : undefined;
+/** Events about a student (their own actions and grades received): the inputs of the per-student views. */
+const aboutStudent = (e: LmsEvent) => studentOf(e) !== undefined;
 /** A student's own action (grades received are not activity). */
 const isStudentAction = (e: LmsEvent) => e.data.role === 'student';
 const courseOf = (e: LmsEvent) => e.data['course_id'] as string | undefined;
@@ -57,7 +59,7 @@ export const courseOverview = defineBatchView({
   job: 'student_course_analytics',
   doc: 'Per course: enrolled students, videos watched, materials downloaded, submissions, quizzes and scores by students.',
   sources,
-  where: (e) => studentOf(e) !== undefined,
+  where: aboutStudent,
   period: 'all',
   keys: { course_id: course },
   partitionKey: ['course_id'],
@@ -83,7 +85,7 @@ export const studentOverview = defineBatchView({
   job: 'student_course_analytics',
   doc: 'Per student: courses enrolled, videos, submissions, quizzes, downloads, logins, scores and watch time.',
   sources,
-  where: (e) => studentOf(e) !== undefined,
+  where: aboutStudent,
   period: 'all',
   keys: { student_id: student },
   partitionKey: ['student_id'],
@@ -128,7 +130,7 @@ export const studentCourseEnrollment = defineBatchView({
   job: 'student_course_analytics',
   doc: 'Per student, one row per enrolled course: first enrolment, dropped flag and activity in the course.',
   sources,
-  where: (e) => studentOf(e) !== undefined,
+  where: aboutStudent,
   period: 'all',
   keys: { student_id: student, course_id: course },
   partitionKey: ['student_id'],
@@ -150,7 +152,7 @@ export const studentCourseDetailed = defineBatchView({
   job: 'student_course_analytics',
   doc: 'Per student and course with any activity: videos, watch time, downloads, submissions, quizzes, scores, last activity.',
   sources,
-  where: (e) => studentOf(e) !== undefined,
+  where: aboutStudent,
   period: 'all',
   keys: { student_id: student, course_id: course },
   partitionKey: ['student_id'],
