@@ -541,6 +541,8 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       total_view_events: g.length,
       avg_view_duration_seconds: avgOf(g.map(secs)),
       completed_views: g.filter(completes).length,
+      min_view_duration_seconds: minOf(g.map(secs)),
+      avg_completion_percentage: avgOf(g.map(completion)),
       total_views_hours: sumOf(g.map(secs)) / 3600,
       completion_rate: pct(g.filter(completes).length, g.length),
     }),

@@ -6,6 +6,12 @@ import { decodeStates, encodeStates } from '../src/batch/state.ts';
 import { activeUsers } from '../src/categories/auth/speed-views.ts';
 import { authDailyActiveUsers } from '../src/categories/auth/views.ts';
 import {
+  videoDropOffIndicators,
+  videoPopularity,
+  videoStudentCourseSummary,
+  videoStudentEngagement,
+} from '../src/categories/video/batch-views.ts';
+import {
   addInput,
   cassandraSchema,
   finishRows,
@@ -71,6 +77,42 @@ describe('view engine', () => {
     );
     const older = gzipSync(serialize({ groups: [] }));
     expect(() => decodeStates(authDailyActiveUsers, older)).toThrow(/built by an older batch engine/);
+  });
+
+  it('finishes a projection from its source as it would compute the projection on its own', () => {
+    const watches: LmsEvent[] = [];
+    for (let i = 0; i < 60; i++) {
+      watches.push({
+        id: `20000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        category: 'video',
+        eventType: 'VIDEO_WATCHED',
+        time: `2026-11-0${1 + (i % 3)}T0${i % 10}:00:00.000Z`,
+        data: {
+          user_id: `u${i % 7}`,
+          role: i % 11 === 0 ? 'teacher' : 'student',
+          course_id: `c${i % 2}`,
+          video_id: `v${i % 5}`,
+          watch_duration_seconds: 30 + ((i * 37) % 300),
+          video_duration_seconds: 300,
+        },
+      });
+    }
+    const lookup = () => ({ total_videos_in_course: 5 });
+    for (const [source, projection] of [
+      [videoStudentEngagement, videoStudentCourseSummary],
+      [videoPopularity, videoDropOffIndicators],
+    ] as const) {
+      const computed = newAggregation(source);
+      const direct = newAggregation(projection);
+      for (const e of watches) {
+        addInput(computed, e, context);
+        addInput(direct, e, context);
+      }
+      const expected = finishRows(direct, { lookup });
+      expect(expected.length).toBeGreaterThan(5);
+      expect(finishRows(computed, { lookup, as: projection })).toEqual(expected);
+      expect(() => finishRows(direct, { as: source })).toThrow(/is not a projection of/);
+    }
   });
 
   it('puts a login into the two sliding windows that contain it, member = user', () => {

@@ -340,7 +340,7 @@ async function compute(
     const dayJobs = jobs.filter((j) => plan.get(j)!.has(date));
     const dayViews = dayJobs
       .flatMap((j) => batchViewsOf(j))
-      .filter((v) => v.from === undefined && v.copyOf === undefined);
+      .filter((v) => v.from === undefined && v.projectionOf === undefined);
     const files = dedupeFiles(dayJobs.flatMap((j) => plan.get(j)!.get(date)!));
     // All-time views: a day already merged at this version is skipped; a day never merged whose partial
     // is not kept goes straight into the all-time states (no day partial to build and merge); any other
@@ -654,7 +654,7 @@ async function allTimeRows(
   const { lake } = options;
   const out = new Map<BatchViewDefinition<never>, Row[]>();
   const all = jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.period === 'all');
-  const views = all.filter((v) => v.copyOf === undefined);
+  const views = all.filter((v) => v.projectionOf === undefined);
   if (state.touched.size === 0) return out;
   const aggregations = new Map<string, Aggregation>();
   for (const view of views.filter((v) => v.from === undefined)) {
@@ -712,10 +712,12 @@ async function allTimeRows(
     if (!lookupCache.has(cacheKey)) lookupCache.set(cacheKey, finishGroup(aggregation, group));
     return lookupCache.get(cacheKey);
   };
-  for (const view of views) {
+  // Projections are finished from their source's aggregation, for its touched grains.
+  for (const view of all) {
     if (view.intermediate) continue;
-    const aggregation = aggregations.get(view.name)!;
-    const ids = new Set(state.touched.get(view.name) ?? []);
+    const source = view.projectionOf?.view ?? view.name;
+    const aggregation = aggregations.get(source)!;
+    const ids = new Set(state.touched.get(source) ?? []);
     // Grains whose looked-up row changed are touched too (e.g. a course's video count).
     for (const l of Object.values(view.lookups ?? {})) {
       const other = state.touched.get(l.view);
@@ -726,11 +728,7 @@ async function allTimeRows(
       }
     }
     if (ids.size === 0) continue;
-    out.set(view, finishRows(aggregation, { only: ids, lookup }));
-  }
-  for (const copy of all.filter((v) => v.copyOf !== undefined)) {
-    const rows = out.get(batchViewNamed(copy.copyOf!));
-    if (rows) out.set(copy, rows);
+    out.set(view, finishRows(aggregation, { only: ids, lookup, as: view }));
   }
   return out;
 }

@@ -16,9 +16,11 @@ function grainOf(view: BatchViewDefinition<never>): string {
 }
 
 function columnsOf(view: BatchViewDefinition<never>): string {
-  const metrics = Object.entries(view.metrics).map(
-    ([name, m]) => `\`${name}\` ${m.aggregate.kind}${m.where ? ' (subset)' : ''}${m.doc ? `: ${m.doc}` : ''}`,
-  );
+  const projection = view.projectionOf;
+  const metrics = Object.entries(view.metrics).map(([name, m]) => {
+    const from = projection && projection.metrics[name] !== name ? ` (= ${projection.metrics[name]})` : '';
+    return `\`${name}\` ${m.aggregate.kind}${m.where ? ' (subset)' : ''}${from}${m.doc ? `: ${m.doc}` : ''}`;
+  });
   const derived = Object.entries(view.derived ?? {}).map(
     ([name, d]) => `\`${name}\` derived${d.doc ? `: ${d.doc}` : ''}`,
   );
@@ -50,7 +52,11 @@ export function viewsMarkdown(): string {
       '|---|---|---|---|---|',
     );
     for (const view of views) {
-      const from = view.from ? ` Reads the rows of \`${view.from}\`.` : '';
+      const from = view.from
+        ? ` Reads the rows of \`${view.from}\`.`
+        : view.projectionOf
+          ? ` Computed with \`${view.projectionOf.view}\` (the same groups and events).`
+          : '';
       const note = view.intermediate ? ' *Intermediate: not stored, feeds other views.*' : '';
       if (!view.intermediate) stored++;
       lines.push(

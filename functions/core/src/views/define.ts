@@ -85,10 +85,12 @@ export interface BatchViewDefinition<In = LmsEvent> {
    */
   having?: (row: Row) => boolean;
   /**
-   * The rows of another all-time view of the job, stored again under other primary keys (a reverse lookup,
-   * as Cassandra reads need): computed once with that view and written to both tables.
+   * Set by `defineBatchViewProjection`: the rows are another all-time view's groups (same grain, inputs and
+   * filter), finished with some of its metrics (own name → the source's) and this view's own primary key,
+   * derived columns, lookups and `having`. Jobs compute the source only; the declaration stays a complete
+   * view on its own (its `metrics` are the source's), so computing it directly gives the same rows.
    */
-  copyOf?: string;
+  projectionOf?: { view: string; metrics: Readonly<Record<string, string>> };
 }
 
 /** A real-time view kept by the speed function: event-time windows, exact and redelivery-safe. */
@@ -118,14 +120,32 @@ export const defineBatchViewOver =
   (view: Omit<BatchViewDefinition<In>, 'layer'> & { from: string }): BatchViewDefinition<never> =>
     ({ layer: 'batch', ...view }) as unknown as BatchViewDefinition<never>;
 
-/** Declares a copy of an all-time view's rows under another partition key and clustering (`copyOf`). */
-export const defineBatchViewCopy = (
+/**
+ * Declares a view computed with another stored all-time view of the job (`projectionOf`): the same groups,
+ * with the source metrics named in `metrics` (own name → source metric; default: all of them, i.e. a copy
+ * under another primary key, as Cassandra reverse lookups need). `derived`, `lookups` and `having` are the
+ * source's unless given.
+ */
+export const defineBatchViewProjection = (
   source: BatchViewDefinition<never>,
-  copy: Pick<BatchViewDefinition<never>, 'name' | 'doc' | 'partitionKey' | 'clustering'>,
+  projection: Pick<
+    BatchViewDefinition<never>,
+    'name' | 'doc' | 'partitionKey' | 'clustering' | 'derived' | 'lookups' | 'having'
+  > & { metrics?: Record<string, string> },
 ): BatchViewDefinition<never> => {
-  if (source.period !== 'all' || source.intermediate || source.copyOf !== undefined)
-    throw new Error(`${copy.name}: only a stored all-time view can be copied (${source.name} cannot)`);
-  return { ...source, ...copy, copyOf: source.name };
+  if (source.period !== 'all' || source.intermediate || source.projectionOf !== undefined)
+    throw new Error(
+      `${projection.name}: only a stored all-time view can be projected (${source.name} cannot)`,
+    );
+  const { metrics: names, ...own } = projection;
+  const renamed = names ?? Object.fromEntries(Object.keys(source.metrics).map((name) => [name, name]));
+  const metrics: Record<string, Metric<never>> = {};
+  for (const [name, from] of Object.entries(renamed)) {
+    const metric = source.metrics[from];
+    if (!metric) throw new Error(`${projection.name}: ${source.name} has no metric ${from}`);
+    metrics[name] = metric;
+  }
+  return { ...source, ...own, metrics, projectionOf: { view: source.name, metrics: renamed } };
 };
 
 export const defineSpeedView = (view: Omit<SpeedViewDefinition, 'layer'>): SpeedViewDefinition => ({

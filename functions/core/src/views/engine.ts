@@ -31,7 +31,6 @@ interface Plan {
   keyNames: string[];
   metrics: Metric<unknown>[];
   metricNames: string[];
-  derived: [string, Derived][];
   add: AddOne;
 }
 const plans = new WeakMap<object, Plan>();
@@ -46,7 +45,6 @@ const planOf = (view: BatchViewDefinition<never>): Plan => {
       metrics,
       add: compileAdd(view, memos, metrics),
       metricNames: Object.keys(view.metrics),
-      derived: Object.entries(view.derived ?? {}),
     };
     plans.set(view, plan);
   }
@@ -366,11 +364,44 @@ export function unmergeAggregation(into: Aggregation, from: Aggregation): number
   return targets(map);
 }
 
-/** How to finish rows: a resolver for the view's `lookups`, and optionally only some groups. */
+/**
+ * How to finish rows: a resolver for the view's `lookups`, optionally only some groups, and optionally as a
+ * projection of the aggregation's view (`as`: its metrics, derived columns, lookups and `having`).
+ */
 export interface FinishOptions {
   lookup?: (view: string, key: Row) => Row | undefined;
   only?: Iterable<number>;
+  as?: BatchViewDefinition<never>;
 }
+
+/**
+ * What finishing rows of a view reads: its metrics as [column, index of the aggregation's column], derived.
+ * A projection finished from its source's aggregation reads the source metrics it names.
+ */
+interface Output {
+  metrics: [string, number][];
+  derived: [string, Derived][];
+}
+const outputs = new WeakMap<object, Output>();
+const projectedOutputs = new WeakMap<object, Output>();
+const outputOf = (aggregation: Aggregation, view: BatchViewDefinition<never>): Output => {
+  const projected = view !== aggregation.view;
+  const cache = projected ? projectedOutputs : outputs;
+  let output = cache.get(view);
+  if (!output) {
+    const names = aggregation.plan.metricNames;
+    const renamed =
+      projected && view.projectionOf
+        ? view.projectionOf.metrics
+        : Object.fromEntries(names.map((n) => [n, n]));
+    output = {
+      metrics: Object.entries(renamed).map(([name, from]) => [name, names.indexOf(from)]),
+      derived: Object.entries(view.derived ?? {}),
+    };
+    cache.set(view, output);
+  }
+  return output;
+};
 
 /** One group's row (grain keys, metric results, derived columns), or undefined when `having` rejects it. */
 export function finishGroup(
@@ -378,12 +409,12 @@ export function finishGroup(
   group: number,
   options: FinishOptions = {},
 ): Row | undefined {
-  const { view, plan } = aggregation;
+  const view = options.as ?? aggregation.view;
+  if (view !== aggregation.view && view.projectionOf?.view !== aggregation.view.name)
+    throw new Error(`${view.name} is not a projection of ${aggregation.view.name}`);
+  const { metrics, derived } = outputOf(aggregation, view);
   const row = aggregation.keysOf(group);
-  for (let i = 0; i < plan.metrics.length; i++) {
-    row[plan.metricNames[i]!] = aggregation.columns[i]!.result(group);
-  }
-  const derived = plan.derived;
+  for (const [name, index] of metrics) row[name] = aggregation.columns[index]!.result(group);
   if (derived.length > 0) {
     const lookups: Record<string, Row | undefined> = {};
     for (const [name, lookup] of Object.entries(view.lookups ?? {})) {

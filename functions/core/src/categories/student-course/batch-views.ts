@@ -10,8 +10,8 @@ import type { Row } from '../../views/columns.ts';
 import {
   type Derived,
   defineBatchView,
-  defineBatchViewCopy,
   defineBatchViewOver,
+  defineBatchViewProjection,
   eventMs,
   key,
 } from '../../views/define.ts';
@@ -140,7 +140,7 @@ export const studentCourseEnrollment = defineBatchView({
   having: enrolled,
 });
 
-export const courseStudentEnrollment = defineBatchViewCopy(studentCourseEnrollment, {
+export const courseStudentEnrollment = defineBatchViewProjection(studentCourseEnrollment, {
   name: 'course_student_enrollment',
   doc: 'Reverse lookup of student_course_enrollment: per course, one row per enrolled student.',
   partitionKey: ['course_id'],

@@ -6,7 +6,13 @@
 import type { LmsEvent } from '../../events/envelope.ts';
 import { avg, count, countDistinct, max, min, sum } from '../../views/aggregates.ts';
 import type { Value } from '../../views/columns.ts';
-import { type Derived, defineBatchView, key, percent } from '../../views/define.ts';
+import {
+  type Derived,
+  defineBatchView,
+  defineBatchViewProjection,
+  key,
+  percent,
+} from '../../views/define.ts';
 
 const watched = (e: LmsEvent) => e.eventType === 'VIDEO_WATCHED' && e.data.role === 'student';
 const videoOf = (e: LmsEvent) => e.data['video_id'] as string | undefined;
@@ -108,6 +114,8 @@ export const videoPopularity = defineBatchView({
     total_view_events: count(),
     avg_view_duration_seconds: avg(seconds),
     completed_views: count({ where: completesVideo, doc: 'sessions reaching 80 %' }),
+    min_view_duration_seconds: min(seconds, { type: 'bigint' }),
+    avg_completion_percentage: avg(completionPercent),
   },
   derived: {
     total_views_hours: hours('total_views_seconds'),
@@ -157,22 +165,17 @@ export const videoCourseMetrics = defineBatchView({
   derived: { total_course_watch_hours: hours('total_course_watch_seconds') },
 });
 
-export const videoStudentCourseSummary = defineBatchView({
+export const videoStudentCourseSummary = defineBatchViewProjection(videoStudentEngagement, {
   name: 'video_student_course_summary',
-  job: 'video',
   doc:
     "Per student and course: videos watched and their share of the course's videos " +
     '(total_videos_in_course from video_course_metrics).',
-  sources: ['video'],
-  where: watched,
-  period: 'all',
-  keys: { user_id: student, course_id: course },
   partitionKey: ['user_id'],
   metrics: {
-    videos_watched_count: countDistinct(videoOf),
-    total_watch_seconds: sum(seconds, { type: 'bigint' }),
-    total_sessions: count(),
-    videos_completed: countDistinct(videoOf, { where: completesVideo }),
+    videos_watched_count: 'unique_videos_watched',
+    total_watch_seconds: 'total_watch_seconds',
+    total_sessions: 'total_video_events',
+    videos_completed: 'videos_completed',
   },
   lookups: {
     course: { view: 'video_course_metrics', key: (row) => ({ course_id: row['course_id'] as Value }) },
@@ -201,21 +204,16 @@ export const dropOffRisk = (avgCompletion: Value): string | null =>
         ? 'Medium Risk'
         : 'Good Engagement';
 
-export const videoDropOffIndicators = defineBatchView({
+export const videoDropOffIndicators = defineBatchViewProjection(videoPopularity, {
   name: 'video_drop_off_indicators',
-  job: 'video',
   doc: 'Per video and course: views, watch durations, viewers and a drop-off risk from mean completion.',
-  sources: ['video'],
-  where: watched,
-  period: 'all',
-  keys: { video_id: video, course_id: course },
   partitionKey: ['video_id'],
   metrics: {
-    total_views: count(),
-    avg_watch_duration: avg(seconds),
-    min_watch_duration: min(seconds, { type: 'bigint' }),
-    unique_viewers: countDistinct((e) => e.data.user_id),
-    avg_completion_percentage: avg(completionPercent),
+    total_views: 'total_view_events',
+    avg_watch_duration: 'avg_view_duration_seconds',
+    min_watch_duration: 'min_view_duration_seconds',
+    unique_viewers: 'unique_viewers',
+    avg_completion_percentage: 'avg_completion_percentage',
   },
   derived: {
     potential_drop_off: {
