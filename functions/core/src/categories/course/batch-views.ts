@@ -5,7 +5,7 @@
  */
 import type { LmsEvent } from '../../events/envelope.ts';
 import { count, countDistinct, earliest, latest } from '../../views/aggregates.ts';
-import { defineBatchView, eventMs, key } from '../../views/define.ts';
+import { defineBatchView, defineBatchViewProjection, eventMs, key } from '../../views/define.ts';
 
 const is = (type: string) => (e: LmsEvent) => e.eventType === type;
 const isDownload = is('DOWNLOAD_MATERIAL');
@@ -71,18 +71,13 @@ export const courseMaterialPopularity = defineBatchView({
   },
 });
 
-export const courseDownloadAnalytics = defineBatchView({
+export const courseDownloadAnalytics = defineBatchViewProjection(courseMaterialAccess, {
   name: 'course_download_analytics',
-  job: 'course',
   doc: 'Per student and course: downloads and distinct materials downloaded.',
-  sources: ['course'],
-  where: studentDownload,
-  period: 'all',
-  keys: { user_id: user, course_id: course },
   partitionKey: ['user_id'],
   metrics: {
-    total_downloads: count(),
-    unique_resources_downloaded: countDistinct(materialOf),
+    total_downloads: 'total_material_accesses',
+    unique_resources_downloaded: 'unique_materials_accessed',
   },
 });
 

@@ -1,7 +1,13 @@
 /** Batch views of the notification half of the profile_notification job (reference job 5). */
 import type { LmsEvent } from '../../events/envelope.ts';
 import { count, countDistinct } from '../../views/aggregates.ts';
-import { type Derived, defineBatchView, key, percent } from '../../views/define.ts';
+import {
+  type Derived,
+  defineBatchView,
+  defineBatchViewProjection,
+  key,
+  percent,
+} from '../../views/define.ts';
 
 const isSent = (e: LmsEvent) => e.eventType === 'NOTIFICATION_SENT';
 const isOpened = (e: LmsEvent) => e.eventType === 'NOTIFICATION_OPENED';
@@ -28,18 +34,6 @@ export const notificationDeliveryStats = defineBatchView({
     total_sent: count(),
     unique_recipients: countDistinct((e) => e.data.user_id),
   },
-});
-
-export const notificationEngagement = defineBatchView({
-  name: 'notification_engagement',
-  job: 'profile_notification',
-  doc: 'Per user and notification type: notifications clicked.',
-  sources: ['notification'],
-  where: isClicked,
-  period: 'all',
-  keys: { user_id: user, notification_type: notificationType },
-  partitionKey: ['user_id'],
-  metrics: { notifications_clicked: count() },
 });
 
 export const notificationClickThroughRate = defineBatchView({
@@ -72,6 +66,15 @@ export const notificationUserPreferences = defineBatchView({
     notifications_clicked: count({ where: isClicked }),
   },
   derived: { engagement_rate: rate('notifications_clicked', 'notifications_received') },
+});
+
+export const notificationEngagement = defineBatchViewProjection(notificationUserPreferences, {
+  name: 'notification_engagement',
+  doc: 'Per user and notification type: notifications clicked.',
+  partitionKey: ['user_id'],
+  metrics: { notifications_clicked: 'notifications_clicked' },
+  derived: {},
+  having: (row) => (row['notifications_clicked'] as number) > 0,
 });
 
 export const notificationDailyActivity = defineBatchView({
