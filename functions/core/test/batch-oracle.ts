@@ -908,7 +908,11 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
     (e) => [studentOf(e), d(e, 'course_id')],
     (g) => {
       const watch = sumOf(typed(g, 'VIDEO_WATCHED').map(secs));
+      const enrolments = typed(g, 'COURSE_ENROLLED').map(ms);
       return {
+        enrollment_date: minOf(enrolments),
+        last_enrollment_date: maxOf(enrolments),
+        last_drop_date: maxOf(typed(g, 'COURSE_DROPPED').map(ms)),
         videos_watched: typed(g, 'VIDEO_WATCHED').length,
         watch_time_seconds: watch,
         materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,

@@ -5,7 +5,7 @@
  * row, enrolled or not (the reference dropped those without an enrolment event).
  */
 import type { LmsEvent } from '../../events/envelope.ts';
-import { avg, count, countDistinct, earliest, latest, type Metric, sum } from '../../views/aggregates.ts';
+import { avg, count, countDistinct, earliest, latest, sum } from '../../views/aggregates.ts';
 import type { Row } from '../../views/columns.ts';
 import {
   type Derived,
@@ -105,58 +105,19 @@ export const studentOverview = defineBatchView({
   derived: { total_watch_time_minutes: minutes('total_watch_seconds') },
 });
 
-const enrollmentMetrics: Record<string, Metric<LmsEvent>> = {
-  enrollment_date: earliest(eventMs, { where: isEnrol, doc: 'first COURSE_ENROLLED' }),
-  last_enrollment_date: latest(eventMs, { where: isEnrol }),
-  last_drop_date: latest(eventMs, { where: isDrop }),
-  videos_watched: count({ where: isVideo }),
-  assignments_submitted: count({ where: isSubmit }),
-  quizzes_completed: count({ where: isQuiz }),
-  materials_downloaded: count({ where: isDownload }),
-  avg_score: avg(score, { where: isGrade, doc: 'mean grade received' }),
-  last_activity: latest(eventMs, { where: isStudentAction }),
-};
-const dropped: Derived = {
-  type: 'boolean',
-  value: (row) =>
-    typeof row['last_drop_date'] === 'number' &&
-    row['last_drop_date'] >= ((row['last_enrollment_date'] as number | null) ?? 0),
-  doc: 'the last COURSE_DROPPED is not followed by a new enrolment',
-};
-const enrolled = (row: Row) => row['enrollment_date'] !== null;
-
-export const studentCourseEnrollment = defineBatchView({
-  name: 'student_course_enrollment',
-  job: 'student_course_analytics',
-  doc: 'Per student, one row per enrolled course: first enrolment, dropped flag and activity in the course.',
-  sources,
-  where: aboutStudent,
-  period: 'all',
-  keys: { student_id: student, course_id: course },
-  partitionKey: ['student_id'],
-  clustering: [{ name: 'course_id', order: 'ASC' }],
-  metrics: enrollmentMetrics,
-  derived: { dropped },
-  having: enrolled,
-});
-
-export const courseStudentEnrollment = defineBatchViewProjection(studentCourseEnrollment, {
-  name: 'course_student_enrollment',
-  doc: 'Reverse lookup of student_course_enrollment: per course, one row per enrolled student.',
-  partitionKey: ['course_id'],
-  clustering: [{ name: 'student_id', order: 'ASC' }],
-});
-
 export const studentCourseDetailed = defineBatchView({
   name: 'student_course_detailed',
   job: 'student_course_analytics',
-  doc: 'Per student and course with any activity: videos, watch time, downloads, submissions, quizzes, scores, last activity.',
+  doc: 'Per student and course with any activity: enrolment dates, videos, watch time, downloads, submissions, quizzes, scores, last activity.',
   sources,
   where: aboutStudent,
   period: 'all',
   keys: { student_id: student, course_id: course },
   partitionKey: ['student_id'],
   metrics: {
+    enrollment_date: earliest(eventMs, { where: isEnrol, doc: 'first COURSE_ENROLLED' }),
+    last_enrollment_date: latest(eventMs, { where: isEnrol }),
+    last_drop_date: latest(eventMs, { where: isDrop }),
     videos_watched: count({ where: isVideo }),
     watch_time_seconds: sum(watchSeconds, { where: isVideo, type: 'bigint' }),
     materials_downloaded: count({ where: isDownload }),
@@ -167,6 +128,46 @@ export const studentCourseDetailed = defineBatchView({
     last_activity_date: latest(eventMs, { where: isStudentAction }),
   },
   derived: { watch_time_minutes: minutes('watch_time_seconds') },
+});
+
+/** The enrolment views: the student-course pairs with an enrolment, from `student_course_detailed`. */
+const enrollment = {
+  metrics: {
+    enrollment_date: 'enrollment_date',
+    last_enrollment_date: 'last_enrollment_date',
+    last_drop_date: 'last_drop_date',
+    videos_watched: 'videos_watched',
+    assignments_submitted: 'assignments_submitted',
+    quizzes_completed: 'quizzes_completed',
+    materials_downloaded: 'materials_downloaded',
+    avg_score: 'avg_assignment_score',
+    last_activity: 'last_activity_date',
+  },
+  derived: {
+    dropped: {
+      type: 'boolean',
+      value: (row) =>
+        typeof row['last_drop_date'] === 'number' &&
+        row['last_drop_date'] >= ((row['last_enrollment_date'] as number | null) ?? 0),
+    },
+  } satisfies Record<string, Derived>,
+  having: (row: Row) => row['enrollment_date'] !== null,
+};
+
+export const studentCourseEnrollment = defineBatchViewProjection(studentCourseDetailed, {
+  name: 'student_course_enrollment',
+  doc: 'Per student, one row per enrolled course: first enrolment, dropped flag and activity in the course.',
+  partitionKey: ['student_id'],
+  clustering: [{ name: 'course_id', order: 'ASC' }],
+  ...enrollment,
+});
+
+export const courseStudentEnrollment = defineBatchViewProjection(studentCourseDetailed, {
+  name: 'course_student_enrollment',
+  doc: 'Reverse lookup of student_course_enrollment: per course, one row per enrolled student.',
+  partitionKey: ['course_id'],
+  clustering: [{ name: 'student_id', order: 'ASC' }],
+  ...enrollment,
 });
 
 /**
