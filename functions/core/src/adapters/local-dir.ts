@@ -70,17 +70,21 @@ export class LocalDirStore implements ObjectStore {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw e;
       }
-      for (const entry of entries) {
-        const full = join(dir, entry.name);
-        const key = relative(this.root, full).split(sep).join('/');
-        if (entry.isDirectory()) {
-          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || `${key}/`.startsWith(prefix))
-            await walk(full);
-        } else if (entry.isFile() && !entry.name.endsWith('.tmp') && key.startsWith(prefix)) {
-          const s = await stat(full);
-          out.push({ key, size: s.size, lastModified: s.mtime });
-        }
-      }
+      // Directories and files are visited concurrently: one at a time, a day of hourly partitions took
+      // a hundred sequential round trips to the file system.
+      await Promise.all(
+        entries.map(async (entry) => {
+          const full = join(dir, entry.name);
+          const key = relative(this.root, full).split(sep).join('/');
+          if (entry.isDirectory()) {
+            if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || `${key}/`.startsWith(prefix))
+              await walk(full);
+          } else if (entry.isFile() && !entry.name.endsWith('.tmp') && key.startsWith(prefix)) {
+            const s = await stat(full);
+            out.push({ key, size: s.size, lastModified: s.mtime });
+          }
+        }),
+      );
     };
     await walk(base);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -303,19 +303,24 @@ async function compute(
   for (const job of jobs) {
     const categories = rawCategories(batchViewsOf(job));
     const days = new Map<string, RawInput[]>();
-    for (const date of [...lookback, ...complete]) {
-      const files = await withContext('lake', () =>
-        listing.files(categories, utcPartitionsOfLocalDay(options.calendar, date)),
-      );
-      const inputs = fingerprints(files);
-      const isRequested = date >= request.from;
-      if (
-        isRequested ||
-        inputsChanged(await withContext('lake', () => readManifest(lake, job, date)), inputs)
-      ) {
-        days.set(date, files);
-        if (!isRequested) log({ event: 'late_data_day', runId, job, date, files: files.length });
-      }
+    // The days' listings and manifests are fetched concurrently: one round trip after another left a
+    // backfill idle for seconds before its first day.
+    const candidates = await Promise.all(
+      [...lookback, ...complete].map(async (date) => {
+        const files = await withContext('lake', () =>
+          listing.files(categories, utcPartitionsOfLocalDay(options.calendar, date)),
+        );
+        const isRequested = date >= request.from;
+        const changed =
+          isRequested ||
+          inputsChanged(await withContext('lake', () => readManifest(lake, job, date)), fingerprints(files));
+        return { date, files, isRequested, changed };
+      }),
+    );
+    for (const { date, files, isRequested, changed } of candidates) {
+      if (!changed) continue;
+      days.set(date, files);
+      if (!isRequested) log({ event: 'late_data_day', runId, job, date, files: files.length });
     }
     plan.set(job, days);
     report.jobs[job] = { days: [...days.keys()], events: 0, rowsWritten: 0, ms: 0 };

@@ -4,12 +4,12 @@
  * restricted to events whose local date is the day.
  */
 import { parquetRead } from 'hyparquet';
-import { snappyUncompressor } from 'hysnappy';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { BaseEventData, Category, LmsEvent } from '../events/envelope.ts';
 import { parseRawKey, rawPrefix } from '../lake/paths.ts';
 import type { LocalCalendar } from '../views/time.ts';
 import type { InputFingerprint, UtcPartition } from './plan.ts';
+import { compressors, decodeRawFile, type RawFileColumns } from './raw-decoder.ts';
 
 /** A raw event as batch views see it: the LmsEvent plus its time in epoch ms (`eventMs`). */
 export type BatchEvent = LmsEvent & { ms: number };
@@ -80,11 +80,13 @@ const parsers = {
   timestampFromNanoseconds: (ns: bigint) => Number(ns / 1_000_000n),
 };
 
-// Snappy in WebAssembly: a quarter faster than hyparquet's JS decoder on the lake's pages.
-const compressors = { SNAPPY: snappyUncompressor() };
-
-/** Decodes the columns batch views need from one raw Parquet file, column-wise. */
-export async function decodeRawColumns(bytes: Uint8Array): Promise<Record<string, unknown[]>> {
+/**
+ * Decodes the columns batch views need from one raw Parquet file: with the decoder of the lake's own
+ * layout, or hyparquet's general reader for any other file (e.g. written by another tool).
+ */
+export async function decodeRawColumns(bytes: Uint8Array): Promise<RawFileColumns> {
+  const own = decodeRawFile(bytes);
+  if (own) return own;
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const out: Record<string, unknown[]> = {};
   await parquetRead({
@@ -101,7 +103,12 @@ export async function decodeRawColumns(bytes: Uint8Array): Promise<Record<string
       for (let i = 0; i < columnData.length; i++) column[rowStart + i] = columnData[i];
     },
   });
-  return out;
+  return {
+    ids: (out['event_id'] ?? []) as string[],
+    types: (out['event_type'] ?? []) as string[],
+    times: Float64Array.from((out['event_time'] ?? []) as number[]),
+    data: (out['data'] ?? []) as string[],
+  };
 }
 
 /** Files fetched ahead of the one being decoded. */
@@ -152,29 +159,25 @@ export async function readDay(
     if (!bytes) continue; // deleted since listing (e.g. compacted): its events are in the replacement
     stats.files++;
     stats.bytes += bytes.byteLength;
-    const c = await decodeRawColumns(bytes);
-    const ids = c['event_id']!;
-    const types = c['event_type']!;
-    const times = c['event_time']!;
-    const data = c['data']!;
+    const { ids, types, times, data } = await decodeRawColumns(bytes);
     const category = file.category;
     let passed = 0;
     stats.rows += ids.length;
     for (let i = 0; i < ids.length; i++) {
-      const ms = times[i] as number;
+      const ms = times[i]!;
       if (ms < start || ms >= end) {
         stats.outside++;
         continue;
       }
-      const id = ids[i] as string;
+      const id = ids[i]!;
       const before = seen.size;
       if (seen.add(id).size === before) {
         stats.duplicates++;
         continue;
       }
       passed++;
-      const parsed = JSON.parse(data[i] as string) as BaseEventData;
-      onEvent(new DecodedEvent(id, category, types[i] as string, ms, parsed));
+      const parsed = JSON.parse(data[i]!) as BaseEventData;
+      onEvent(new DecodedEvent(id, category, types[i]!, ms, parsed));
     }
     stats.events[category] = (stats.events[category] ?? 0) + passed;
   }
