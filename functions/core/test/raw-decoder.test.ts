@@ -16,6 +16,8 @@ const event = (i: number, ascii: boolean): LmsEvent => ({
   data: {
     user_id: `SV${i % 17}`,
     role: i % 5 === 0 ? 'teacher' : 'student',
+    // course_id is an OPTIONAL column: some rows without one.
+    ...(i % 4 === 0 ? {} : { course_id: `C${i % 9}` }),
     // Lengths from a few bytes to over 128 (a length prefix byte >= 0x80), text ASCII or not.
     display_name: ascii ? `student ${'x'.repeat(i % 150)}` : names[i % names.length]!,
     updated_fields: ['display_name', 'bio'].slice(0, i % 3),
@@ -31,6 +33,9 @@ async function expected(bytes: Uint8Array) {
     ids: rows.map((r) => r.event_id),
     types: rows.map((r) => r.event_type),
     times: Float64Array.from(rows.map((r) => r.event_time.getTime())),
+    userIds: rows.map((r) => r.user_id),
+    roles: rows.map((r) => r.role),
+    courseIds: rows.map((r) => r.course_id ?? undefined),
     data: rows.map((r) => r.data),
   };
 }
@@ -43,6 +48,7 @@ describe('raw file decoder', () => {
       expect(decoded).toBeDefined();
       expect(decoded).toEqual(await expected(bytes));
       if (!ascii) expect(decoded!.data.some((d) => d.includes('Nguyễn'))).toBe(true);
+      expect(decoded!.courseIds.filter((c) => c === undefined)).toHaveLength(175);
     }
   });
 
@@ -66,6 +72,9 @@ describe('raw file decoder', () => {
       ids: [],
       types: [],
       times: new Float64Array(0),
+      userIds: [],
+      roles: [],
+      courseIds: [],
       data: [],
     });
   });

@@ -50,7 +50,7 @@ import {
   watermarkAfter,
 } from './plan.ts';
 import { type BatchRequest, jobsOf } from './request.ts';
-import { type BatchEvent, type RawInput, RawListing, readDay } from './source.ts';
+import { type BatchEvent, DataParsing, type RawInput, RawListing, readDay } from './source.ts';
 import {
   type AllTimeHeader,
   allTimeKey,
@@ -262,6 +262,8 @@ interface Computation {
   writes: Promise<void>[];
   /** The ids of key values and members for every aggregation of this run (dropped with the run). */
   dictionary: Dictionary;
+  /** When the run parses events' data (lazily, or as read for categories whose events all need it). */
+  parsing: DataParsing;
 }
 
 /**
@@ -339,6 +341,7 @@ async function compute(
     obsolete: [],
     writes: [],
     dictionary: new Dictionary(),
+    parsing: new DataParsing(),
   };
   const manifests: DayManifest[] = [];
   for (const date of allDays) {
@@ -381,14 +384,21 @@ async function compute(
     let category: Category | undefined;
     let targets: Aggregation[] | undefined;
     const stats = await withContext('lake', () =>
-      readDay(lake, files, date, calendar, (event: BatchEvent) => {
-        if (event.category !== category) {
-          category = event.category;
-          targets = byCategory.get(category);
-        }
-        if (!targets) return;
-        for (let i = 0; i < targets.length; i++) addInput(targets[i]!, event, context);
-      }),
+      readDay(
+        lake,
+        files,
+        date,
+        calendar,
+        (event: BatchEvent) => {
+          if (event.category !== category) {
+            category = event.category;
+            targets = byCategory.get(category);
+          }
+          if (!targets) return;
+          for (let i = 0; i < targets.length; i++) addInput(targets[i]!, event, context);
+        },
+        state.parsing,
+      ),
     );
     report.eventsRead += stats.rows - stats.duplicates - stats.outside;
     report.duplicates += stats.duplicates;

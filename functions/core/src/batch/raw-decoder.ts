@@ -1,6 +1,6 @@
 /**
- * A decoder for the raw lake's own file layout (`encodeRawParquet`: one row group, REQUIRED columns, PLAIN
- * or dictionary-encoded pages), for the four columns batch views read. It does per page what hyparquet
+ * A decoder for the raw lake's own file layout (`encodeRawParquet`: one row group, flat columns, PLAIN or
+ * dictionary-encoded v2 pages), for the columns batch views read. It does per page what hyparquet
  * does per value: a page's strings come from one decode of the page (sliced, when the page is ASCII, as
  * it nearly always is), timestamps are read as two 32-bit words instead of BigInts. A file of any other
  * layout gets `undefined`, and the caller reads it with hyparquet.
@@ -12,6 +12,8 @@ import { decompressPage } from 'hyparquet/src/datapage.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import type { ColumnMetaData, FileMetaData, PageHeader } from 'hyparquet/src/types.js';
 import { snappyUncompressor } from 'hysnappy';
+import { eventCatalogue } from '../events/catalogue.ts';
+import { roles } from '../events/envelope.ts';
 
 /** The columns of one raw file that batch views need, by row. */
 export interface RawFileColumns {
@@ -19,6 +21,10 @@ export interface RawFileColumns {
   types: string[];
   /** Event time, epoch ms. */
   times: Float64Array;
+  /** `data.user_id`, `data.role` and `data.course_id` (undefined when absent), as the lake stores them. */
+  userIds: string[];
+  roles: string[];
+  courseIds: (string | undefined)[];
   /** The `data` JSON texts. */
   data: string[];
 }
@@ -28,15 +34,25 @@ export const compressors = { SNAPPY: snappyUncompressor() };
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 interface Page {
+  /** The values (non-null ones only), decompressed. */
   bytes: Uint8Array;
+  /** Values in `bytes`. */
   count: number;
+  /** Rows of the page, nulls included. */
+  rows: number;
   encoding: string;
+  /** OPTIONAL columns: per row, 1 when it has a value. */
+  defined?: number[];
 }
 
-/** The decompressed data pages (and dictionary) of a REQUIRED column chunk, or undefined for other layouts. */
+/**
+ * The decompressed data pages (and dictionary) of a column chunk of REQUIRED or OPTIONAL flat column,
+ * or undefined for other layouts.
+ */
 function chunkPages(
   file: Uint8Array,
   meta: ColumnMetaData,
+  optional: boolean,
 ): { pages: Page[]; dictionary?: Page } | undefined {
   const start = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
   const end = start + Number(meta.total_compressed_size);
@@ -50,26 +66,37 @@ function chunkPages(
     const v2 = header.data_page_header_v2;
     if (header.type === 'DICTIONARY_PAGE' && header.dictionary_page_header) {
       const page = decompressPage(bytes, header.uncompressed_page_size, meta.codec, compressors);
-      dictionary = { bytes: page, count: header.dictionary_page_header.num_values, encoding: 'PLAIN' };
+      const count = header.dictionary_page_header.num_values;
+      dictionary = { bytes: page, count, rows: count, encoding: 'PLAIN' };
     } else if (header.type === 'DATA_PAGE_V2' && v2) {
-      if (
-        v2.num_nulls !== 0 ||
-        v2.definition_levels_byte_length !== 0 ||
-        v2.repetition_levels_byte_length !== 0
-      )
+      // Levels precede the values and are never compressed; a flat column has no repetition levels.
+      const levels = v2.definition_levels_byte_length;
+      if (v2.repetition_levels_byte_length !== 0 || (!optional && (levels !== 0 || v2.num_nulls !== 0)))
         return undefined;
+      let defined: number[] | undefined;
+      if (optional) {
+        defined = new Array<number>(v2.num_values);
+        const view = new DataView(bytes.buffer, bytes.byteOffset, levels);
+        readRleBitPackedHybrid({ view, offset: 0 }, 1, defined, levels);
+      }
+      const size = header.uncompressed_page_size - levels;
+      const values = bytes.subarray(levels);
       const page =
-        v2.is_compressed === false || header.uncompressed_page_size === 0
-          ? bytes
-          : decompressPage(bytes, header.uncompressed_page_size, meta.codec, compressors);
-      pages.push({ bytes: page, count: v2.num_values, encoding: v2.encoding });
-    } else if (header.type === 'DATA_PAGE' && header.data_page_header) {
-      const page = decompressPage(bytes, header.uncompressed_page_size, meta.codec, compressors);
+        v2.is_compressed === false || size === 0
+          ? values
+          : decompressPage(values, size, meta.codec, compressors);
+      const count = v2.num_values - v2.num_nulls;
       pages.push({
         bytes: page,
-        count: header.data_page_header.num_values,
-        encoding: header.data_page_header.encoding,
+        count,
+        rows: v2.num_values,
+        encoding: v2.encoding,
+        ...(defined ? { defined } : {}),
       });
+    } else if (header.type === 'DATA_PAGE' && header.data_page_header && !optional) {
+      const page = decompressPage(bytes, header.uncompressed_page_size, meta.codec, compressors);
+      const count = header.data_page_header.num_values;
+      pages.push({ bytes: page, count, rows: count, encoding: header.data_page_header.encoding });
     } else {
       return undefined;
     }
@@ -82,7 +109,7 @@ function chunkPages(
  * spaces so that one check tells whether the whole page is ASCII; then one latin1 decode of the page gives
  * every value as a slice of it. Other pages are decoded value by value (strict UTF-8).
  */
-function plainStrings(page: Page, out: string[], at: number): boolean {
+function plainStrings(page: Page, out: (string | undefined)[], at: number): boolean {
   const { bytes, count } = page;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const starts = new Int32Array(count + 1);
@@ -106,21 +133,35 @@ function plainStrings(page: Page, out: string[], at: number): boolean {
   return true;
 }
 
-/** A string column: PLAIN pages, or dictionary indices (RLE / bit-packed) into a PLAIN dictionary page. */
-function stringColumn(file: Uint8Array, meta: ColumnMetaData, rows: number): string[] | undefined {
-  const chunk = chunkPages(file, meta);
+/**
+ * A string column: PLAIN pages, or dictionary indices (RLE / bit-packed) into a PLAIN dictionary page.
+ * Null rows of an OPTIONAL column are undefined. Dictionary values found in `canonical` are replaced by
+ * its strings (the catalogue's literals: comparing them with the views' literals is then one pointer test).
+ */
+function stringColumn(
+  file: Uint8Array,
+  meta: ColumnMetaData,
+  rows: number,
+  optional = false,
+  canonical?: ReadonlyMap<string, string>,
+): (string | undefined)[] | undefined {
+  const chunk = chunkPages(file, meta, optional);
   if (!chunk) return undefined;
-  const out = new Array<string>(rows);
+  const out = new Array<string | undefined>(rows);
   let dictionary: string[] | undefined;
   if (chunk.dictionary) {
-    dictionary = new Array<string>(chunk.dictionary.count);
-    if (!plainStrings(chunk.dictionary, dictionary, 0)) return undefined;
+    const values = new Array<string>(chunk.dictionary.count);
+    if (!plainStrings(chunk.dictionary, values, 0)) return undefined;
+    dictionary = canonical ? values.map((value) => canonical.get(value) ?? value) : values;
   }
   let at = 0;
   for (const page of chunk.pages) {
-    if (at + page.count > rows) return undefined;
+    if (at + page.rows > rows) return undefined;
+    // Values land at `at` when every row has one, else in a scratch array spread over the defined rows.
+    const values = page.defined ? new Array<string | undefined>(page.count) : out;
+    const base = page.defined ? 0 : at;
     if (page.encoding === 'PLAIN') {
-      if (!plainStrings(page, out, at)) return undefined;
+      if (!plainStrings(page, values, base)) return undefined;
     } else if ((page.encoding === 'RLE_DICTIONARY' || page.encoding === 'PLAIN_DICTIONARY') && dictionary) {
       const indices = new Array<number>(page.count);
       const view = new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength);
@@ -128,19 +169,24 @@ function stringColumn(file: Uint8Array, meta: ColumnMetaData, rows: number): str
       for (let i = 0; i < page.count; i++) {
         const value = dictionary[indices[i]!];
         if (value === undefined) return undefined;
-        out[at + i] = value;
+        values[base + i] = value;
       }
     } else {
       return undefined;
     }
-    at += page.count;
+    if (page.defined) {
+      let next = 0;
+      for (let r = 0; r < page.rows; r++) out[at + r] = page.defined[r] === 1 ? values[next++] : undefined;
+      if (next !== page.count) return undefined;
+    }
+    at += page.rows;
   }
   return at === rows ? out : undefined;
 }
 
 /** A PLAIN INT64 millisecond timestamp column as numbers (exact below 2^53). */
 function millisColumn(file: Uint8Array, meta: ColumnMetaData, rows: number): Float64Array | undefined {
-  const chunk = chunkPages(file, meta);
+  const chunk = chunkPages(file, meta, false);
   if (!chunk) return undefined;
   const out = new Float64Array(rows);
   let at = 0;
@@ -166,30 +212,38 @@ const isMillis = (metadata: FileMetaData, name: string): boolean => {
   );
 };
 
+/** Event types and roles as the catalogue spells them (see `stringColumn`). */
+const canonical = new Map<string, string>(
+  [...eventCatalogue.map((d) => d.eventType), ...roles].map((value) => [value, value]),
+);
+
 /** The batch columns of a raw file in the lake's own layout, or undefined when the file has another one. */
 export function decodeRawFile(bytes: Uint8Array): RawFileColumns | undefined {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const metadata = parquetMetadata(file);
-  if (metadata.row_groups.length !== 1) return undefined;
-  const columns = new Map<string, ColumnMetaData>();
+  if (metadata.row_groups.length !== 1 || !isMillis(metadata, 'event_time')) return undefined;
+  const chunks = new Map<string, ColumnMetaData>();
   for (const column of metadata.row_groups[0]!.columns) {
     const meta = column.meta_data;
-    if (meta && meta.path_in_schema.length === 1) columns.set(meta.path_in_schema[0]!, meta);
+    if (meta && meta.path_in_schema.length === 1) chunks.set(meta.path_in_schema[0]!, meta);
   }
-  const required = (name: string) => {
-    const element = metadata.schema.find((e) => e.name === name);
-    return element?.repetition_type === 'REQUIRED' ? columns.get(name) : undefined;
-  };
   const rows = Number(metadata.num_rows);
   const body = new Uint8Array(file); // a copy: string pages are modified in place
-  const idMeta = required('event_id');
-  const typeMeta = required('event_type');
-  const timeMeta = required('event_time');
-  const dataMeta = required('data');
-  if (!idMeta || !typeMeta || !timeMeta || !dataMeta || !isMillis(metadata, 'event_time')) return undefined;
-  const ids = stringColumn(body, idMeta, rows);
-  const types = ids && stringColumn(body, typeMeta, rows);
-  const times = types && millisColumn(body, timeMeta, rows);
-  const data = times && stringColumn(body, dataMeta, rows);
-  return ids && types && times && data ? { ids, types, times, data } : undefined;
+  const strings = (name: string, optional: boolean) => {
+    const element = metadata.schema.find((e) => e.name === name);
+    const meta = chunks.get(name);
+    if (!meta || element?.repetition_type !== (optional ? 'OPTIONAL' : 'REQUIRED')) return undefined;
+    return stringColumn(body, meta, rows, optional, canonical);
+  };
+  const timeMeta = chunks.get('event_time');
+  const times = timeMeta && millisColumn(body, timeMeta, rows);
+  const ids = times && strings('event_id', false);
+  const types = ids && strings('event_type', false);
+  const userIds = types && strings('user_id', false);
+  const roleColumn = userIds && strings('role', false);
+  const courseIds = roleColumn && strings('course_id', true);
+  const data = courseIds && strings('data', false);
+  return times && data
+    ? ({ ids, types, times, userIds, roles: roleColumn, courseIds, data } as RawFileColumns)
+    : undefined;
 }

@@ -1,11 +1,12 @@
 /**
  * Reading one local day of raw events for a batch run: the day's UTC hour partitions per category,
- * decoded column-wise with hyparquet (only the columns views use), deduplicated by event id, and
- * restricted to events whose local date is the day.
+ * decoded column-wise (only the columns views use), deduplicated by event id, and restricted to events
+ * whose local date is the day.
  */
-import { parquetRead } from 'hyparquet';
+import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import type { BaseEventData, Category, LmsEvent } from '../events/envelope.ts';
+import { dataFields } from '../events/catalogue.ts';
+import type { BaseEventData, Category, LmsEvent, Role } from '../events/envelope.ts';
 import { parseRawKey, rawPrefix } from '../lake/paths.ts';
 import type { LocalCalendar } from '../views/time.ts';
 import type { InputFingerprint, UtcPartition } from './plan.ts';
@@ -13,6 +14,75 @@ import { compressors, decodeRawFile, type RawFileColumns } from './raw-decoder.t
 
 /** A raw event as batch views see it: the LmsEvent plus its time in epoch ms (`eventMs`). */
 export type BatchEvent = LmsEvent & { ms: number };
+
+/** Per category, how many events a run read lazily and how many of them views made it parse. */
+interface ParseCounts {
+  lazy: number;
+  parsed: number;
+  eager: boolean;
+}
+
+/**
+ * An event's data as batch views read it, parsed lazily: `user_id`, `role` and `course_id` from the lake's
+ * columns, every other field of the catalogue parsed from the JSON text on first use (a getter per field,
+ * below). Views read catalogue fields only.
+ */
+class LazyData {
+  private parsed: Record<string, unknown> | undefined;
+  constructor(
+    readonly user_id: string,
+    readonly role: Role,
+    readonly course_id: string | undefined,
+    private readonly text: string,
+    private readonly counts: ParseCounts,
+  ) {}
+  fields(): Record<string, unknown> {
+    if (this.parsed === undefined) {
+      this.parsed = JSON.parse(this.text) as Record<string, unknown>;
+      this.counts.parsed++;
+    }
+    return this.parsed;
+  }
+}
+for (const name of dataFields) {
+  if (name in LazyData.prototype || ['user_id', 'role', 'course_id'].includes(name)) continue;
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`data field name ${name} is not an identifier`);
+  // A getter of its own per field (generated from the catalogue's names, never from input data): one
+  // shared keyed read of `fields()[name]` saw every field of every event type and was slower than parsing.
+  const get = new Function(`return this.fields().${name};`) as (this: LazyData) => unknown;
+  Object.defineProperty(LazyData.prototype, name, { get });
+}
+
+/**
+ * When a run parses events' `data`: per category, lazily (`LazyData`) until the events read turn out to
+ * be parsed anyway (by most of the first few thousand), then as they are read for the rest of the run.
+ * Rows are the same either way. Lazy skips the events whose views read only the lake's columns (logins
+ * and enrolments in the cross-category job, most course events); eager spares the events every view
+ * parses (the category jobs) the getters and a second object.
+ */
+export class DataParsing {
+  private readonly counts = new Map<Category, ParseCounts>();
+  /** `sample`: events read lazily before deciding; `eagerShare`: the share of them parsed that makes it eager. */
+  constructor(
+    private readonly sample = 4096,
+    private readonly eagerShare = 0.75,
+  ) {}
+
+  of(category: Category): ParseCounts {
+    let counts = this.counts.get(category);
+    if (!counts) {
+      counts = { lazy: 0, parsed: 0, eager: false };
+      this.counts.set(category, counts);
+    }
+    return counts;
+  }
+
+  /** After a file's events were added: switches a category to eager parsing once its sample is in. */
+  review(counts: ParseCounts): void {
+    if (!counts.eager && counts.lazy >= this.sample)
+      counts.eager = counts.parsed >= this.eagerShare * counts.lazy;
+  }
+}
 
 /** A decoded event; its RFC 3339 `time` is only formatted if a view asks for it (views use `ms`). */
 class DecodedEvent implements BatchEvent {
@@ -72,8 +142,8 @@ export class RawListing {
   }
 }
 
-/** Only the columns views need: user_id and role are also inside `data` (the full event data). */
-const columns = ['event_id', 'event_type', 'event_time', 'data'] as const;
+/** The columns batch views need (the others: the ingest time, the category, known from the path). */
+const columns = ['event_id', 'event_type', 'event_time', 'user_id', 'role', 'course_id', 'data'] as const;
 const parsers = {
   timestampFromMilliseconds: (ms: bigint) => Number(ms),
   timestampFromMicroseconds: (us: bigint) => Number(us / 1000n),
@@ -88,6 +158,7 @@ export async function decodeRawColumns(bytes: Uint8Array): Promise<RawFileColumn
   const own = decodeRawFile(bytes);
   if (own) return own;
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const rows = Number(parquetMetadata(file).num_rows);
   const out: Record<string, unknown[]> = {};
   await parquetRead({
     file,
@@ -103,11 +174,19 @@ export async function decodeRawColumns(bytes: Uint8Array): Promise<RawFileColumn
       for (let i = 0; i < columnData.length; i++) column[rowStart + i] = columnData[i];
     },
   });
+  const column = <T>(name: (typeof columns)[number]): T[] => {
+    const values = out[name] ?? (rows === 0 ? [] : undefined);
+    if (!values) throw new Error(`raw file without a ${name} column: not a file of the raw lake`);
+    return values as T[];
+  };
   return {
-    ids: (out['event_id'] ?? []) as string[],
-    types: (out['event_type'] ?? []) as string[],
-    times: Float64Array.from((out['event_time'] ?? []) as number[]),
-    data: (out['data'] ?? []) as string[],
+    ids: column<string>('event_id'),
+    types: column<string>('event_type'),
+    times: Float64Array.from(column<number>('event_time')),
+    userIds: column<string>('user_id'),
+    roles: column<string>('role'),
+    courseIds: column<string | null>('course_id').map((c) => c ?? undefined),
+    data: column<string>('data'),
   };
 }
 
@@ -135,6 +214,7 @@ export async function readDay(
   date: string,
   calendar: LocalCalendar,
   onEvent: (event: BatchEvent) => void,
+  parsing: DataParsing = new DataParsing(),
 ): Promise<DayReadStats> {
   const seen = new Set<string>();
   const stats: DayReadStats = { files: 0, bytes: 0, rows: 0, duplicates: 0, outside: 0, events: {} };
@@ -159,8 +239,9 @@ export async function readDay(
     if (!bytes) continue; // deleted since listing (e.g. compacted): its events are in the replacement
     stats.files++;
     stats.bytes += bytes.byteLength;
-    const { ids, types, times, data } = await decodeRawColumns(bytes);
+    const { ids, types, times, userIds, roles, courseIds, data } = await decodeRawColumns(bytes);
     const category = file.category;
+    const counts = parsing.of(category);
     let passed = 0;
     stats.rows += ids.length;
     for (let i = 0; i < ids.length; i++) {
@@ -176,9 +257,17 @@ export async function readDay(
         continue;
       }
       passed++;
-      const parsed = JSON.parse(data[i]!) as BaseEventData;
-      onEvent(new DecodedEvent(id, category, types[i]!, ms, parsed));
+      let eventData: BaseEventData;
+      if (counts.eager) {
+        eventData = JSON.parse(data[i]!) as BaseEventData;
+      } else {
+        counts.lazy++;
+        const lazy = new LazyData(userIds[i]!, roles[i]! as Role, courseIds[i], data[i]!, counts);
+        eventData = lazy as unknown as BaseEventData;
+      }
+      onEvent(new DecodedEvent(id, category, types[i]!, ms, eventData));
     }
+    parsing.review(counts);
     stats.events[category] = (stats.events[category] ?? 0) + passed;
   }
   return stats;

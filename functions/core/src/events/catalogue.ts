@@ -30,6 +30,11 @@ export const eventCatalogue: readonly EventTypeDefinition[] = categories.flatMap
 
 const byCloudEventType = new Map(eventCatalogue.map((d) => [d.cloudEventType, d]));
 
+/** Every data field some event type declares (`user_id` and `role` included). */
+export const dataFields: readonly string[] = [
+  ...new Set(eventCatalogue.flatMap((d) => Object.keys((d.schema as unknown as z.ZodObject).shape))),
+];
+
 export const definitionOf = (cloudEventType: string): EventTypeDefinition | undefined =>
   byCloudEventType.get(cloudEventType);
 

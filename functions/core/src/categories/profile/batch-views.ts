@@ -22,11 +22,12 @@ export const profileUpdateFrequency = defineBatchView({
   },
 });
 
-/** One piece per field named in `updated_fields`, carried as `data.field_name`. */
+/** One piece per field named in `updated_fields`: the event's actor and the field, as `data.field_name`. */
 const perUpdatedField = (e: LmsEvent): LmsEvent[] => {
   const fields = e.data['updated_fields'];
+  const { user_id, role } = e.data;
   return Array.isArray(fields)
-    ? fields.map((f) => ({ ...e, data: { ...e.data, field_name: String(f) } }))
+    ? fields.map((f) => ({ ...e, data: { user_id, role, field_name: String(f) } }))
     : [];
 };
 
