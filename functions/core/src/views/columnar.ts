@@ -90,41 +90,41 @@ function unpack(into: Float64Array, saved: unknown, groups: Int32Array): void {
 
 /** A set of (group, member) pairs: open addressing, linear probing, at most half full. */
 export class PairSet {
-  private groups = new Int32Array(16).fill(-1);
-  private members = new Int32Array(16);
+  /** Slot i holds its group at 2i (-1: empty) and its member at 2i + 1: one cache line per probe. */
+  private slots = new Int32Array(32).fill(-1);
   size = 0;
 
   add(group: number, member: number): boolean {
-    if (this.size * 2 >= this.groups.length) this.rehash(this.groups.length * 2);
-    const mask = this.groups.length - 1;
+    const capacity = this.slots.length >> 1;
+    if (this.size * 2 >= capacity) this.rehash(capacity * 2);
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     let slot = finalize(mix(group, member)) & mask;
     for (;;) {
-      const g = this.groups[slot]!;
+      const at = slot << 1;
+      const g = slots[at]!;
       if (g === -1) {
-        this.groups[slot] = group;
-        this.members[slot] = member;
+        slots[at] = group;
+        slots[at + 1] = member;
         this.size++;
         return true;
       }
-      if (g === group && this.members[slot] === member) return false;
+      if (g === group && slots[at + 1] === member) return false;
       slot = (slot + 1) & mask;
     }
   }
 
   /** Calls `each` for every pair (in slot order). */
   forEach(each: (group: number, member: number) => void): void {
-    const { groups, members } = this;
-    for (let slot = 0; slot < groups.length; slot++)
-      if (groups[slot] !== -1) each(groups[slot]!, members[slot]!);
+    const slots = this.slots;
+    for (let at = 0; at < slots.length; at += 2) if (slots[at] !== -1) each(slots[at]!, slots[at + 1]!);
   }
 
   private rehash(capacity: number): void {
-    const { groups, members } = this;
-    this.groups = new Int32Array(capacity).fill(-1);
-    this.members = new Int32Array(capacity);
+    const old = this.slots;
+    this.slots = new Int32Array(capacity * 2).fill(-1);
     this.size = 0;
-    for (let slot = 0; slot < groups.length; slot++)
-      if (groups[slot] !== -1) this.add(groups[slot]!, members[slot]!);
+    for (let at = 0; at < old.length; at += 2) if (old[at] !== -1) this.add(old[at]!, old[at + 1]!);
   }
 }
 
