@@ -68,57 +68,24 @@ export const grown = <T extends Float64Array | Int32Array | Uint8Array>(
 };
 
 /**
- * The metric states of every group, row by row: group g's cells are `cells[g * stride …]`, so one input's
- * updates to a view's metrics touch one or two cache lines instead of one per metric (tables of 10⁵-10⁶
- * groups do not fit in cache). Each column owns `width` cells at its `offset`.
- */
-export class MetricCells {
-  cells = new Float64Array(0);
-  stride = 0;
-  /** The value new cells start at (NaN: no input yet for min/max), per cell of a row. */
-  private readonly initial: number[] = [];
-  private capacity = 0;
-
-  /** Reserves `width` cells per row starting at `initial`; returns their offset. Before any `grow`. */
-  allocate(width: number, initial: number): number {
-    const offset = this.stride;
-    this.stride += width;
-    for (let i = 0; i < width; i++) this.initial.push(initial);
-    return offset;
-  }
-
-  grow(capacity: number): void {
-    const next = new Float64Array(capacity * this.stride);
-    next.set(this.cells);
-    for (let g = this.capacity; g < capacity; g++)
-      for (let c = 0; c < this.stride; c++)
-        if (this.initial[c] !== 0) next[g * this.stride + c] = this.initial[c]!;
-    this.cells = next;
-    this.capacity = capacity;
-  }
-}
-
-/**
- * Cell `offset` of `order`'s groups, as 32-bit integers when they all are (counts, seconds, instants are
+ * The values of `order`'s groups, as 32-bit integers when they all are (counts, seconds, instants are
  * not, but most columns are): half the bytes to serialize and compress.
  */
-function packed(store: MetricCells, offset: number, order: Int32Array): Float64Array | Int32Array {
-  const { cells, stride } = store;
+function packed(values: Float64Array, order: Int32Array): Float64Array | Int32Array {
   const out = new Float64Array(order.length);
   let integral = true;
   for (let i = 0; i < order.length; i++) {
-    const v = cells[order[i]! * stride + offset]!;
+    const v = values[order[i]!]!;
     out[i] = v;
     if (integral && (v | 0) !== v) integral = false;
   }
   return integral ? Int32Array.from(out) : out;
 }
 
-/** Loads values `packed` stored into cell `offset`: value i is group `groups[i]`'s. */
-function unpack(store: MetricCells, offset: number, saved: unknown, groups: Int32Array): void {
+/** Loads values `packed` stored: value i is group `groups[i]`'s. */
+function unpack(into: Float64Array, saved: unknown, groups: Int32Array): void {
   const values = saved as Float64Array | Int32Array;
-  const { cells, stride } = store;
-  for (let i = 0; i < groups.length; i++) cells[groups[i]! * stride + offset] = values[i]!;
+  for (let i = 0; i < groups.length; i++) into[groups[i]!] = values[i]!;
 }
 
 /** A set of (group, member) pairs: open addressing, linear probing, at most half full. */
@@ -162,13 +129,12 @@ export class PairSet {
 }
 
 /**
- * The partial states of one metric for every group of an aggregation, in its `MetricCells` (distinct
- * members aside). In merges, `map[g]` is the group here of group `g` of the other aggregation (-1: skip
- * it); the other aggregation is of the same view, so its column has the same cells.
+ * The partial states of one metric for every group of an aggregation. In merges, `map[g]` is the group
+ * here of group `g` of the other aggregation (-1: skip it).
  */
 export interface MetricColumn {
-  /** Adds an input's value to group `group`, whose row of `cells` starts at `row` (group × stride). */
-  add(cells: Float64Array, row: number, group: number, value: unknown): void;
+  grow(capacity: number): void;
+  add(group: number, value: unknown): void;
   merge(from: MetricColumn, map: Int32Array): void;
   /** Removes a partial merged before (count, sum, avg); the others keep their state (see `unmergeAggregation`). */
   unmerge(from: MetricColumn, map: Int32Array): void;
@@ -183,154 +149,135 @@ const present = (v: unknown): v is number => v !== null && v !== undefined;
 
 /** Counts and sums: one total per group (invertible, so a merged partial can be taken out again). */
 class TotalColumn implements MetricColumn {
-  private readonly offset: number;
+  totals = new Float64Array(0);
   /** Counting adds one per input; summing adds the input's value. */
-  constructor(
-    readonly store: MetricCells,
-    private readonly counting: boolean,
-  ) {
-    this.offset = store.allocate(1, 0);
+  constructor(private readonly counting: boolean) {}
+  grow(capacity: number) {
+    this.totals = grown(this.totals, capacity);
   }
-  add(cells: Float64Array, row: number, _group: number, value: unknown) {
-    if (this.counting) cells[row + this.offset]!++;
-    else if (present(value)) cells[row + this.offset]! += value;
+  add(group: number, value: unknown) {
+    if (this.counting) this.totals[group]!++;
+    else if (present(value)) this.totals[group]! += value;
   }
   merge(from: TotalColumn, map: Int32Array) {
-    this.fold(from, map, 1);
+    for (let g = 0; g < map.length; g++) if (map[g]! >= 0) this.totals[map[g]!]! += from.totals[g]!;
   }
   unmerge(from: TotalColumn, map: Int32Array) {
-    this.fold(from, map, -1);
-  }
-  private fold(from: TotalColumn, map: Int32Array, sign: number) {
-    const { cells, stride } = this.store;
-    const source = from.store;
-    for (let g = 0; g < map.length; g++) {
-      if (map[g]! < 0) continue;
-      cells[map[g]! * stride + this.offset]! += sign * source.cells[g * source.stride + this.offset]!;
-    }
+    for (let g = 0; g < map.length; g++) if (map[g]! >= 0) this.totals[map[g]!]! -= from.totals[g]!;
   }
   result(group: number): Value {
-    return this.store.cells[group * this.store.stride + this.offset]!;
+    return this.totals[group]!;
   }
   encode(order: Int32Array) {
-    return packed(this.store, this.offset, order);
+    return packed(this.totals, order);
   }
   decode(saved: unknown, groups: Int32Array) {
-    unpack(this.store, this.offset, saved, groups);
+    unpack(this.totals, saved, groups);
   }
 }
 
-/** Averages: a sum and a count per group, side by side. */
 class AvgColumn implements MetricColumn {
-  private readonly offset: number;
-  constructor(readonly store: MetricCells) {
-    this.offset = store.allocate(2, 0);
+  sums = new Float64Array(0);
+  counts = new Float64Array(0);
+  grow(capacity: number) {
+    this.sums = grown(this.sums, capacity);
+    this.counts = grown(this.counts, capacity);
   }
-  add(cells: Float64Array, row: number, _group: number, value: unknown) {
+  add(group: number, value: unknown) {
     if (!present(value)) return;
-    cells[row + this.offset]! += value;
-    cells[row + this.offset + 1]!++;
+    this.sums[group]! += value;
+    this.counts[group]!++;
   }
   merge(from: AvgColumn, map: Int32Array) {
-    this.fold(from, map, 1);
+    for (let g = 0; g < map.length; g++) {
+      const to = map[g]!;
+      if (to < 0) continue;
+      this.sums[to]! += from.sums[g]!;
+      this.counts[to]! += from.counts[g]!;
+    }
   }
   unmerge(from: AvgColumn, map: Int32Array) {
-    this.fold(from, map, -1);
-  }
-  private fold(from: AvgColumn, map: Int32Array, sign: number) {
-    const { cells, stride } = this.store;
-    const source = from.store;
     for (let g = 0; g < map.length; g++) {
-      if (map[g]! < 0) continue;
-      const to = map[g]! * stride + this.offset;
-      const at = g * source.stride + this.offset;
-      cells[to]! += sign * source.cells[at]!;
-      cells[to + 1]! += sign * source.cells[at + 1]!;
+      const to = map[g]!;
+      if (to < 0) continue;
+      this.sums[to]! -= from.sums[g]!;
+      this.counts[to]! -= from.counts[g]!;
     }
   }
   result(group: number): Value {
-    const at = group * this.store.stride + this.offset;
-    const count = this.store.cells[at + 1]!;
-    return count === 0 ? null : this.store.cells[at]! / count;
+    return this.counts[group] === 0 ? null : this.sums[group]! / this.counts[group]!;
   }
   encode(order: Int32Array) {
-    return [packed(this.store, this.offset, order), packed(this.store, this.offset + 1, order)];
+    return [packed(this.sums, order), packed(this.counts, order)];
   }
   decode(saved: unknown, groups: Int32Array) {
     const [sums, counts] = saved as [unknown, unknown];
-    unpack(this.store, this.offset, sums, groups);
-    unpack(this.store, this.offset + 1, counts, groups);
+    unpack(this.sums, sums, groups);
+    unpack(this.counts, counts, groups);
   }
 }
 
 /** min, max, earliest, latest: NaN stands for "no input yet" (the result is then null). */
 class ExtremeColumn implements MetricColumn {
-  private readonly offset: number;
-  constructor(
-    readonly store: MetricCells,
-    private readonly smallest: boolean,
-  ) {
-    this.offset = store.allocate(1, Number.NaN);
+  values = new Float64Array(0);
+  constructor(private readonly smallest: boolean) {}
+  grow(capacity: number) {
+    this.values = grown(this.values, capacity, Number.NaN);
   }
-  private fold(cells: Float64Array, at: number, v: number) {
-    const current = cells[at]!;
-    if (Number.isNaN(current) || (this.smallest ? v < current : v > current)) cells[at] = v;
+  private fold(group: number, v: number) {
+    const current = this.values[group]!;
+    if (Number.isNaN(current) || (this.smallest ? v < current : v > current)) this.values[group] = v;
   }
-  add(cells: Float64Array, row: number, _group: number, value: unknown) {
-    if (present(value)) this.fold(cells, row + this.offset, value);
+  add(group: number, value: unknown) {
+    if (present(value)) this.fold(group, value);
   }
   merge(from: ExtremeColumn, map: Int32Array) {
-    const source = from.store;
-    const { cells, stride } = this.store;
     for (let g = 0; g < map.length; g++) {
-      const v = source.cells[g * source.stride + this.offset]!;
-      if (map[g]! >= 0 && !Number.isNaN(v)) this.fold(cells, map[g]! * stride + this.offset, v);
+      const v = from.values[g]!;
+      if (map[g]! >= 0 && !Number.isNaN(v)) this.fold(map[g]!, v);
     }
   }
   unmerge() {}
   result(group: number): Value {
-    const v = this.store.cells[group * this.store.stride + this.offset]!;
+    const v = this.values[group]!;
     return Number.isNaN(v) ? null : v;
   }
   encode(order: Int32Array) {
-    return packed(this.store, this.offset, order);
+    return packed(this.values, order);
   }
   decode(saved: unknown, groups: Int32Array) {
-    unpack(this.store, this.offset, saved, groups);
+    unpack(this.values, saved, groups);
   }
 }
 
-/** Exact distinct counts: the (group, member) pairs seen, and a count per group (a cell). */
+/** Exact distinct counts: the (group, member) pairs seen, and a count per group. */
 class DistinctColumn implements MetricColumn {
   pairs = new PairSet();
-  private readonly offset: number;
-  constructor(
-    readonly store: MetricCells,
-    readonly dictionary: Dictionary,
-  ) {
-    this.offset = store.allocate(1, 0);
+  counts = new Int32Array(0);
+  constructor(readonly dictionary: Dictionary) {}
+  grow(capacity: number) {
+    this.counts = grown(this.counts, capacity);
   }
-  add(cells: Float64Array, row: number, group: number, value: unknown) {
+  add(group: number, value: unknown) {
     if (value === null || value === undefined) return;
-    if (this.pairs.add(group, this.dictionary.intern(value as Value))) cells[row + this.offset]!++;
+    if (this.pairs.add(group, this.dictionary.intern(value as Value))) this.counts[group]!++;
   }
   merge(from: DistinctColumn, map: Int32Array) {
     const same = from.dictionary === this.dictionary;
-    const { cells, stride } = this.store;
     from.pairs.forEach((g, member) => {
       const to = map[g]!;
       if (to < 0) return;
       const id = same ? member : this.dictionary.intern(from.dictionary.value(member));
-      if (this.pairs.add(to, id)) cells[to * stride + this.offset]!++;
+      if (this.pairs.add(to, id)) this.counts[to]!++;
     });
   }
   unmerge() {}
   result(group: number): Value {
-    return this.store.cells[group * this.store.stride + this.offset]!;
+    return this.counts[group]!;
   }
   encode(order: Int32Array, member: (id: number) => number) {
     // Position in `order` + 1 by group (0: not encoded, e.g. removed).
-    const position = new Int32Array(this.store.cells.length / Math.max(1, this.store.stride));
+    const position = new Int32Array(this.counts.length);
     for (let i = 0; i < order.length; i++) position[order[i]!] = i + 1;
     const out = new Int32Array(this.pairs.size * 2);
     let n = 0;
@@ -343,30 +290,28 @@ class DistinctColumn implements MetricColumn {
   }
   decode(saved: unknown, groups: Int32Array, member: (localId: number) => number) {
     const pairs = saved as Int32Array;
-    const { cells, stride } = this.store;
     for (let i = 0; i < pairs.length; i += 2) {
       const group = groups[pairs[i]!]!;
-      if (this.pairs.add(group, member(pairs[i + 1]!))) cells[group * stride + this.offset]!++;
+      if (this.pairs.add(group, member(pairs[i + 1]!))) this.counts[group]!++;
     }
   }
 }
 
-/** A metric's column, its cells allocated in `store` (all columns of an aggregation before it grows). */
-export function metricColumn(kind: AggregateKind, dictionary: Dictionary, store: MetricCells): MetricColumn {
+export function metricColumn(kind: AggregateKind, dictionary: Dictionary): MetricColumn {
   switch (kind) {
     case 'count':
-      return new TotalColumn(store, true);
+      return new TotalColumn(true);
     case 'sum':
-      return new TotalColumn(store, false);
+      return new TotalColumn(false);
     case 'avg':
-      return new AvgColumn(store);
+      return new AvgColumn();
     case 'min':
     case 'earliest':
-      return new ExtremeColumn(store, true);
+      return new ExtremeColumn(true);
     case 'max':
     case 'latest':
-      return new ExtremeColumn(store, false);
+      return new ExtremeColumn(false);
     case 'count_distinct':
-      return new DistinctColumn(store, dictionary);
+      return new DistinctColumn(dictionary);
   }
 }

@@ -1,14 +1,6 @@
 import type { LmsEvent } from '../events/envelope.ts';
 import type { Metric } from './aggregates.ts';
-import {
-  Dictionary,
-  finalize,
-  grown,
-  MetricCells,
-  type MetricColumn,
-  metricColumn,
-  mix,
-} from './columnar.ts';
+import { Dictionary, finalize, grown, type MetricColumn, metricColumn, mix } from './columnar.ts';
 import type { Row, Value } from './columns.ts';
 import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContext } from './define.ts';
 
@@ -79,13 +71,8 @@ export class Aggregation {
   lastDays = new Int32Array(0);
   removed = new Uint8Array(0);
   readonly columns: MetricColumn[];
-  /** The metric columns' states, row by row (see `MetricCells`). */
-  readonly cells = new MetricCells();
-  /**
-   * Open-addressing index from key ids to group: slot i holds the group at 2i (-1: empty) and its key
-   * hash at 2i + 1, compared before the keys (a probe past another group reads no keys).
-   */
-  private slots = new Int32Array(32).fill(-1);
+  /** Open-addressing index from key ids to group (-1: empty slot). */
+  private slots = new Int32Array(16).fill(-1);
   /** Scratch for the key ids of one input (`addInput` is never re-entered). */
   readonly tuple: Int32Array;
   /**
@@ -102,7 +89,7 @@ export class Aggregation {
     this.plan = planOf(view);
     this.arity = this.plan.keyNames.length;
     this.tuple = new Int32Array(this.arity);
-    this.columns = this.plan.metrics.map((m) => metricColumn(m.aggregate.kind, dictionary, this.cells));
+    this.columns = this.plan.metrics.map((m) => metricColumn(m.aggregate.kind, dictionary));
     this.reserve(16);
   }
 
@@ -114,7 +101,7 @@ export class Aggregation {
     this.keys = grown(this.keys, next * this.arity);
     this.lastDays = grown(this.lastDays, next);
     this.removed = grown(this.removed, next);
-    this.cells.grow(next);
+    for (const column of this.columns) column.grow(next);
   }
 
   private hash(tuple: Int32Array): number {
@@ -132,56 +119,47 @@ export class Aggregation {
 
   /** The group with these key ids, or -1. */
   find(tuple: Int32Array): number {
-    const hash = this.hash(tuple);
-    const slots = this.slots;
-    const mask = (slots.length >> 1) - 1;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const group = slots[slot << 1]!;
+    const mask = this.slots.length - 1;
+    for (let slot = this.hash(tuple) & mask; ; slot = (slot + 1) & mask) {
+      const group = this.slots[slot]!;
       if (group === -1) return -1;
-      if (slots[(slot << 1) + 1] === hash && this.matches(group, tuple)) return group;
+      if (this.matches(group, tuple)) return group;
     }
   }
 
   /** The group with these key ids, created (with empty states) if there is none. */
   findOrAdd(tuple: Int32Array): number {
-    const hash = this.hash(tuple);
-    let slots = this.slots;
-    let mask = (slots.length >> 1) - 1;
-    let slot = hash & mask;
+    let mask = this.slots.length - 1;
+    let slot = this.hash(tuple) & mask;
     for (; ; slot = (slot + 1) & mask) {
-      const group = slots[slot << 1]!;
+      const group = this.slots[slot]!;
       if (group === -1) break;
-      if (slots[(slot << 1) + 1] === hash && this.matches(group, tuple)) return group;
+      if (this.matches(group, tuple)) return group;
     }
     const group = this.size++;
     this.live++;
     this.reserve(this.size);
     this.keys.set(tuple, group * this.arity);
-    if (this.size * 2 > slots.length >> 1) {
-      this.rehash(slots.length);
-      slots = this.slots;
-      mask = (slots.length >> 1) - 1;
-      for (slot = hash & mask; slots[slot << 1] !== -1; slot = (slot + 1) & mask);
+    if (this.size * 2 > this.slots.length) {
+      this.rehash(this.slots.length * 2);
+      mask = this.slots.length - 1;
+      for (slot = this.hash(tuple) & mask; this.slots[slot] !== -1; slot = (slot + 1) & mask);
     }
-    slots[slot << 1] = group;
-    slots[(slot << 1) + 1] = hash;
+    this.slots[slot] = group;
     return group;
   }
 
-  /** Rebuilds the index with `capacity` slots, from the hashes it holds. */
-  private rehash(capacity: number): void {
-    const old = this.slots;
-    const slots = new Int32Array(capacity * 2).fill(-1);
-    const mask = capacity - 1;
-    for (let at = 0; at < old.length; at += 2) {
-      const group = old[at]!;
-      if (group === -1 || this.removed[group] === 1) continue;
-      let slot = old[at + 1]! & mask;
-      while (slots[slot << 1] !== -1) slot = (slot + 1) & mask;
-      slots[slot << 1] = group;
-      slots[(slot << 1) + 1] = old[at + 1]!;
+  private rehash(length: number): void {
+    this.slots = new Int32Array(length).fill(-1);
+    const mask = length - 1;
+    const tuple = new Int32Array(this.arity);
+    for (let group = 0; group < this.size - 1; group++) {
+      if (this.removed[group] === 1) continue;
+      tuple.set(this.keys.subarray(group * this.arity, (group + 1) * this.arity));
+      let slot = this.hash(tuple) & mask;
+      while (this.slots[slot] !== -1) slot = (slot + 1) & mask;
+      this.slots[slot] = group;
     }
-    this.slots = slots;
   }
 
   /** Drops a group (e.g. a settled session): it is no longer found, iterated, finished or saved. */
@@ -309,11 +287,9 @@ function compileAdd(view: BatchViewDefinition<never>, keys: KeyMemo[], metrics: 
     '  aggregation.touchDay(group, stamp.day);',
     '}',
     'const columns = aggregation.columns;',
-    'const cells = aggregation.cells.cells;',
-    'const row = group * aggregation.cells.stride;',
   );
   metrics.forEach((metric, i) => {
-    const add = `columns[${i}].add(cells, row, group, metrics[${i}].value(input));`;
+    const add = `columns[${i}].add(group, metrics[${i}].value(input));`;
     lines.push(metric.where ? `if (metrics[${i}].where(input)) ${add}` : add);
   });
   // Generated from the declaration's shape only (indices), never from input data.
