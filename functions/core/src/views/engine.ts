@@ -1,6 +1,14 @@
 import type { LmsEvent } from '../events/envelope.ts';
 import type { Metric } from './aggregates.ts';
-import { Dictionary, finalize, grown, type MetricColumn, metricColumn, mix } from './columnar.ts';
+import {
+  Dictionary,
+  finalize,
+  grown,
+  MetricCells,
+  type MetricColumn,
+  metricColumn,
+  mix,
+} from './columnar.ts';
 import type { Row, Value } from './columns.ts';
 import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContext } from './define.ts';
 
@@ -71,6 +79,8 @@ export class Aggregation {
   lastDays = new Int32Array(0);
   removed = new Uint8Array(0);
   readonly columns: MetricColumn[];
+  /** The metric columns' states, row by row (see `MetricCells`). */
+  readonly cells = new MetricCells();
   /** Open-addressing index from key ids to group (-1: empty slot). */
   private slots = new Int32Array(16).fill(-1);
   /** Scratch for the key ids of one input (`addInput` is never re-entered). */
@@ -89,7 +99,7 @@ export class Aggregation {
     this.plan = planOf(view);
     this.arity = this.plan.keyNames.length;
     this.tuple = new Int32Array(this.arity);
-    this.columns = this.plan.metrics.map((m) => metricColumn(m.aggregate.kind, dictionary));
+    this.columns = this.plan.metrics.map((m) => metricColumn(m.aggregate.kind, dictionary, this.cells));
     this.reserve(16);
   }
 
@@ -101,7 +111,7 @@ export class Aggregation {
     this.keys = grown(this.keys, next * this.arity);
     this.lastDays = grown(this.lastDays, next);
     this.removed = grown(this.removed, next);
-    for (const column of this.columns) column.grow(next);
+    this.cells.grow(next);
   }
 
   private hash(tuple: Int32Array): number {
@@ -287,9 +297,11 @@ function compileAdd(view: BatchViewDefinition<never>, keys: KeyMemo[], metrics: 
     '  aggregation.touchDay(group, stamp.day);',
     '}',
     'const columns = aggregation.columns;',
+    'const cells = aggregation.cells.cells;',
+    'const row = group * aggregation.cells.stride;',
   );
   metrics.forEach((metric, i) => {
-    const add = `columns[${i}].add(group, metrics[${i}].value(input));`;
+    const add = `columns[${i}].add(cells, row, group, metrics[${i}].value(input));`;
     lines.push(metric.where ? `if (metrics[${i}].where(input)) ${add}` : add);
   });
   // Generated from the declaration's shape only (indices), never from input data.
