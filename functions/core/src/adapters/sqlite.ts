@@ -27,11 +27,12 @@ export class SqliteViewStore implements ViewStore {
 
   constructor(file: string) {
     this.db = new Database(file);
+    // Batch jobs run side by side (one process each, like JobSink pods) and write whole views in one
+    // transaction: a writer waits for the other's transaction instead of failing with SQLITE_BUSY. Set
+    // first: switching to WAL takes a lock too, and two jobs opening the file at once failed on it.
+    this.db.pragma('busy_timeout = 120000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    // Batch jobs run side by side (one process each, like JobSink pods) and write whole views in one
-    // transaction: a writer waits for the other's transaction instead of failing with SQLITE_BUSY.
-    this.db.pragma('busy_timeout = 120000');
   }
 
   async ensureTables(tables: readonly TableDefinition[]): Promise<void> {
