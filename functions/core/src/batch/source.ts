@@ -28,25 +28,33 @@ interface ParseCounts {
  * below). Views read catalogue fields only.
  */
 class LazyData {
-  private parsed: Record<string, unknown> | undefined;
+  // Private names: they cannot shadow a catalogue field.
+  #parsed: Record<string, unknown> | undefined;
+  readonly #text: string;
+  readonly #counts: ParseCounts;
   constructor(
     readonly user_id: string,
     readonly role: Role,
     readonly course_id: string | undefined,
-    private readonly text: string,
-    private readonly counts: ParseCounts,
-  ) {}
+    text: string,
+    counts: ParseCounts,
+  ) {
+    this.#text = text;
+    this.#counts = counts;
+  }
   fields(): Record<string, unknown> {
-    if (this.parsed === undefined) {
-      this.parsed = JSON.parse(this.text) as Record<string, unknown>;
-      this.counts.parsed++;
+    if (this.#parsed === undefined) {
+      this.#parsed = JSON.parse(this.#text) as Record<string, unknown>;
+      this.#counts.parsed++;
     }
-    return this.parsed;
+    return this.#parsed;
   }
 }
+const columnFields = ['user_id', 'role', 'course_id'];
 for (const name of dataFields) {
-  if (name in LazyData.prototype || ['user_id', 'role', 'course_id'].includes(name)) continue;
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`data field name ${name} is not an identifier`);
+  if (columnFields.includes(name)) continue;
+  if (!/^[a-z_][a-z0-9_]*$/.test(name) || name in LazyData.prototype)
+    throw new Error(`data field name ${name} cannot be a getter of LazyData`);
   // A getter of its own per field (generated from the catalogue's names, never from input data): one
   // shared keyed read of `fields()[name]` saw every field of every event type and was slower than parsing.
   const get = new Function(`return this.fields().${name};`) as (this: LazyData) => unknown;
