@@ -1,6 +1,6 @@
 /**
  * The batch engine's data structures: key values and distinct members as dense integers (a dictionary per
- * batch run), integer hash tables, and one typed-array column per metric, indexed by group number.
+ * batch run), integer hash tables, and the metrics' states as cells of one array, a row per group.
  * Strings are looked up once per input; groups, counts and distinct members are then plain integers,
  * which keeps the per-input work free of allocation and the states cheap to store.
  */
