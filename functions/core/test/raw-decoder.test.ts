@@ -52,6 +52,17 @@ describe('raw file decoder', () => {
     }
   });
 
+  it('decodes an OPTIONAL column without nulls, and one with only nulls', async () => {
+    const rows = rowsOf(200, true);
+    for (const subset of [
+      rows.filter((r) => r.course_id !== null),
+      rows.filter((r) => r.course_id === null),
+    ]) {
+      const bytes = encodeRawParquet(subset);
+      expect(decodeRawFile(bytes)).toEqual(await expected(bytes));
+    }
+  });
+
   it('leaves files of another layout to hyparquet (several row groups), with the same result', async () => {
     const rows = rowsOf(300, true);
     const writer = new ByteWriter();

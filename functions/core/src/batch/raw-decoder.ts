@@ -74,7 +74,8 @@ function chunkPages(
       if (v2.repetition_levels_byte_length !== 0 || (!optional && (levels !== 0 || v2.num_nulls !== 0)))
         return undefined;
       let defined: number[] | undefined;
-      if (optional) {
+      if (optional && levels === 0 && v2.num_nulls !== 0) return undefined;
+      if (optional && levels > 0) {
         defined = new Array<number>(v2.num_values);
         const view = new DataView(bytes.buffer, bytes.byteOffset, levels);
         readRleBitPackedHybrid({ view, offset: 0 }, 1, defined, levels);
