@@ -105,6 +105,25 @@ const canonical = (rows: Row[]) =>
     .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
 
 describe('column-wise aggregation', () => {
+  it('gives every value one dense id, long strings (session ids) and short ones alike', () => {
+    const dictionary = new Dictionary();
+    const values = [
+      'SV001',
+      'a22ec799-f002-464b-87bd-059991704cc7',
+      7,
+      'SV002',
+      'b33fd8aa-0013-475c-98ce-16aa02815dd8',
+    ];
+    const ids = values.map((v) => dictionary.intern(v));
+    expect(ids).toEqual([0, 1, 2, 3, 4]);
+    // The same values again (fresh string objects) get the same ids.
+    expect(values.map((v) => dictionary.intern(typeof v === 'string' ? ` ${v}`.slice(1) : v))).toEqual(ids);
+    expect(values.map((v) => dictionary.idOf(v))).toEqual(ids);
+    expect(ids.map((id) => dictionary.value(id))).toEqual(values);
+    expect(dictionary.idOf('c44fe9bb-0024-486d-a9df-27bb13926eea')).toBe(-1);
+    expect(dictionary.size).toBe(5);
+  });
+
   it('matches a plain computation after growth, encode/decode, merges and an unmerge', () => {
     const days = [inputs(7, 3000), inputs(11, 2500), inputs(13, 2800)];
     // Day partials built separately (the last with a dictionary of its own, so its ids are translated),

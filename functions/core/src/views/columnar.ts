@@ -13,22 +13,32 @@ import type { Value } from './columns.ts';
  * seen.
  */
 export class Dictionary {
+  /**
+   * Ids by value, in two tables: long strings (ids of sessions, events: 32 characters and more) apart, so
+   * that hundreds of thousands of session ids do not push the users, courses and dates out of the cache.
+   */
   private readonly ids = new Map<Value, number>();
+  private readonly longIds = new Map<Value, number>();
   private readonly values: Value[] = [];
 
+  private tableOf(value: Value): Map<Value, number> {
+    return typeof value === 'string' && value.length >= 32 ? this.longIds : this.ids;
+  }
+
   intern(value: Value): number {
-    let id = this.ids.get(value);
+    const table = this.tableOf(value);
+    let id = table.get(value);
     if (id === undefined) {
       id = this.values.length;
       this.values.push(value);
-      this.ids.set(value, id);
+      table.set(value, id);
     }
     return id;
   }
 
   /** The id of a value already interned, or -1. */
   idOf(value: Value): number {
-    return this.ids.get(value) ?? -1;
+    return this.tableOf(value).get(value) ?? -1;
   }
 
   value(id: number): Value {
