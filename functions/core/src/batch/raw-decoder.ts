@@ -218,10 +218,13 @@ const canonical = new Map<string, string>(
   [...eventCatalogue.map((d) => d.eventType), ...roles].map((value) => [value, value]),
 );
 
-/** The batch columns of a raw file in the lake's own layout, or undefined when the file has another one. */
-export function decodeRawFile(bytes: Uint8Array): RawFileColumns | undefined {
+/**
+ * The batch columns of a raw file in the lake's own layout, or undefined when the file has another one.
+ * `footer`: its metadata, when the caller has parsed it already.
+ */
+export function decodeRawFile(bytes: Uint8Array, footer?: FileMetaData): RawFileColumns | undefined {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const metadata = parquetMetadata(file);
+  const metadata = footer ?? parquetMetadata(file);
   if (metadata.row_groups.length !== 1 || !isMillis(metadata, 'event_time')) return undefined;
   const chunks = new Map<string, ColumnMetaData>();
   for (const column of metadata.row_groups[0]!.columns) {

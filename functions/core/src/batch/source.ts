@@ -164,13 +164,17 @@ const parsers = {
  * layout, or hyparquet's general reader for any other file (e.g. written by another tool).
  */
 export async function decodeRawColumns(bytes: Uint8Array): Promise<RawFileColumns> {
-  const own = decodeRawFile(bytes);
-  if (own) return own;
+  // The footer is parsed once, for both readers; each gets its own copy of the bytes (the decoder blanks
+  // length prefixes in place, so a file it gives up on is read from the original).
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const rows = Number(parquetMetadata(file).num_rows);
+  const metadata = parquetMetadata(file);
+  const own = decodeRawFile(bytes, metadata);
+  if (own) return own;
+  const rows = Number(metadata.num_rows);
   const out: Record<string, unknown[]> = {};
   await parquetRead({
     file,
+    metadata,
     columns: [...columns],
     parsers,
     compressors,
