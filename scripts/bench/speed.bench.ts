@@ -28,6 +28,7 @@ import { videoEngagement } from '../../functions/core/src/categories/video/speed
 import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
 import {
   CassandraViewStore,
+  httpBinaryOf,
   type LmsEvent,
   loadConfig,
   speedTable,
@@ -40,6 +41,7 @@ import {
   type RunningFunction,
   startFunction,
 } from '../../functions/speed/test/function-process.ts';
+import { closedLoop, encodePost } from './closed-loop.ts';
 import { noopFunction } from './noop-function.ts';
 import type { Bench, BenchResult } from './result.ts';
 
@@ -122,50 +124,65 @@ function eventStream(seed: number) {
 
 interface Throughput {
   rate: number;
-  /** CPU µs per event of the function process, and of Cassandra (when local). */
+  /** CPU µs per event of the function process, of Cassandra (when local), and of the load generator. */
   functionCpuUs: number;
   cassandraCpuUs: number;
+  generatorCpuUs: number;
 }
 
-/** Closed loop: `concurrency` requests in flight for `seconds`; acknowledged events per second. */
+/** `count` POSTs of reference-mix events with fresh ids, stamped as if sent at `rate` events/s from now. */
+function prebuiltPosts(port: number, count: number, rate: number, seed: number): Buffer[] {
+  const host = `127.0.0.1:${port}`;
+  const rnd = random(seed);
+  const start = Date.now();
+  const posts: Buffer[] = [];
+  while (posts.length < count) {
+    for (const event of mixedEvents(5000, 0, 1, Math.floor(rnd() * 1e9))) {
+      if (posts.length === count) break;
+      const time = new Date(start + (posts.length * 1000) / rate).toISOString();
+      const { headers, body } = httpBinaryOf({ ...event, time });
+      posts.push(encodePost(host, '/', headers, body));
+    }
+  }
+  return posts;
+}
+
+/**
+ * Closed loop (closed-loop.ts): `concurrency` connections for `seconds` after a 2 s warm-up that is not
+ * counted (JIT, connections, prepared statements) and sizes the pool of prebuilt events; events/s answered
+ * 200. Every event is sent once, stamped about when it is sent.
+ */
 async function maxThroughput(
   fn: RunningFunction,
   seconds: number,
   concurrency: number,
   cassandra: number | undefined,
 ): Promise<Throughput> {
-  const url = fn.url;
-  const http = client(url, concurrency);
-  const next = eventStream(7);
-  const end = Date.now() + seconds * 1000;
-  // Warm-up (JIT, connections, prepared statements) is not counted.
-  const warmEnd = Date.now() + 2000;
-  let ok = 0;
-  let failed = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < warmEnd) await http.post(next());
-    }),
+  const port = Number(new URL(fn.url).port);
+  const warmSeconds = 2;
+  const warmRate = 20_000;
+  const warm = await closedLoop(
+    port,
+    prebuiltPosts(port, warmRate * warmSeconds, warmRate, 3),
+    concurrency,
+    warmSeconds,
   );
-  const start = performance.now();
+  const warmedRate = warm.answered / warm.seconds;
+  // Room for the rate to grow once warm; if the pool still runs out, the run ends early and is timed as such.
+  const posts = prebuiltPosts(port, Math.ceil(warmedRate * 1.5 * seconds), warmedRate, 7);
   const cpu0 = [cpuSeconds(fn.process.pid), cpuSeconds(cassandra)];
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        const status = await http.post(next());
-        if (status === 200) ok++;
-        else failed++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
+  const run = await closedLoop(port, posts, concurrency, seconds);
   const cpu1 = [cpuSeconds(fn.process.pid), cpuSeconds(cassandra)];
-  http.close();
-  if (failed > 0) throw new Error(`${failed} requests failed during the throughput run against ${url}`);
+  const ok = run.statuses.get(200) ?? 0;
+  if (ok !== run.answered)
+    throw new Error(
+      `answers other than 200 during the throughput run against ${fn.url}: ${[...run.statuses]}`,
+    );
   return {
-    rate: Math.round(ok / elapsed),
+    rate: Math.round(ok / run.seconds),
     functionCpuUs: Math.round(((cpu1[0]! - cpu0[0]!) / ok) * 1e6),
     cassandraCpuUs: Math.round(((cpu1[1]! - cpu0[1]!) / ok) * 1e6),
+    generatorCpuUs: Math.round(run.generatorCpuUs * 10) / 10,
   };
 }
 
@@ -445,8 +462,10 @@ const bench: Bench = {
       figures['Cassandra CPU per speed event (µs)'] = speedMax.cassandraCpuUs;
       figures['no-op function CPU per event, stock / hooks (µs)'] =
         `${stockMax.functionCpuUs} / ${hookedMax.functionCpuUs}`;
+      figures['load generator CPU per event, speed / no-op stock / no-op hooks (µs)'] =
+        `${speedMax.generatorCpuUs} / ${stockMax.generatorCpuUs} / ${hookedMax.generatorCpuUs}`;
       notes.push(
-        `throughput: closed loop, ${concurrency} concurrent keep-alive POSTs for ${throughputSeconds} s after a 2 s warm-up; events of the reference mix stamped now; load generator, function and Cassandra share this machine's ${cpus().length} cores`,
+        `throughput: closed loop of ${concurrency} keep-alive connections for ${throughputSeconds} s after a 2 s warm-up, prebuilt POSTs of reference-mix events (each sent once, stamped about when sent) written on raw sockets; load generator, function and Cassandra share this machine's ${cpus().length} cores`,
       );
       notes.push(
         `load average at the end: ${loadavg()
