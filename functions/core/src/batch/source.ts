@@ -25,8 +25,8 @@ interface ParseCounts {
 /**
  * An event's data as batch views read it, parsed lazily: `user_id`, `role` and `course_id` from the lake's
  * columns, every other field of the catalogue parsed from the JSON text on first use (a getter per field,
- * below). Views must read catalogue fields only: any other field reads as undefined here, though it is
- * present once a category is parsed as read.
+ * below). Views must read catalogue fields only, by name: any other field reads as undefined here, though
+ * it is present once a category is parsed as read (test/batch-view-fields.test.ts checks every view).
  */
 class LazyData {
   // Private names: they cannot shadow a catalogue field.
