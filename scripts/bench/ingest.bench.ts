@@ -1,6 +1,7 @@
 /**
  * Sustained ingest throughput of one function process over HTTP: binary CloudEvents from `connections`
- * concurrent keep-alive senders (autocannon, in this process), ack latency p50/p99, events per file; and in
+ * concurrent keep-alive senders (closed-loop.ts: prebuilt requests on raw sockets, in this process), ack
+ * latency p50/p99, events per file; and in
  * the same run a no-op handler under the same runtime (the ceiling), stock and with core's runtime hooks
  * (http/runtime.ts: no CloudEvents-SDK decoding in the runtime). Lake: the embedded local directory
  * (fsync'd files) and, when reachable, the real S3 (ULA_S3_ENDPOINT, default http://127.0.0.1:9000).
@@ -9,7 +10,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,20 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { S3Store } from '../../functions/core/src/adapters/s3.ts';
 import { toHttpBinary } from '../../functions/core/src/events/cloudevents.ts';
 import { sampleEvent } from '../../functions/ingest/test/events.ts';
+import { closedLoop, encodePost } from './closed-loop.ts';
 import { noopFunction } from './noop-function.ts';
 import type { Bench, BenchResult } from './result.ts';
-
-/** The part of autocannon's API used here (it ships no types). */
-interface AutocannonResult {
-  '2xx': number;
-  errors: number;
-  non2xx: number;
-  latency: { p50: number; p99: number };
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (
-  options: Record<string, unknown>,
-  done: (err: Error | null, result: AutocannonResult) => void,
-) => void;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const runtimeCli = join(root, 'node_modules/faas-js-runtime/bin/cli.js');
@@ -98,48 +87,43 @@ function templates(): { headers: Record<string, string>; body: string }[] {
 }
 
 interface Load {
+  /** Answered 2xx. */
+  events: number;
   eventsPerSecond: number;
   p50: number;
   p99: number;
-  errors: number;
   non2xx: number;
+  generatorCpuUs: number;
 }
 
-function load(urls: string[], connections: number, seconds: number): Promise<Load[]> {
+/** `count` POSTs of the templates, each with an id of its own (so none is a redelivery). */
+function posts(port: number, count: number): Buffer[] {
   const t = templates();
   const prefix = randomUUID().slice(0, 24); // 8-4-4-4- ; the last 12 hex digits count requests
-  let n = 0;
-  const requests = [
-    {
-      method: 'POST' as const,
-      path: '/',
-      setupRequest: (req: Record<string, unknown>) => {
-        const tpl = t[n % t.length]!;
-        const id = `${prefix}${(n++).toString(16).padStart(12, '0')}`;
-        return { ...req, headers: { ...tpl.headers, 'ce-id': id }, body: tpl.body };
-      },
-    },
-  ];
-  return Promise.all(
-    urls.map(
-      (url) =>
-        new Promise<Load>((resolve, reject) => {
-          autocannon(
-            { url, connections: Math.floor(connections / urls.length), duration: seconds, requests },
-            (err, r) => {
-              if (err) return reject(err);
-              resolve({
-                eventsPerSecond: Math.round(r['2xx'] / seconds),
-                p50: r.latency.p50,
-                p99: r.latency.p99,
-                errors: r.errors,
-                non2xx: r.non2xx,
-              });
-            },
-          );
-        }),
-    ),
-  );
+  return Array.from({ length: count }, (_, n) => {
+    const tpl = t[n % t.length]!;
+    const id = `${prefix}${n.toString(16).padStart(12, '0')}`;
+    return encodePost(`127.0.0.1:${port}`, '/', { ...tpl.headers, 'ce-id': id }, tpl.body);
+  });
+}
+
+/** The closed loop over `connections` sockets split between the processes, `perProcess` requests each. */
+async function load(urls: string[], connections: number, seconds: number, perProcess: number): Promise<Load> {
+  const targets = urls.map((url) => {
+    const port = Number(new URL(url).port);
+    return { port, requests: posts(port, perProcess) };
+  });
+  const result = await closedLoop(targets, Math.floor(connections / urls.length), seconds);
+  let ok = 0;
+  for (const [status, n] of result.statuses) if (status >= 200 && status < 300) ok += n;
+  return {
+    events: ok,
+    eventsPerSecond: Math.round(ok / result.seconds),
+    p50: Math.round(result.latencyMs.p50 * 10) / 10,
+    p99: Math.round(result.latencyMs.p99 * 10) / 10,
+    non2xx: result.answered - ok,
+    generatorCpuUs: Math.round(result.generatorCpuUs * 10) / 10,
+  };
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -164,36 +148,22 @@ const bench: Bench = {
     const cpuPerCore: Record<string, number> = {};
     const run = async (label: string, start: () => Promise<Proc[]>, ingest: boolean): Promise<Load> => {
       const procs = await start();
-      await load(
-        procs.map((p) => p.url),
-        connections,
-        1,
-      ); // warm-up
+      const urls = procs.map((p) => p.url);
+      // Warm-up, not counted; its rate sizes the pool of the measured run (room to grow by half).
+      const warm = await load(urls, connections, 1, 30_000);
+      const perProcess = Math.ceil(((warm.eventsPerSecond * 1.5) / urls.length) * seconds);
       const cpu0 = await Promise.all(procs.map(cpuMs));
-      const loads = await load(
-        procs.map((p) => p.url),
-        connections,
-        seconds,
-      );
+      const total = await load(urls, connections, seconds, perProcess);
       const cpu1 = await Promise.all(procs.map(cpuMs));
-      const total: Load = {
-        eventsPerSecond: loads.reduce((a, l) => a + l.eventsPerSecond, 0),
-        p50: Math.max(...loads.map((l) => l.p50)),
-        p99: Math.max(...loads.map((l) => l.p99)),
-        errors: loads.reduce((a, l) => a + l.errors, 0),
-        non2xx: loads.reduce((a, l) => a + l.non2xx, 0),
-      };
       figures[`${label}: events/s`] = total.eventsPerSecond;
       // Load-independent figure: function CPU per event, and what one fully used core would sustain.
-      const cpuPerEvent =
-        (cpu1.reduce((a, b) => a + b, 0) - cpu0.reduce((a, b) => a + b, 0)) /
-        (total.eventsPerSecond * seconds);
+      const cpuPerEvent = (cpu1.reduce((a, b) => a + b, 0) - cpu0.reduce((a, b) => a + b, 0)) / total.events;
       figures[`${label}: function CPU µs per event`] = Math.round(cpuPerEvent * 1000);
       figures[`${label}: events/s per busy core (CPU-bound estimate)`] = Math.round(1000 / cpuPerEvent);
       cpuPerCore[label] = 1000 / cpuPerEvent;
       figures[`${label}: ack p50 / p99 ms`] = `${total.p50} / ${total.p99}`;
-      if (total.errors + total.non2xx > 0)
-        figures[`${label}: errors / non-2xx`] = `${total.errors} / ${total.non2xx}`;
+      figures[`${label}: load generator CPU µs per event`] = total.generatorCpuUs;
+      if (total.non2xx > 0) figures[`${label}: non-2xx answers`] = total.non2xx;
       if (ingest) {
         const [sum, count] = await Promise.all([
           metric(procs[0]!.url, 'ula_ingest_file_events_sum{function="ingest",kind="raw"}'),
@@ -236,6 +206,7 @@ const bench: Bench = {
         true,
       );
       const ingest1 = await run('ingest (local dir)', local(1), true);
+      ratios['ingest / no-op (stock runtime)'] = ingest1.eventsPerSecond / noopStock.eventsPerSecond;
       ratios['ingest / no-op ceiling (both with hooks)'] =
         ingest1.eventsPerSecond / noopHooked.eventsPerSecond;
       ratios['ingest (SDK decoding) / no-op (stock runtime)'] =

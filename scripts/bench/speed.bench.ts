@@ -163,8 +163,7 @@ async function maxThroughput(
   const warmSeconds = 2;
   const warmRate = 20_000;
   const warm = await closedLoop(
-    port,
-    prebuiltPosts(port, warmRate * warmSeconds, warmRate, 3),
+    [{ port, requests: prebuiltPosts(port, warmRate * warmSeconds, warmRate, 3) }],
     concurrency,
     warmSeconds,
   );
@@ -172,7 +171,7 @@ async function maxThroughput(
   // Room for the rate to grow once warm; if the pool still runs out, the run ends early and is timed as such.
   const posts = prebuiltPosts(port, Math.ceil(warmedRate * 1.5 * seconds), warmedRate, 7);
   const cpu0 = [cpuSeconds(fn.process.pid), cpuSeconds(cassandra)];
-  const run = await closedLoop(port, posts, concurrency, seconds);
+  const run = await closedLoop([{ port, requests: posts }], concurrency, seconds);
   const cpu1 = [cpuSeconds(fn.process.pid), cpuSeconds(cassandra)];
   const ok = run.statuses.get(200) ?? 0;
   if (ok !== run.answered)
