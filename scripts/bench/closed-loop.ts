@@ -1,10 +1,11 @@
 /**
- * A closed-loop HTTP/1.1 load for throughput ceilings: `connections` keep-alive sockets, each sending its
- * next request as soon as the previous answer is complete. The requests are encoded before the clock
- * starts (each used once, so a function that recognises redeliveries sees none) and the answers are
+ * A closed-loop HTTP/1.1 load for throughput ceilings: `connections` keep-alive sockets per target, each
+ * sending its next request as soon as the previous answer is complete. The requests are encoded before the
+ * clock starts (each used once, so a function that recognises redeliveries sees none) and the answers are
  * parsed only as far as the status line and the body length. The generator shares the machine with what
- * it measures; with node:http (an `http.request` per event, built while sending) it spent more CPU per
- * request than the no-op function it measured, and so set the ceiling itself (docs/speed.md).
+ * it measures: node:http (an `http.request` per event, built while sending) spent more CPU per request
+ * than the no-op function it measured, and both it and autocannon capped the no-op peers well below what
+ * they do under this loop (docs/speed.md, docs/ingest.md).
  */
 import { connect, type Socket } from 'node:net';
 

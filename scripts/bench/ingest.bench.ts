@@ -1,11 +1,11 @@
 /**
  * Sustained ingest throughput of one function process over HTTP: binary CloudEvents from `connections`
  * concurrent keep-alive senders (closed-loop.ts: prebuilt requests on raw sockets, in this process), ack
- * latency p50/p99, events per file; and in
- * the same run a no-op handler under the same runtime (the ceiling), stock and with core's runtime hooks
- * (http/runtime.ts: no CloudEvents-SDK decoding in the runtime). Lake: the embedded local directory
- * (fsync'd files) and, when reachable, the real S3 (ULA_S3_ENDPOINT, default http://127.0.0.1:9000).
- * Also 2 processes side by side (each its own port and files) to show how throughput adds up.
+ * latency p50/p99, events per file; and in the same run a no-op handler under the same runtime (the
+ * ceiling), stock and with core's runtime hooks (http/runtime.ts: no CloudEvents-SDK decoding in the
+ * runtime). Lake: the embedded local directory (fsync'd files) and, when reachable, the real S3
+ * (ULA_S3_ENDPOINT, default http://127.0.0.1:9000). Also 2 processes side by side (each its own port
+ * and files) to show how throughput adds up.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
