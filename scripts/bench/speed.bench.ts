@@ -24,7 +24,7 @@ import http from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { videoEngagement } from '../../functions/core/src/categories/video/speed-views.ts';
 import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
 import {
@@ -382,7 +382,10 @@ const bench: Bench = {
             topics: [{ topic, numPartitions: 5, replicationFactor: 1 }],
             waitForLeaders: true,
           });
-          const producer = kafka.producer({ allowAutoTopicCreation: false });
+          const producer = kafka.producer({
+            allowAutoTopicCreation: false,
+            createPartitioner: Partitioners.DefaultPartitioner,
+          });
           await producer.connect();
           const dispatcher = await startDispatcher({
             brokers,

@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
 import {
   type CloudEventRequest,
   type FunctionHandle,
@@ -69,7 +69,11 @@ export class KafkaBus {
   ): Promise<KafkaBus> {
     const servers = await Promise.all(sinks.map((s) => serveHandler(s.handle)));
     const kafka = new Kafka({ clientId: 'ula-demo', brokers, logLevel: logLevel.WARN });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     const dispatcher = await startDispatcher({
       brokers,

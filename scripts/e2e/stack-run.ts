@@ -10,7 +10,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { Kafka } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
 import type { GeneratedItem } from '../../functions/core/src/generator/index.ts';
@@ -103,7 +103,11 @@ export async function consumerGroupsAtEnd(
 
 /** Produces every generated item to its category topic as Kafka binary-mode records (malformed ones raw). */
 export async function produce(kafka: Kafka, items: readonly GeneratedItem[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
   for (const item of items) {

@@ -13,7 +13,7 @@ import {
 import cassandra from 'cassandra-driver';
 import { Kafka as CeKafka, CloudEvent } from 'cloudevents';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { type IHeaders, Kafka, logLevel } from 'kafkajs';
+import { type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { BasicAuth, Trino } from 'trino-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -91,7 +91,7 @@ describe('Kafka (KRaft 4.x) with kafkajs', () => {
     for (const [k, v] of Object.entries(msg.headers)) if (v !== undefined) headers[k] = String(v);
     expect(Object.keys(headers)).toContain('ce_id');
 
-    const producer = kafka.producer();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({
       topic,

@@ -5,7 +5,7 @@
  * other 4xx, dead-letter topic with the error extensions, and offsets committed only after delivery.
  * One consumer group per sink, as one KafkaSource per subscriber would have.
  */
-import { Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs';
+import { Kafka, type KafkaMessage, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { categories, deadLetterTopic, topicOf } from '../events/envelope.ts';
 import { type DeliveryOutcome, type DeliveryPolicy, defaultDeliveryPolicy, deliver } from './delivery.ts';
 import { httpPoster } from './http-post.ts';
@@ -58,7 +58,12 @@ export function httpRequestOf(
 
 export async function startDispatcher(options: DispatcherOptions): Promise<Dispatcher> {
   const kafka = new Kafka({ clientId: 'ula-dispatcher', brokers: options.brokers, logLevel: logLevel.WARN });
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    // kafkajs 2's default (Java-compatible murmur2), named so it does not warn about the v1 change.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const topics = options.topics ?? categories.map(topicOf);
   const policy = options.policy ?? defaultDeliveryPolicy;
