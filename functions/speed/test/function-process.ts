@@ -34,24 +34,13 @@ export interface RunningFunction {
 /** Starts `functions/<name>/build/index.js` (or `entry`) under faas-js-runtime; resolves once ready. */
 export async function startFunction(
   env: Record<string, string>,
-  options: {
-    name?: string;
-    entry?: string;
-    readyPath?: string;
-    timeoutMs?: number;
-    /** Flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
-    nodeArgs?: string[];
-  } = {},
+  options: { name?: string; entry?: string; readyPath?: string; timeoutMs?: number } = {},
 ): Promise<RunningFunction> {
   const name = options.name ?? 'speed';
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [
-      ...(options.nodeArgs ?? []),
-      join(root, 'node_modules/faas-js-runtime/bin/cli.js'),
-      options.entry ?? './build/index.js',
-    ],
+    [join(root, 'node_modules/faas-js-runtime/bin/cli.js'), options.entry ?? './build/index.js'],
     {
       cwd: join(root, 'functions', name),
       env: { ...process.env, FUNC_LOG_LEVEL: 'warn', ...env, FUNC_PORT: String(port) },
