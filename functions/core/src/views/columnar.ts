@@ -66,14 +66,9 @@ export const finalize = (hash: number): number => {
   return h ^ (h >>> 16);
 };
 
-export const grown = <T extends Float64Array | Int32Array | Uint8Array>(
-  array: T,
-  length: number,
-  fill?: number,
-): T => {
+export const grown = <T extends Float64Array | Int32Array | Uint8Array>(array: T, length: number): T => {
   const next = new (array.constructor as new (n: number) => T)(length);
   next.set(array);
-  if (fill !== undefined) next.fill(fill, array.length);
   return next;
 };
 
@@ -87,7 +82,8 @@ export class MetricCells {
   stride = 0;
   /** The value new cells start at (NaN: no input yet for min/max), per cell of a row. */
   private readonly initial: number[] = [];
-  private capacity = 0;
+  /** Rows allocated. */
+  capacity = 0;
 
   /** Reserves `width` cells per row starting at `initial`; returns their offset. Before any `grow`. */
   allocate(width: number, initial: number): number {
@@ -98,8 +94,7 @@ export class MetricCells {
   }
 
   grow(capacity: number): void {
-    const next = new Float64Array(capacity * this.stride);
-    next.set(this.cells);
+    const next = grown(this.cells, capacity * this.stride);
     for (let g = this.capacity; g < capacity; g++)
       for (let c = 0; c < this.stride; c++)
         if (this.initial[c] !== 0) next[g * this.stride + c] = this.initial[c]!;
@@ -122,6 +117,27 @@ function packed(store: MetricCells, offset: number, order: Int32Array): Float64A
     if (integral && (v | 0) !== v) integral = false;
   }
   return integral ? Int32Array.from(out) : out;
+}
+
+/**
+ * Adds (`sign` 1) or takes out (-1) the `width` cells at `offset` of every group `g` of `from` into group
+ * `map[g]` of `into` (-1: skip it): the merge of invertible states (counts, sums, averages).
+ */
+function foldCells(
+  into: MetricCells,
+  from: MetricCells,
+  offset: number,
+  width: number,
+  map: Int32Array,
+  sign: number,
+): void {
+  const { cells, stride } = into;
+  for (let g = 0; g < map.length; g++) {
+    if (map[g]! < 0) continue;
+    const to = map[g]! * stride + offset;
+    const at = g * from.stride + offset;
+    for (let c = 0; c < width; c++) cells[to + c]! += sign * from.cells[at + c]!;
+  }
 }
 
 /** Loads values `packed` stored into cell `offset`: value i is group `groups[i]`'s. */
@@ -206,18 +222,10 @@ class TotalColumn implements MetricColumn {
     else if (present(value)) cells[row + this.offset]! += value;
   }
   merge(from: TotalColumn, map: Int32Array) {
-    this.fold(from, map, 1);
+    foldCells(this.store, from.store, this.offset, 1, map, 1);
   }
   unmerge(from: TotalColumn, map: Int32Array) {
-    this.fold(from, map, -1);
-  }
-  private fold(from: TotalColumn, map: Int32Array, sign: number) {
-    const { cells, stride } = this.store;
-    const source = from.store;
-    for (let g = 0; g < map.length; g++) {
-      if (map[g]! < 0) continue;
-      cells[map[g]! * stride + this.offset]! += sign * source.cells[g * source.stride + this.offset]!;
-    }
+    foldCells(this.store, from.store, this.offset, 1, map, -1);
   }
   result(group: number): Value {
     return this.store.cells[group * this.store.stride + this.offset]!;
@@ -242,21 +250,10 @@ class AvgColumn implements MetricColumn {
     cells[row + this.offset + 1]!++;
   }
   merge(from: AvgColumn, map: Int32Array) {
-    this.fold(from, map, 1);
+    foldCells(this.store, from.store, this.offset, 2, map, 1);
   }
   unmerge(from: AvgColumn, map: Int32Array) {
-    this.fold(from, map, -1);
-  }
-  private fold(from: AvgColumn, map: Int32Array, sign: number) {
-    const { cells, stride } = this.store;
-    const source = from.store;
-    for (let g = 0; g < map.length; g++) {
-      if (map[g]! < 0) continue;
-      const to = map[g]! * stride + this.offset;
-      const at = g * source.stride + this.offset;
-      cells[to]! += sign * source.cells[at]!;
-      cells[to + 1]! += sign * source.cells[at + 1]!;
-    }
+    foldCells(this.store, from.store, this.offset, 2, map, -1);
   }
   result(group: number): Value {
     const at = group * this.store.stride + this.offset;
@@ -340,7 +337,7 @@ class DistinctColumn implements MetricColumn {
   }
   encode(order: Int32Array, member: (id: number) => number) {
     // Position in `order` + 1 by group (0: not encoded, e.g. removed).
-    const position = new Int32Array(this.store.cells.length / Math.max(1, this.store.stride));
+    const position = new Int32Array(this.store.capacity);
     for (let i = 0; i < order.length; i++) position[order[i]!] = i + 1;
     const out = new Int32Array(this.pairs.size * 2);
     let n = 0;
