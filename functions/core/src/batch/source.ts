@@ -164,9 +164,13 @@ const parsers = {
  * layout, or hyparquet's general reader for any other file (e.g. written by another tool).
  */
 export async function decodeRawColumns(bytes: Uint8Array): Promise<RawFileColumns> {
-  // The footer is parsed once, for both readers; each gets its own copy of the bytes (the decoder blanks
-  // length prefixes in place, so a file it gives up on is read from the original).
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  // The footer is parsed once, for both readers. The decoder works on a copy of its own (it blanks length
+  // prefixes in place), so a file it gives up on is read from these bytes, copied only when they are a
+  // view into a larger buffer.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const file = (
+    whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  ) as ArrayBuffer;
   const metadata = parquetMetadata(file);
   const own = decodeRawFile(bytes, metadata);
   if (own) return own;
