@@ -1,16 +1,18 @@
 /**
  * The batch job's command line: reads the batch request from the JobSink event file
- * (`$K_EVENT_PATH/event`, default /etc/jobsink-event/event) or from `--job <name|all> --from D --to D`,
- * runs it against the configured lake and view store, logs JSON lines, and returns the exit code
- * (0 succeeded, 1 run failed, 2 invalid request).
+ * (`$K_EVENT_PATH/event`, default /etc/jobsink-event/event) or from `--job <name|all|compact> --from D --to D`,
+ * runs it against the configured lake and view store (the view jobs, or the lake's compaction), logs JSON
+ * lines, and returns the exit code (0 succeeded, 1 run failed, 2 invalid request).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lakeStore } from '@ula/core/adapters/object-stores';
 import { openViewStore } from '@ula/core/adapters/view-stores';
+import { runCompaction } from '@ula/core/batch/compact';
 import { runBatch } from '@ula/core/batch/job';
 import {
   type BatchRequest,
+  compactJob,
   InvalidBatchRequest,
   parseBatchArgs,
   parseBatchRequestEvent,
@@ -37,7 +39,7 @@ export async function readRequest(
     text = await readFile(path, 'utf8');
   } catch {
     throw new InvalidBatchRequest(
-      `no arguments and no JobSink event file at ${path}: pass --job <name|all> --from YYYY-MM-DD --to YYYY-MM-DD`,
+      `no arguments and no JobSink event file at ${path}: pass --job <name|all|compact> --from YYYY-MM-DD --to YYYY-MM-DD`,
     );
   }
   let json: unknown;
@@ -62,6 +64,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const config = loadConfig(env);
   const views = openViewStore(config, { attempts: Number(env['ULA_BATCH_WRITE_ATTEMPTS'] ?? 5) });
   try {
+    if (request.job === compactJob) {
+      const report = await runCompaction({
+        request,
+        runId,
+        lake: lakeStore(config),
+        views,
+        ...(env['ULA_COMPACTION_LATENESS_MINUTES']
+          ? { latenessMs: Number(env['ULA_COMPACTION_LATENESS_MINUTES']) * 60_000 }
+          : {}),
+        log: (entry) => log({ level: 'info', ...entry }),
+      });
+      const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+      log({ level: 'info', event: 'compaction_report', report, maxRssMb });
+      return 0;
+    }
     const report = await runBatch({
       request,
       runId,

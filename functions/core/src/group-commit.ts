@@ -1,14 +1,22 @@
+import { type Clock, type ClockTimer, systemClock } from './clock.ts';
+
 /**
  * Group commit: concurrent submissions coalesce into one batch, written by one `flush` call; each
  * submission's promise settles only with the outcome of the write that carried it.
  *
- * A batch is flushed when the first of these happens:
- * - **quiet**: no submission arrived for `idleMs` (default 2 ms) and fewer than `maxInFlight` flushes run.
- *   Senders that wait for their answer (HTTP, Knative's dispatcher) all submit and then go quiet, so a
- *   batch holds everything in flight, and a lone request waits only `idleMs`;
+ * A batch is flushed when the first of these happens (and, for quiet and linger, fewer than
+ * `maxInFlight` flushes run):
+ * - **quiet**: the senders are waiting for their answers. Senders that wait (HTTP clients, Knative's
+ *   dispatcher at its in-flight limit) all submit and then go quiet, so a batch holds everything in
+ *   flight. Without a linger any silence of `idleMs` (default 2 ms) counts. With a linger, a silence
+ *   counts only once it is long enough that, at the arrival rate of the last `lingerMs`, `waitingArrivals`
+ *   (32) submissions would have come: live traffic at tens of events per second pauses between events
+ *   without waiting on us, so its batch lingers; a closed loop at saturation stops dead, so its batch
+ *   closes within milliseconds, as without a linger;
+ * - **linger**: the oldest pending item has waited `lingerMs` (live traffic: a file holds a linger's worth
+ *   of events instead of one request's);
  * - **size**: `maxItems` are pending;
- * - **age**: the oldest pending item is `maxAgeMs` old (under continuous arrivals), even if
- *   `maxInFlight` flushes are already running.
+ * - **age**: the oldest pending item is `maxAgeMs` old, even if `maxInFlight` flushes are already running.
  */
 export interface GroupCommitOptions<T, R> {
   /** Writes one batch; returns the outcome of each item (same order), or throws to fail them all. */
@@ -17,8 +25,13 @@ export interface GroupCommitOptions<T, R> {
   maxAgeMs: number;
   /** Concurrent flushes started by the quiet rule (default 1); size and age bounds may exceed it. */
   maxInFlight?: number;
-  /** Quiet period that closes a batch (default 2 ms). */
+  /** Quiet period that closes a batch (default 2 ms); with a linger, the shortest such silence. */
   idleMs?: number;
+  /** How long a batch waits for more items under low load (default 0: no linger). */
+  lingerMs?: number;
+  /** With a linger: the arrivals a silence must have missed, at the recent rate, to close a batch (32). */
+  waitingArrivals?: number;
+  clock?: Clock;
 }
 
 export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
@@ -30,6 +43,32 @@ interface Pending<T, R> {
   reject(error: unknown): void;
 }
 
+/** Arrivals over the last `windowMs`, in 20 buckets: the recent arrival rate. */
+class ArrivalRate {
+  private readonly counts = new Float64Array(20);
+  private readonly stamps = new Float64Array(20).fill(-1);
+  private readonly bucketMs: number;
+  constructor(readonly windowMs: number) {
+    this.bucketMs = Math.max(1, windowMs / 20);
+  }
+  add(now: number): void {
+    const bucket = Math.floor(now / this.bucketMs);
+    const i = bucket % 20;
+    if (this.stamps[i] !== bucket) {
+      this.stamps[i] = bucket;
+      this.counts[i] = 0;
+    }
+    this.counts[i]!++;
+  }
+  /** Arrivals per ms over the window ending now. */
+  perMs(now: number): number {
+    const newest = Math.floor(now / this.bucketMs);
+    let sum = 0;
+    for (let i = 0; i < 20; i++) if (newest - this.stamps[i]! < 20) sum += this.counts[i]!;
+    return sum / this.windowMs;
+  }
+}
+
 export class ClosedError extends Error {
   override readonly name = 'ClosedError';
 }
@@ -37,16 +76,24 @@ export class ClosedError extends Error {
 export class GroupCommit<T, R = void> {
   private pending: Pending<T, R>[] = [];
   private inFlight = new Set<Promise<void>>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ClockTimer | undefined;
   private timerDue = 0;
   private lastArrival = 0;
   private closed = false;
   private readonly maxInFlight: number;
   private readonly idleMs: number;
+  private readonly lingerMs: number;
+  private readonly waitingArrivals: number;
+  private readonly clock: Clock;
+  private readonly rate: ArrivalRate | undefined;
 
   constructor(private readonly options: GroupCommitOptions<T, R>) {
     this.maxInFlight = options.maxInFlight ?? 1;
     this.idleMs = options.idleMs ?? 2;
+    this.lingerMs = options.lingerMs ?? 0;
+    this.waitingArrivals = options.waitingArrivals ?? 32;
+    this.clock = options.clock ?? systemClock;
+    this.rate = this.lingerMs > this.idleMs ? new ArrivalRate(this.lingerMs) : undefined;
   }
 
   get pendingCount(): number {
@@ -60,8 +107,9 @@ export class GroupCommit<T, R = void> {
   submit(item: T): Promise<R> {
     if (this.closed) return Promise.reject(new ClosedError('shutting down'));
     return new Promise<R>((resolve, reject) => {
-      const now = Date.now();
+      const now = this.clock.now();
       this.lastArrival = now;
+      this.rate?.add(now);
       this.pending.push({ item, since: now, resolve, reject });
       if (this.pending.length >= this.options.maxItems) this.startFlush();
       else this.arm(this.idleMs);
@@ -85,37 +133,48 @@ export class GroupCommit<T, R = void> {
 
   /** Ensures an evaluation within `ms` (an earlier pending one is kept, a later one is replaced). */
   private arm(ms: number): void {
-    const due = Date.now() + ms;
+    const due = this.clock.now() + ms;
     if (this.timer) {
       if (this.timerDue <= due) return;
-      clearTimeout(this.timer);
+      this.clock.clearTimeout(this.timer);
     }
     this.timerDue = due;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.evaluate();
     }, ms);
   }
 
   private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  /** Applies the quiet and age rules; re-arms the timer for whichever comes next. */
+  /** The silence that closes a batch now: `idleMs`, or with a linger the time `waitingArrivals` take. */
+  private quietMs(now: number): number {
+    if (!this.rate) return this.idleMs;
+    const perMs = this.rate.perMs(now);
+    return perMs > 0 ? Math.max(this.idleMs, this.waitingArrivals / perMs) : Number.POSITIVE_INFINITY;
+  }
+
+  /** Applies the quiet, linger and age rules; re-arms the timer for whichever comes next. */
   private evaluate(): void {
     if (this.pending.length === 0) return;
-    const now = Date.now();
+    const now = this.clock.now();
     const age = now - this.pending[0]!.since;
     const quietFor = now - this.lastArrival;
-    if (age >= this.options.maxAgeMs || (quietFor >= this.idleMs && this.inFlight.size < this.maxInFlight)) {
+    const quietMs = this.quietMs(now);
+    // Without a linger, only silence closes a batch early.
+    const lingerMs = this.rate ? this.lingerMs : Number.POSITIVE_INFINITY;
+    const canStart = this.inFlight.size < this.maxInFlight;
+    if (age >= this.options.maxAgeMs || (canStart && (quietFor >= quietMs || age >= lingerMs))) {
       this.startFlush();
       return;
     }
     const untilAge = this.options.maxAgeMs - age;
     // Busy writer: a finishing flush re-evaluates; meanwhile only the age bound can fire.
-    const untilQuiet = this.inFlight.size < this.maxInFlight ? this.idleMs - quietFor : untilAge;
-    this.arm(Math.max(0, Math.min(untilAge, untilQuiet)));
+    const untilNext = canStart ? Math.min(quietMs - quietFor, lingerMs - age) : untilAge;
+    this.arm(Math.max(0, Math.min(untilAge, untilNext)));
   }
 
   private startFlush(): void {

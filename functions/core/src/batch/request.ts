@@ -1,6 +1,7 @@
 /**
  * The batch-request contract: a CloudEvent of type `edu.lms.batch.request` whose data is
- * `{ job, from, to }` (job name or `all`, local dates YYYY-MM-DD inclusive). Airflow posts it to the
+ * `{ job, from, to }`: a job name or `all` with local dates YYYY-MM-DD inclusive, or `compact` (the raw
+ * lake's hourly compaction, lake/compaction.ts) with UTC dates. Airflow posts it to the
  * JobSink (or the local trigger service); the job reads it from the JobSink event file or from CLI args.
  */
 import { createHash } from 'node:crypto';
@@ -9,8 +10,11 @@ import { isDate } from './plan.ts';
 
 export const batchRequestType = 'edu.lms.batch.request';
 
+/** The lake compaction, run by the same entry point as the view jobs. */
+export const compactJob = 'compact';
+
 export interface BatchRequest {
-  job: BatchJob | 'all';
+  job: BatchJob | 'all' | typeof compactJob;
   from: string;
   to: string;
 }
@@ -24,8 +28,10 @@ export function parseBatchRequest(data: unknown): BatchRequest {
     throw new InvalidBatchRequest('batch request data must be a JSON object {job, from, to}');
   }
   const { job, from, to } = data as Record<string, unknown>;
-  if (job !== 'all' && !batchJobs.includes(job as BatchJob)) {
-    problems.push(`job must be one of all, ${batchJobs.join(', ')} (got ${JSON.stringify(job)})`);
+  if (job !== 'all' && job !== compactJob && !batchJobs.includes(job as BatchJob)) {
+    problems.push(
+      `job must be one of all, ${batchJobs.join(', ')}, ${compactJob} (got ${JSON.stringify(job)})`,
+    );
   }
   if (!isDate(from)) problems.push(`from must be a date YYYY-MM-DD (got ${JSON.stringify(from)})`);
   if (!isDate(to)) problems.push(`to must be a date YYYY-MM-DD (got ${JSON.stringify(to)})`);
@@ -34,9 +40,9 @@ export function parseBatchRequest(data: unknown): BatchRequest {
   return { job: job as BatchRequest['job'], from: from as string, to: to as string };
 }
 
-/** The jobs a request runs, in the reference's order. */
+/** The view jobs a request runs, in the reference's order (none for a compaction). */
 export const jobsOf = (request: BatchRequest): BatchJob[] =>
-  request.job === 'all' ? [...batchJobs] : [request.job];
+  request.job === 'all' ? [...batchJobs] : request.job === compactJob ? [] : [request.job];
 
 /**
  * The run id of a request event: deterministic in the CloudEvent's source and id, as JobSink names its
@@ -81,7 +87,7 @@ export function parseBatchRequestEvent(event: unknown): { event: BatchRequestEve
   return { event: e as BatchRequestEvent, request: parseBatchRequest(data) };
 }
 
-/** Parses `--job <name|all> --from YYYY-MM-DD --to YYYY-MM-DD [--run-id ID]` style arguments. */
+/** Parses `--job <name|all|compact> --from YYYY-MM-DD --to YYYY-MM-DD [--run-id ID]` style arguments. */
 export function parseBatchArgs(argv: readonly string[]): { request: BatchRequest; runId?: string } {
   const values: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
