@@ -9,10 +9,12 @@ import { type Clock, type ClockTimer, systemClock } from './clock.ts';
  * - **quiet**: the senders are waiting for their answers. Senders that wait (HTTP clients, Knative's
  *   dispatcher at its in-flight limit) all submit and then go quiet, so a batch holds everything in
  *   flight. Without a linger any silence of `idleMs` (default 2 ms) counts. With a linger, a silence
- *   counts only once it is long enough that, at the arrival rate of the last `lingerMs`, `waitingArrivals`
- *   (32) submissions would have come: live traffic at tens of events per second pauses between events
- *   without waiting on us, so its batch lingers; a closed loop at saturation stops dead, so its batch
- *   closes within milliseconds, as without a linger;
+ *   counts only for a batch of at least `waitingArrivals` (32) items, once it has lasted as long as that
+ *   many more would have taken at the pace the batch filled: live traffic at tens of events per second
+ *   pauses between events without waiting on us, so its batch lingers; a closed loop at saturation
+ *   stops dead after a burst, so its batch closes within milliseconds, as without a linger. Senders
+ *   must therefore allow at least `waitingArrivals` requests in flight (and rate × linger to fill a
+ *   batch): with fewer, every batch waits the linger;
  * - **linger**: the oldest pending item has waited `lingerMs` (live traffic: a file holds a linger's worth
  *   of events instead of one request's);
  * - **size**: `maxItems` are pending;
@@ -43,32 +45,6 @@ interface Pending<T, R> {
   reject(error: unknown): void;
 }
 
-/** Arrivals over the last `windowMs`, in 20 buckets: the recent arrival rate. */
-class ArrivalRate {
-  private readonly counts = new Float64Array(20);
-  private readonly stamps = new Float64Array(20).fill(-1);
-  private readonly bucketMs: number;
-  constructor(readonly windowMs: number) {
-    this.bucketMs = Math.max(1, windowMs / 20);
-  }
-  add(now: number): void {
-    const bucket = Math.floor(now / this.bucketMs);
-    const i = bucket % 20;
-    if (this.stamps[i] !== bucket) {
-      this.stamps[i] = bucket;
-      this.counts[i] = 0;
-    }
-    this.counts[i]!++;
-  }
-  /** Arrivals per ms over the window ending now. */
-  perMs(now: number): number {
-    const newest = Math.floor(now / this.bucketMs);
-    let sum = 0;
-    for (let i = 0; i < 20; i++) if (newest - this.stamps[i]! < 20) sum += this.counts[i]!;
-    return sum / this.windowMs;
-  }
-}
-
 export class ClosedError extends Error {
   override readonly name = 'ClosedError';
 }
@@ -85,7 +61,6 @@ export class GroupCommit<T, R = void> {
   private readonly lingerMs: number;
   private readonly waitingArrivals: number;
   private readonly clock: Clock;
-  private readonly rate: ArrivalRate | undefined;
 
   constructor(private readonly options: GroupCommitOptions<T, R>) {
     this.maxInFlight = options.maxInFlight ?? 1;
@@ -93,7 +68,6 @@ export class GroupCommit<T, R = void> {
     this.lingerMs = options.lingerMs ?? 0;
     this.waitingArrivals = options.waitingArrivals ?? 32;
     this.clock = options.clock ?? systemClock;
-    this.rate = this.lingerMs > this.idleMs ? new ArrivalRate(this.lingerMs) : undefined;
   }
 
   get pendingCount(): number {
@@ -109,7 +83,6 @@ export class GroupCommit<T, R = void> {
     return new Promise<R>((resolve, reject) => {
       const now = this.clock.now();
       this.lastArrival = now;
-      this.rate?.add(now);
       this.pending.push({ item, since: now, resolve, reject });
       if (this.pending.length >= this.options.maxItems) this.startFlush();
       else this.arm(this.idleMs);
@@ -150,11 +123,16 @@ export class GroupCommit<T, R = void> {
     this.timer = undefined;
   }
 
-  /** The silence that closes a batch now: `idleMs`, or with a linger the time `waitingArrivals` take. */
-  private quietMs(now: number): number {
-    if (!this.rate) return this.idleMs;
-    const perMs = this.rate.perMs(now);
-    return perMs > 0 ? Math.max(this.idleMs, this.waitingArrivals / perMs) : Number.POSITIVE_INFINITY;
+  /**
+   * The silence that closes a batch: `idleMs`; with a linger, the time `waitingArrivals` more would have
+   * taken at the pace the batch filled, and only once it holds that many (fewer may be a trickle).
+   */
+  private quietMs(): number {
+    if (this.lingerMs <= this.idleMs) return this.idleMs;
+    const n = this.pending.length;
+    if (n < this.waitingArrivals) return Number.POSITIVE_INFINITY;
+    const meanGap = (this.lastArrival - this.pending[0]!.since) / (n - 1);
+    return Math.max(this.idleMs, this.waitingArrivals * meanGap);
   }
 
   /** Applies the quiet, linger and age rules; re-arms the timer for whichever comes next. */
@@ -163,9 +141,9 @@ export class GroupCommit<T, R = void> {
     const now = this.clock.now();
     const age = now - this.pending[0]!.since;
     const quietFor = now - this.lastArrival;
-    const quietMs = this.quietMs(now);
+    const quietMs = this.quietMs();
     // Without a linger, only silence closes a batch early.
-    const lingerMs = this.rate ? this.lingerMs : Number.POSITIVE_INFINITY;
+    const lingerMs = this.lingerMs > this.idleMs ? this.lingerMs : Number.POSITIVE_INFINITY;
     const canStart = this.inFlight.size < this.maxInFlight;
     if (age >= this.options.maxAgeMs || (canStart && (quietFor >= quietMs || age >= lingerMs))) {
       this.startFlush();
@@ -174,7 +152,8 @@ export class GroupCommit<T, R = void> {
     const untilAge = this.options.maxAgeMs - age;
     // Busy writer: a finishing flush re-evaluates; meanwhile only the age bound can fire.
     const untilNext = canStart ? Math.min(quietMs - quietFor, lingerMs - age) : untilAge;
-    this.arm(Math.max(0, Math.min(untilAge, untilNext)));
+    // Whole milliseconds, at least one (as timers fire): a fraction left by rounding would re-arm forever.
+    this.arm(Math.max(1, Math.ceil(Math.min(untilAge, untilNext))));
   }
 
   private startFlush(): void {

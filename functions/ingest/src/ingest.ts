@@ -7,6 +7,7 @@
  * - 503: the lake or the dead-letter store could not be written; nothing was acknowledged; retry.
  */
 import type { ObjectStore } from '@ula/core/adapters/object-store';
+import { type Clock, systemClock } from '@ula/core/clock';
 import { EventValidationError, validateEvent } from '@ula/core/events/catalogue';
 import type { LmsEvent } from '@ula/core/events/envelope';
 import { ClosedError, GroupCommit, type Outcome } from '@ula/core/group-commit';
@@ -32,12 +33,15 @@ export class Ingest {
     readonly store: ObjectStore,
     readonly settings: IngestSettings,
     readonly metrics: IngestMetrics,
+    private readonly clock: Clock = systemClock,
   ) {
     const common = {
       maxItems: settings.maxEvents,
       maxAgeMs: settings.maxAgeMs,
       maxInFlight: settings.maxInFlight,
       idleMs: settings.idleMs,
+      lingerMs: settings.lingerMs,
+      clock,
     };
     this.events = new GroupCommit<LmsEvent>({ ...common, flush: (batch) => this.flushEvents(batch) });
     this.deadLetters = new GroupCommit<DeadLetter>({
@@ -81,7 +85,7 @@ export class Ingest {
     const headers = flatHeaders(request.headers);
     const type = headers['ce-type'] ?? '';
     const record: DeadLetter = {
-      received_at: new Date().toISOString(),
+      received_at: new Date(this.clock.now()).toISOString(),
       reason: error.reason,
       field: error.field,
       rule: error.rule,
@@ -109,7 +113,7 @@ export class Ingest {
   private async flushEvents(batch: LmsEvent[]): Promise<Outcome<void>[]> {
     const started = process.hrtime.bigint();
     this.metrics.flushEvents.observe(batch.length);
-    const ingestTime = new Date();
+    const ingestTime = new Date(this.clock.now());
     const groups = groupRawEvents(batch);
     const results = new Map<string, Outcome<void>>();
     await Promise.all(

@@ -132,6 +132,8 @@ beforeAll(async () => {
   await proxy.open();
   fn = await startFunction({
     ULA_S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
+    // Requests here come one or a few at a time: no linger, so each answer is quick.
+    ULA_INGEST_LINGER_MS: '0',
     ULA_INGEST_MAX_AGE_MS: '500',
   });
 });

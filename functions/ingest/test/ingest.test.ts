@@ -46,6 +46,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ula-ingest-'));
   delete process.env['ULA_S3_ENDPOINT'];
   process.env['ULA_DATA_DIR'] = dir;
+  // These tests send requests one or a few at a time: no linger (the policy has tests of its own).
+  process.env['ULA_INGEST_LINGER_MS'] = '0';
   process.env['FUNC_BODY_LIMIT'] = '';
   store = new LocalDirStore(join(dir, 'lake'));
   const port = await freePort();
@@ -245,7 +247,7 @@ class FlakyStore extends LocalDirStore {
 describe('ingest service when the lake is not writable', () => {
   it('answers 503 (nothing acknowledged), and the retried events are written once after recovery', async () => {
     const flaky = new FlakyStore(join(dir, 'flaky'));
-    const ingest = new Ingest(flaky, loadIngestSettings({}), ingestMetrics());
+    const ingest = new Ingest(flaky, loadIngestSettings({ ULA_INGEST_LINGER_MS: '0' }), ingestMetrics());
     const events = Array.from({ length: 10 }, (_, i) => sampleEvent(i));
     const request = (e: (typeof events)[number]) => {
       const r = binaryRequest(e);
@@ -277,7 +279,7 @@ describe('ingest service when the lake is not writable', () => {
     const s = new LocalDirStore(join(dir, 'shutdown'));
     const ingest = new Ingest(
       s,
-      { ...loadIngestSettings({}), idleMs: 60_000, maxAgeMs: 60_000 },
+      { ...loadIngestSettings({ ULA_INGEST_LINGER_MS: '0' }), idleMs: 60_000, maxAgeMs: 60_000 },
       ingestMetrics(),
     );
     const e = sampleEvent(3);
