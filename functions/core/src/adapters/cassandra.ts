@@ -118,6 +118,63 @@ export class CassandraViewStore implements ViewStore {
     );
   }
 
+  /**
+   * Upserts the rows first, then deletes, by full primary key, the rows of the partitions that the new
+   * rows do not overwrite (read back from each partition's key columns). A reader polling meanwhile sees
+   * the old rows, then each key overwritten in place, then the stale keys going: never a missing day.
+   * Why not one batch of the partition delete plus the inserts (Cassandra applies a single-partition
+   * batch atomically): a day holds thousands of rows, far over batch_size_fail_threshold (50 KiB by
+   * default), so a large day's batch would be refused. A failure anywhere leaves old and new rows mixed;
+   * rerunning converges to the new rows.
+   */
+  async replacePartitions(
+    table: TableDefinition,
+    partitions: readonly Row[],
+    rows: readonly Row[],
+    options: { ttlSeconds?: number } = {},
+  ): Promise<void> {
+    const keyColumns = [...table.partitionKey, ...table.clustering.map((c) => c.name)];
+    const identity = (row: Row, columns: readonly string[]) =>
+      JSON.stringify(
+        columns.map((k) => {
+          const value = row[k];
+          if (value === undefined || value === null)
+            throw new Error(
+              `replacePartitions on ${table.name}: key column ${k} is null in ${JSON.stringify(row)}`,
+            );
+          // The value as stored and read back, so '2026-03-01' and a read LocalDate, 5 and Long 5 agree.
+          const type = columnType(table, k);
+          return fromCassandraValue(type, toCassandra(type, value));
+        }),
+      );
+    const replaced = new Set(partitions.map((p) => identity(p, table.partitionKey)));
+    for (const row of rows) {
+      if (!replaced.has(identity(row, table.partitionKey)))
+        throw new Error(
+          `replacePartitions on ${table.name}: row ${JSON.stringify(row)} is outside the partitions replaced`,
+        );
+    }
+    await this.upsert(table, rows, options);
+    const kept = new Set(rows.map((row) => identity(row, keyColumns)));
+    const where = table.partitionKey.map((k) => `${k} = ?`).join(' AND ');
+    const select = `SELECT ${keyColumns.join(', ')} FROM ${this.keyspace}.${table.name} WHERE ${where}`;
+    const stale: Row[] = [];
+    for (const partition of partitions) {
+      await this.pages(select, this.partitionParams(table, partition), 5000, (stored) => {
+        const row: Row = {};
+        for (const k of keyColumns) row[k] = fromCassandraValue(columnType(table, k), stored[k]);
+        if (!kept.has(identity(row, keyColumns))) stale.push(row);
+      });
+    }
+    const remove = `DELETE FROM ${this.keyspace}.${table.name} WHERE ${keyColumns.map((k) => `${k} = ?`).join(' AND ')}`;
+    await this.eachBounded(stale, (row) =>
+      this.run(
+        remove,
+        keyColumns.map((k) => toCassandra(columnType(table, k), row[k] ?? null)),
+      ),
+    );
+  }
+
   async readPartition(
     table: TableDefinition,
     partition: Row,

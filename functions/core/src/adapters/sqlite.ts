@@ -62,35 +62,45 @@ export class SqliteViewStore implements ViewStore {
     options: { ttlSeconds?: number } = {},
   ): Promise<void> {
     if (rows.length === 0) return;
-    const names = table.columns.map((c) => c.name);
-    const insert = this.prepare(
-      `INSERT OR REPLACE INTO ${q(table.name)} (${[...names, expiresAt].map(q).join(', ')}) VALUES (${[...names, expiresAt].map(() => '?').join(', ')})`,
-    );
-    const ttl = options.ttlSeconds ?? table.ttlSeconds;
-    const expiry = ttl === undefined || ttl === 0 ? null : this.now() + ttl * 1000;
-    const keyColumns = [...table.partitionKey, ...table.clustering.map((c) => c.name)];
-    const write = this.db.transaction(() => {
-      for (const row of rows) {
-        for (const k of keyColumns) {
-          if (row[k] === null || row[k] === undefined)
-            throw new Error(
-              `upsert into ${table.name}: primary key column ${k} is null in ${JSON.stringify(row)}`,
-            );
-        }
-        insert.run(...table.columns.map((c) => toSqlite(row[c.name])), expiry);
-      }
-    });
-    write();
+    const insert = this.inserter(table, options);
+    this.db.transaction(() => insert(rows))();
     this.purgeIfDue(table);
   }
 
   async deletePartitions(table: TableDefinition, partitions: readonly Row[]): Promise<void> {
-    const where = table.partitionKey.map((k) => `${q(k)} = ?`).join(' AND ');
-    const remove = this.prepare(`DELETE FROM ${q(table.name)} WHERE ${where}`);
+    const remove = this.partitionRemover(table);
     const run = this.db.transaction(() => {
-      for (const p of partitions) remove.run(...partitionParams(table, p));
+      for (const p of partitions) remove(p);
     });
     run();
+  }
+
+  /**
+   * One transaction deletes the partitions and inserts the rows: in WAL mode, readers on other
+   * connections (the serving process) keep reading the last committed snapshot until it commits, so
+   * they see the old partitions or the new ones, never an empty or half-written one.
+   */
+  async replacePartitions(
+    table: TableDefinition,
+    partitions: readonly Row[],
+    rows: readonly Row[],
+    options: { ttlSeconds?: number } = {},
+  ): Promise<void> {
+    const identity = (row: Row) => JSON.stringify(partitionParams(table, row));
+    const replaced = new Set(partitions.map(identity));
+    for (const row of rows) {
+      if (!replaced.has(identity(row)))
+        throw new Error(
+          `replacePartitions on ${table.name}: row ${JSON.stringify(row)} is outside the partitions replaced`,
+        );
+    }
+    const remove = this.partitionRemover(table);
+    const insert = this.inserter(table, options);
+    this.db.transaction(() => {
+      for (const p of partitions) remove(p);
+      insert(rows);
+    })();
+    this.purgeIfDue(table);
   }
 
   async readPartition(
@@ -193,6 +203,37 @@ export class SqliteViewStore implements ViewStore {
 
   private purgeIfDue(table: TableDefinition) {
     if (this.now() - (this.lastPurge.get(table.name) ?? 0) >= purgeEveryMs) this.purgeExpired(table);
+  }
+
+  /** Inserts (or replaces) rows; the caller runs it inside a transaction. */
+  private inserter(table: TableDefinition, options: { ttlSeconds?: number }): (rows: readonly Row[]) => void {
+    const names = table.columns.map((c) => c.name);
+    const insert = this.prepare(
+      `INSERT OR REPLACE INTO ${q(table.name)} (${[...names, expiresAt].map(q).join(', ')}) VALUES (${[...names, expiresAt].map(() => '?').join(', ')})`,
+    );
+    const ttl = options.ttlSeconds ?? table.ttlSeconds;
+    const expiry = ttl === undefined || ttl === 0 ? null : this.now() + ttl * 1000;
+    const keyColumns = [...table.partitionKey, ...table.clustering.map((c) => c.name)];
+    return (rows) => {
+      for (const row of rows) {
+        for (const k of keyColumns) {
+          if (row[k] === null || row[k] === undefined)
+            throw new Error(
+              `upsert into ${table.name}: primary key column ${k} is null in ${JSON.stringify(row)}`,
+            );
+        }
+        insert.run(...table.columns.map((c) => toSqlite(row[c.name])), expiry);
+      }
+    };
+  }
+
+  /** Deletes one partition's rows; the caller runs it inside a transaction. */
+  private partitionRemover(table: TableDefinition): (partition: Row) => void {
+    const where = table.partitionKey.map((k) => `${q(k)} = ?`).join(' AND ');
+    const remove = this.prepare(`DELETE FROM ${q(table.name)} WHERE ${where}`);
+    return (partition) => {
+      remove.run(...partitionParams(table, partition));
+    };
   }
 
   private prepare(sql: string): Statement {

@@ -13,6 +13,21 @@ export interface ViewStore {
   /** Deletes every row of the given partitions (e.g. stale rows of a recomputed day). */
   deletePartitions(table: TableDefinition, partitions: readonly Row[]): Promise<void>;
   /**
+   * Makes `rows` the whole content of the given partitions (a recomputed day): upserts them and removes
+   * the partitions' rows whose primary key is not among them (stale keys). Every row must belong to one
+   * of `partitions`; an empty `rows` empties them. Unlike `deletePartitions` then `upsert`, a concurrent
+   * reader never sees a partition vanish or lose a key that `rows` keeps: per row key it sees the old row
+   * or the new one. SQLite replaces the partitions in one transaction (a reader sees the old partitions
+   * or the new ones, whole); Cassandra upserts first and deletes the stale keys after, so a reader may
+   * briefly see the new rows next to stale ones, never a key missing that both versions hold.
+   */
+  replacePartitions(
+    table: TableDefinition,
+    partitions: readonly Row[],
+    rows: readonly Row[],
+    options?: { ttlSeconds?: number },
+  ): Promise<void>;
+  /**
    * Rows of one partition, in clustering order, optionally bounded on the first clustering column
    * (inclusive `from`, exclusive `to`) and limited.
    */

@@ -501,8 +501,8 @@ async function writeDay(
   byDate.set(date, rows);
   if (view.intermediate) return;
   const table = batchTable(view);
-  await withContext('view store', () => store.deletePartitions(table, [{ date }]));
-  await withContext('view store', () => store.upsert(table, rows));
+  // Replaced, not deleted then upserted: API readers polling meanwhile never see the day vanish.
+  await withContext('view store', () => store.replacePartitions(table, [{ date }], rows));
   countRows(report, view.job, rows.length);
 }
 
