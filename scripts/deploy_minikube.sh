@@ -428,7 +428,30 @@ install_knative() {
   apply_url "$KNATIVE_KAFKA_URL/eventing-kafka-broker.yaml"
   kubectl wait crd kafkasources.sources.knative.dev kafkasinks.eventing.knative.dev \
     --for=condition=Established --timeout=120s >/dev/null
+  tune_kafka_source_dispatch
   wait_deployments knative-eventing
+}
+
+# The KafkaSource dispatcher's in-flight limit (eventing/kafka-source-ingest.yaml says why ingest needs
+# hundreds of requests in flight): its unordered consumer polls while fewer than max.poll.records (default
+# 50) are in flight, and its HTTP client keeps at most maxPoolSize (default 100) connections per host. Both
+# live in one global ConfigMap of eventing-kafka-broker (no per-source field): set the two keys in it.
+KAFKA_SOURCE_MAX_POLL_RECORDS=500
+KAFKA_SOURCE_MAX_POOL_SIZE=1000
+set_property() { # set_property KEY VALUE < properties → properties with KEY=VALUE (replaced or appended)
+  awk -v k="$1" -v v="$2" -F= '$1 == k { print k "=" v; done = 1; next } { print } END { if (!done) print k "=" v }'
+}
+tune_kafka_source_dispatch() {
+  local cm=config-kafka-source-data-plane consumer webclient
+  consumer=$(kubectl get configmap "$cm" -n knative-eventing -o 'jsonpath={.data.config-kafka-source-consumer\.properties}' |
+    set_property max.poll.records "$KAFKA_SOURCE_MAX_POLL_RECORDS")
+  webclient=$(kubectl get configmap "$cm" -n knative-eventing -o 'jsonpath={.data.config-kafka-source-webclient\.properties}' |
+    set_property maxPoolSize "$KAFKA_SOURCE_MAX_POOL_SIZE")
+  kubectl create configmap "$cm" -n knative-eventing --dry-run=client -o yaml \
+    --from-literal="config-kafka-source-consumer.properties=$consumer" \
+    --from-literal="config-kafka-source-webclient.properties=$webclient" |
+    kubectl patch configmap "$cm" -n knative-eventing --type merge --patch-file /dev/stdin >/dev/null
+  info "KafkaSource dispatch: max.poll.records=$KAFKA_SOURCE_MAX_POLL_RECORDS, maxPoolSize=$KAFKA_SOURCE_MAX_POOL_SIZE"
 }
 
 install_kafka() {

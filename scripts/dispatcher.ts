@@ -10,7 +10,7 @@ const { values } = parseArgs({
       multiple: true,
       default: ['ingest=http://127.0.0.1:8081', 'speed=http://127.0.0.1:8082'],
     },
-    concurrency: { type: 'string', default: '64' },
+    concurrency: { type: 'string', default: '500' },
     help: { type: 'boolean', default: false },
   },
 });

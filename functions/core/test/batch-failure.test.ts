@@ -24,25 +24,31 @@ function flaky<T extends object>(target: T, okCalls: number, message: string) {
 }
 
 describe('batch run failures', () => {
-  it('a view store failing mid-run fails the run clearly; a retry gives the oracle rows', async () => {
-    const sqlite = openSqliteViewStore(':memory:');
-    const { proxy, control } = flaky<ViewStore>(sqlite, 60, 'connect ECONNREFUSED 127.0.0.1:9042');
-    const fixture = batchFixture(proxy);
-    try {
-      const s = scenario(7, 150);
-      await writeLake(fixture.lake, s.phase1);
-      await expect(
-        fixture.run({ job: 'all', from: '2026-03-01', to: '2026-03-03' }, { runId: 'r1' }),
-      ).rejects.toThrow(/view store error: connect ECONNREFUSED.*rerun/);
-      control.down = false;
-      await fixture.run({ job: 'all', from: '2026-03-01', to: '2026-03-03' }, { runId: 'r2' });
-      await expectViewsMatchOracle(fixture, s.phase1);
-      const [run] = await sqlite.readPartition(batchRuns, { run_id: 'r2' });
-      expect(run?.['status']).toBe('succeeded');
-    } finally {
-      await fixture.close();
-    }
-  }, 60_000);
+  // Failing at call 61 once hit only daily writes; 90 and 120 hit the all-time writes, which the
+  // all-time states saved before the rows made a retry skip (its days counted as included).
+  it.each([30, 61, 90, 120])(
+    'a view store failing from call %i fails the run clearly; a retry gives the oracle rows',
+    async (okCalls) => {
+      const sqlite = openSqliteViewStore(':memory:');
+      const { proxy, control } = flaky<ViewStore>(sqlite, okCalls, 'connect ECONNREFUSED 127.0.0.1:9042');
+      const fixture = batchFixture(proxy);
+      try {
+        const s = scenario(7, 150);
+        await writeLake(fixture.lake, s.phase1);
+        await expect(
+          fixture.run({ job: 'all', from: '2026-03-01', to: '2026-03-03' }, { runId: 'r1' }),
+        ).rejects.toThrow(/view store error: connect ECONNREFUSED.*rerun/);
+        control.down = false;
+        await fixture.run({ job: 'all', from: '2026-03-01', to: '2026-03-03' }, { runId: 'r2' });
+        await expectViewsMatchOracle(fixture, s.phase1);
+        const [run] = await sqlite.readPartition(batchRuns, { run_id: 'r2' });
+        expect(run?.['status']).toBe('succeeded');
+      } finally {
+        await fixture.close();
+      }
+    },
+    60_000,
+  );
 
   it('a lake failing while state is being written never double counts after the retry', async () => {
     const fixture = batchFixture();

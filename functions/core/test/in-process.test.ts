@@ -45,7 +45,8 @@ afterAll(async () => {
 const policy = { retry: 4, backoffDelayMs: 5, timeoutMs: 2000 };
 
 function ingestSink(store: FlakyStore) {
-  const ingest = new Ingest(store, loadIngestSettings({}), ingestMetrics());
+  // One event at a time here: no linger (the delivery contract is under test, not batching).
+  const ingest = new Ingest(store, loadIngestSettings({ ULA_INGEST_LINGER_MS: '0' }), ingestMetrics());
   // As ingest's index.ts handle does (context.cloudevent unset: the raw body is the second argument).
   const handle: FunctionHandle = (context, body) =>
     ingest.handle({ method: context.method, headers: context.headers, body });

@@ -191,7 +191,9 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunReport
       const watermark = report.watermark;
       const rows: Row[] = [];
       for (const view of stored) {
-        const [previous] = await store.readPartition(batchWatermarks, { view_name: view.name });
+        const [previous] = await withContext('view store', () =>
+          store.readPartition(batchWatermarks, { view_name: view.name }),
+        );
         const before = (previous?.['watermark'] as number | null | undefined) ?? null;
         rows.push({
           view_name: view.name,
@@ -445,21 +447,23 @@ async function compute(
   const lastDay = [complete.at(-1) ?? '', allDays.at(-1) ?? ''].sort().at(-1)!;
   await writeTrailing(options, jobs, state, report, lastDay);
   await writeDailyOver(options, jobs, state, report, context);
-  // Rows are computed first (settling changes states), then the all-time states (they name the day
-  // partials they include) are saved, then the rows written, then the manifests.
+  // Rows are computed first (settling changes states), then written, then the all-time states (they name
+  // the days and day partials they include) are saved, then the manifests. Rows go before states: a run
+  // that fails between the two leaves the old states, so a rerun merges the days again and rewrites the
+  // same rows; states saved first would mark the days included and a rerun would never write their rows.
   prunePartials(state, keepFrom);
   const rows = await allTimeRows(options, jobs, state, context, keepFrom);
   await settleWrites(state);
+  for (const [view, viewRows] of rows) {
+    await withContext('view store', () => store.upsert(batchTable(view), viewRows));
+    countRows(report, view.job, viewRows.length);
+  }
   for (const [name, entry] of state.allTime) {
     if (!entry.changed) continue;
     const bytes = encodeStates(entry.aggregation, entry.header);
     startWrite(state, () => lake.put(allTimeKey(name), bytes, 'application/gzip'));
   }
   await settleWrites(state);
-  for (const [view, viewRows] of rows) {
-    await withContext('view store', () => store.upsert(batchTable(view), viewRows));
-    countRows(report, view.job, viewRows.length);
-  }
   for (const key of state.obsolete) startWrite(state, () => lake.delete(key));
   await settleWrites(state);
   for (const manifest of manifests) startWrite(state, () => writeManifest(lake, manifest));

@@ -19,7 +19,10 @@ export interface DispatcherOptions {
   brokers: string[];
   sinks: Sink[];
   topics?: string[];
-  /** Records delivered at once per partition batch (unordered delivery). */
+  /**
+   * Records delivered at once per partition batch (unordered delivery; default 500, as the cluster's
+   * KafkaSource max.poll.records: ingest's linger needs hundreds in flight, see eventing/).
+   */
   concurrency?: number;
   policy?: DeliveryPolicy;
   groupPrefix?: string;
@@ -67,7 +70,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
   await producer.connect();
   const topics = options.topics ?? categories.map(topicOf);
   const policy = options.policy ?? defaultDeliveryPolicy;
-  const concurrency = options.concurrency ?? 64;
+  const concurrency = options.concurrency ?? 500;
   const counts: Dispatcher['counts'] = {};
   const partitionsAtOnce = 4;
   // One connection per delivery that can be in flight: none waits for a socket.
