@@ -29,7 +29,7 @@ const AWS = {
   AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] || 'ula-local-secret-key',
 };
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -38,12 +38,12 @@ const freePort = (): Promise<number> =>
     });
   });
 
-interface Proc {
+export interface Proc {
   child: ChildProcess;
   url: string;
 }
 
-async function startFunction(bundle: string, cwd: string, env: Record<string, string>): Promise<Proc> {
+export async function startFunction(bundle: string, cwd: string, env: Record<string, string>): Promise<Proc> {
   const port = await freePort();
   const child = spawn(process.execPath, [runtimeCli, bundle], {
     cwd,
@@ -62,13 +62,13 @@ async function startFunction(bundle: string, cwd: string, env: Record<string, st
 }
 
 /** CPU time (user + system, ms) a process has used so far (Linux /proc). */
-async function cpuMs(p: Proc): Promise<number> {
+export async function cpuMs(p: Proc): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const fields = (await readFile(`/proc/${p.child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
 }
 
-async function stop(p: Proc): Promise<void> {
+export async function stop(p: Proc): Promise<void> {
   const exited = new Promise((r) => p.child.once('exit', r));
   p.child.kill('SIGTERM'); // graceful: flushes what is pending
   await exited;
@@ -206,6 +206,14 @@ const bench: Bench = {
         true,
       );
       const ingest1 = await run('ingest (local dir)', local(1), true);
+      // The same closed loop against the policy before the linger (a 2 ms silence closes every batch).
+      const noLinger = await run(
+        'ingest (local dir), no linger',
+        local(1, { ULA_INGEST_LINGER_MS: '0' }),
+        true,
+      );
+      ratios['ingest with linger / without, at saturation'] =
+        ingest1.eventsPerSecond / noLinger.eventsPerSecond;
       ratios['ingest / no-op (stock runtime)'] = ingest1.eventsPerSecond / noopStock.eventsPerSecond;
       ratios['ingest / no-op ceiling (both with hooks)'] =
         ingest1.eventsPerSecond / noopHooked.eventsPerSecond;

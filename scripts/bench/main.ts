@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- <name>...] [--scale N]`: runs every `*.bench.ts` in this folder (or the named ones),
- * prints a table per benchmark and writes all results to bench-results/<timestamp>.json.
+ * prints a table per benchmark and writes all results to bench-results/<timestamp>.json. Flags of single
+ * benchmarks: `--lingers 0,3000` (ingest-live), `--days N --students N --stack` (soak).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -11,9 +12,16 @@ import type { Bench, BenchResult } from './result.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { scale: { type: 'string', default: '1' } },
+  options: {
+    scale: { type: 'string', default: '1' },
+    lingers: { type: 'string' },
+    days: { type: 'string' },
+    students: { type: 'string' },
+    stack: { type: 'boolean' },
+  },
 });
-const scale = Number(values.scale);
+const { scale: scaleFlag, ...flags } = values;
+const scale = Number(scaleFlag);
 
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
 const results: BenchResult[] = [];
@@ -21,7 +29,7 @@ for (const file of files) {
   const bench = (await import(join(here, file))).default as Bench;
   if (positionals.length > 0 && !positionals.includes(bench.name)) continue;
   process.stdout.write(`\n== ${bench.name} ==\n`);
-  const result = await bench.run({ scale });
+  const result = await bench.run({ scale, flags });
   results.push(result);
   for (const [k, v] of Object.entries(result.figures)) process.stdout.write(`  ${k.padEnd(44)} ${v}\n`);
   for (const [k, v] of Object.entries(result.ratios ?? {}))

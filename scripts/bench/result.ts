@@ -11,5 +11,11 @@ export interface Bench {
   name: string;
   /** Real services the benchmark needs; it is skipped (and says so) when they are not up. */
   needs?: ('kafka' | 'cassandra' | 's3' | 'trino')[];
-  run(options: { scale: number }): Promise<BenchResult>;
+  run(options: BenchOptions): Promise<BenchResult>;
+}
+
+export interface BenchOptions {
+  scale: number;
+  /** Flags of `npm run bench` beyond --scale (e.g. the soak's --days, --students, --stack). */
+  flags: Record<string, string | boolean | undefined>;
 }

@@ -496,7 +496,7 @@ export default bench;
 
 // `tsx scripts/bench/speed.bench.ts` runs it alone.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await bench.run({ scale: Number(process.env['SCALE'] ?? 1) });
+  const result = await bench.run({ scale: Number(process.env['SCALE'] ?? 1), flags: {} });
   console.log(JSON.stringify(result, null, 2));
   process.exit(0);
 }
