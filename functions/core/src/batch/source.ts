@@ -7,7 +7,7 @@ import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { dataFields } from '../events/catalogue.ts';
 import type { BaseEventData, Category, LmsEvent, Role } from '../events/envelope.ts';
-import { parseRawKey, rawPrefix } from '../lake/paths.ts';
+import { parseRawKey, rawPartitionPrefix, rawPrefix } from '../lake/paths.ts';
 import type { LocalCalendar } from '../views/time.ts';
 import type { InputFingerprint, UtcPartition } from './plan.ts';
 import { compressors, decodeRawFile, type RawFileColumns } from './raw-decoder.ts';
@@ -210,6 +210,9 @@ export async function decodeRawColumns(bytes: Uint8Array): Promise<RawFileColumn
 /** Files fetched ahead of the one being decoded. */
 const prefetchFiles = 8;
 
+/** Re-listings of one partition a day's read makes at most (each one after a swap of that partition). */
+const maxRelistings = 8;
+
 export interface DayReadStats {
   files: number;
   bytes: number;
@@ -219,11 +222,20 @@ export interface DayReadStats {
   outside: number;
   /** Distinct events of the day passed on, per category. */
   events: Partial<Record<Category, number>>;
+  /** Partition re-listings because a listed file had vanished (compacted since the run listed it). */
+  relisted: number;
 }
 
 /**
  * Streams the distinct events of local day `date` from the given files to `onEvent`, file by file
  * (memory holds one file at a time plus the day's event ids).
+ *
+ * A listed file that is gone when read was swapped out by a compaction (lake/compaction.ts): its events
+ * are in a file written before the delete, which the run's listing may not hold. Its partition is listed
+ * again (fresh) and the files not yet known are read too (events are deduplicated by id, so a file read
+ * besides the old ones counts nothing twice). A file missing from the latest re-listing of its partition
+ * needs no other: that listing holds its events. One still in it vanished since, so the partition is
+ * listed again, at most `maxRelistings` times.
  */
 export async function readDay(
   lake: ObjectStore,
@@ -234,26 +246,67 @@ export async function readDay(
   parsing: DataParsing = new DataParsing(),
 ): Promise<DayReadStats> {
   const seen = new Set<string>();
-  const stats: DayReadStats = { files: 0, bytes: 0, rows: 0, duplicates: 0, outside: 0, events: {} };
+  const stats: DayReadStats = {
+    files: 0,
+    bytes: 0,
+    rows: 0,
+    duplicates: 0,
+    outside: 0,
+    events: {},
+    relisted: 0,
+  };
   const start = calendar.startOfDate(date);
   const end = calendar.startOfDate(addOneDay(date));
+  // The files to read: the given ones, then those re-listings found.
+  const queue = [...files];
+  const known = new Set(queue.map((f) => f.key));
+  const relistings = new Map<string, { count: number; keys: Set<string> }>();
+  const relist = async (file: RawInput): Promise<void> => {
+    const p = parseRawKey(file.key);
+    if (!p) return;
+    const prefix = rawPartitionPrefix(file.category, p);
+    const last = relistings.get(prefix);
+    if (last && !last.keys.has(file.key)) return;
+    const count = (last?.count ?? 0) + 1;
+    if (count > maxRelistings)
+      throw new Error(
+        `raw partition ${prefix} kept changing while it was read (${maxRelistings} re-listings, a listed file gone each time)`,
+      );
+    stats.relisted++;
+    const objects = (await lake.list(prefix)).filter((o) => parseRawKey(o.key)?.category === file.category);
+    relistings.set(prefix, { count, keys: new Set(objects.map((o) => o.key)) });
+    for (const o of objects) {
+      if (known.has(o.key)) continue;
+      known.add(o.key);
+      queue.push({
+        key: o.key,
+        category: file.category,
+        size: o.size,
+        lastModified: o.lastModified.getTime(),
+      });
+    }
+  };
   // Fetches run ahead of decoding: a read progresses only when this loop yields, so one fetch in flight
   // left the run idle for a tenth of its time on small files.
   const fetches: Promise<Uint8Array | undefined>[] = [];
   const fetchUpTo = (f: number) => {
-    for (let i = fetches.length; i <= f && i < files.length; i++) {
-      const fetch = lake.get(files[i]!.key);
+    for (let i = fetches.length; i <= f && i < queue.length; i++) {
+      const fetch = lake.get(queue[i]!.key);
       // Awaited below, in order; a failure before then must not count as an unhandled rejection.
       fetch.catch(() => {});
       fetches.push(fetch);
     }
   };
-  for (let f = 0; f < files.length; f++) {
-    const file = files[f]!;
+  for (let f = 0; f < queue.length; f++) {
+    const file = queue[f]!;
     fetchUpTo(f + prefetchFiles);
     const bytes = await fetches[f];
     delete fetches[f];
-    if (!bytes) continue; // deleted since listing (e.g. compacted): its events are in the replacement
+    if (!bytes) {
+      // Deleted since listing (compacted): its events are in a replacement this read may not know yet.
+      await relist(file);
+      continue;
+    }
     stats.files++;
     stats.bytes += bytes.byteLength;
     const { ids, types, times, userIds, roles, courseIds, data } = await decodeRawColumns(bytes);
