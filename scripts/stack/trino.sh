@@ -5,6 +5,7 @@
 # Only lib/, bin/ and the plugins cassandra, hive and tpch are kept (.cache/trino-server-476, ~410 MB);
 # the tarball is deleted after unpacking (TRINO_KEEP_TARBALL=1 keeps it).
 # Catalogs: trino/catalog/local/*.properties are copied into .stack/trino/etc/catalog/ at each start.
+# Init: lake.raw.<category> and lake.events.<category> (scripts/trino-lake.ts) once Trino is healthy.
 
 TRINO_VERSION="${TRINO_VERSION:-476}"
 TRINO_PORT=8080
@@ -110,6 +111,16 @@ trino_start() {
 
 # Health = GET /v1/info not starting, then SELECT 1 through the statement API (result must be 1).
 trino_health() { probe trino "http://127.0.0.1:$TRINO_PORT"; }
+
+# Init = the raw lake's tables (partition projection) and one-row-per-event views, scripts/trino-lake.ts
+# (idempotent; re-creates a raw table of an older layout). Needs S3, where the file metastore lives.
+trino_init() {
+  if ! declare -F s3_health >/dev/null || ! s3_health >/dev/null 2>&1; then
+    echo "notice: S3 is not up; lake.raw / lake.events not applied (npx tsx scripts/trino-lake.ts)"
+    return 0
+  fi
+  (cd "$STACK_ROOT" && node --no-warnings --import tsx scripts/trino-lake.ts)
+}
 
 trino_stop() { stop_pidfile trino 30; }
 

@@ -1,6 +1,12 @@
--- Generated from functions/core/src/lake/raw-schema.ts by trino-tables.ts (rawTablesSqlFile); a unit test
--- checks this file is up to date. Raw lake tables: one external table per event category, partitioned
--- by the UTC date and hour of the event time (DESIGN.md section 4). Run the CALLs after new hours arrive.
+-- Generated from functions/core/src/lake/raw-schema.ts by trino-tables.ts (rawTablesSqlFile; write it with
+-- `npx tsx scripts/trino-lake.ts --write`); a unit test checks this file is up to date.
+-- lake.raw.<category>: one external table per event category, partitioned by the UTC date and hour
+-- of the event time (DESIGN.md section 4). Partition projection finds the hour folders: new partitions
+-- appear with no sync_partition_metadata call. An event can be in the raw tables twice (at-least-once
+-- ingest, compaction swap): count events in the views lake.events.<category> (one row per event).
+-- A raw table created by an older version (its comment has another [layout ...] tag) is not replaced by
+-- CREATE ... IF NOT EXISTS: `npx tsx scripts/trino-lake.ts` drops and re-creates it (external: the
+-- Parquet files stay), or DROP TABLE it before running this file.
 
 CREATE SCHEMA IF NOT EXISTS lake.raw;
 
@@ -14,13 +20,16 @@ CREATE TABLE IF NOT EXISTS lake.raw.auth (
   event_time timestamp(3),
   ingest_time timestamp(3),
   data varchar,
-  date varchar,
-  hour varchar
+  date varchar WITH (partition_projection_type = 'DATE', partition_projection_format = 'yyyy-MM-dd', partition_projection_range = ARRAY['2026-01-01', 'NOW+1DAYS'], partition_projection_interval = 1, partition_projection_interval_unit = 'DAYS'),
+  hour varchar WITH (partition_projection_type = 'INTEGER', partition_projection_range = ARRAY['0', '23'], partition_projection_digits = 2)
 )
+COMMENT 'Raw auth events as stored; an event can be here twice (at-least-once ingest, compaction swap): count events in lake.events.auth. [layout 5dddb009fbfb]'
 WITH (
   format = 'PARQUET',
   external_location = 's3://lake/raw/auth/',
-  partitioned_by = ARRAY['date', 'hour']
+  partitioned_by = ARRAY['date', 'hour'],
+  partition_projection_enabled = true,
+  partition_projection_location_template = 's3://lake/raw/auth/date=${date}/hour=${hour}/'
 );
 
 CREATE TABLE IF NOT EXISTS lake.raw.assessment (
@@ -33,13 +42,16 @@ CREATE TABLE IF NOT EXISTS lake.raw.assessment (
   event_time timestamp(3),
   ingest_time timestamp(3),
   data varchar,
-  date varchar,
-  hour varchar
+  date varchar WITH (partition_projection_type = 'DATE', partition_projection_format = 'yyyy-MM-dd', partition_projection_range = ARRAY['2026-01-01', 'NOW+1DAYS'], partition_projection_interval = 1, partition_projection_interval_unit = 'DAYS'),
+  hour varchar WITH (partition_projection_type = 'INTEGER', partition_projection_range = ARRAY['0', '23'], partition_projection_digits = 2)
 )
+COMMENT 'Raw assessment events as stored; an event can be here twice (at-least-once ingest, compaction swap): count events in lake.events.assessment. [layout ab95f7667a77]'
 WITH (
   format = 'PARQUET',
   external_location = 's3://lake/raw/assessment/',
-  partitioned_by = ARRAY['date', 'hour']
+  partitioned_by = ARRAY['date', 'hour'],
+  partition_projection_enabled = true,
+  partition_projection_location_template = 's3://lake/raw/assessment/date=${date}/hour=${hour}/'
 );
 
 CREATE TABLE IF NOT EXISTS lake.raw.video (
@@ -52,13 +64,16 @@ CREATE TABLE IF NOT EXISTS lake.raw.video (
   event_time timestamp(3),
   ingest_time timestamp(3),
   data varchar,
-  date varchar,
-  hour varchar
+  date varchar WITH (partition_projection_type = 'DATE', partition_projection_format = 'yyyy-MM-dd', partition_projection_range = ARRAY['2026-01-01', 'NOW+1DAYS'], partition_projection_interval = 1, partition_projection_interval_unit = 'DAYS'),
+  hour varchar WITH (partition_projection_type = 'INTEGER', partition_projection_range = ARRAY['0', '23'], partition_projection_digits = 2)
 )
+COMMENT 'Raw video events as stored; an event can be here twice (at-least-once ingest, compaction swap): count events in lake.events.video. [layout 20ee1051163b]'
 WITH (
   format = 'PARQUET',
   external_location = 's3://lake/raw/video/',
-  partitioned_by = ARRAY['date', 'hour']
+  partitioned_by = ARRAY['date', 'hour'],
+  partition_projection_enabled = true,
+  partition_projection_location_template = 's3://lake/raw/video/date=${date}/hour=${hour}/'
 );
 
 CREATE TABLE IF NOT EXISTS lake.raw.course (
@@ -71,13 +86,16 @@ CREATE TABLE IF NOT EXISTS lake.raw.course (
   event_time timestamp(3),
   ingest_time timestamp(3),
   data varchar,
-  date varchar,
-  hour varchar
+  date varchar WITH (partition_projection_type = 'DATE', partition_projection_format = 'yyyy-MM-dd', partition_projection_range = ARRAY['2026-01-01', 'NOW+1DAYS'], partition_projection_interval = 1, partition_projection_interval_unit = 'DAYS'),
+  hour varchar WITH (partition_projection_type = 'INTEGER', partition_projection_range = ARRAY['0', '23'], partition_projection_digits = 2)
 )
+COMMENT 'Raw course events as stored; an event can be here twice (at-least-once ingest, compaction swap): count events in lake.events.course. [layout 99bb30288248]'
 WITH (
   format = 'PARQUET',
   external_location = 's3://lake/raw/course/',
-  partitioned_by = ARRAY['date', 'hour']
+  partitioned_by = ARRAY['date', 'hour'],
+  partition_projection_enabled = true,
+  partition_projection_location_template = 's3://lake/raw/course/date=${date}/hour=${hour}/'
 );
 
 CREATE TABLE IF NOT EXISTS lake.raw.profile (
@@ -90,13 +108,16 @@ CREATE TABLE IF NOT EXISTS lake.raw.profile (
   event_time timestamp(3),
   ingest_time timestamp(3),
   data varchar,
-  date varchar,
-  hour varchar
+  date varchar WITH (partition_projection_type = 'DATE', partition_projection_format = 'yyyy-MM-dd', partition_projection_range = ARRAY['2026-01-01', 'NOW+1DAYS'], partition_projection_interval = 1, partition_projection_interval_unit = 'DAYS'),
+  hour varchar WITH (partition_projection_type = 'INTEGER', partition_projection_range = ARRAY['0', '23'], partition_projection_digits = 2)
 )
+COMMENT 'Raw profile events as stored; an event can be here twice (at-least-once ingest, compaction swap): count events in lake.events.profile. [layout 2e0cffd98666]'
 WITH (
   format = 'PARQUET',
   external_location = 's3://lake/raw/profile/',
-  partitioned_by = ARRAY['date', 'hour']
+  partitioned_by = ARRAY['date', 'hour'],
+  partition_projection_enabled = true,
+  partition_projection_location_template = 's3://lake/raw/profile/date=${date}/hour=${hour}/'
 );
 
 CREATE TABLE IF NOT EXISTS lake.raw.notification (
@@ -109,18 +130,76 @@ CREATE TABLE IF NOT EXISTS lake.raw.notification (
   event_time timestamp(3),
   ingest_time timestamp(3),
   data varchar,
-  date varchar,
-  hour varchar
+  date varchar WITH (partition_projection_type = 'DATE', partition_projection_format = 'yyyy-MM-dd', partition_projection_range = ARRAY['2026-01-01', 'NOW+1DAYS'], partition_projection_interval = 1, partition_projection_interval_unit = 'DAYS'),
+  hour varchar WITH (partition_projection_type = 'INTEGER', partition_projection_range = ARRAY['0', '23'], partition_projection_digits = 2)
 )
+COMMENT 'Raw notification events as stored; an event can be here twice (at-least-once ingest, compaction swap): count events in lake.events.notification. [layout fb87ae016a96]'
 WITH (
   format = 'PARQUET',
   external_location = 's3://lake/raw/notification/',
-  partitioned_by = ARRAY['date', 'hour']
+  partitioned_by = ARRAY['date', 'hour'],
+  partition_projection_enabled = true,
+  partition_projection_location_template = 's3://lake/raw/notification/date=${date}/hour=${hour}/'
 );
 
-CALL lake.system.sync_partition_metadata('raw', 'auth', 'ADD');
-CALL lake.system.sync_partition_metadata('raw', 'assessment', 'ADD');
-CALL lake.system.sync_partition_metadata('raw', 'video', 'ADD');
-CALL lake.system.sync_partition_metadata('raw', 'course', 'ADD');
-CALL lake.system.sync_partition_metadata('raw', 'profile', 'ADD');
-CALL lake.system.sync_partition_metadata('raw', 'notification', 'ADD');
+CREATE SCHEMA IF NOT EXISTS lake.events;
+
+CREATE OR REPLACE VIEW lake.events.auth
+COMMENT 'One row per auth event (the copy accepted first) from lake.raw.auth'
+AS
+SELECT event_id, event_type, category, user_id, role, course_id, event_time, ingest_time, data, date, hour
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY date, hour, event_id ORDER BY ingest_time) AS copy
+  FROM lake.raw.auth
+)
+WHERE copy = 1;
+
+CREATE OR REPLACE VIEW lake.events.assessment
+COMMENT 'One row per assessment event (the copy accepted first) from lake.raw.assessment'
+AS
+SELECT event_id, event_type, category, user_id, role, course_id, event_time, ingest_time, data, date, hour
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY date, hour, event_id ORDER BY ingest_time) AS copy
+  FROM lake.raw.assessment
+)
+WHERE copy = 1;
+
+CREATE OR REPLACE VIEW lake.events.video
+COMMENT 'One row per video event (the copy accepted first) from lake.raw.video'
+AS
+SELECT event_id, event_type, category, user_id, role, course_id, event_time, ingest_time, data, date, hour
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY date, hour, event_id ORDER BY ingest_time) AS copy
+  FROM lake.raw.video
+)
+WHERE copy = 1;
+
+CREATE OR REPLACE VIEW lake.events.course
+COMMENT 'One row per course event (the copy accepted first) from lake.raw.course'
+AS
+SELECT event_id, event_type, category, user_id, role, course_id, event_time, ingest_time, data, date, hour
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY date, hour, event_id ORDER BY ingest_time) AS copy
+  FROM lake.raw.course
+)
+WHERE copy = 1;
+
+CREATE OR REPLACE VIEW lake.events.profile
+COMMENT 'One row per profile event (the copy accepted first) from lake.raw.profile'
+AS
+SELECT event_id, event_type, category, user_id, role, course_id, event_time, ingest_time, data, date, hour
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY date, hour, event_id ORDER BY ingest_time) AS copy
+  FROM lake.raw.profile
+)
+WHERE copy = 1;
+
+CREATE OR REPLACE VIEW lake.events.notification
+COMMENT 'One row per notification event (the copy accepted first) from lake.raw.notification'
+AS
+SELECT event_id, event_type, category, user_id, role, course_id, event_time, ingest_time, data, date, hour
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY date, hour, event_id ORDER BY ingest_time) AS copy
+  FROM lake.raw.notification
+)
+WHERE copy = 1;

@@ -1,6 +1,7 @@
 -- Example queries (README, docs/serving.md). Run them in the Trino CLI or through trino-client;
 -- functions/serving/test/trino.int.test.ts runs every one against the local stack.
--- Each query is preceded by a `-- name:` line. Views in lake.serving come from trino/views/merged.sql.
+-- Each query is preceded by a `-- name:` line. Views in lake.serving come from trino/views/merged.sql, the raw
+-- lake's lake.raw.<category> tables and lake.events.<category> views from trino/lake/raw_tables.sql.
 
 -- name: daily_active_users
 -- The reference's first query: daily active users, now merged at the batch watermark (no double counting).
@@ -65,7 +66,12 @@ GROUP BY date, event_type
 ORDER BY date DESC, events DESC;
 
 -- name: raw_events_per_category_today
--- Raw lake: events per category in the current UTC date partition.
-SELECT 'auth' AS category, count(*) AS events FROM lake.raw.auth WHERE date = CAST(current_date AS varchar)
-UNION ALL SELECT 'video', count(*) FROM lake.raw.video WHERE date = CAST(current_date AS varchar)
-UNION ALL SELECT 'assessment', count(*) FROM lake.raw.assessment WHERE date = CAST(current_date AS varchar);
+-- Raw lake: events per category in the current UTC date partition, one row per event: lake.events.<category>
+-- (an event can be in lake.raw.<category> twice: at-least-once ingest, compaction swap; trino/lake/raw_tables.sql).
+-- The filter on the partition column `date` (UTC) keeps Trino to that day's hour folders.
+SELECT 'auth' AS category, count(*) AS events FROM lake.events.auth
+WHERE date = CAST(CAST(current_timestamp AT TIME ZONE 'UTC' AS date) AS varchar)
+UNION ALL SELECT 'video', count(*) FROM lake.events.video
+WHERE date = CAST(CAST(current_timestamp AT TIME ZONE 'UTC' AS date) AS varchar)
+UNION ALL SELECT 'assessment', count(*) FROM lake.events.assessment
+WHERE date = CAST(CAST(current_timestamp AT TIME ZONE 'UTC' AS date) AS varchar);

@@ -123,4 +123,25 @@ describe('Trino raw tables', () => {
     const file = await readFile(new URL('../../../trino/lake/raw_tables.sql', import.meta.url), 'utf8');
     expect(file).toBe(rawTablesSqlFile());
   });
+
+  it('projects every hour partition (no sync call) and has a one-row-per-event view per category', async () => {
+    const { rawTablesDdl } = await import('../src/lake/trino-tables.ts');
+    const { categories } = await import('../src/events/envelope.ts');
+    const ddl = rawTablesDdl();
+    expect(ddl.join('\n')).not.toMatch(/sync_partition_metadata/);
+    for (const c of categories) {
+      const table = ddl.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS lake.raw.${c} `));
+      expect(table).toContain('partition_projection_enabled = true');
+      expect(table).toContain(
+        `partition_projection_location_template = 's3://lake/raw/${c}/date=\${date}/hour=\${hour}/'`,
+      );
+      const view = ddl.find((s) => s.startsWith(`CREATE OR REPLACE VIEW lake.events.${c}\n`));
+      expect(view).toContain(`FROM lake.raw.${c}\n`);
+      expect(view).toContain('PARTITION BY date, hour, event_id ORDER BY ingest_time');
+    }
+    // The layout tag changes with the definition (what makes ensureRawTables re-create older tables).
+    expect(rawTablesDdl({ bucket: 'other' })[1]).not.toBe(ddl[1]);
+    const tag = (s: string) => /\[layout \w+\]/.exec(s)?.[0];
+    expect(tag(rawTablesDdl({ bucket: 'other' })[1]!)).not.toBe(tag(ddl[1]!));
+  });
 });
