@@ -23,6 +23,14 @@ The request is a CloudEvent in **structured JSON mode** (``Content-Type: applica
 * ``from``/``to``: the day of the run's data interval start in the analytics zone (a scheduled run at
   01:00 on day D+1 covers [D 01:00, D+1 01:00), so it processes day D); ``from == to`` for a daily
   run. ``dag_run.conf`` ``{"from": ..., "to": ...}`` overrides them (backfills, tests).
+* Lake compaction comes first: the DAG ``lake_compaction`` (hourly at minute 15 UTC) rewrites each
+  closed UTC hour of the raw lake into one file. Day D's last UTC hour ends at local midnight (for
+  UTC+7: hour 16 UTC, closed at 17:10 UTC and compacted by the 17:15 UTC run), so this DAG's 01:00 local
+  run (18:00 UTC) reads day D's partitions compacted, one file per hour. Correctness does not depend on
+  it: the batch reads uncompacted partitions too (one row per event id), only more files. A compaction
+  overlapping the batch (late files of the day, compacted again at 18:15 UTC) can delete files the batch
+  listed before it reads them; the day then misses those events until the next run's look-back sees that
+  the day's files changed and recomputes it.
 * ``id`` is deterministic per (DAG run, job). JobSink names the Job after md5(source + id) and
   answers 202 for an existing one, so a retried trigger task re-POSTing the same event is idempotent:
   it gets the Location of the Job already started instead of starting a second one. Consequence: a
@@ -34,7 +42,7 @@ The request is a CloudEvent in **structured JSON mode** (``Content-Type: applica
   (and query) is used, against the same ``batch_jobsink`` connection.
 * Retries: ``retries`` with exponential backoff (``retry_delay`` doubling up to ``max_retry_delay``).
 
-Configuration (no credentials live in this file):
+Configuration (no credentials live in this file; shared with ``lake_compaction`` through ``ula_jobsink.py``):
 
 * Connection ``batch_jobsink`` (e.g. env ``AIRFLOW_CONN_BATCH_JOBSINK=
   '{"conn_type":"http","host":"job-sink.knative-eventing.svc.cluster.local","port":80,"schema":"http"}'``).
@@ -49,64 +57,37 @@ Configuration (no credentials live in this file):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 from typing import Any
-from urllib.parse import urlsplit
 
 import pendulum
-from airflow.providers.http.operators.http import HttpOperator
-from airflow.providers.http.sensors.http import HttpSensor
 from airflow.sdk import DAG, CronTriggerTimetable, TriggerRule, task
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
+from ula_jobsink import (  # the JobSink contract, shared with lake_compaction
+    DEFAULT_ARGS,
+    TEMPLATE_FILTERS,
+    event_source,
+    jobsink_tasks,
+    request_event,
+    request_range,
+    trigger_task_id,
+    wait_task_id,
+)
+from ula_jobsink import accepted_location, is_accepted, job_finished, location_path  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
 DAG_ID = "batch_layer_pipeline"
-EVENT_SOURCE = f"/airflow/{DAG_ID}"
-EVENT_TYPE = "edu.lms.batch.request"
-CLOUDEVENTS_JSON = "application/cloudevents+json"
-JOBSINK_CONN_ID = "batch_jobsink"
+EVENT_SOURCE = event_source(DAG_ID)
 
 # The five per-category jobs run in parallel; the cross-category job follows them.
 PARALLEL_JOBS = ("auth", "assessment", "video", "course", "profile_notification")
 FINAL_JOB = "student_course_analytics"
 JOBS = (*PARALLEL_JOBS, FINAL_JOB)
 
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw else default
-
-
 TIMEZONE_NAME = os.environ.get("ULA_TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh"
 ANALYTICS_TZ = pendulum.timezone(TIMEZONE_NAME)
-DEFAULT_JOBSINK_PATH = os.environ.get("ULA_JOBSINK_PATH", "").strip() or "/jobs/batch"
-RETRIES = _env_int("ULA_AIRFLOW_RETRIES", 3)
-RETRY_DELAY = dt.timedelta(seconds=_env_int("ULA_AIRFLOW_RETRY_DELAY_SECONDS", 60))
-MAX_RETRY_DELAY = dt.timedelta(seconds=_env_int("ULA_AIRFLOW_MAX_RETRY_DELAY_SECONDS", 1800))
-POKE_INTERVAL = dt.timedelta(seconds=_env_int("ULA_AIRFLOW_POKE_INTERVAL_SECONDS", 5))
-SENSOR_TIMEOUT = dt.timedelta(seconds=_env_int("ULA_AIRFLOW_SENSOR_TIMEOUT_SECONDS", 3600))
-SENSOR_MODE = os.environ.get("ULA_AIRFLOW_SENSOR_MODE", "").strip() or "reschedule"
-HTTP_TIMEOUT = _env_int("ULA_AIRFLOW_HTTP_TIMEOUT_SECONDS", 30)
-
-
-def trigger_task_id(job: str) -> str:
-    return f"trigger_{job}"
-
-
-def wait_task_id(job: str) -> str:
-    return f"wait_{job}"
-
-
-def _iso_day(value: Any, what: str) -> str:
-    day = str(value).strip()
-    try:
-        dt.date.fromisoformat(day)
-    except ValueError as exc:
-        raise ValueError(f"dag_run.conf {what!r} must be a YYYY-MM-DD date, got {value!r}") from exc
-    return day
 
 
 def interval_day(data_interval_start: Any, run_after: Any = None) -> str:
@@ -129,85 +110,14 @@ def batch_request_event(job: str, run_id: str, data_interval_start: Any, dag_run
 
     Used as a template macro: ``{{ batch_event("<job>", run_id, data_interval_start, dag_run) }}``.
     """
-    conf = dict(getattr(dag_run, "conf", None) or {})
-    default_day = None
-    if not (conf.get("from") and conf.get("to")):
-        default_day = interval_day(data_interval_start, getattr(dag_run, "run_after", None))
-    day_from = _iso_day(conf.get("from") or default_day, "from")
-    day_to = _iso_day(conf.get("to") or conf.get("from") or default_day, "to")
-    if day_from > day_to:
-        raise ValueError(f"dag_run.conf: from {day_from} is after to {day_to}")
-    event = {
-        "specversion": "1.0",
-        "id": f"{run_id}-{job}",
-        "source": EVENT_SOURCE,
-        "type": EVENT_TYPE,
-        "datacontenttype": "application/json",
-        "data": {"job": job, "from": day_from, "to": day_to},
-    }
-    return json.dumps(event, separators=(",", ":"))
 
+    def default() -> tuple[str, str]:
+        day = interval_day(data_interval_start, getattr(dag_run, "run_after", None))
+        return day, day
 
-def location_path(location: Any) -> str:
-    """Endpoint for the status GET: the path (and query) of JobSink's Location header.
+    day_from, day_to = request_range(dag_run, default)
+    return request_event(DAG_ID, run_id, job, day_from, day_to)
 
-    JobSink may answer with an absolute URL or a path; the HTTP hook joins the endpoint with the
-    ``batch_jobsink`` connection's base URL, so scheme and host are dropped.
-    """
-    if not location or not str(location).strip():
-        raise AirflowException("no Location from the trigger task (XCom is empty)")
-    parts = urlsplit(str(location).strip())
-    path = parts.path or "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    return f"{path}?{parts.query}" if parts.query else path
-
-
-def accepted_location(response: Any) -> str:
-    """``response_filter`` of the trigger tasks: the Location header becomes the XCom value."""
-    location = response.headers.get("Location")
-    if not location:
-        raise AirflowException(
-            f"JobSink answered {response.status_code} without a Location header: {response.text[:500]}"
-        )
-    log.info("JobSink accepted the event (%s), job status at %s", response.status_code, location)
-    return location
-
-
-def is_accepted(response: Any) -> bool:
-    """``response_check`` of the trigger tasks: JobSink answers 202 (2xx accepted as well)."""
-    if 200 <= response.status_code < 300 and response.headers.get("Location"):
-        return True
-    log.error("unexpected JobSink answer %s: %s", response.status_code, response.text[:500])
-    return False
-
-
-def job_finished(response: Any) -> bool:
-    """``response_check`` of the sensors, called for every status (``check_response`` is off).
-
-    202 → still running (poke again); 200 → succeeded; 400 → the Job failed, other 4xx → unknown
-    or invalid job: fail now, no retry; 5xx → JobSink trouble: fail this attempt (retried).
-    """
-    status = response.status_code
-    if status == 200:
-        return True
-    if status == 202:
-        return False
-    body = response.text[:500]
-    if status == 400:
-        raise AirflowFailException(f"batch job failed (JobSink status 400): {body}")
-    if 400 < status < 500:
-        raise AirflowFailException(f"JobSink status {status} for the job: {body}")
-    raise AirflowException(f"unexpected JobSink status {status}: {body}")
-
-
-default_args = {
-    "owner": "ula-data",
-    "retries": RETRIES,
-    "retry_delay": RETRY_DELAY,
-    "retry_exponential_backoff": True,
-    "max_retry_delay": MAX_RETRY_DELAY,
-}
 
 with DAG(
     dag_id=DAG_ID,
@@ -217,45 +127,17 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz=ANALYTICS_TZ),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args,
+    default_args=DEFAULT_ARGS,
     tags=["ula", "batch-layer", "lambda-architecture", "jobsink"],
     user_defined_macros={"batch_event": batch_request_event},
-    user_defined_filters={"location_path": location_path},
+    user_defined_filters=TEMPLATE_FILTERS,
 ) as dag:
-    jobsink_path = json.dumps(DEFAULT_JOBSINK_PATH)  # a Jinja string literal
-    triggers: dict[str, HttpOperator] = {}
-    waits: dict[str, HttpSensor] = {}
+    triggers = {}
+    waits = {}
     for job in JOBS:
-        triggers[job] = HttpOperator(
-            task_id=trigger_task_id(job),
-            doc_md=f"POST the batch-request CloudEvent for job `{job}` to JobSink.",
-            http_conn_id=JOBSINK_CONN_ID,
-            method="POST",
-            endpoint="{{ var.value.get('ULA_JOBSINK_PATH', " + jobsink_path + ") }}",
-            headers={"Content-Type": CLOUDEVENTS_JSON, "Accept": "application/json"},
-            data='{{ batch_event("' + job + '", run_id, data_interval_start, dag_run) }}',
-            response_check=is_accepted,
-            response_filter=accepted_location,
-            extra_options={"timeout": HTTP_TIMEOUT},
-            log_response=True,
-            execution_timeout=dt.timedelta(minutes=5),
+        triggers[job], waits[job] = jobsink_tasks(
+            job, '{{ batch_event("' + job + '", run_id, data_interval_start, dag_run) }}'
         )
-        waits[job] = HttpSensor(
-            task_id=wait_task_id(job),
-            doc_md=f"GET the Location of job `{job}` until JobSink reports it finished.",
-            http_conn_id=JOBSINK_CONN_ID,
-            method="GET",
-            endpoint="{{ ti.xcom_pull(task_ids='" + trigger_task_id(job) + "') | location_path }}",
-            headers={"Accept": "application/json"},
-            # Every status reaches job_finished (check_response off), so no code is allow-listed.
-            response_error_codes_allowlist=[],
-            response_check=job_finished,
-            extra_options={"check_response": False, "timeout": HTTP_TIMEOUT},
-            mode=SENSOR_MODE,
-            poke_interval=POKE_INTERVAL,
-            timeout=SENSOR_TIMEOUT,
-        )
-        triggers[job] >> waits[job]
 
     for job in PARALLEL_JOBS:
         waits[job] >> triggers[FINAL_JOB]

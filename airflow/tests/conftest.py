@@ -19,3 +19,20 @@ def airflow_db() -> Path:
         AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
         subprocess.run([str(AIRFLOW_BIN), "db", "migrate"], check=True, capture_output=True, timeout=300)
     return AIRFLOW_DB
+
+
+@pytest.fixture
+def start_stub(tmp_path):
+    """``start_stub(**env)`` starts a stand-in JobSink (dag_run_support.Stub); stopped after the test."""
+    from dag_run_support import Stub
+
+    stubs: list[Stub] = []
+
+    def start(**extra_env: str) -> Stub:
+        stub = Stub(tmp_path, extra_env)
+        stubs.append(stub)
+        return stub
+
+    yield start
+    for stub in stubs:
+        stub.stop()

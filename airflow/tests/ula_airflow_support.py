@@ -33,6 +33,11 @@ AIRFLOW_ENV = {
 }
 os.environ.update(AIRFLOW_ENV)
 
+# The DAG files import their shared module (dags/ula_jobsink.py) by name, as Airflow's DAG processor and
+# task runner allow (they put the DAGs folder, the bundle, on sys.path); an in-process DagBag does not.
+if str(DAGS_FOLDER) not in sys.path:
+    sys.path.append(str(DAGS_FOLDER))
+
 # The in-process DAG import must see the production defaults, whatever the caller's shell holds;
 # the run tests pass their own overrides to the `airflow dags test` child explicitly.
 DAG_TUNING_ENV = (

@@ -1,8 +1,9 @@
 /**
  * The embedded pipeline of `npm start`: the production function modules (ingest, speed, serving) called
  * in-process through their exported init/handle/shutdown, the in-process CloudEvents dispatcher in place
- * of Kafka + Knative Eventing, the batch job's `runBatch` in-process with a built-in daily trigger, and
- * the adapters chosen by configuration (defaults: local-directory lake and SQLite under the data folder).
+ * of Kafka + Knative Eventing, the batch job's `runBatch` in-process with a built-in daily trigger (and
+ * the lake's compaction, `runCompaction`, after the backfill and hourly), and the adapters chosen by
+ * configuration (defaults: local-directory lake and SQLite under the data folder).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
 import type { ViewStore } from '../../functions/core/src/adapters/view-store.ts';
 import { openViewStore } from '../../functions/core/src/adapters/view-stores.ts';
+import { runCompaction } from '../../functions/core/src/batch/compact.ts';
 import { type BatchRunReport, runBatch } from '../../functions/core/src/batch/job.ts';
 import { type Config, loadConfig } from '../../functions/core/src/config.ts';
 import {
@@ -26,6 +28,7 @@ import {
   live,
   type University,
 } from '../../functions/core/src/generator/index.ts';
+import type { CompactionReport } from '../../functions/core/src/lake/compaction.ts';
 import { type LocalCalendar, localCalendar } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';
 import { requestOf } from './events.ts';
@@ -35,6 +38,8 @@ import { KafkaBus } from './kafka.ts';
 import { Progress } from './progress.ts';
 
 const DAY = 86_400_000;
+/** The hourly compaction runs at this minute of each UTC hour (Airflow's lake_compaction: `15 * * * *`). */
+const COMPACTION_MINUTE = 15;
 
 /** What the data folder remembers between runs (so a rerun does not backfill history twice). */
 export interface DemoState {
@@ -100,6 +105,7 @@ export class EmbeddedDemo {
   private batchViews: ViewStore | undefined;
   private readonly abort = new AbortController();
   private dailyTimer: NodeJS.Timeout | undefined;
+  /** The batch runs and compactions, one at a time (the tail of their queue). */
   private batchRunning: Promise<unknown> = Promise.resolve();
   private liveDone: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -276,6 +282,7 @@ export class EmbeddedDemo {
       };
     }
     const skip = state.items;
+    const backfillFrom = state.backfilledUntil;
     const historyDays = (now - state.start) / DAY;
     const estimate = Math.max(1, Math.round(args.students * 19 * historyDays) - skip);
     const progress = new Progress('backfill → ingest', estimate);
@@ -304,6 +311,48 @@ export class EmbeddedDemo {
       () =>
         `${this.eventsGenerated.toLocaleString('en-US')} items${skip > 0 ? `, ${skip.toLocaleString('en-US')} skipped (already ingested)` : ''}`,
     );
+    await this.compactHistory(backfillFrom, now);
+  }
+
+  /**
+   * Compacts the lake's closed hours of the UTC dates the backfill wrote (from its start, or where the last
+   * run's backfill ended, until now), once, so the batch of the history reads one file per hour as it
+   * would in production after the hourly compactions. The hours still open are left to the hourly trigger.
+   */
+  private async compactHistory(from: number, to: number): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    const range = { from: utcDate(from), to: utcDate(to) };
+    await this.time(
+      'compaction (lake, closed hours)',
+      () => this.compactFor(range.from, range.to),
+      (r) => `${range.from}..${range.to} UTC: ${compactionNote(r)}`,
+    );
+  }
+
+  /**
+   * The lake compaction (the batch entry point's `compact` job) of the UTC dates [from, to], queued with
+   * the batch runs.
+   */
+  compactFor(from: string, to: string): Promise<CompactionReport> {
+    return this.exclusive(() => {
+      this.batchViews ??= openViewStore(this.config, { attempts: 5 });
+      return runCompaction({
+        request: { job: 'compact', from, to },
+        runId: `demo-compact-${from}-${to}-${Date.now().toString(36)}`,
+        lake: lakeStore(this.config),
+        views: this.batchViews,
+      });
+    });
+  }
+
+  /**
+   * Runs batch runs and compactions one at a time, in the order asked: a compaction deleting the files a
+   * batch run has just listed would only make a later run recompute the day, but there is no point.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.batchRunning.then(fn);
+    this.batchRunning = run.catch(() => {});
+    return run;
   }
 
   /**
@@ -435,7 +484,11 @@ export class EmbeddedDemo {
     );
   }
 
-  async runBatchFor(from: string, to: string, showProgress = false): Promise<BatchRunReport> {
+  runBatchFor(from: string, to: string, showProgress = false): Promise<BatchRunReport> {
+    return this.exclusive(() => this.batch(from, to, showProgress));
+  }
+
+  private async batch(from: string, to: string, showProgress: boolean): Promise<BatchRunReport> {
     this.batchViews ??= openViewStore(this.config, { attempts: 5 });
     const views = this.batchViews;
     const progress = showProgress ? new Progress('batch views', 0, 'steps') : undefined;
@@ -452,7 +505,6 @@ export class EmbeddedDemo {
         progress?.set(steps, Math.max(steps, 60));
       },
     });
-    this.batchRunning = run.catch(() => {});
     const report = await run;
     progress?.finish(`${report.rowsWritten.toLocaleString('en-US')} rows`);
     this.lastBatch = report;
@@ -462,11 +514,28 @@ export class EmbeddedDemo {
     return report;
   }
 
-  /** The daily trigger (Airflow's role): at 01:00 local, batch the day that just ended. */
+  /**
+   * The triggers (Airflow's role): at 01:00 local, batch the day that just ended (batch_layer_pipeline);
+   * at minute 15 of each UTC hour, compact the lake's closed hours of the last 24 hours (lake_compaction).
+   * The compaction of the day's last hour (e.g. 17:15 UTC for UTC+7) comes before the 01:00 local batch.
+   */
   startDailyTrigger(): void {
     let lastDay = this.calendar.date(Date.now());
+    // The compaction after the backfill covered the hours closed before the current hour's minute 15.
+    let lastHour = compactionHour(Date.now());
     this.dailyTimer = setInterval(() => {
       const now = Date.now();
+      const hour = compactionHour(now);
+      if (hour !== lastHour) {
+        lastHour = hour;
+        const from = utcDate(now - DAY);
+        const to = utcDate(now);
+        log(`hourly trigger: compaction for ${from}..${to} UTC`);
+        this.compactFor(from, to).then(
+          (r) => log(`hourly compaction ${from}..${to}: ${compactionNote(r)}`),
+          (e) => log(`hourly compaction ${from}..${to} failed: ${(e as Error).message}`),
+        );
+      }
       const today = this.calendar.date(now);
       if (today === lastDay || this.calendar.hour(now) < 1) return;
       const yesterday = addDays(today, -1);
@@ -547,7 +616,11 @@ export class EmbeddedDemo {
       await this.kafka?.stop();
       await this.ingest?.shutdown();
       await this.speed?.shutdown();
-      await this.batchRunning;
+      // The batch run or compaction in progress ends (and any queued behind it).
+      for (let tail: Promise<unknown> | undefined; tail !== this.batchRunning; ) {
+        tail = this.batchRunning;
+        await tail;
+      }
       await this.batchViews?.close().catch(() => {});
       if (this.server) {
         const server = this.server;
@@ -566,6 +639,19 @@ export class EmbeddedDemo {
     })();
     return this.stopping;
   }
+}
+
+/** The UTC date (YYYY-MM-DD) of an instant. */
+const utcDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The UTC hour (YYYY-MM-DDTHH) whose minute-15 compaction is the last one due at `ms`. */
+const compactionHour = (ms: number): string =>
+  new Date(ms - COMPACTION_MINUTE * 60_000).toISOString().slice(0, 13);
+
+function compactionNote(r: CompactionReport): string {
+  const before = r.compacted.reduce((n, p) => n + p.filesBefore, 0);
+  const after = r.compacted.reduce((n, p) => n + p.filesAfter, 0);
+  return `${r.compacted.length.toLocaleString('en-US')} of ${r.partitionsClosed.toLocaleString('en-US')} closed partitions compacted (${before.toLocaleString('en-US')} → ${after.toLocaleString('en-US')} files)`;
 }
 
 export function addDays(date: string, days: number): string {

@@ -2,7 +2,8 @@
  * Local stand-in for Knative Eventing's JobSink (the "batch jobs" row of DESIGN.md section 2):
  *
  * - `POST /jobs/batch` with a batch-request CloudEvent (structured `application/cloudevents+json` or
- *   binary `ce-*` headers) → 400 when invalid; else 202 with `Location: /jobs/batch/<run id>`. The run id
+ *   binary `ce-*` headers; data `{job, from, to}` for a view job, `all`, or `compact`, the lake's
+ *   compaction) → 400 when invalid; else 202 with `Location: /jobs/batch/<run id>`. The run id
  *   is derived from the event's source and id, so the same event never starts a second run (JobSink
  *   semantics). Runs execute one at a time as child processes: `node functions/batch/build/index.js`
  *   with the event written to `<tmp>/event` and `K_EVENT_PATH` pointing there.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalDirStore } from '@ula/core/adapters/local-dir';
 import { openSqliteViewStore, type SqliteViewStore } from '@ula/core/adapters/sqlite';
+import { readRawRows, writeRawGroup } from '@ula/core/lake/raw-lake';
 import { batchViewNamed } from '@ula/core/views/batch-catalogue';
 import { batchTable } from '@ula/core/views/tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,5 +135,42 @@ describe('batch trigger (local JobSink)', () => {
     const done = await waitFor(failingBase, res.headers.get('location')!);
     expect(done.status).toBe(400);
     expect(await done.json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/lake error/) });
+  }, 60_000);
+
+  it('runs a compact request: one file per closed hour, the same events, the run in batch_runs', async () => {
+    // Two ingest files in the (closed) hour video/2026-03-10/05 UTC, one event in both (a redelivery).
+    const lake = new LocalDirStore(join(dir, 'lake'));
+    const partition = { date: '2026-03-10', hour: '05' };
+    const watched = (time: string, user: string) =>
+      ev('VIDEO_WATCHED', `${time}Z`, user, { video_id: 'VID1', course_id: 'C1', watch_duration: 60 });
+    const [a, b, c] = [
+      watched('2026-03-10T05:01:00', 'SV001'),
+      watched('2026-03-10T05:20:00', 'SV002'),
+      watched('2026-03-10T05:40:00', 'SV003'),
+    ];
+    await writeRawGroup(lake, { category: 'video', partition, events: [a!, b!] });
+    await writeRawGroup(lake, { category: 'video', partition, events: [b!, c!] });
+    const prefix = 'raw/video/date=2026-03-10/hour=05/';
+    expect(await lake.list(prefix)).toHaveLength(2);
+
+    const res = await post(base, event('e7', { job: 'compact', from: '2026-03-10', to: '2026-03-10' }));
+    expect(res.status).toBe(202);
+    const done = await waitFor(base, res.headers.get('location')!);
+    expect(done.status).toBe(200);
+    expect(await done.json()).toMatchObject({
+      status: 'succeeded',
+      run: {
+        job: 'compact',
+        status: 'succeeded',
+        range_from: '2026-03-10',
+        range_to: '2026-03-10',
+        events_read: 3,
+        rows_written: 1,
+      },
+    });
+    const files = await lake.list(prefix);
+    expect(files).toHaveLength(1);
+    const rows = await readRawRows(lake, files[0]!.key);
+    expect(rows.map((r) => r.event_id)).toEqual([a!.id, b!.id, c!.id]);
   }, 60_000);
 });
