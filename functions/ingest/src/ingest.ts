@@ -159,6 +159,11 @@ export class Ingest {
     return this.events.pendingCount + this.deadLetters.pendingCount;
   }
 
+  /** Lake writes running now. */
+  get flushing(): number {
+    return this.events.flushing + this.deadLetters.flushing;
+  }
+
   /** Flushes what is pending and refuses new work (graceful shutdown). */
   async close(): Promise<void> {
     await Promise.all([this.events.close(), this.deadLetters.close()]);

@@ -11,12 +11,13 @@ import type { ObjectInfo, ObjectStore } from './object-store.ts';
 
 export class LocalDirStore implements ObjectStore {
   readonly root: string;
+  private readonly folders = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
   }
 
-  private path(key: string): string {
+  protected path(key: string): string {
     if (key.length === 0 || key.startsWith('/') || key.split('/').includes('..')) {
       throw new Error(`invalid object key "${key}"`);
     }
@@ -26,9 +27,18 @@ export class LocalDirStore implements ObjectStore {
   async put(key: string, body: Uint8Array): Promise<void> {
     const path = this.path(key);
     const dir = dirname(path);
-    await mkdir(dir, { recursive: true });
+    // Partitions are written many times: create each folder once per store (a deleted one fails the
+    // open with ENOENT below, and is created again).
+    if (!this.folders.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.folders.add(dir);
+    }
     const tmp = join(dir, `.${randomUUID()}.tmp`);
-    const file = await open(tmp, 'w');
+    const file = await open(tmp, 'w').catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dir, { recursive: true });
+      return open(tmp, 'w');
+    });
     try {
       await file.writeFile(body);
       await file.sync();

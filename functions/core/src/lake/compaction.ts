@@ -150,8 +150,19 @@ export async function compactPartition(
   const byId = new Map<string, RawEventRow>();
   let rows = 0;
   let bytesBefore = 0;
-  for (const key of partition.keys) {
-    const bytes = await lake.get(key);
+  // A few reads ahead of the decoding: one at a time left a compaction of small files idle on I/O.
+  const reads: Promise<Uint8Array | undefined>[] = [];
+  const readUpTo = (n: number) => {
+    for (let i = reads.length; i <= n && i < partition.keys.length; i++) {
+      const read = lake.get(partition.keys[i]!);
+      read.catch(() => {}); // awaited below, in order
+      reads.push(read);
+    }
+  };
+  for (let i = 0; i < partition.keys.length; i++) {
+    readUpTo(i + 8);
+    const bytes = await reads[i];
+    delete reads[i];
     if (bytes === undefined) return undefined;
     bytesBefore += bytes.byteLength;
     for (const row of await decodeRawParquet(bytes)) {
