@@ -28,7 +28,9 @@ export function loadIngestSettings(env: NodeJS.ProcessEnv = process.env): Ingest
   const lingerMs = int(env['ULA_INGEST_LINGER_MS'], 3000, 0);
   const maxAgeMs = int(env['ULA_INGEST_MAX_AGE_MS'], Math.max(4000, lingerMs), 0);
   if (maxAgeMs < lingerMs)
-    throw new Error(`ULA_INGEST_MAX_AGE_MS (${maxAgeMs}) must be at least ULA_INGEST_LINGER_MS (${lingerMs})`);
+    throw new Error(
+      `ULA_INGEST_MAX_AGE_MS (${maxAgeMs}) must be at least ULA_INGEST_LINGER_MS (${lingerMs})`,
+    );
   return {
     maxEvents: int(env['ULA_INGEST_MAX_EVENTS'], 5000, 1),
     lingerMs,
