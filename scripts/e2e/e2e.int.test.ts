@@ -54,6 +54,9 @@ const processes: ChildProcess[] = [];
 const functions: RunningFunction[] = [];
 let api = '';
 let dispatcherCounts: Record<string, { delivered: number; deadLettered: number }> = {};
+/** Raw files per (category, UTC date, hour) partition, before the compaction run. */
+let lakeBefore = new Map<string, string[]>();
+const compaction = { started: 0, ended: 0 };
 const deadLetterReasons: Record<string, string[]> = { ingest: [], speed: [] };
 const timings: Record<string, number> = {};
 const t0 = Date.now();
@@ -145,38 +148,40 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 200));
   }
   const airflowHome = join(root, '.stack/airflow');
-  execFileSync(
-    join(root, '.cache/airflow-venv/bin/airflow'),
-    [
-      'dags',
-      'test',
-      'batch_layer_pipeline',
-      new Date().toISOString(),
-      '--conf',
-      JSON.stringify({ from: firstDay, to: yesterday }),
-    ],
-    {
-      cwd: root,
-      stdio: 'pipe',
-      timeout: 900_000,
-      env: {
-        ...process.env,
-        AIRFLOW_HOME: airflowHome,
-        AIRFLOW__CORE__DAGS_FOLDER: join(root, 'airflow/dags'),
-        AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: `sqlite:///${join(airflowHome, 'airflow.db')}`,
-        AIRFLOW_CONN_BATCH_JOBSINK: JSON.stringify({
-          conn_type: 'http',
-          host: '127.0.0.1',
-          port: triggerPort,
-          schema: 'http',
-        }),
-        ULA_JOBSINK_PATH: '/jobs/batch',
-        ULA_AIRFLOW_POKE_INTERVAL_SECONDS: '1',
-        ULA_AIRFLOW_RETRIES: '0',
+  const dagsTest = (dag: string, conf: Record<string, string>) =>
+    execFileSync(
+      join(root, '.cache/airflow-venv/bin/airflow'),
+      ['dags', 'test', dag, new Date().toISOString(), '--conf', JSON.stringify(conf)],
+      {
+        cwd: root,
+        stdio: 'pipe',
+        timeout: 900_000,
+        env: {
+          ...process.env,
+          AIRFLOW_HOME: airflowHome,
+          AIRFLOW__CORE__DAGS_FOLDER: join(root, 'airflow/dags'),
+          AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+          AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: `sqlite:///${join(airflowHome, 'airflow.db')}`,
+          AIRFLOW_CONN_BATCH_JOBSINK: JSON.stringify({
+            conn_type: 'http',
+            host: '127.0.0.1',
+            port: triggerPort,
+            schema: 'http',
+          }),
+          ULA_JOBSINK_PATH: '/jobs/batch',
+          ULA_AIRFLOW_POKE_INTERVAL_SECONDS: '1',
+          ULA_AIRFLOW_RETRIES: '0',
+        },
       },
-    },
-  );
+    );
+  // The hourly compaction first (its UTC dates span the history and today: every hour boundary of them),
+  // then the daily batch reads the compacted lake, as in production.
+  lakeBefore = await lakeFiles();
+  compaction.started = Date.now();
+  dagsTest('lake_compaction', { from: addDays(firstDay, -1), to: addDays(today, 1) });
+  compaction.ended = Date.now();
+  mark('airflow compaction run');
+  dagsTest('batch_layer_pipeline', { from: firstDay, to: yesterday });
   mark('airflow dag run');
 }, 1_500_000);
 
@@ -229,6 +234,24 @@ function videoPopularity(): Map<string, { viewers: number; seconds: number }> {
   return new Map([...byVideo].map(([id, v]) => [id, { viewers: v.viewers.size, seconds: v.seconds }]));
 }
 
+/** The lake's raw files per partition (category/date/hour). */
+async function lakeFiles(): Promise<Map<string, string[]>> {
+  const store = lakeStore(loadConfig(env));
+  const out = new Map<string, string[]>();
+  for (const category of categories) {
+    for (const file of await listRawPartitions(store, category, addDays(firstDay, -1), addDays(today, 1))) {
+      const partition = `${category}/${file.date}/${file.hour}`;
+      out.set(partition, [...(out.get(partition) ?? []), file.key]);
+    }
+  }
+  return out;
+}
+/** An hour is closed for compaction 10 minutes after its end (ULA_COMPACTION_LATENESS_MINUTES). */
+const closedBefore = (partition: string, at: number) => {
+  const [, date, hour] = partition.split('/');
+  return Date.parse(`${date}T${hour}:00:00Z`) + 3_600_000 + 600_000 <= at;
+};
+
 const trinoRows = (sql: string) => trinoQuery(trinoClient(trinoUrl, 'e2e'), sql);
 
 // ------------------------------------------------------------------------------------------- checks
@@ -246,6 +269,17 @@ describe('end to end on the real local stack', () => {
       deadLetterReasons['speed']!.filter((r) => !r.startsWith('4')).join('\n'),
     ).toBe(malformedCount());
     expect(distinctValid).toBeLessThan(produced.length - malformedCount()); // duplicates were injected
+  });
+
+  it('compacts every closed hour into one file (across hour and day boundaries), open hours untouched', async () => {
+    const after = await lakeFiles();
+    const closed = [...lakeBefore.keys()].filter((p) => closedBefore(p, compaction.started));
+    // The history's closed hours held many small files; each now holds one.
+    expect(closed.length).toBeGreaterThan(24);
+    expect(closed.reduce((n, p) => n + lakeBefore.get(p)!.length, 0)).toBeGreaterThan(closed.length);
+    for (const p of closed) expect(after.get(p), p).toHaveLength(1);
+    const open = [...lakeBefore.keys()].filter((p) => !closedBefore(p, compaction.ended));
+    for (const p of open) expect(after.get(p), p).toEqual(lakeBefore.get(p));
   });
 
   it('accounts for every event: each delivery once in the lake (repeats only where the producer re-sent), each malformed one in dead-letter', async () => {
