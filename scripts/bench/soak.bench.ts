@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- soak [--days 28] [--students 3000] [--stack]`: the whole embedded pipeline through
- * simulated weeks (soak/pipeline.ts). Prints a table per simulated day, checks the targets, and writes
+ * simulated weeks (soak/pipeline.ts); `--stack` puts the lake on the local stack's S3 (bucket `soak`) and
+ * the views in its Cassandra (keyspace `lms_soak`), where speed rows expire by Cassandra's own clock. Prints a table per simulated day, checks the targets, and writes
  * bench-results/soak-<time>.json and .svg (the series drawn day by day).
  *
  * Targets: files per closed partition ≤ 2 after compaction; the day-28 daily run within 1.5× the day-7
@@ -13,6 +14,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resetStorage, stackEnv } from '../e2e/stack-run.ts';
 import type { Bench, BenchResult } from './result.ts';
 import { chartSvg } from './soak/chart.ts';
 import { type DaySample, runSoak } from './soak/pipeline.ts';
@@ -45,11 +47,10 @@ const bench: Bench = {
     const students = Number(flags['students'] ?? 3000);
     const stack = flags['stack'] === true;
     if (stack) {
-      process.env['ULA_S3_ENDPOINT'] ??= 'http://127.0.0.1:9000';
-      process.env['AWS_ACCESS_KEY_ID'] ??= 'ula-local-access';
-      process.env['AWS_SECRET_ACCESS_KEY'] ??= 'ula-local-secret-key';
-      process.env['ULA_S3_BUCKET'] ??= 'soak';
-      process.env['ULA_CASSANDRA_CONTACT_POINTS'] ??= '127.0.0.1';
+      // A bucket and keyspace of its own on the local stack, emptied first (as the end-to-end test does).
+      const env = stackEnv({ keyspace: 'lms_soak', bucket: 'soak' });
+      Object.assign(process.env, env);
+      await resetStorage(env);
     }
     // In memory where the machine has a tmpfs: creating a million small files on ext4 cost half a ms each
     // and doubled the soak; the disk's latency is the ingest benchmarks' subject, not this one's.
