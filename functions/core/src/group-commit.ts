@@ -31,7 +31,7 @@ export interface GroupCommitOptions<T, R> {
   idleMs?: number;
   /** How long a batch waits for more items under low load (default 0: no linger). */
   lingerMs?: number;
-  /** With a linger: the arrivals a silence must have missed, at the recent rate, to close a batch (32). */
+  /** With a linger: the arrivals a silence must have missed, at the pace the batch filled, to close it (32). */
   waitingArrivals?: number;
   clock?: Clock;
 }
