@@ -29,11 +29,11 @@ import { toRawRow } from '../../functions/core/src/lake/raw-schema.ts';
 import { batchJobs } from '../../functions/core/src/views/define.ts';
 import type { Bench, BenchResult } from './result.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const seed = 20260105;
-const zoneHours = 7; // Asia/Ho_Chi_Minh, the analytics zone of the bench
-const localDate = (ms: number) => new Date(ms + zoneHours * 3_600_000).toISOString().slice(0, 10);
-const addDays = (date: string, n: number) =>
+export const zoneHours = 7; // Asia/Ho_Chi_Minh, the analytics zone of the bench
+export const localDate = (ms: number) => new Date(ms + zoneHours * 3_600_000).toISOString().slice(0, 10);
+export const addDays = (date: string, n: number) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 interface LakeInfo {
@@ -112,23 +112,41 @@ async function ensureLake(dir: string, target: number, log: (s: string) => void)
   return info;
 }
 
-interface JobRun {
+export interface JobRun {
+  /** Wall time of the process, start-up included. */
   ms: number;
+  /** The run itself, as the job reports it (startedAt to finishedAt). */
+  runMs: number;
   events: number;
   rows: number;
   maxRssMb: number;
 }
 
+export interface JobOptions {
+  /** Node arguments that start the entry point (default the esbuild bundle, as in the image). */
+  entry?: readonly string[];
+  /** Kill the process and fail after this long. */
+  timeoutMs?: number;
+}
+
+/** The built bundle, as the image runs it (`node build/index.js`). */
+export const bundleEntry = ['functions/batch/build/index.js'] as const;
+
 /** Runs the job entry point once, in its own process, and returns its report. */
-function runJob(dataDir: string, job: string, from: string, to: string): Promise<JobRun> {
+export function runJob(
+  dataDir: string,
+  job: string,
+  from: string,
+  to: string,
+  { entry = bundleEntry, timeoutMs }: JobOptions = {},
+): Promise<JobRun> {
   const started = Date.now();
   // Embedded mode: no S3 endpoint, no Cassandra contact points.
   const { ULA_S3_ENDPOINT: _s3, ULA_CASSANDRA_CONTACT_POINTS: _cassandra, ...env } = process.env;
-  const child = spawn(
-    process.execPath,
-    ['functions/batch/build/index.js', '--job', job, '--from', from, '--to', to],
-    { cwd: root, env: { ...env, ULA_DATA_DIR: dataDir, ULA_TIMEZONE: 'Asia/Ho_Chi_Minh' } },
-  );
+  const child = spawn(process.execPath, [...entry, '--job', job, '--from', from, '--to', to], {
+    cwd: root,
+    env: { ...env, ULA_DATA_DIR: dataDir, ULA_TIMEZONE: 'Asia/Ho_Chi_Minh' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -138,16 +156,30 @@ function runJob(dataDir: string, job: string, from: string, to: string): Promise
     stderr += chunk;
   });
   return new Promise((resolve, reject) => {
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            stderr = `killed after ${Math.round(timeoutMs / 1000)} s\n${stderr}`;
+            child.kill('SIGKILL');
+          }, timeoutMs);
     child.on('error', reject);
     child.on('close', (status) => {
+      clearTimeout(timer);
       if (status !== 0) return reject(new Error(`batch job ${job} failed: ${stderr || stdout.slice(-2000)}`));
       const line = stdout.split('\n').find((l) => l.includes('"batch_report"'));
       if (!line) return reject(new Error(`batch job ${job} printed no report`));
       const { report, maxRssMb } = JSON.parse(line) as {
-        report: { eventsRead: number; rowsWritten: number };
+        report: { eventsRead: number; rowsWritten: number; startedAt: number; finishedAt: number };
         maxRssMb: number;
       };
-      resolve({ ms: Date.now() - started, events: report.eventsRead, rows: report.rowsWritten, maxRssMb });
+      resolve({
+        ms: Date.now() - started,
+        runMs: report.finishedAt - report.startedAt,
+        events: report.eventsRead,
+        rows: report.rowsWritten,
+        maxRssMb,
+      });
     });
   });
 }
@@ -331,9 +363,10 @@ const bench: Bench = {
       const lane = async () => {
         for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
           const run = await runJob(dir, job, from, to);
-          const total = perJob[job] ?? { ms: 0, events: 0, rows: 0, maxRssMb: 0 };
+          const total = perJob[job] ?? { ms: 0, runMs: 0, events: 0, rows: 0, maxRssMb: 0 };
           perJob[job] = total;
           total.ms += run.ms;
+          total.runMs += run.runMs;
           total.events += run.events;
           total.rows += run.rows;
           total.maxRssMb = Math.max(total.maxRssMb, run.maxRssMb);
@@ -395,7 +428,7 @@ const bench: Bench = {
   },
 };
 
-function dirBytes(path: string): number {
+export function dirBytes(path: string): number {
   if (!existsSync(path)) return 0;
   const s = statSync(path);
   if (!s.isDirectory()) return s.size;

@@ -18,6 +18,7 @@ const { values, positionals } = parseArgs({
     days: { type: 'string' },
     students: { type: 'string' },
     stack: { type: 'boolean' },
+    multipliers: { type: 'string' },
   },
 });
 const { scale: scaleFlag, ...flags } = values;
