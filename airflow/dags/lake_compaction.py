@@ -16,10 +16,11 @@ The request is the batch-request CloudEvent of ``batch_layer_pipeline``, in stru
      "data": {"job": "compact", "from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}}
 
 * ``from``/``to`` are **UTC** dates (lake partitions are UTC hours): ``from`` is the date of the data
-  interval end minus 24 hours, ``to`` the date of the data interval end (a scheduled run's data interval
-  ends at its run time, HH:15 UTC). So every run also looks at the last 24 hours again and compacts a
-  partition once more if late files arrived after its first compaction. A partition that is already one
-  file is only listed, not rewritten. ``dag_run.conf`` ``{"from": ..., "to": ...}`` overrides them (e.g.
+  interval end minus 7 days (the batch's look-back for late events), ``to`` the date of the data interval
+  end (a scheduled run's data interval ends at its run time, HH:15 UTC). So every run also looks at the
+  last week again and compacts a partition once more if late files arrived after its first compaction
+  (the soak benchmark saw events up to 26 hours late leave uncompacted files behind a 24-hour window). A
+  partition that is already one file is only listed, not rewritten. ``dag_run.conf`` ``{"from": ..., "to": ...}`` overrides them (e.g.
   compacting a backfilled history); a run without a data interval uses its ``run_after``.
 * The compaction is idempotent and crash-safe (the compacted file is written before the inputs are
   deleted, under a name derived from its event ids), and records its run in ``batch_runs`` (job
@@ -47,11 +48,11 @@ from ula_jobsink import DEFAULT_ARGS, TEMPLATE_FILTERS, jobsink_tasks, request_e
 DAG_ID = "lake_compaction"
 JOB = "compact"
 SCHEDULE = "15 * * * *"  # UTC: each hour's partitions, once closed (end + 10 min lateness)
-RECOMPACT_WINDOW = dt.timedelta(hours=24)
+RECOMPACT_WINDOW = dt.timedelta(days=7)  # as compactionWindowDays in functions/core/src/lake/compaction.ts
 
 
 def compaction_range(data_interval_end: Any, run_after: Any = None) -> tuple[str, str]:
-    """(from, to): the UTC dates of (data interval end − 24 h) and of the data interval end."""
+    """(from, to): the UTC dates of (data interval end − 7 days) and of the data interval end."""
     end = data_interval_end if data_interval_end is not None else run_after
     if end is None:
         raise ValueError("neither a data interval nor run_after: cannot tell which hours to compact")

@@ -16,10 +16,10 @@ from ula_airflow_support import DAGS_FOLDER
 DAG_ID = "lake_compaction"
 TASKS = {"trigger_compact", "wait_compact"}
 
-# A scheduled run at 17:15 UTC on 27 Nov: the data interval ends then, so the last 24 hours span the
-# UTC dates 26 and 27 Nov.
+# A scheduled run at 17:15 UTC on 27 Nov: the data interval ends then, so the last 7 days span the
+# UTC dates 20 to 27 Nov.
 LOGICAL_DATE = "2026-11-27T17:15:00+00:00"
-EXPECTED_FROM, EXPECTED_TO = "2026-11-26", "2026-11-27"
+EXPECTED_FROM, EXPECTED_TO = "2026-11-20", "2026-11-27"
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_runs_before_the_daily_batch(dagbag, dag):
     assert compaction_at == pendulum.datetime(2026, 11, 27, 17, 15, tz="UTC")
     assert compaction_at < batch_at
     body = _render(dag, "data", _context("scheduled__2026-11-27T17:15:00+00:00", compaction.data_interval.end))
-    assert json.loads(body)["data"] == {"job": "compact", "from": "2026-11-26", "to": "2026-11-27"}
+    assert json.loads(body)["data"] == {"job": "compact", "from": "2026-11-20", "to": "2026-11-27"}
 
 
 def test_retries_with_exponential_backoff(dag):
@@ -141,7 +141,7 @@ def test_event_body_renders_for_a_logical_date(dag):
         "source": "/airflow/lake_compaction",
         "type": "edu.lms.batch.request",
         "datacontenttype": "application/json",
-        "data": {"job": "compact", "from": "2026-11-26", "to": "2026-11-27"},
+        "data": {"job": "compact", "from": "2026-11-20", "to": "2026-11-27"},
     }
     # deterministic: a retry renders the very same event (JobSink dedups on source + id)
     assert _render(dag, "data", _context(run_id, end)) == body
@@ -149,17 +149,17 @@ def test_event_body_renders_for_a_logical_date(dag):
 
 
 def test_event_range_is_in_utc(dag):
-    # 00:15 UTC: the hour 23 of the day before has just closed; both UTC dates are covered.
+    # 00:15 UTC: the hour 23 of the day before has just closed; it and the week before are covered.
     body = _render(dag, "data", _context("r1", pendulum.datetime(2026, 11, 28, 0, 15, tz="UTC")))
-    assert json.loads(body)["data"] == {"job": "compact", "from": "2026-11-27", "to": "2026-11-28"}
+    assert json.loads(body)["data"] == {"job": "compact", "from": "2026-11-21", "to": "2026-11-28"}
     # 06:15 in Ho Chi Minh City on 28 Nov is 23:15 UTC on 27 Nov: UTC dates, not local ones.
     body = _render(dag, "data", _context("r2", pendulum.datetime(2026, 11, 28, 6, 15, tz="Asia/Ho_Chi_Minh")))
-    assert json.loads(body)["data"] == {"job": "compact", "from": "2026-11-26", "to": "2026-11-27"}
+    assert json.loads(body)["data"] == {"job": "compact", "from": "2026-11-20", "to": "2026-11-27"}
     # a run without a data interval (manual, Airflow 3) uses its run_after
     body = _render(
         dag, "data", _context("r3", None, run_after=pendulum.datetime(2026, 11, 27, 9, 40, tz="UTC"))
     )
-    assert json.loads(body)["data"] == {"job": "compact", "from": "2026-11-26", "to": "2026-11-27"}
+    assert json.loads(body)["data"] == {"job": "compact", "from": "2026-11-20", "to": "2026-11-27"}
 
 
 def test_conf_overrides_the_dates(dag):

@@ -28,7 +28,7 @@ import {
   live,
   type University,
 } from '../../functions/core/src/generator/index.ts';
-import type { CompactionReport } from '../../functions/core/src/lake/compaction.ts';
+import { type CompactionReport, compactionRange } from '../../functions/core/src/lake/compaction.ts';
 import { type LocalCalendar, localCalendar } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';
 import { requestOf } from './events.ts';
@@ -516,7 +516,7 @@ export class EmbeddedDemo {
 
   /**
    * The triggers (Airflow's role): at 01:00 local, batch the day that just ended (batch_layer_pipeline);
-   * at minute 15 of each UTC hour, compact the lake's closed hours of the last 24 hours (lake_compaction).
+   * at minute 15 of each UTC hour, compact the lake's closed hours of the last week (lake_compaction).
    * The compaction of the day's last hour (e.g. 17:15 UTC for UTC+7) comes before the 01:00 local batch.
    */
   startDailyTrigger(): void {
@@ -528,8 +528,7 @@ export class EmbeddedDemo {
       const hour = compactionHour(now);
       if (hour !== lastHour) {
         lastHour = hour;
-        const from = utcDate(now - DAY);
-        const to = utcDate(now);
+        const { from, to } = compactionRange(now);
         log(`hourly trigger: compaction for ${from}..${to} UTC`);
         this.compactFor(from, to).then(
           (r) => log(`hourly compaction ${from}..${to}: ${compactionNote(r)}`),

@@ -6,7 +6,8 @@
  *   ingest service (its linger and group commit on the simulated clock) and to the speed handler.
  *   Simulated time stands still while a write runs, so ack latencies are not measured here (ingest-live
  *   does that in real time); file counts and sizes are what live traffic makes.
- * - Hourly compaction of the lake at minute 15 of every UTC hour (in-process, as `--job compact` runs it).
+ * - Hourly compaction of the lake at minute 15 of every UTC hour, over the last week's UTC dates (in-process,
+ *   as `--job compact` runs it).
  * - The daily batch at 01:00 local: the real batch entry point in a child process (`--job all`) over the
  *   same lake and view store, timed, with its peak RSS; meanwhile the API is polled for the days the run
  *   may replace, and any day seen to vanish or shrink is counted.
@@ -38,7 +39,7 @@ import {
   injectFaults,
   simulate,
 } from '../../../functions/core/src/generator/index.ts';
-import { compactLake } from '../../../functions/core/src/lake/compaction.ts';
+import { compactionRange, compactLake } from '../../../functions/core/src/lake/compaction.ts';
 import { parseRawKey, rawPrefix } from '../../../functions/core/src/lake/paths.ts';
 import { readRawRows } from '../../../functions/core/src/lake/raw-lake.ts';
 import { healthThresholds } from '../../../functions/core/src/serving/health.ts';
@@ -247,11 +248,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   const compact = async (latenessMs?: number) => {
     const t0 = performance.now();
-    const now = clock.now();
     await compactLake({
       lake,
-      from: utcDate(now - dayMs),
-      to: utcDate(now),
+      ...compactionRange(clock.now()),
       now: () => clock.now(),
       ...(latenessMs !== undefined ? { latenessMs } : {}),
     });

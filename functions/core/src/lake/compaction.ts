@@ -66,6 +66,20 @@ export interface CompactionReport {
 
 export const defaultCompactionLatenessMs = 10 * 60_000;
 
+/**
+ * The UTC dates an hourly compaction covers: today and the 7 before (the batch's look-back for late
+ * events), so a late event's file is merged into its hour however late it lands within that week. A
+ * 24-hour window left files of events 1 to 26 hours late uncompacted for good (the soak found them).
+ * Airflow's lake_compaction DAG uses the same window (RECOMPACT_WINDOW).
+ */
+export const compactionWindowDays = 7;
+
+/** The range of UTC dates an hourly compaction at `now` covers. */
+export function compactionRange(now: number): { from: string; to: string } {
+  const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return { from: date(now - compactionWindowDays * 86_400_000), to: date(now) };
+}
+
 /** Compacts every closed partition of the range that holds more than one file. */
 export async function compactLake(options: CompactionOptions): Promise<CompactionReport> {
   const now = options.now ?? Date.now;
