@@ -2,7 +2,8 @@
  * The soak: the whole pipeline driven through simulated weeks on a simulated clock (core's VirtualClock).
  *
  * - Traffic: the generator's university with its daily rhythm (late events and redeliveries included),
- *   each event delivered at the time it would arrive live, one request per event, to the production
+ *   made by a process of its own (soak/traffic.ts, so this process's memory is the pipeline's), each
+ *   event delivered at the time it would arrive live, one request per event, to the production
  *   ingest service (its linger and group commit on the simulated clock) and to the speed handler.
  *   Simulated time stands still while a write runs, so ack latencies are not measured here (ingest-live
  *   does that in real time); file counts and sizes are what live traffic makes.
@@ -20,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setImmediate as tick } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -33,12 +35,6 @@ import { openViewStore } from '../../../functions/core/src/adapters/view-stores.
 import { VirtualClock } from '../../../functions/core/src/clock.ts';
 import { loadConfig } from '../../../functions/core/src/config.ts';
 import { categories } from '../../../functions/core/src/events/envelope.ts';
-import {
-  createUniversity,
-  type GeneratedItem,
-  injectFaults,
-  simulate,
-} from '../../../functions/core/src/generator/index.ts';
 import { compactionRange, compactLake } from '../../../functions/core/src/lake/compaction.ts';
 import { parseRawKey, rawPrefix } from '../../../functions/core/src/lake/paths.ts';
 import { readRawRows } from '../../../functions/core/src/lake/raw-lake.ts';
@@ -55,7 +51,6 @@ import { createApp } from '../../../functions/serving/src/app.ts';
 import { loadSpeedSettings } from '../../../functions/speed/src/settings.ts';
 import { SpeedHandler } from '../../../functions/speed/src/speed-handler.ts';
 import { SpeedWriter } from '../../../functions/speed/src/speed-writer.ts';
-import { requestOf } from '../../demo/events.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const hourMs = 3_600_000;
@@ -88,7 +83,7 @@ export interface DaySample {
   batchPeakRssMB: number;
   speedRows: number;
   viewStoreMB: number;
-  /** RSS of the long-lived process (ingest, speed and serving in one, plus the generator), after a GC. */
+  /** RSS of the long-lived process (ingest, speed and serving in one), after a GC. */
   processRssMB: number;
   heapUsedMB: number;
   apiP99Ms: number;
@@ -376,20 +371,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
   };
 
-  const university = createUniversity({ seed: options.seed ?? 'soak', students: options.students });
-  const items = injectFaults(
-    simulate(university, { start, end, timeZone: config.timeZone }),
-    { lateRate: 0.01, duplicateRate: 0.002, malformedRate: 0.001 },
-    options.seed ?? 'soak',
+  const traffic = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'scripts/bench/soak/traffic.ts'),
+      options.seed ?? 'soak',
+      String(options.students),
+      String(start),
+      String(end),
+      config.timeZone,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  let arrival = start;
+  const trafficExit = new Promise<number | null>((resolve) => traffic.once('exit', resolve));
   const inFlight = new Set<Promise<void>>();
-  for (const item of items as Iterable<GeneratedItem>) {
-    const time = item.kind === 'event' ? Date.parse(item.event.time) : Number.NaN;
-    if (time > arrival) arrival = time;
+  for await (const line of createInterface({ input: traffic.stdout })) {
+    const request = JSON.parse(line) as { t: number; h: Record<string, string>; b: string };
+    const arrival = request.t;
     await runDue(arrival);
     if (arrival > clock.now()) await clock.advanceTo(arrival, settle);
-    const { headers, body } = requestOf(item);
+    const headers = request.h;
+    const body = Buffer.from(request.b);
     eventsSent++;
     const id = headers['ce-id'];
     const delivery = ingest.handle({ method: 'POST', headers: { ...headers }, body }).then(
@@ -414,6 +418,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // Speed answers in real milliseconds: keep its backlog bounded.
     while (speedOutstanding > 2000) await new Promise((r) => setTimeout(r, 1));
   }
+  if ((await trafficExit) !== 0) throw new Error('the traffic generator failed (see its stderr above)');
   // Past the end: the last lingers flush, the last hours close and are compacted, the last day batched.
   await runDue(end + 2 * hourMs);
   await clock.advanceTo(end + 2 * hourMs, settle);

@@ -39,10 +39,20 @@ export interface ReaderOptions {
   concurrency?: number;
 }
 
-/** A TTL cache that also shares in-flight loads (one store read per key however many callers). */
-class TtlCache<V> {
+/**
+ * A TTL cache that also shares in-flight loads (one store read per key however many callers). Expired
+ * entries are swept once a minute: keys name windows and days, so a long-lived reader meets new ones all
+ * the time, and sweeping only past 50,000 entries let it keep weeks of dead ones.
+ */
+export class TtlCache<V> {
   private readonly entries = new Map<string, { until: number; value: Promise<V> }>();
-  constructor(private readonly now: () => number) {}
+  private sweptAt: number;
+  constructor(private readonly now: () => number) {
+    this.sweptAt = now();
+  }
+  get size(): number {
+    return this.entries.size;
+  }
   get(key: string, ttlMs: number, load: () => Promise<V>): Promise<V> {
     const now = this.now();
     const hit = this.entries.get(key);
@@ -50,13 +60,14 @@ class TtlCache<V> {
     const value = load();
     this.entries.set(key, { until: now + ttlMs, value });
     value.catch(() => this.entries.delete(key));
-    if (this.entries.size > 50_000) this.sweep(now);
+    if (now - this.sweptAt >= 60_000 || this.entries.size > 50_000) this.sweep(now);
     return value;
   }
   clear() {
     this.entries.clear();
   }
   private sweep(now: number) {
+    this.sweptAt = now;
     for (const [k, e] of this.entries) if (e.until <= now) this.entries.delete(k);
   }
 }
