@@ -19,7 +19,8 @@ The request is the batch-request CloudEvent of ``batch_layer_pipeline``, in stru
   interval end minus 7 days (the batch's look-back for late events), ``to`` the date of the data interval
   end (a scheduled run's data interval ends at its run time, HH:15 UTC). So every run also looks at the
   last week again and compacts a partition once more if late files arrived after its first compaction
-  (the soak benchmark saw events up to 26 hours late leave uncompacted files behind a 24-hour window). A
+  (with a 24-hour window, events more than a day late left files no run came back to: the soak benchmark,
+  docs/batch.md). A
   partition that is already one file is only listed, not rewritten. ``dag_run.conf`` ``{"from": ..., "to": ...}`` overrides them (e.g.
   compacting a backfilled history); a run without a data interval uses its ``run_after``.
 * The compaction is idempotent and crash-safe (the compacted file is written before the inputs are

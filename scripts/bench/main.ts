@@ -18,6 +18,7 @@ const { values, positionals } = parseArgs({
     days: { type: 'string' },
     students: { type: 'string' },
     stack: { type: 'boolean' },
+    'compaction-days': { type: 'string' },
     multipliers: { type: 'string' },
   },
 });

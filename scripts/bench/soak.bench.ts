@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--days 28] [--students 3000] [--stack]`: the whole embedded pipeline through
+ * `npm run bench -- soak [--days 28] [--students 3000] [--stack] [--compaction-days N]`: the whole embedded pipeline through
  * simulated weeks (soak/pipeline.ts); `--stack` puts the lake on the local stack's S3 (bucket `soak`) and
  * the views in its Cassandra (keyspace `lms_soak`), where speed rows expire by Cassandra's own clock. Prints a table per simulated day, checks the targets, and writes
  * bench-results/soak-<time>.json and .svg (the series drawn day by day).
@@ -62,6 +62,9 @@ const bench: Bench = {
         students,
         dataDir,
         stack,
+        ...(flags['compaction-days'] !== undefined
+          ? { compactionDays: Number(flags['compaction-days']) }
+          : {}),
         progress: (line) => process.stdout.write(`  ${line}\n`),
       });
       const s = report.samples;
@@ -81,6 +84,7 @@ const bench: Bench = {
         'lake rows / distinct ids': `${report.lakeRows} / ${report.lakeDistinct}`,
         'acked ids missing from the lake / in the lake but not acked': `${report.ackedMissingFromLake} / ${report.lakeNotAcked}`,
         'files per closed partition, max over the days (target ≤ 2)': report.maxFilesPerClosedPartition,
+        'whole lake before the last compaction: closed partitions with > 1 file / of, max files': `${report.wholeLakeBeforeFinal.partitionsOverOne} / ${report.wholeLakeBeforeFinal.partitions}, ${report.wholeLakeBeforeFinal.max}`,
         'files per partition at the end, max': report.finalFilesPerPartitionMax,
         'files written by ingest per day (mean)': Math.round(
           s.reduce((n, d) => n + d.filesWritten, 0) / s.length,

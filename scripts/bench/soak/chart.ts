@@ -22,6 +22,7 @@ export function chartSvg(title: string, series: readonly Series[], columns = 3):
   const height = rows * h + 36;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${xmlText(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="12" y="22" font-size="15" font-weight="bold">${xmlText(title)}</text>`,
   ];

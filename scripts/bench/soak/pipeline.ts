@@ -35,7 +35,11 @@ import { openViewStore } from '../../../functions/core/src/adapters/view-stores.
 import { VirtualClock } from '../../../functions/core/src/clock.ts';
 import { loadConfig } from '../../../functions/core/src/config.ts';
 import { categories } from '../../../functions/core/src/events/envelope.ts';
-import { compactionRange, compactLake } from '../../../functions/core/src/lake/compaction.ts';
+import {
+  compactionRange,
+  compactLake,
+  defaultCompactionLatenessMs,
+} from '../../../functions/core/src/lake/compaction.ts';
 import { parseRawKey, rawPrefix } from '../../../functions/core/src/lake/paths.ts';
 import { readRawRows } from '../../../functions/core/src/lake/raw-lake.ts';
 import { healthThresholds } from '../../../functions/core/src/serving/health.ts';
@@ -63,6 +67,8 @@ export interface SoakOptions {
   /** Run against the real local stack (S3 lake, Cassandra views) configured by the environment. */
   stack: boolean;
   seed?: string;
+  /** UTC dates each hourly compaction covers (default: `compactionWindowDays`, as in production). */
+  compactionDays?: number;
   /** Progress lines (one per simulated day). */
   progress?: (line: string) => void;
 }
@@ -103,6 +109,8 @@ export interface SoakReport {
   ackedMissingFromLake: number;
   lakeNotAcked: number;
   maxFilesPerClosedPartition: number;
+  /** Closed partitions of the whole lake before the last compaction, as the hourly runs left them. */
+  wholeLakeBeforeFinal: { max: number; partitionsOverOne: number; partitions: number };
   finalFilesPerPartitionMax: number;
   seconds: number;
 }
@@ -243,9 +251,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   const compact = async (latenessMs?: number) => {
     const t0 = performance.now();
+    const now = clock.now();
+    const range =
+      options.compactionDays === undefined
+        ? compactionRange(now)
+        : { from: utcDate(now - options.compactionDays * dayMs), to: utcDate(now) };
     await compactLake({
       lake,
-      ...compactionRange(clock.now()),
+      ...range,
       now: () => clock.now(),
       ...(latenessMs !== undefined ? { latenessMs } : {}),
     });
@@ -425,6 +438,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await Promise.all(inFlight);
   await speed.drain();
   await ingest.close();
+  // Before the last compaction: files per closed partition over the whole lake, as the hourly runs left it.
+  const closedNow = clock.now() - defaultCompactionLatenessMs - hourMs;
+  const beforeFinal = new Map<string, number>();
+  for (const o of await lake.list(rawPrefix)) {
+    const p = parseRawKey(o.key);
+    if (p && Date.parse(`${p.date}T${p.hour}:00:00Z`) <= closedNow) {
+      const k = `${p.category}/${p.date}/${p.hour}`;
+      beforeFinal.set(k, (beforeFinal.get(k) ?? 0) + 1);
+    }
+  }
   await compactFinal(lake, utcDate(start), utcDate(end + hourMs), () => clock.now());
   await new Promise<void>((r) => acked.end(() => r()));
   if (failures > 0) throw new Error(`${failures} deliveries to ingest failed (neither acked nor rejected)`);
@@ -440,6 +463,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     rejected,
     ...verdict.counts,
     maxFilesPerClosedPartition,
+    wholeLakeBeforeFinal: {
+      max: Math.max(0, ...beforeFinal.values()),
+      partitionsOverOne: [...beforeFinal.values()].filter((n) => n > 1).length,
+      partitions: beforeFinal.size,
+    },
     finalFilesPerPartitionMax: finalMax,
     seconds: (performance.now() - started) / 1000,
   };

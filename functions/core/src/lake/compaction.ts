@@ -68,8 +68,8 @@ export const defaultCompactionLatenessMs = 10 * 60_000;
 
 /**
  * The UTC dates an hourly compaction covers: today and the 7 before (the batch's look-back for late
- * events), so a late event's file is merged into its hour however late it lands within that week. A
- * 24-hour window left files of events 1 to 26 hours late uncompacted for good (the soak found them).
+ * events), so a late event's file is merged into its hour however late it lands within that week. With a
+ * 24-hour window, events more than a day late left files no run came back to (soak, docs/batch.md).
  * Airflow's lake_compaction DAG uses the same window (RECOMPACT_WINDOW).
  */
 export const compactionWindowDays = 7;
