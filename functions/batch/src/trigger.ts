@@ -1,5 +1,5 @@
 /**
- * Local stand-in for Knative Eventing's JobSink (the "batch jobs" row of DESIGN.md section 2):
+ * Local stand-in for Knative Eventing's JobSink (the batch row of the README's component table):
  *
  * - `POST /jobs/batch` with a batch-request CloudEvent (structured `application/cloudevents+json` or
  *   binary `ce-*` headers; data `{job, from, to}` for a view job, `all`, or `compact`, the lake's

@@ -1,5 +1,5 @@
 /**
- * Configuration from environment variables. Defaults select the embedded column of DESIGN.md section 2
+ * Configuration from environment variables. Defaults select the embedded column of the README's component table
  * (local directory lake, SQLite views); setting a service variable points that adapter at a real service.
  * The README's configuration table lists the same variables.
  */

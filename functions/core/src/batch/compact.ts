@@ -7,7 +7,7 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import type { ViewStore } from '../adapters/view-store.ts';
 import { type CompactionReport, compactLake } from '../lake/compaction.ts';
 import type { Row } from '../views/columns.ts';
-import { batchRuns } from '../views/system-tables.ts';
+import { type BatchRunRecord, batchRunRow, batchRuns } from '../views/system-tables.ts';
 import type { BatchRequest } from './request.ts';
 
 export interface CompactionRunOptions {
@@ -24,20 +24,23 @@ export async function runCompaction(options: CompactionRunOptions): Promise<Comp
   const { request, runId, views } = options;
   const now = options.now ?? Date.now;
   const startedAt = now();
-  const row = (status: string, report?: CompactionReport, error: string | null = null): Row => ({
-    run_id: runId,
-    job: request.job,
-    range_from: request.from,
-    range_to: request.to,
-    status,
-    started_at: startedAt,
-    finished_at: status === 'running' ? null : now(),
-    events_read: report ? report.compacted.reduce((n, p) => n + p.events, 0) : 0,
-    rows_written: report ? report.compacted.reduce((n, p) => n + p.filesAfter, 0) : 0,
-    days_recomputed: '',
-    watermark: null,
-    error,
-  });
+  const row = (
+    status: BatchRunRecord['status'],
+    report?: CompactionReport,
+    error: string | null = null,
+  ): Row =>
+    batchRunRow({
+      runId,
+      job: request.job,
+      from: request.from,
+      to: request.to,
+      status,
+      startedAt,
+      finishedAt: now(),
+      eventsRead: report ? report.compacted.reduce((n, p) => n + p.events, 0) : 0,
+      rowsWritten: report ? report.compacted.reduce((n, p) => n + p.filesAfter, 0) : 0,
+      error,
+    });
   await views.ensureTables([batchRuns]);
   await views.upsert(batchRuns, [row('running')]);
   let report: CompactionReport;

@@ -36,7 +36,13 @@ import {
   newAggregation,
   unmergeAggregation,
 } from '../views/engine.ts';
-import { batchRuns, batchWatermarks, systemTables } from '../views/system-tables.ts';
+import {
+  type BatchRunRecord,
+  batchRunRow,
+  batchRuns,
+  batchWatermarks,
+  systemTables,
+} from '../views/system-tables.ts';
 import { batchTable } from '../views/tables.ts';
 import type { LocalCalendar } from '../views/time.ts';
 import {
@@ -155,20 +161,21 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunReport
     watermark: null,
     jobs: {},
   };
-  const runRow = (status: string, error: string | null = null): Row => ({
-    run_id: runId,
-    job: request.job,
-    range_from: request.from,
-    range_to: request.to,
-    status,
-    started_at: startedAt,
-    finished_at: status === 'running' ? null : report.finishedAt,
-    events_read: report.eventsRead,
-    rows_written: report.rowsWritten,
-    days_recomputed: report.daysRecomputed.join(','),
-    watermark: report.watermark,
-    error,
-  });
+  const runRow = (status: BatchRunRecord['status'], error: string | null = null): Row =>
+    batchRunRow({
+      runId,
+      job: request.job,
+      from: request.from,
+      to: request.to,
+      status,
+      startedAt,
+      finishedAt: report.finishedAt,
+      eventsRead: report.eventsRead,
+      rowsWritten: report.rowsWritten,
+      daysRecomputed: report.daysRecomputed,
+      watermark: report.watermark,
+      error,
+    });
 
   const viewsOfJobs = jobs.flatMap((j) => batchViewsOf(j));
   const stored = viewsOfJobs.filter((v) => !v.intermediate);

@@ -1,4 +1,4 @@
-import type { TableDefinition } from './columns.ts';
+import type { Row, TableDefinition } from './columns.ts';
 
 /** One row per batch run: what the trigger service reports and what Airflow waits on. */
 export const batchRuns: TableDefinition = {
@@ -21,6 +21,38 @@ export const batchRuns: TableDefinition = {
   partitionKey: ['run_id'],
   clustering: [],
 };
+
+/** What one run of the batch entry point (a view job or the compaction) records in `batch_runs`. */
+export interface BatchRunRecord {
+  runId: string;
+  job: string;
+  from: string;
+  to: string;
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: number;
+  finishedAt: number;
+  eventsRead: number;
+  rowsWritten: number;
+  daysRecomputed?: readonly string[];
+  watermark?: number | null;
+  error?: string | null;
+}
+
+/** The `batch_runs` row of a run (finished_at stays empty while it runs). */
+export const batchRunRow = (run: BatchRunRecord): Row => ({
+  run_id: run.runId,
+  job: run.job,
+  range_from: run.from,
+  range_to: run.to,
+  status: run.status,
+  started_at: run.startedAt,
+  finished_at: run.status === 'running' ? null : run.finishedAt,
+  events_read: run.eventsRead,
+  rows_written: run.rowsWritten,
+  days_recomputed: (run.daysRecomputed ?? []).join(','),
+  watermark: run.watermark ?? null,
+  error: run.error ?? null,
+});
 
 /** Per view, the instant up to which batch rows are exact: readers take speed rows only after it. */
 export const batchWatermarks: TableDefinition = {
