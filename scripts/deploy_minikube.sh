@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Deploys University Learning Analytics to Minikube: Knative Serving + Eventing + eventing-kafka-broker,
-# Strimzi Kafka and the topics, MinIO (lake), Cassandra (views) and its schema, Trino, Airflow, then
+# Strimzi Kafka and the topics, MinIO (lake), Cassandra (views) and its schema, Trino and the lake's
+# Trino tables and views (lake.raw, lake.events, lake.serving), Airflow, then
 # builds the four functions and applies eventing/ (Knative Services, KafkaSources, dead-letter
 # KafkaSink, JobSink). Idempotent: run it again after a change; nothing that holds data is deleted and
 # Secrets are generated (random) only when absent.
@@ -214,6 +215,18 @@ render_all() {
   configmap_from_files trino-catalog trino "${files[@]}" >"$out/40-trino/catalog-configmap.yaml"
   render_file "$MANIFESTS/trino/trino.yaml" "$out/40-trino/trino.yaml"
 
+  # The lake's Trino objects (lake.raw tables, lake.events and lake.serving views): the SQL generated from
+  # TypeScript (trino/lake/*.sql, `npx tsx scripts/trino-lake.ts --write`), ${ULA_TIMEZONE} filled in, and
+  # the script the Job trino-lake runs with the Trino CLI.
+  for src in raw_tables.sql serving_views.sql; do
+    [[ -f "$ROOT/trino/lake/$src" ]] || die "trino/lake/$src is missing (npx tsx scripts/trino-lake.ts --write)"
+    render_file "$ROOT/trino/lake/$src" "$out/45-trino-lake/sql/$src"
+  done
+  configmap_from_files trino-lake trino "$ROOT/scripts/k8s/trino-lake-apply.sh" \
+    "$out/45-trino-lake/sql/raw_tables.sql" "$out/45-trino-lake/sql/serving_views.sql" \
+    >"$out/45-trino-lake/lake-configmap.yaml"
+  render_file "$MANIFESTS/trino/lake-job.yaml" "$out/45-trino-lake/lake-job.yaml"
+
   mapfile -t files < <(files_in "$ROOT/airflow/dags" '*.py')
   if [[ ${#files[@]} -eq 0 ]]; then
     [[ -n "$DRY_RUN" ]] || die "airflow/dags/*.py: no DAG to deploy"
@@ -321,7 +334,7 @@ if [[ -n "$DRY_RUN" ]]; then
   ensure_secrets
   step "rendered $(find "$RENDER_DIR" -name '*.yaml' | wc -l) manifest files into $RENDER_DIR"
   info "images: $INGEST_IMAGE $SPEED_IMAGE $SERVING_IMAGE $BATCH_IMAGE"
-  info "apply order: 00-platform, 10-kafka (after Strimzi), 20-minio, 30-cassandra, 40-trino, 50-airflow, eventing"
+  info "apply order: 00-platform, 10-kafka (after Strimzi), 20-minio, 30-cassandra, 40-trino, 45-trino-lake (Job), 50-airflow, eventing"
   exit 0
 fi
 
@@ -488,6 +501,10 @@ install_query_and_orchestration() {
   # A changed catalog ConfigMap only takes effect in a new pod.
   kubectl rollout restart deployment/trino -n trino >/dev/null
   kubectl rollout status deployment/trino -n trino --timeout="$WAIT_TIMEOUT" >/dev/null
+
+  step "Trino lake objects: lake.raw tables, lake.events and lake.serving views (Job trino-lake)"
+  kubectl apply -f "$RENDER_DIR/45-trino-lake/lake-configmap.yaml" >/dev/null
+  run_job "$RENDER_DIR/45-trino-lake/lake-job.yaml" trino trino-lake
 
   step "Airflow ${AIRFLOW_VERSION}"
   kubectl apply -f "$RENDER_DIR/50-airflow/dags-configmap.yaml" -f "$RENDER_DIR/50-airflow/postgres.yaml" >/dev/null

@@ -96,6 +96,10 @@ expect '^kubectl get job cassandra-schema -n cassandra' "schema job awaited"
 expect '^kubectl get job minio-bucket -n minio' "bucket job awaited"
 expect '^kubectl rollout status deployment/trino -n trino' "wait for Trino"
 expect '^kubectl rollout status deployment/airflow -n airflow' "wait for Airflow"
+expect '^kubectl apply -f .*/45-trino-lake/lake-configmap\.yaml' "lake SQL ConfigMap applied"
+expect '^kubectl get job trino-lake -n trino' "Trino lake objects Job awaited"
+expect_order '^kubectl get job cassandra-schema -n cassandra' '^kubectl apply -f .*/45-trino-lake/lake-job\.yaml'
+expect_order '^kubectl rollout status deployment/trino -n trino' '^kubectl apply -f .*/45-trino-lake/lake-job\.yaml'
 for fn in ingest speed serving batch; do
   expect "^func build --path $ROOT/functions/$fn --image dev\.local/ula-$fn:smoke" "build $fn"
 done

@@ -14,7 +14,8 @@
 * every container has a pinned image, memory limits and requests; Knative Services have probes on
   /health/*, port 8080 and autoscaling annotations; the JobSink's Job has backoffLimit, TTL,
   restartPolicy Never;
-* ConfigMaps generated from repository files hold those files byte for byte;
+* ConfigMaps generated from repository files hold those files byte for byte (trino-lake: the generated
+  trino/lake/*.sql with the time zone filled in, and the Job trino-lake that applies them);
 * eventing/kustomization.yaml lists every manifest in eventing/.
 
 Usage: policy.py RENDER_DIR REPO_ROOT   (exit 1 with one line per problem)
@@ -262,6 +263,40 @@ def check(render_dir: str, root: str) -> None:
                     expected[f] = text if text.endswith("\n") or not text else text + "\n"
         if (cm.get("data") or {}) != expected:
             problem(f"ConfigMap {ns}/{name}", f"does not hold {folder}/*{suffix} byte for byte")
+
+    # The lake's Trino objects: ConfigMap trino/trino-lake = the Job's script + trino/lake/*.sql (generated from
+    # TypeScript) with ${ULA_TIMEZONE} filled in from ula-config; the Job trino-lake runs it with that ConfigMap.
+    lake_cm = objects.get(("ConfigMap", "trino", "trino-lake"))
+    tz = (configs[0]["data"].get("ULA_TIMEZONE") if len(configs) == 1 else None) or ""
+    if lake_cm is None:
+        problem("configmaps", "ConfigMap trino/trino-lake (the lake's Trino tables and views) missing")
+    else:
+        expected = {}
+        with open(os.path.join(root, "scripts/k8s/trino-lake-apply.sh"), encoding="utf-8") as fh:
+            expected["trino-lake-apply.sh"] = fh.read()
+        for f in ("raw_tables.sql", "serving_views.sql"):
+            with open(os.path.join(root, "trino/lake", f), encoding="utf-8") as fh:
+                expected[f] = fh.read().replace("${ULA_TIMEZONE}", tz)
+        expected = {k: v.rstrip("\n") + "\n" for k, v in expected.items()}
+        data = lake_cm.get("data") or {}
+        if data != expected:
+            differ = sorted(k for k in set(data) | set(expected) if data.get(k) != expected.get(k))
+            problem("ConfigMap trino/trino-lake", f"does not hold scripts/k8s/trino-lake-apply.sh and trino/lake/*.sql "
+                    f"(ULA_TIMEZONE={tz!r} filled in): differs in {differ}")
+        if "${" in "".join(v for k, v in data.items() if k.endswith(".sql")).replace("${date}", "").replace("${hour}", ""):
+            problem("ConfigMap trino/trino-lake", "an unfilled ${...} placeholder in the SQL")
+        for name in ("lake.serving.daily_active_users", "lake.events.video", "lake.raw.video"):
+            if name not in "".join(data.values()):
+                problem("ConfigMap trino/trino-lake", f"creates no {name}")
+    lake_job = objects.get(("Job", "trino", "trino-lake"))
+    if lake_job is None:
+        problem("trino", "Job trino/trino-lake (applies the lake's Trino tables and views) missing")
+    else:
+        pod = lake_job["spec"]["template"]["spec"]
+        volumes = {v.get("configMap", {}).get("name") for v in pod.get("volumes", [])}
+        command = " ".join(pod["containers"][0].get("command", []))
+        if "trino-lake" not in volumes or "trino-lake-apply.sh" not in command:
+            problem("Job trino/trino-lake", "must run trino-lake-apply.sh from the ConfigMap trino-lake")
 
     # Kustomization.
     with open(os.path.join(root, "eventing", "kustomization.yaml"), encoding="utf-8") as f:

@@ -112,14 +112,29 @@ trino_start() {
 # Health = GET /v1/info not starting, then SELECT 1 through the statement API (result must be 1).
 trino_health() { probe trino "http://127.0.0.1:$TRINO_PORT"; }
 
-# Init = the raw lake's tables (partition projection) and one-row-per-event views, scripts/trino-lake.ts
-# (idempotent; re-creates a raw table of an older layout). Needs S3, where the file metastore lives.
+# Init = the lake's Trino objects, scripts/trino-lake.ts (idempotent): the raw lake's tables (partition
+# projection; a raw table of an older layout is re-created) and one-row-per-event views lake.events.*, then
+# the merged views lake.serving.* over the Cassandra keyspace. Needs S3 (the file metastore lives there);
+# the serving views need Cassandra's schema, which cassandra_init applies: wait for its result first.
 trino_init() {
   if ! declare -F s3_health >/dev/null || ! s3_health >/dev/null 2>&1; then
-    echo "notice: S3 is not up; lake.raw / lake.events not applied (npx tsx scripts/trino-lake.ts)"
+    echo "notice: S3 is not up; lake.raw / lake.events / lake.serving not applied (npx tsx scripts/trino-lake.ts)"
     return 0
   fi
-  (cd "$STACK_ROOT" && node --no-warnings --import tsx scripts/trino-lake.ts)
+  local serving=() i
+  if declare -F cassandra_health >/dev/null && cassandra_health >/dev/null 2>&1; then
+    # Being brought up in this run: its init (the schema) writes up.result when done.
+    if declare -F has >/dev/null && has cassandra; then
+      for ((i = 0; i < 600; i++)); do
+        [[ -e "$(svc_dir cassandra)/up.result" ]] && break
+        sleep 0.5
+      done
+    fi
+  else
+    echo "notice: Cassandra is not up; lake.serving views not applied (npx tsx scripts/trino-lake.ts)"
+    serving=(--no-serving)
+  fi
+  (cd "$STACK_ROOT" && node --no-warnings --import tsx scripts/trino-lake.ts "${serving[@]}")
 }
 
 trino_stop() { stop_pidfile trino 30; }

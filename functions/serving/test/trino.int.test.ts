@@ -1,61 +1,134 @@
 /**
- * Every example query of trino/queries/examples.sql runs through trino-client against the real Trino,
- * after the merged views of trino/views/merged.sql are applied to lake.serving over the live keyspace and the
- * raw lake's tables and views (trino/lake/raw_tables.sql) to lake.raw / lake.events.
+ * Every example query of trino/queries/examples.sql runs through trino-client against the real Trino and must
+ * return at least one row:
+ *
+ * - the lake's Trino objects must already exist, as `npm run stack:up` (scripts/trino-lake.ts) and the Minikube
+ *   deploy (Job trino-lake) create them: lake.raw.<category>, lake.events.<category> and every merged view of
+ *   trino/views/merged.sql in lake.serving; nothing is skipped when one is missing;
+ * - the queries run over a scratch keyspace seeded with the serving fixture (batch rows, speed facts and
+ *   watermarks of yesterday and the last hour, computed by the view engine) and the merged views applied over
+ *   it in lake.serving_examples, so they have rows to return whatever the live keyspace holds: each query's
+ *   `lake.serving.` and `cassandra.lms_analytics.` are pointed there;
+ * - the raw-lake example gets events of today written to the real lake (removed afterwards).
  */
 import { randomUUID } from 'node:crypto';
+import { localCalendar, openViewStore } from '@ula/core';
 import { S3Store } from '@ula/core/adapters/s3';
 import type { LmsEvent } from '@ula/core/events/envelope';
+import { categories } from '@ula/core/events/envelope';
 import { utcHourOf } from '@ula/core/lake/paths';
 import { writeRawGroup } from '@ula/core/lake/raw-lake';
-import { ensureRawTables, trinoClient } from '@ula/core/lake/trino-tables';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recreateKeyspace } from '../../../scripts/e2e/stack-run.ts';
 import {
   applyMergedViews,
   connect,
   exampleQueries,
+  mergedViewStatements,
   query,
   records,
   waitForTrino,
 } from '../src/trino/views.ts';
+import { scenario, seed } from './fixture.ts';
 
 const BUCKET = process.env['ULA_S3_BUCKET'] || 'lake';
 process.env['AWS_ACCESS_KEY_ID'] ||= 'ula-local-access';
 process.env['AWS_SECRET_ACCESS_KEY'] ||= 'ula-local-secret-key';
+const contactPoints = process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1';
+const keyspace = 'ula_trino_examples';
+const servingSchema = 'lake.serving_examples';
+const calendar = localCalendar('Asia/Ho_Chi_Minh');
 const trino = connect();
-await waitForTrino(trino);
-// The raw lake tables (partition projection) and the one-row-per-event views lake.events.<category>.
-await ensureRawTables(trinoClient(process.env['ULA_TRINO_URL'] ?? 'http://127.0.0.1:8080'), {
-  bucket: BUCKET,
-});
-const { applied, skipped } = await applyMergedViews(trino);
 const store = new S3Store({
   bucket: BUCKET,
   endpoint: process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000',
 });
 /** Raw files this test writes (deleted after). */
 const keys: string[] = [];
+/** The merged views merged.sql declares (in lake.serving). */
+const mergedViews = mergedViewStatements()
+  .map((s) => /VIEW\s+(\S+)/i.exec(s)?.[1])
+  .filter((v): v is string => v !== undefined);
+let applied: string[] = [];
+let skipped: { view: string; missing: string[] }[] = [];
+
+/** An example query pointed at the seeded keyspace and its merged views. */
+const onSeeded = (sql: string) =>
+  sql
+    .replaceAll('lake.serving.', `${servingSchema}.`)
+    .replaceAll('cassandra.lms_analytics.', `cassandra.${keyspace}.`);
+
+beforeAll(async () => {
+  await waitForTrino(trino);
+  await recreateKeyspace(contactPoints, keyspace);
+  const views = openViewStore({
+    cassandra: { contactPoints: contactPoints.split(','), localDataCenter: 'datacenter1', keyspace },
+    dataDir: '',
+  });
+  try {
+    await seed(views, scenario(calendar, 'x'), calendar);
+  } finally {
+    await views.close();
+  }
+  // Trino's Cassandra connector learns about a re-created keyspace's tables a moment later.
+  const needed = new Set(
+    [
+      ...exampleQueries().map((e) => onSeeded(e.sql)),
+      ...mergedViewStatements({ cassandra: `cassandra.${keyspace}` }),
+    ].flatMap((sql) =>
+      [...sql.matchAll(new RegExp(`cassandra\\.${keyspace}\\.(\\w+)`, 'g'))].map((m) => m[1]!),
+    ),
+  );
+  for (let i = 0; ; i++) {
+    const seen = new Set(
+      records(await query(trino, `SHOW TABLES FROM cassandra.${keyspace}`)).map((r) => String(r['Table'])),
+    );
+    const missing = [...needed].filter((t) => !seen.has(t));
+    if (missing.length === 0) break;
+    if (i >= 120) throw new Error(`Trino does not see cassandra.${keyspace}: ${missing.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  ({ applied, skipped } = await applyMergedViews(trino, {
+    schema: servingSchema,
+    cassandra: `cassandra.${keyspace}`,
+    timeZone: 'Asia/Ho_Chi_Minh',
+  }));
+});
 afterAll(async () => {
   for (const key of keys) await store.delete(key);
   store.close();
 });
-const missingViews = new Map(skipped.map((s) => [s.view, s.missing]));
 
-describe('Trino merged views and example queries', () => {
-  it('applies the merged views whose Cassandra tables exist', () => {
-    expect(applied).toContain('lake.serving.daily_active_users');
-    expect(applied).toContain('lake.serving.active_users');
+describe('Trino lake objects and example queries', () => {
+  it('the stack created lake.raw, lake.events and every merged view in lake.serving', async () => {
+    expect(mergedViews.length).toBeGreaterThanOrEqual(4);
+    const present = new Set(
+      records(
+        await query(
+          trino,
+          "SELECT table_schema || '.' || table_name AS name FROM lake.information_schema.tables WHERE table_schema IN ('raw', 'events', 'serving')",
+        ),
+      ).map((r) => `lake.${String(r['name'])}`),
+    );
+    const expected = [...categories.flatMap((c) => [`lake.raw.${c}`, `lake.events.${c}`]), ...mergedViews];
+    expect(expected.filter((name) => !present.has(name))).toEqual([]);
+  });
+
+  it('applies every merged view over the seeded keyspace (none skipped)', () => {
+    expect(skipped).toEqual([]);
+    expect(applied.filter((v) => v.startsWith(`${servingSchema}.`)).sort()).toEqual(
+      mergedViews.map((v) => v.replace('lake.serving.', `${servingSchema}.`)).sort(),
+    );
   });
 
   for (const example of exampleQueries()) {
-    const blockedBy = [...missingViews].find(([view]) => example.sql.includes(view));
-    it.skipIf(blockedBy !== undefined)(
-      `runs ${example.name}${blockedBy ? ` (skipped: ${blockedBy[0]} needs ${blockedBy[1].join(', ')})` : ''}`,
-      async () => {
-        const answer = await query(trino, example.sql);
-        expect(answer.columns.length).toBeGreaterThan(0);
-      },
-    );
+    it(`runs ${example.name} and gets rows`, async () => {
+      const sql = onSeeded(example.sql);
+      expect(sql).not.toMatch(/lake\.serving\.|cassandra\.lms_analytics\./);
+      const answer = await query(trino, sql);
+      expect(answer.columns.length).toBeGreaterThan(0);
+      expect(answer.rows.length, `${example.name} returned no rows`).toBeGreaterThan(0);
+    });
   }
 
   it('counts raw events of today (UTC) per category, each event once', async () => {
@@ -123,7 +196,8 @@ describe('Trino merged views and example queries', () => {
 
   it('orders video popularity by total view seconds', async () => {
     const q = exampleQueries().find((e) => e.name === 'video_popularity_by_view_seconds')!;
-    const answer = await query(trino, q.sql);
+    const answer = await query(trino, onSeeded(q.sql));
+    expect(answer.rows.length).toBeGreaterThan(0);
     const i = answer.columns.findIndex((c) => c.name === 'total_views_seconds');
     const seconds = answer.rows.map((r) => Number(r[i]));
     expect(seconds).toEqual([...seconds].sort((a, b) => b - a));

@@ -37,6 +37,10 @@ export function mergedViewStatements(options: MergedViewOptions = {}): string[] 
   for (const [k, v] of Object.entries(values))
     if (!/^[A-Za-z0-9_./]+$/.test(v))
       throw new Error(`merged views: ${k} ${JSON.stringify(v)} is not a plain name`);
+  return fillMergedSql(values);
+}
+
+function fillMergedSql(values: Record<string, string>): string[] {
   const sql = readFileSync(repoFile('trino/views/merged.sql'), 'utf8');
   return sql
     .split(/^;\s*$/m)
@@ -49,6 +53,32 @@ export function mergedViewStatements(options: MergedViewOptions = {}): string[] 
     )
     .filter((s) => s.length > 0)
     .map((s) => s.replace(/\$\{(\w+)\}/g, (_, name: string) => values[name] ?? `\${${name}}`));
+}
+
+/** Placeholder of the analytics time zone in trino/lake/serving_views.sql, filled in by the deploy. */
+export const servingViewsTimeZonePlaceholder = `\${ULA_TIMEZONE}`;
+
+/**
+ * The contents of trino/lake/serving_views.sql: merged.sql for the deployment (lake.serving over
+ * cassandra.lms_analytics), one statement per `;`, for the Trino CLI (scripts/deploy_minikube.sh's Job
+ * trino-lake). The time zone stays the placeholder `${ULA_TIMEZONE}`, which the deploy script fills in
+ * when it renders the file. Written by `npx tsx scripts/trino-lake.ts --write`; a unit test keeps it current.
+ */
+export function servingViewsSqlFile(): string {
+  const statements = fillMergedSql({
+    schema: 'lake.serving',
+    cassandra: 'cassandra.lms_analytics',
+    tz: servingViewsTimeZonePlaceholder,
+  });
+  return [
+    '-- Generated from trino/views/merged.sql by functions/serving/src/trino/views.ts (servingViewsSqlFile; write',
+    '-- it with `npx tsx scripts/trino-lake.ts --write`); a unit test checks this file is up to date.',
+    '-- The merged batch+speed views lake.serving.* over cassandra.lms_analytics, for the Trino CLI',
+    `-- (\`trino -f\`). ${servingViewsTimeZonePlaceholder} is the analytics time zone: scripts/deploy_minikube.sh fills it in.`,
+    '-- The local stack applies the same views through trino-client (scripts/trino-lake.ts).',
+    '',
+    ...statements.map((s) => `${s};\n`),
+  ].join('\n');
 }
 
 /** The example queries of trino/queries/examples.sql, by name. */
