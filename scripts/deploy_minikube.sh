@@ -356,7 +356,7 @@ preflight() {
   need openssl "Install openssl (random credentials)."
   if [[ -n "$BUILD" ]]; then
     need func "Install the Knative func CLI (or kn-func as 'func'): https://knative.dev/docs/functions/install-func/"
-    need npm "Install Node.js 20+ and npm (the functions are bundled on the host before func build)."
+    need npm "Install Node.js and npm (the functions are bundled on the host before func build; scripts/toolchain.mjs provides Node.js 24)."
     local name
     for name in "${FUNCTIONS[@]}"; do
       [[ -f "$ROOT/functions/$name/func.yaml" ]] || die "functions/$name/func.yaml is missing: cannot build the $name image"

@@ -26,6 +26,12 @@ export ULA_TRINO_URL="${ULA_TRINO_URL:-http://127.0.0.1:8080}"
 step "integration tests"
 npx vitest run --project integration
 
+step "function images: each folder installed and started as the Node buildpack does, on the local stack"
+npx tsx scripts/image-check/main.ts
+
+step "post-deploy check against the local stack"
+bash scripts/verify_deploy.sh --local --timeout 30
+
 step "airflow DAG tests"
 .cache/airflow-venv/bin/python -m pytest airflow/tests -q
 

@@ -60,7 +60,7 @@ need_cmd() {
 }
 
 need_node_modules() {
-  need_cmd node "Node.js 20+ is required (health checks and schema apply use the npm clients)."
+  need_cmd node "Node.js is required (health checks and schema apply use the npm clients; run through npm run stack:up for Node.js 24)."
   local m
   for m in kafkajs cassandra-driver @aws-sdk/client-s3; do
     [[ -d "$STACK_ROOT/node_modules/$m" ]] || die "node_modules/$m missing: run 'npm ci' (or 'npm install') in $STACK_ROOT first"

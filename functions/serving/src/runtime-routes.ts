@@ -1,5 +1,5 @@
 /**
- * faas-js-runtime 3.0.2 routes only `/` (GET, POST, OPTIONS) to the function, plus `/health/*` and
+ * faas-js-runtime 4.0.1 routes only `/` (GET, POST, OPTIONS) to the function, plus `/health/*` and
  * `/metrics`; any other path is Fastify's 404, and the function's context carries no URL. To serve
  * `/api/v1/...` and the dashboard assets from the same function, we subscribe to Fastify's public
  * `fastify.initialization` diagnostics channel (published when the runtime creates its server, after it

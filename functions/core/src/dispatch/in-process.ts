@@ -4,7 +4,7 @@
  * dispatcher (delivery.ts: retry 5xx/408/429/timeouts/thrown errors with exponential backoff, never retry
  * other 4xx, dead letter after the last attempt or on a non-retryable answer).
  *
- * Each sink is a function module's `handle(context, body)`, called exactly as faas-js-runtime 3.0.2
+ * Each sink is a function module's `handle(context, body)`, called exactly as faas-js-runtime 4.0.1
  * calls it with the functions' runtime hooks installed: a context carrying `method`, `headers`
  * (lower-case, binary-mode `ce-*` attributes) and `body` (the raw request body as a Buffer), and the
  * same body as the second argument. The answer is mapped as the runtime maps it: `undefined` → 204, a

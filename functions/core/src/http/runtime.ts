@@ -1,5 +1,5 @@
 /**
- * Hooks into faas-js-runtime 3.0.2 (Fastify 4) so that every function:
+ * Hooks into faas-js-runtime 4.0.1 (Fastify 4; the same code as 3.0.2, re-read on the upgrade) so that every function:
  *
  * 1. decodes CloudEvents itself (cloudevents.ts). The runtime's preHandler calls the CloudEvents SDK's
  *    `HTTP.isEvent(request)` and then `HTTP.toEvent(request)` — each a full parse — then `validate()`.
