@@ -94,11 +94,6 @@ async function install(name: string, funcYaml: FuncYaml): Promise<string> {
     existsSync(join(app, 'build/index.js')),
     `${source}/build/index.js is missing: run \`npm run build\` first`,
   );
-  const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as PackageJson;
-  check(
-    pkg.engines?.node === `${nodeMajor}.x`,
-    `engines.node is ${pkg.engines?.node}: the buildpack would pick another Node.js`,
-  );
   const buildEnvs = Object.fromEntries((funcYaml.build?.buildEnvs ?? []).map((e) => [e.name, e.value]));
   const env = { ...baseEnv(), ...buildEnvs, NODE_ENV: 'development' };
   const lockfile = existsSync(join(app, 'package-lock.json'));
@@ -119,6 +114,11 @@ async function install(name: string, funcYaml: FuncYaml): Promise<string> {
       check(code === 0, `npm run ${script} failed (exit ${code}):\n${output.slice(-2000)}`);
     });
   }
+  const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as PackageJson;
+  check(
+    pkg.engines?.node === `${nodeMajor}.x`,
+    `engines.node is ${pkg.engines?.node}: the buildpack would pick another Node.js than ${nodeMajor}`,
+  );
   await step(name, 'npm prune --omit=dev (NODE_ENV=production)', async () => {
     const { code, output } = await exec('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], {
       cwd: app,
