@@ -4,13 +4,19 @@
  * does per value: a page's strings come from one decode of the page (sliced, when the page is ASCII, as
  * it nearly always is), timestamps are read as two 32-bit words instead of BigInts. A file of any other
  * layout gets `undefined`, and the caller reads it with hyparquet.
+ *
+ * Three of hyparquet's internal functions (page headers, decompression, RLE/bit-packed runs) are not in its
+ * public API, which decodes value by value (`parquetRead`: 1.6-1.8× this decoder's time on the lake's
+ * files). hyparquet is therefore pinned to an exact version in functions/core/package.json and
+ * `test/hyparquet-internals.test.ts` fails, naming the function, when an upgrade changes one
+ * (docs/architecture.md#dependencies-on-library-internals).
  */
 import { isAscii } from 'node:buffer';
+import type { ColumnMetaData, FileMetaData, PageHeader } from 'hyparquet';
 import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { decompressPage } from 'hyparquet/src/datapage.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
-import type { ColumnMetaData, FileMetaData, PageHeader } from 'hyparquet/src/types.js';
 import { snappyUncompressor } from 'hysnappy';
 import { eventCatalogue } from '../events/catalogue.ts';
 import { roles } from '../events/envelope.ts';
