@@ -112,7 +112,7 @@ function client(url: string, sockets: number) {
   };
 }
 
-/** Events of the reference mix stamped `now`, with fresh ids. */
+/** Events of the older system's category mix (docs/architecture.md#the-older-system) stamped `now`, with fresh ids. */
 function eventStream(seed: number) {
   const rnd = random(seed);
   let buffer: LmsEvent[] = [];

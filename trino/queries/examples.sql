@@ -4,14 +4,14 @@
 -- lake's lake.raw.<category> tables and lake.events.<category> views from trino/lake/raw_tables.sql.
 
 -- name: daily_active_users
--- The reference's first query: daily active users, now merged at the batch watermark (no double counting).
+-- The first query of the older system (docs/architecture.md#the-older-system): daily active users, now merged at the batch watermark (no double counting).
 SELECT date, daily_active_users, total_sessions, source
 FROM lake.serving.daily_active_users
 ORDER BY date DESC
 LIMIT 30;
 
 -- name: video_popularity_by_view_seconds
--- The reference's second query: videos ordered by total view seconds (batch, all time).
+-- The older system's second query: videos ordered by total view seconds (batch, all time).
 SELECT video_id, course_id, unique_viewers, total_views_seconds, total_view_events, total_views_hours
 FROM cassandra.lms_analytics.video_popularity
 ORDER BY total_views_seconds DESC

@@ -1,6 +1,6 @@
 /**
  * Test events for the speed function: valid LMS events of every category, with a seeded random mix
- * (the reference's pools and weights), at chosen times. Independent of the view declarations.
+ * (the older system's pools and weights: docs/architecture.md#the-older-system), at chosen times. Independent of the view declarations.
  */
 import type { Category, LmsEvent } from '@ula/core';
 
@@ -143,7 +143,7 @@ export const makers: Record<string, Maker> = {
   ),
 };
 
-/** Roughly the reference's category mix (video 35, assessment 25, course 18, auth 15, notification 4, profile 3). */
+/** Roughly the older system's category mix (video 35, assessment 25, course 18, auth 15, notification 4, profile 3). */
 const weights: [string, number][] = [
   ['VIDEO_WATCHED', 35],
   ['SUBMIT_ASSIGNMENT', 10],

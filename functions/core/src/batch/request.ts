@@ -40,7 +40,7 @@ export function parseBatchRequest(data: unknown): BatchRequest {
   return { job: job as BatchRequest['job'], from: from as string, to: to as string };
 }
 
-/** The view jobs a request runs, in the reference's order (none for a compaction). */
+/** The view jobs a request runs, in the older system's order (docs/architecture.md#the-older-system; none for a compaction). */
 export const jobsOf = (request: BatchRequest): BatchJob[] =>
   request.job === 'all' ? [...batchJobs] : request.job === compactJob ? [] : [request.job];
 

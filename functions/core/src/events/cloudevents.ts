@@ -2,7 +2,7 @@ import { CloudEvent, HTTP, Kafka, type KafkaMessage, type Message } from 'cloude
 import { type RawCloudEvent, validateEvent } from './catalogue.ts';
 import { type BaseEventData, cloudEventSource, cloudEventType, type LmsEvent, topicOf } from './envelope.ts';
 
-/** The CloudEvent of an LMS event (attributes as in DESIGN.md section 4). */
+/** The CloudEvent of an LMS event (attributes: docs/architecture.md#events). */
 export function toCloudEvent(event: LmsEvent): CloudEvent<BaseEventData> {
   return new CloudEvent<BaseEventData>(
     {

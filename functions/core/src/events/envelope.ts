@@ -15,11 +15,11 @@ export type Category = (typeof categories)[number];
 export const roles = ['student', 'teacher'] as const;
 export type Role = (typeof roles)[number];
 
-/** Kafka topic of each category (the reference system's names). */
+/** Kafka topic of each category (the older system's names: docs/architecture.md#the-older-system). */
 export const topicOf = (category: Category): string => `${category}_topic`;
 export const deadLetterTopic = 'dead_letter_topic';
 
-/** Partition counts of the reference topics (kept: they size consumer parallelism). */
+/** Partition counts of the older system's topics (kept: they size consumer parallelism). */
 export const topicPartitions: Record<Category, number> = {
   auth: 3,
   assessment: 5,

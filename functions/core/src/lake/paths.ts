@@ -1,5 +1,5 @@
 /**
- * Object keys of the lake (DESIGN.md section 4):
+ * Object keys of the lake (docs/architecture.md#the-lake-layout):
  * `raw/<category>/date=YYYY-MM-DD/hour=HH/<name>.parquet` and `dead-letter/date=YYYY-MM-DD/hour=HH/<name>.ndjson`.
  * Partition date and hour are UTC (storage partitions; calendar buckets of views use the analytics zone).
  */

@@ -140,7 +140,7 @@ export function rawTablesSqlFile(lake: RawLakeNames = {}): string {
     '-- Generated from functions/core/src/lake/raw-schema.ts by trino-tables.ts (rawTablesSqlFile; write it with',
     '-- `npx tsx scripts/trino-lake.ts --write`); a unit test checks this file is up to date.',
     `-- ${n.catalog}.${n.schema}.<category>: one external table per event category, partitioned by the UTC date and hour`,
-    '-- of the event time (DESIGN.md section 4). Partition projection finds the hour folders: new partitions',
+    '-- of the event time (docs/architecture.md#the-lake-layout). Partition projection finds the hour folders: new partitions',
     '-- appear with no sync_partition_metadata call. An event can be in the raw tables twice (at-least-once',
     `-- ingest, compaction swap): count events in the views ${n.catalog}.${n.events}.<category> (one row per event).`,
     '-- A raw table created by an older version (its comment has another [layout ...] tag) is not replaced by',

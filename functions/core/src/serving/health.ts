@@ -14,7 +14,7 @@ export interface HealthThresholds {
 }
 
 /**
- * Defaults: speed healthy under 5 min, stale to 15 min, down beyond (the reference's documented, never
+ * Defaults: speed healthy under 5 min, stale to 15 min, down beyond (the older system's documented, never
  * implemented thresholds). Batch: a daily run leaves a watermark between ~1 h and ~25 h old, so stale
  * after 30 h (one run late), down after 54 h (two runs missed).
  */

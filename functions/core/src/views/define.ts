@@ -156,7 +156,7 @@ export const defineSpeedView = (view: Omit<SpeedViewDefinition, 'layer'>): Speed
 /** Event time in epoch ms; batch readers attach it as `ms` so it is not re-parsed per view. */
 export const eventMs = (e: LmsEvent): number => (e as LmsEvent & { ms?: number }).ms ?? Date.parse(e.time);
 
-/** `part / whole × 100` rounded to 2 decimals (the reference's decimal(5,2)); null when whole is 0 or absent. */
+/** `part / whole × 100` rounded to 2 decimals (the older system's decimal(5,2)); null when whole is 0 or absent. */
 export const percent = (part: Value | undefined, whole: Value | undefined): number | null =>
   typeof part === 'number' && typeof whole === 'number' && whole > 0
     ? Math.round((part / whole) * 10_000) / 100

@@ -5,7 +5,7 @@ import { defineSpeedView } from '../../views/define.ts';
 const isLogin = (e: LmsEvent) => e.eventType === 'LOGIN';
 const userOf = (e: LmsEvent) => e.data.user_id;
 
-/** The reference's running view, now exact: distinct members are stored, not an HLL estimate. */
+/** The older system's running view (docs/architecture.md#the-older-system), now exact: distinct members are stored, not an HLL estimate. */
 export const activeUsers = defineSpeedView({
   name: 'active_users',
   doc: 'Distinct users logging in, per 1-minute window sliding every 30 s.',

@@ -1,7 +1,7 @@
 /**
  * Batch views of the course job (reference job 4). Material access = DOWNLOAD_MATERIAL (the only material
- * event produced; the reference filtered ACCESS_COURSE_MATERIAL/DOWNLOAD_RESOURCE and read resource_id,
- * which never exist). `resource_id` columns hold the event's material_id.
+ * event produced; the older system (docs/architecture.md#the-older-system) filtered
+ * ACCESS_COURSE_MATERIAL/DOWNLOAD_RESOURCE and read resource_id, which never exist). `resource_id` columns hold the event's material_id.
  */
 import type { LmsEvent } from '../../events/envelope.ts';
 import { count, countDistinct, earliest, latest } from '../../views/aggregates.ts';

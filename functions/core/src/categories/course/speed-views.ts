@@ -2,7 +2,7 @@ import type { LmsEvent } from '../../events/envelope.ts';
 import { count, countDistinct } from '../../views/aggregates.ts';
 import { defineSpeedView, key } from '../../views/define.ts';
 
-/** The reference's running view: every event that names a course counts as an interaction with it. */
+/** The older system's running view (docs/architecture.md#the-older-system): every event that names a course counts as an interaction with it. */
 export const coursePopularity = defineSpeedView({
   name: 'course_popularity',
   doc: 'Per minute and course: interactions (every assessment, video or course event naming the course).',

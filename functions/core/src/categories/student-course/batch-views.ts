@@ -2,7 +2,7 @@
  * Batch views of the cross-category job `student_course_analytics` (reference job 6): course, video,
  * assessment and auth events of students (teachers excluded), plus grades received (GRADE_ASSIGNMENT is
  * emitted by a teacher; it counts for its `student_id`). Every student or course with any activity gets a
- * row, enrolled or not (the reference dropped those without an enrolment event).
+ * row, enrolled or not (the older system, docs/architecture.md#the-older-system, dropped those without an enrolment event).
  */
 import type { LmsEvent } from '../../events/envelope.ts';
 import { avg, count, countDistinct, earliest, latest, sum } from '../../views/aggregates.ts';
@@ -172,7 +172,7 @@ export const courseStudentEnrollment = defineBatchViewProjection(studentCourseDe
 
 /**
  * Stage 1 of the engagement distribution: per local date and student, activity over the 7 local days
- * ending at that date (the reference bucketed all-time cumulative counts; a recent period says who is
+ * ending at that date (the older system bucketed all-time cumulative counts; a recent period says who is
  * engaged now).
  */
 export const studentActivity7d = defineBatchView({
@@ -193,7 +193,7 @@ export const studentActivity7d = defineBatchView({
   },
 });
 
-/** The reference's thresholds, applied to the last 7 days: > 50, 10-50, 1-9 interactions. */
+/** The older system's thresholds, applied to the last 7 days: > 50, 10-50, 1-9 interactions. */
 export const engagementLevel = (interactions: number): string =>
   interactions > 50 ? 'highly_active' : interactions >= 10 ? 'moderately_active' : 'low_activity';
 

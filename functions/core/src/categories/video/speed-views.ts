@@ -1,7 +1,7 @@
 import { count, countDistinct, sum } from '../../views/aggregates.ts';
 import { defineSpeedView, key } from '../../views/define.ts';
 
-/** The reference's running view (views per video), plus the unique viewers and watch time it left out. */
+/** The older system's running view (views per video; docs/architecture.md#the-older-system), plus the unique viewers and watch time it left out. */
 export const videoEngagement = defineSpeedView({
   name: 'video_engagement',
   doc: 'Per minute and video: viewing sessions, distinct viewers and seconds watched.',
