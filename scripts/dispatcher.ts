@@ -1,6 +1,6 @@
 // Local stand-in for Knative Eventing: `npm run dispatch -- --sink ingest=http://127.0.0.1:8081 …`
 import { parseArgs } from 'node:util';
-import { startDispatcher } from '../functions/core/src/dispatch/kafka-dispatcher.ts';
+import { startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 
 const { values } = parseArgs({
   options: {

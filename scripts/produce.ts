@@ -7,10 +7,9 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { HttpSink } from '../functions/core/src/adapters/http-sink.ts';
-import { KafkaSink, producerOf } from '../functions/core/src/adapters/kafka.ts';
-import { NdjsonSink } from '../functions/core/src/adapters/ndjson.ts';
-import { type Category, categories } from '../functions/core/src/events/envelope.ts';
+import { HttpSink } from '@ula/tools/adapters/http-sink';
+import { KafkaSink, producerOf } from '@ula/tools/adapters/kafka';
+import { NdjsonSink } from '@ula/tools/adapters/ndjson';
 import {
   backfill,
   type CategoryWeights,
@@ -18,7 +17,8 @@ import {
   type GeneratedItem,
   live,
   universityDefaults,
-} from '../functions/core/src/generator/index.ts';
+} from '@ula/tools/generator/index';
+import { type Category, categories } from '../functions/core/src/events/envelope.ts';
 
 const usage = `usage: npm run produce -- [options]
 

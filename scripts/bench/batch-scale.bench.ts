@@ -23,9 +23,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { createUniversity, simulate, universityDefaults } from '@ula/tools/generator/index';
 import { LocalDirStore } from '../../functions/core/src/adapters/local-dir.ts';
 import type { Category, LmsEvent } from '../../functions/core/src/events/envelope.ts';
-import { createUniversity, simulate, universityDefaults } from '../../functions/core/src/generator/index.ts';
 import { utcHourOf } from '../../functions/core/src/lake/paths.ts';
 import { writeRawGroup } from '../../functions/core/src/lake/raw-lake.ts';
 import { batchJobs } from '../../functions/core/src/views/define.ts';

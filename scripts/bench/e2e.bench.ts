@@ -9,10 +9,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
+import { backfill, createUniversity, type GeneratedItem } from '@ula/tools/generator/index';
 import { Kafka, logLevel } from 'kafkajs';
-import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
-import { backfill, createUniversity, type GeneratedItem } from '../../functions/core/src/generator/index.ts';
 import { buildFunction, startFunction } from '../../functions/speed/test/function-process.ts';
 import { cassandraClient, consumerGroupsAtEnd, produce, resetStorage, stackEnv } from '../e2e/stack-run.ts';
 import type { Bench } from './result.ts';

@@ -25,9 +25,10 @@ import { createConnection } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KafkaSink, kafkaMessageOf } from '@ula/tools/adapters/kafka';
+import { NdjsonSink, toNdjsonLine } from '@ula/tools/adapters/ndjson';
+import { backfill, createUniversity, Simulation } from '@ula/tools/generator/index';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaSink, kafkaMessageOf } from '../../functions/core/src/adapters/kafka.ts';
-import { NdjsonSink, toNdjsonLine } from '../../functions/core/src/adapters/ndjson.ts';
 import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import {
   type Category,
@@ -37,7 +38,6 @@ import {
   type LmsEvent,
   topicPartitions,
 } from '../../functions/core/src/events/envelope.ts';
-import { backfill, createUniversity, Simulation } from '../../functions/core/src/generator/index.ts';
 import type { Bench, BenchResult } from './result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');

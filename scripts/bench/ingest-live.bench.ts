@@ -13,7 +13,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createUniversity, type GeneratedItem, live } from '../../functions/core/src/generator/index.ts';
+import { createUniversity, type GeneratedItem, live } from '@ula/tools/generator/index';
 import { requestOf } from '../demo/events.ts';
 import { startFunction, stop } from './ingest.bench.ts';
 import type { Bench, BenchResult } from './result.ts';

@@ -24,12 +24,12 @@ import http from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { httpBinaryOf } from '@ula/tools/adapters/http-sink';
+import { startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { videoEngagement } from '../../functions/core/src/categories/video/speed-views.ts';
-import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
 import {
   CassandraViewStore,
-  httpBinaryOf,
   type LmsEvent,
   loadConfig,
   speedTable,

@@ -1,6 +1,6 @@
 /** Generated items as the HTTP requests Knative would deliver: binary-mode CloudEvents (ce-* headers, JSON body). */
-import type { CloudEventRequest } from '../../functions/core/src/dispatch/in-process.ts';
-import { attributesOf, type GeneratedItem } from '../../functions/core/src/generator/index.ts';
+import type { CloudEventRequest } from '@ula/tools/dispatch/in-process';
+import { attributesOf, type GeneratedItem } from '@ula/tools/generator/index';
 
 export function requestOf(item: GeneratedItem): CloudEventRequest {
   const attributes = item.kind === 'event' ? attributesOf(item.event) : item.record.attributes;

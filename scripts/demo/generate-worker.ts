@@ -4,7 +4,7 @@
  * Flow control: at most `window` batches outstanding; the main thread sends a credit per batch consumed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createUniversity, injectFaults, simulate } from '../../functions/core/src/generator/index.ts';
+import { createUniversity, injectFaults, simulate } from '@ula/tools/generator/index';
 import { requestOf } from './events.ts';
 
 export interface GenerateJob {

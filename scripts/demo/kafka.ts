@@ -7,13 +7,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type CloudEventRequest, type FunctionHandle, invokeHandler } from '@ula/tools/dispatch/in-process';
+import { type Dispatcher, startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
-import {
-  type CloudEventRequest,
-  type FunctionHandle,
-  invokeHandler,
-} from '../../functions/core/src/dispatch/in-process.ts';
-import { type Dispatcher, startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
 
 const categoryOf = (request: CloudEventRequest): string => {

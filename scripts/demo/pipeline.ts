@@ -10,24 +10,19 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import {
+  type CloudEventRequest,
+  type DeadLetterRecord,
+  type FunctionHandle,
+  InProcessDispatcher,
+} from '@ula/tools/dispatch/in-process';
+import { createUniversity, type GeneratedItem, live, type University } from '@ula/tools/generator/index';
 import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
 import type { ViewStore } from '../../functions/core/src/adapters/view-store.ts';
 import { openViewStore } from '../../functions/core/src/adapters/view-stores.ts';
 import { runCompaction } from '../../functions/core/src/batch/compact.ts';
 import { type BatchRunReport, runBatch } from '../../functions/core/src/batch/job.ts';
 import { type Config, loadConfig } from '../../functions/core/src/config.ts';
-import {
-  type CloudEventRequest,
-  type DeadLetterRecord,
-  type FunctionHandle,
-  InProcessDispatcher,
-} from '../../functions/core/src/dispatch/in-process.ts';
-import {
-  createUniversity,
-  type GeneratedItem,
-  live,
-  type University,
-} from '../../functions/core/src/generator/index.ts';
 import { type CompactionReport, compactionRange } from '../../functions/core/src/lake/compaction.ts';
 import { type LocalCalendar, localCalendar } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';

@@ -8,18 +8,13 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
+import { backfill, createUniversity, type GeneratedItem, live } from '@ula/tools/generator/index';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
 import { loadConfig } from '../../functions/core/src/config.ts';
-import { startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
 import { categories, type LmsEvent } from '../../functions/core/src/events/envelope.ts';
-import {
-  backfill,
-  createUniversity,
-  type GeneratedItem,
-  live,
-} from '../../functions/core/src/generator/index.ts';
 import { readDeadLetters } from '../../functions/core/src/lake/dead-letter.ts';
 import { listRawPartitions, readRawRows } from '../../functions/core/src/lake/raw-lake.ts';
 import { trinoClient, trinoQuery } from '../../functions/core/src/lake/trino-tables.ts';

@@ -10,10 +10,10 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
+import type { GeneratedItem } from '@ula/tools/generator/index';
 import { type Kafka, Partitioners } from 'kafkajs';
 import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
-import type { GeneratedItem } from '../../functions/core/src/generator/index.ts';
 import { cassandraSchema } from '../../functions/core/src/views/catalogue.ts';
 
 const require = createRequire(import.meta.url);

@@ -7,15 +7,10 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type ConsumedRecord, endOffsets, kafkaKeyOf, readRecords } from '@ula/tools/adapters/kafka';
+import { backfill, createUniversity, type GeneratedItem } from '@ula/tools/generator/index';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ConsumedRecord,
-  endOffsets,
-  kafkaKeyOf,
-  readRecords,
-} from '../../functions/core/src/adapters/kafka.ts';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
-import { backfill, createUniversity, type GeneratedItem } from '../../functions/core/src/generator/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const brokers = process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092';

@@ -4,7 +4,7 @@
  *
  * - ingest, speed and serving: their bundles (functions/<name>/build/index.js) under faas-js-runtime, as the
  *   function images start them, on free loopback ports; serving with a random API token;
- * - the KafkaSource stand-in (functions/core/src/dispatch/kafka-dispatcher.ts) delivering video_topic (the
+ * - the KafkaSource stand-in (scripts/tools/src/dispatch/kafka-dispatcher.ts) delivering video_topic (the
  *   verification's event is a video event) to ingest and speed, in fresh consumer groups that start at the
  *   topic's current end (only new records are delivered; the groups are deleted afterwards);
  * - the JobSink stand-in (functions/batch/src/trigger.ts), which runs the batch job entry point
@@ -19,8 +19,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Dispatcher, startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 import { Kafka, logLevel } from 'kafkajs';
-import { type Dispatcher, startDispatcher } from '../../functions/core/src/dispatch/kafka-dispatcher.ts';
 import { topicOf } from '../../functions/core/src/events/envelope.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,7 +1,5 @@
 export * from './adapters/cassandra.ts';
-export * from './adapters/http-sink.ts';
 export * from './adapters/local-dir.ts';
-export * from './adapters/ndjson.ts';
 export * from './adapters/object-store.ts';
 export * from './adapters/object-stores.ts';
 export * from './adapters/s3.ts';
@@ -13,7 +11,6 @@ export * from './events/catalogue.ts';
 export * from './events/cloudevents.ts';
 export * from './events/define.ts';
 export * from './events/envelope.ts';
-export * from './generator/index.ts';
 export * from './group-commit.ts';
 export * from './http/cloudevents.ts';
 export * from './http/errors.ts';

@@ -23,7 +23,7 @@ const kept = keys('k', 3000);
 /** A reader on a second connection, in a worker thread, polling the day's partition until stopped. */
 function startReader(file: string) {
   const state = newReadState();
-  const worker = new Worker(new URL('../src/adapters/worker-boot.mjs', import.meta.url), {
+  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
     workerData: {
       entry: new URL('./view-store-reader-worker.ts', import.meta.url).href,
       file,

@@ -8,12 +8,7 @@
  * `node --import tsx scripts/bench/soak/traffic.ts <seed> <students> <start ms> <end ms> <time zone>`
  */
 import { once } from 'node:events';
-import {
-  createUniversity,
-  type GeneratedItem,
-  injectFaults,
-  simulate,
-} from '../../../functions/core/src/generator/index.ts';
+import { createUniversity, type GeneratedItem, injectFaults, simulate } from '@ula/tools/generator/index';
 import { requestOf } from '../../demo/events.ts';
 
 const [seed = 'soak', students = '3000', start = '0', end = '0', timeZone = 'Asia/Ho_Chi_Minh'] =

@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { InProcessDispatcher } from '@ula/tools/dispatch/in-process';
+import { createUniversity, type GeneratedItem, injectFaults, simulate } from '@ula/tools/generator/index';
 import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../functions/core/src/adapters/local-dir.ts';
@@ -19,13 +21,6 @@ import type { ViewStore } from '../../../functions/core/src/adapters/view-store.
 import { openViewStore } from '../../../functions/core/src/adapters/view-stores.ts';
 import { runBatch } from '../../../functions/core/src/batch/job.ts';
 import { loadConfig } from '../../../functions/core/src/config.ts';
-import { InProcessDispatcher } from '../../../functions/core/src/dispatch/in-process.ts';
-import {
-  createUniversity,
-  type GeneratedItem,
-  injectFaults,
-  simulate,
-} from '../../../functions/core/src/generator/index.ts';
 import { allTables } from '../../../functions/core/src/views/catalogue.ts';
 import type { Row } from '../../../functions/core/src/views/columns.ts';
 import { cqlCreateTable } from '../../../functions/core/src/views/tables.ts';

@@ -6,12 +6,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalDirStore } from '@ula/core/adapters/local-dir';
+import { readDeadLetters } from '@ula/core/lake/dead-letter';
+import { listRawPartitions, readRawEvents } from '@ula/core/lake/raw-lake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ingest } from '../../ingest/src/ingest.ts';
-import { ingestMetrics } from '../../ingest/src/metrics.ts';
-import { loadIngestSettings } from '../../ingest/src/settings.ts';
-import { binaryRequest, sampleEvent } from '../../ingest/test/events.ts';
-import { LocalDirStore } from '../src/adapters/local-dir.ts';
+import { Ingest } from '../../../functions/ingest/src/ingest.ts';
+import { ingestMetrics } from '../../../functions/ingest/src/metrics.ts';
+import { loadIngestSettings } from '../../../functions/ingest/src/settings.ts';
+import { binaryRequest, sampleEvent } from '../../../functions/ingest/test/events.ts';
 import {
   type CloudEventRequest,
   type DeadLetterRecord,
@@ -19,8 +21,6 @@ import {
   InProcessDispatcher,
   invokeHandler,
 } from '../src/dispatch/in-process.ts';
-import { readDeadLetters } from '../src/lake/dead-letter.ts';
-import { listRawPartitions, readRawEvents } from '../src/lake/raw-lake.ts';
 
 /** A lake whose next `failures` writes fail (connection refused). */
 class FlakyStore extends LocalDirStore {

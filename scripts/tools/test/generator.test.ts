@@ -1,3 +1,4 @@
+import { type Category, categories, type LmsEvent, validateEvent } from '@ula/core';
 import { describe, expect, it } from 'vitest';
 import {
   attributesOf,
@@ -8,7 +9,6 @@ import {
   referenceWeights,
   simulate,
 } from '../src/generator/index.ts';
-import { type Category, categories, type LmsEvent, validateEvent } from '../src/index.ts';
 
 const end = '2025-09-10T00:00:00.000Z';
 const university = createUniversity({ seed: 'test', students: 300, teachers: 12, courses: 24 });

@@ -5,7 +5,7 @@
  * to produce big backfills.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { cloudEventSource, cloudEventType, type LmsEvent } from '../events/envelope.ts';
+import { cloudEventSource, cloudEventType, type LmsEvent } from '@ula/core/events/envelope';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
 
 /** `,"source":"/lms/<category>","type":"edu.lms.<category>.<type>","subject":` for an event. */

@@ -1,11 +1,11 @@
 /**
  * docs/views.md, generated from the view declarations (so the documentation cannot drift from the code):
  * per batch job, every stored view with its grain, primary key, description and columns.
- * `npm run docs:views -w functions/batch` rewrites it; a test checks it is current.
+ * `npm run docs:views` rewrites it; a test checks it is current.
  */
-import { batchViews } from '../views/batch-catalogue.ts';
-import { type BatchViewDefinition, batchJobs } from '../views/define.ts';
-import { batchTable } from '../views/tables.ts';
+import { batchViews } from '@ula/core/views/batch-catalogue';
+import { type BatchViewDefinition, batchJobs } from '@ula/core/views/define';
+import { batchTable } from '@ula/core/views/tables';
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
@@ -32,7 +32,7 @@ export function viewsMarkdown(): string {
     '# Views',
     '',
     '<!-- Generated from the declarations in functions/core/src/categories/*/ by',
-    '     `npm run docs:views -w functions/batch`. Do not edit by hand: a test fails when it drifts. -->',
+    '     `npm run docs:views`. Do not edit by hand: a test fails when it drifts. -->',
     '',
     'Batch views are exact, recomputed by the batch jobs from the raw lake (see [batch.md](batch.md)).',
     'Calendar columns (`date`, `hour`) are local to the analytics time zone (`ULA_TIMEZONE`, default',

@@ -4,7 +4,6 @@
  * (kafka-sink-worker.ts), and kafkajs helpers to read topics back for tests and tools.
  */
 import { Worker } from 'node:worker_threads';
-import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import {
   type Category,
   categories,
@@ -12,7 +11,8 @@ import {
   cloudEventType,
   type LmsEvent,
   topicOf,
-} from '../events/envelope.ts';
+} from '@ula/core/events/envelope';
+import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
 import { type EncodedHeaders, encodeHeaders, type ProducerMessage } from './kafka-wire.ts';
 

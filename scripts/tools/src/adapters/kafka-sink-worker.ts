@@ -4,7 +4,7 @@
  * A chunk is answered `taken` once appended; any failure is answered `error` and ends the run.
  */
 import { parentPort } from 'node:worker_threads';
-import type { Category } from '../events/envelope.ts';
+import type { Category } from '@ula/core/events/envelope';
 import { eventRecord, type SinkWorkerReply, type SinkWorkerRequest } from './kafka.ts';
 import { WireProducer } from './kafka-producer.ts';
 

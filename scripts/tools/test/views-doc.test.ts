@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { viewsMarkdown } from '../src/batch/views-doc.ts';
+import { viewsMarkdown } from '../src/views-doc.ts';
 
 describe('docs/views.md', () => {
-  it('is exactly what the view declarations generate (npm run docs:views -w functions/batch)', () => {
+  it('is exactly what the view declarations generate (npm run docs:views)', () => {
     expect(readFileSync('docs/views.md', 'utf8')).toBe(viewsMarkdown());
   });
 });

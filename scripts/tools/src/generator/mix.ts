@@ -6,7 +6,7 @@
  * each category against its target: p(category) ∝ max(0, weight × (emitted + slack) − count), limited to
  * what the user can do now. Shares converge to the weights whatever the forced events are.
  */
-import { type Category, categories } from '../events/envelope.ts';
+import { type Category, categories } from '@ula/core/events/envelope';
 
 export type CategoryWeights = Record<Category, number>;
 

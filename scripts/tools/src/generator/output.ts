@@ -2,7 +2,7 @@
  * What the generator emits: valid LMS events (possibly flagged as deliberate duplicates or late
  * arrivals) and, when fault injection is on, malformed records that every consumer must reject.
  */
-import type { Category, LmsEvent } from '../events/envelope.ts';
+import type { Category, LmsEvent } from '@ula/core/events/envelope';
 
 /** The kinds of malformed input the generator can inject (each one must be rejected by validation). */
 export const defects = ['bad_json', 'missing_field', 'mistyped_field', 'unknown_type', 'bad_time'] as const;

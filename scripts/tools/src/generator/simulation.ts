@@ -15,8 +15,9 @@
  * Memory is proportional to the university (users, enrolments, open sessions, pending follow-ups), not
  * to the simulated time span.
  */
+
+import { type Category, categories, type LmsEvent } from '@ula/core/events/envelope';
 import { v7 } from 'uuid';
-import { type Category, categories, type LmsEvent } from '../events/envelope.ts';
 import { Agenda } from './agenda.ts';
 import {
   DAY,

@@ -4,20 +4,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeCloudEvent, toHttpBinary, toKafkaRecord, validateEvent } from '@ula/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HttpSink, httpBinaryOf } from '../src/adapters/http-sink.ts';
 import { kafkaKeyOf, kafkaMessageOf, kafkaMessageOfMalformed, producerOf } from '../src/adapters/kafka.ts';
-import {
-  backfill,
-  createUniversity,
-  decodeCloudEvent,
-  type GeneratedItem,
-  HttpSink,
-  httpBinaryOf,
-  NdjsonSink,
-  toHttpBinary,
-  toKafkaRecord,
-  validateEvent,
-} from '../src/index.ts';
+import { NdjsonSink } from '../src/adapters/ndjson.ts';
+import { backfill, createUniversity, type GeneratedItem } from '../src/generator/index.ts';
 
 const university = createUniversity({ seed: 'sinks', students: 80, teachers: 4, courses: 8 });
 const items: GeneratedItem[] = [

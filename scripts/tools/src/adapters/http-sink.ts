@@ -3,9 +3,10 @@
  * body), over keep-alive connections with bounded concurrency. 5xx, 429 and network errors are
  * retried with backoff (at-least-once); other 4xx are final (expected for malformed records).
  */
+
+import { cloudEventSource, cloudEventType, type LmsEvent } from '@ula/core/events/envelope';
 import { withTimeout } from '../dispatch/delivery.ts';
 import { httpPoster, type Post } from '../dispatch/http-post.ts';
-import { cloudEventSource, cloudEventType, type LmsEvent } from '../events/envelope.ts';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
 
 export interface HttpSinkOptions {

@@ -3,6 +3,8 @@
  * category topic, keyed by user id, with the CloudEvents headers intact, and read back equal; the
  * wire producer's batches are deduplicated by the broker when resent and rejected after a sequence gap.
  */
+
+import { categories, fromKafkaRecord, type LmsEvent, toKafkaRecord, topicOf } from '@ula/core';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +22,6 @@ import {
 } from '../src/adapters/kafka-producer.ts';
 import { apiKeys, BrokerConnection, encodeRecordBatch } from '../src/adapters/kafka-wire.ts';
 import { backfill, createUniversity, type GeneratedItem } from '../src/generator/index.ts';
-import { categories, fromKafkaRecord, type LmsEvent, toKafkaRecord, topicOf } from '../src/index.ts';
 
 const brokers = (process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const topics = categories.map(topicOf);

@@ -3,8 +3,9 @@
  * event, same id, re-emitted) and late events (emitted after later events). The faults draw from their
  * own random stream, so the good events are identical whatever the fault rates.
  */
+
+import { cloudEventSource, cloudEventType, type LmsEvent } from '@ula/core/events/envelope';
 import { v7 } from 'uuid';
-import { cloudEventSource, cloudEventType, type LmsEvent } from '../events/envelope.ts';
 import { DAY, HOUR } from './calendar.ts';
 import { type Defect, defects, type GeneratedItem, type MalformedRecord } from './output.ts';
 import { Random } from './random.ts';

@@ -5,8 +5,9 @@
  * other 4xx, dead-letter topic with the error extensions, and offsets committed only after delivery.
  * One consumer group per sink, as one KafkaSource per subscriber would have.
  */
+
+import { categories, deadLetterTopic, topicOf } from '@ula/core/events/envelope';
 import { Kafka, type KafkaMessage, logLevel, Partitioners, type Producer } from 'kafkajs';
-import { categories, deadLetterTopic, topicOf } from '../events/envelope.ts';
 import { type DeliveryOutcome, type DeliveryPolicy, defaultDeliveryPolicy, deliver } from './delivery.ts';
 import { httpPoster } from './http-post.ts';
 

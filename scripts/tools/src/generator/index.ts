@@ -3,8 +3,8 @@
  * (`backfill` for history, `live` for real time), with optional fault injection.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LmsEvent } from '@ula/core/events/envelope';
 import { v7 } from 'uuid';
-import type { LmsEvent } from '../events/envelope.ts';
 import { DAY, isoTime } from './calendar.ts';
 import { type FaultOptions, injectFaults } from './faults.ts';
 import type { GeneratedItem } from './output.ts';
