@@ -124,7 +124,7 @@ export interface KafkaSinkOptions {
   batchSize?: number;
   /** Attempts per Kafka request before the run fails (default 8, backoff 0.1 → 2 s). */
   attempts?: number;
-  /** Topic of a category (default the reference topics, `<category>_topic`); benchmarks use their own. */
+  /** Topic of a category (default the older system's topics, `<category>_topic`: docs/architecture.md#the-older-system); benchmarks use their own. */
   topicOf?: (category: Category) => string;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The embedded column's event bus (DESIGN.md section 2): delivers CloudEvents to function handlers
+ * The embedded column's event bus (docs/architecture.md#components): delivers CloudEvents to function handlers
  * called in-process, in place of Kafka + Knative Eventing, with the same delivery contract as the Kafka
  * dispatcher (delivery.ts: retry 5xx/408/429/timeouts/thrown errors with exponential backoff, never retry
  * other 4xx, dead letter after the last attempt or on a non-retryable answer).

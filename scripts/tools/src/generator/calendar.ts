@@ -101,7 +101,7 @@ export class ZoneClock {
   }
 }
 
-/** The semester an instant falls in, in the reference's spelling (`Fall 2025`, `Spring 2026`, `Summer 2026`). */
+/** The semester an instant falls in, in the older system's spelling (`Fall 2025`, `Spring 2026`, `Summer 2026`). */
 export function semesterOf(ms: number): string {
   const d = new Date(ms);
   const month = d.getUTCMonth();

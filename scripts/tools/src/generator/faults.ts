@@ -73,7 +73,7 @@ export function malform(event: LmsEvent, defect: Defect, random: Random): Malfor
       body = JSON.stringify(data);
       break;
     case 'bad_time':
-      // The reference system's format: local wall clock, no offset, no milliseconds.
+      // The older system's format (docs/architecture.md#the-older-system): local wall clock, no offset, no milliseconds.
       attributes['time'] = event.time.slice(0, 19).replace('T', ' ');
       body = JSON.stringify(data);
       break;

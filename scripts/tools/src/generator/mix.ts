@@ -10,7 +10,7 @@ import { type Category, categories } from '@ula/core/events/envelope';
 
 export type CategoryWeights = Record<Category, number>;
 
-/** The reference producer's weights. */
+/** The weights of the older system's producer (docs/architecture.md#the-older-system). */
 export const referenceWeights: CategoryWeights = {
   auth: 15,
   assessment: 25,

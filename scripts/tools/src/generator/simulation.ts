@@ -37,7 +37,7 @@ import type { Course, Person, Student, University } from './university.ts';
 
 /** Knobs of behaviour (the university itself comes from `createUniversity`). */
 export interface BehaviourOptions {
-  /** Category weights (any positive scale); default the reference's 15/25/35/18/3/4. */
+  /** Category weights (any positive scale); default the older system's 15/25/35/18/3/4. */
   weights?: Partial<CategoryWeights>;
   /** Analytics time zone that drives the day/night curve. Default Asia/Ho_Chi_Minh. */
   timeZone?: string;

@@ -417,7 +417,7 @@ export function createUniversity(options: UniversityOptions = {}): University {
       items,
     });
   }
-  // Content ids are global (like the reference's VID/ASM/QUIZ/MAT/ITEM pools), numbered in course order.
+  // Content ids are global (like the older system's VID/ASM/QUIZ/MAT/ITEM pools: docs/architecture.md#the-older-system), numbered in course order.
   const label = <T extends { id: string }>(list: T[], prefix: string, min: number) => {
     const width = widthFor(list.length, min);
     list.forEach((x, i) => {
