@@ -20,6 +20,14 @@ import {
 } from '@ula/core/batch/request';
 import { loadConfig } from '@ula/core/config';
 import { localCalendar } from '@ula/core/views/time';
+import {
+  batchMetrics,
+  pushRun,
+  type RunStatus,
+  recordBatchReport,
+  recordCompaction,
+  recordRun,
+} from './metrics.ts';
 
 const log = (entry: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'batch', ...entry })}\n`);
@@ -53,6 +61,29 @@ export async function readRequest(
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const metrics = batchMetrics();
+  const started = Date.now();
+  let job = 'unknown';
+  const code = await run(argv, env, metrics, (name) => {
+    job = name;
+  });
+  const status: RunStatus = code === 0 ? 'succeeded' : code === 2 ? 'invalid' : 'failed';
+  const ended = Date.now();
+  recordRun(metrics, job, status, (ended - started) / 1000, ended);
+  const gateway = env['ULA_PUSHGATEWAY_URL'];
+  if (gateway) {
+    const problem = await pushRun(metrics, gateway, job, status);
+    if (problem) log({ level: 'warn', event: 'metrics_push_failed', error: problem });
+  }
+  return code;
+}
+
+async function run(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  metrics: ReturnType<typeof batchMetrics>,
+  jobIs: (job: string) => void,
+): Promise<number> {
   let request: BatchRequest;
   let runId: string;
   try {
@@ -61,6 +92,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     log({ level: 'error', event: 'batch_request_invalid', error: (error as Error).message });
     return 2;
   }
+  jobIs(request.job);
   const config = loadConfig(env);
   const views = openViewStore(config, { attempts: Number(env['ULA_BATCH_WRITE_ATTEMPTS'] ?? 5) });
   try {
@@ -75,6 +107,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           : {}),
         log: (entry) => log({ level: 'info', ...entry }),
       });
+      recordCompaction(metrics, request.job, report);
       const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
       log({ level: 'info', event: 'compaction_report', report, maxRssMb });
       return 0;
@@ -89,6 +122,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       graceMs: Number(env['ULA_BATCH_GRACE_MINUTES'] ?? 0) * 60_000,
       log: (entry) => log({ level: 'info', ...entry }),
     });
+    recordBatchReport(metrics, report);
     const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     log({ level: 'info', event: 'batch_report', report, maxRssMb });
     return 0;

@@ -119,8 +119,10 @@ export class Ingest {
     await Promise.all(
       [...groups.entries()].map(async ([groupKey, group]) => {
         try {
-          await writeRawGroup(this.store, group, ingestTime);
+          const { bytes } = await writeRawGroup(this.store, group, ingestTime);
           this.metrics.fileEvents.observe({ kind: 'raw' }, group.events.length);
+          this.metrics.filesWritten.inc({ kind: 'raw' });
+          this.metrics.bytesWritten.inc({ kind: 'raw' }, bytes);
           results.set(groupKey, { ok: true, value: undefined });
         } catch (error) {
           this.metrics.storeErrors.inc({ kind: 'raw' });
@@ -140,8 +142,9 @@ export class Ingest {
 
   private async flushDeadLetters(batch: DeadLetter[]): Promise<Outcome<void>[]> {
     const started = process.hrtime.bigint();
+    let files: { bytes: number }[];
     try {
-      await writeDeadLetters(this.store, batch);
+      files = await writeDeadLetters(this.store, batch);
     } catch (error) {
       this.metrics.storeErrors.inc({ kind: 'dead_letter' });
       throw error;
@@ -152,6 +155,10 @@ export class Ingest {
       );
     }
     this.metrics.fileEvents.observe({ kind: 'dead_letter' }, batch.length);
+    for (const { bytes } of files) {
+      this.metrics.filesWritten.inc({ kind: 'dead_letter' });
+      this.metrics.bytesWritten.inc({ kind: 'dead_letter' }, bytes);
+    }
     return batch.map(() => ({ ok: true, value: undefined }));
   }
 

@@ -17,6 +17,8 @@ export interface IngestMetrics {
   fileEvents: Histogram<'kind'>;
   flushSeconds: Histogram<'kind'>;
   storeErrors: Counter<'kind'>;
+  filesWritten: Counter<'kind'>;
+  bytesWritten: Counter<'kind'>;
   pending: Gauge;
 }
 
@@ -61,6 +63,18 @@ export function ingestMetrics(pending: () => number = () => 0): IngestMetrics {
     storeErrors: new Counter({
       name: 'ula_ingest_store_errors_total',
       help: 'Failed lake (S3) writes, by kind (raw, dead_letter)',
+      labelNames: ['kind'],
+      registers,
+    }),
+    filesWritten: new Counter({
+      name: 'ula_ingest_files_written_total',
+      help: 'Files written to the lake, by kind (raw: Parquet under raw/, dead_letter: NDJSON under dead-letter/)',
+      labelNames: ['kind'],
+      registers,
+    }),
+    bytesWritten: new Counter({
+      name: 'ula_ingest_bytes_written_total',
+      help: 'Bytes of the files written to the lake, by kind (raw, dead_letter)',
       labelNames: ['kind'],
       registers,
     }),

@@ -228,6 +228,11 @@ describe('ingest over HTTP (faas-js-runtime, local-dir lake)', () => {
     expect(text).toMatch(
       /ula_ingest_events_rejected_total\{reason="invalid_data",type="edu.lms.auth.login",function="ingest"\} 2/,
     );
+    // Lake files and bytes, valid events (raw) and dead letters.
+    expect(text).toMatch(/ula_ingest_files_written_total\{kind="raw",function="ingest"\} [1-9]/);
+    expect(text).toMatch(/ula_ingest_bytes_written_total\{kind="raw",function="ingest"\} [1-9]/);
+    expect(text).toMatch(/ula_ingest_files_written_total\{kind="dead_letter",function="ingest"\} [1-9]/);
+    expect(text).toMatch(/ula_ingest_bytes_written_total\{kind="dead_letter",function="ingest"\} [1-9]/);
     expect(text).toContain('faas_invocations'); // the runtime's own metrics are still there
   });
 });

@@ -4,14 +4,17 @@
  * app through runtime-routes.ts. Context: `method`, `query`, `headers`, `log` (the runtime's Context).
  */
 import { allTables, loadConfig, localCalendar, openViewStore, type ViewStore } from '@ula/core';
+import { installRuntimeHooks } from '@ula/core/http/runtime';
 import { healthThresholds } from '@ula/core/serving/health';
 import { ServingReader } from '@ula/core/serving/reader';
-import { type App, createApp } from './app.ts';
-import type { ApiRequest } from './http.ts';
+import { createApp } from './app.ts';
+import type { ApiRequest, ApiResponse } from './http.ts';
+import { instrumentHandle, servingRegistry } from './metrics.ts';
 import { installPathRoutes } from './runtime-routes.ts';
 
 let store: ViewStore | undefined;
-let app: App | undefined;
+let app: { handle(req: ApiRequest): Promise<ApiResponse> } | undefined;
+let uninstallHooks: (() => void) | undefined;
 let schemaProblem: string | undefined;
 let corsOrigins: string[] = [];
 
@@ -33,7 +36,7 @@ export async function init(): Promise<void> {
     calendar: localCalendar(config.timeZone),
     thresholds: healthThresholds(),
   });
-  app = createApp({
+  const created = createApp({
     reader,
     token: process.env['ULA_API_TOKEN'] || undefined,
     corsOrigins,
@@ -47,7 +50,11 @@ export async function init(): Promise<void> {
         ),
     },
   });
+  app = { handle: instrumentHandle(created.handle, created.routes) };
   installPathRoutes(app.handle);
+  // The function's registry (request latency by route) on the runtime's /metrics; request parsing stays the runtime's.
+  uninstallHooks?.();
+  uninstallHooks = installRuntimeHooks({ sdkDecoding: true, registries: [servingRegistry] });
 }
 
 export async function handle(context: Partial<ApiRequest> & { method?: string }, _body?: unknown) {

@@ -20,7 +20,7 @@ import {
   UnavailableError,
   unavailable,
 } from '@ula/core/http/errors';
-import { speedMetrics } from './metrics.ts';
+import { recordApplied, speedMetrics } from './metrics.ts';
 import type { SpeedSettings } from './settings.ts';
 import type { SpeedWriter } from './speed-writer.ts';
 
@@ -101,6 +101,7 @@ export class SpeedHandler {
         });
         return unavailable(new UnavailableError(`view store write failed: ${reason}`, error));
       }
+      recordApplied(Date.parse(event.time), this.now());
     }
     this.recent.add(event.id);
     speedMetrics.events.inc({ outcome: plan.status });

@@ -148,10 +148,10 @@ describe('speed function on Cassandra', { timeout: 300_000 }, () => {
     expect(ttl.rows[0]?.['ttl']).toBeLessThanOrEqual(7200);
     const metrics = await (await fetch(`${realtime.url}/metrics`)).text();
     expect(metrics).toMatch(
-      /speed_late_events_total\{[^}]*view="video_engagement"[^}]*lateness="too_late"[^}]*\} [1-9]/,
+      /ula_speed_late_events_total\{[^}]*view="video_engagement"[^}]*lateness="too_late"[^}]*\} [1-9]/,
     );
-    expect(metrics).toMatch(/speed_events_total\{[^}]*outcome="late"[^}]*\} [1-9]/);
-    expect(metrics).toMatch(/speed_write_seconds_count/);
+    expect(metrics).toMatch(/ula_speed_events_total\{[^}]*outcome="late"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/ula_speed_write_seconds_count/);
   });
 
   it('answers bad input over HTTP with 4xx and the JSON error contract', async () => {

@@ -31,7 +31,7 @@ export const ndjsonContentType = 'application/x-ndjson';
 export async function writeDeadLetters(
   store: ObjectStore,
   records: readonly DeadLetter[],
-): Promise<string[]> {
+): Promise<{ key: string; bytes: number }[]> {
   const byHour = new Map<string, DeadLetter[]>();
   for (const r of records) {
     const p = utcHourOf(r.received_at);
@@ -45,7 +45,7 @@ export async function writeDeadLetters(
       const body = new TextEncoder().encode(list.map((r) => `${JSON.stringify(r)}\n`).join(''));
       const key = deadLetterKey(utcHourOf(list[0]!.received_at), body);
       await store.put(key, body, ndjsonContentType);
-      return key;
+      return { key, bytes: body.byteLength };
     }),
   );
 }
