@@ -20,7 +20,7 @@ const num = (e: LmsEvent, field: string): number => e.data[field] as number;
 const sessionFree = new Set(['SIGNUP', 'NOTIFICATION_SENT', 'NOTIFICATION_OPENED', 'NOTIFICATION_CLICKED']);
 
 describe('generator: the simulated university', () => {
-  it('has the requested population with the older system's id formats', () => {
+  it("has the requested population with the older system's id formats", () => {
     expect(university.students).toHaveLength(300);
     expect(university.students[0]!.id).toBe('SV00001');
     expect(university.teachers[11]!.id).toBe('GV012');
