@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploys University Learning Analytics to Minikube: Knative Serving + Eventing + eventing-kafka-broker,
 # Strimzi Kafka and the topics, MinIO (lake), Cassandra (views) and its schema, Trino and the lake's
-# Trino tables and views (lake.raw, lake.events, lake.serving), Airflow, then
+# Trino tables and views (lake.raw, lake.events, lake.serving), Airflow, monitoring (Prometheus,
+# Pushgateway, Grafana with the dashboards of scripts/k8s/manifests/monitoring/dashboards/), then
 # builds the four functions and applies eventing/ (Knative Services, KafkaSources, dead-letter
 # KafkaSink, JobSink). Idempotent: run it again after a change; nothing that holds data is deleted and
 # Secrets are generated (random) only when absent.
@@ -18,7 +19,8 @@
 #   MINIKUBE_DISK (40g), MINIKUBE_DRIVER (docker), ULA_NAMESPACE (ula), REGISTRY (dev.local = build
 #   into minikube's Docker, no push; anything else = func build --push to that registry), IMAGE_TAG
 #   (git commit), ULA_TIMEZONE (Asia/Ho_Chi_Minh), ULA_CORS_ORIGINS, FUNCTION_MAX_SCALE (4),
-#   KAFKA_STORAGE (10Gi), MINIO_STORAGE (20Gi), CASSANDRA_STORAGE (10Gi), WAIT_TIMEOUT (600s).
+#   KAFKA_STORAGE (10Gi), MINIO_STORAGE (20Gi), CASSANDRA_STORAGE (10Gi), PROMETHEUS_STORAGE (5Gi),
+#   WAIT_TIMEOUT (600s).
 set -euo pipefail
 
 # ---------------------------------------------------------------------------------------------------
@@ -32,6 +34,9 @@ AIRFLOW_VERSION="3.3.2"
 POSTGRES_VERSION="17.6"
 MINIO_VERSION="RELEASE.2025-04-22T22-12-26Z"
 MC_VERSION="RELEASE.2025-04-16T18-13-26Z"
+PROMETHEUS_VERSION="v3.5.0"     # Prometheus LTS
+PUSHGATEWAY_VERSION="v1.11.0"
+GRAFANA_VERSION="12.1.0"
 
 # shellcheck disable=SC2034 # the images are read through ${!name} when manifests are rendered
 {
@@ -41,6 +46,9 @@ MC_VERSION="RELEASE.2025-04-16T18-13-26Z"
   POSTGRES_IMAGE="docker.io/library/postgres:${POSTGRES_VERSION}"
   MINIO_IMAGE="quay.io/minio/minio:${MINIO_VERSION}"
   MC_IMAGE="quay.io/minio/mc:${MC_VERSION}"
+  PROMETHEUS_IMAGE="docker.io/prom/prometheus:${PROMETHEUS_VERSION}"
+  PUSHGATEWAY_IMAGE="docker.io/prom/pushgateway:${PUSHGATEWAY_VERSION}"
+  GRAFANA_IMAGE="docker.io/grafana/grafana:${GRAFANA_VERSION}"
 }
 
 KNATIVE_SERVING_URL="https://github.com/knative/serving/releases/download/knative-v${KNATIVE_VERSION}"
@@ -66,6 +74,7 @@ FUNCTION_MAX_SCALE="${FUNCTION_MAX_SCALE:-4}"
 KAFKA_STORAGE="${KAFKA_STORAGE:-10Gi}"
 MINIO_STORAGE="${MINIO_STORAGE:-20Gi}"
 CASSANDRA_STORAGE="${CASSANDRA_STORAGE:-10Gi}"
+PROMETHEUS_STORAGE="${PROMETHEUS_STORAGE:-5Gi}"
 WAIT_TIMEOUT="${WAIT_TIMEOUT:-600s}"
 KAFKA_BOOTSTRAP="ula-kafka-kafka-bootstrap.kafka.svc.cluster.local:9092"
 BATCH_JOB_SCRIPT="${BATCH_JOB_SCRIPT:-build/index.js}"  # functions/batch: the job entry point
@@ -114,7 +123,9 @@ PLACEHOLDERS=(ULA_NAMESPACE ULA_TIMEZONE ULA_CORS_ORIGINS KAFKA_BOOTSTRAP FUNCTI
   INGEST_IMAGE SPEED_IMAGE SERVING_IMAGE BATCH_IMAGE BATCH_JOB_SCRIPT
   STRIMZI_VERSION KAFKA_STORAGE MINIO_IMAGE MC_IMAGE MINIO_STORAGE
   CASSANDRA_VERSION CASSANDRA_IMAGE CASSANDRA_STORAGE TRINO_VERSION TRINO_IMAGE
-  AIRFLOW_VERSION AIRFLOW_IMAGE POSTGRES_IMAGE)
+  AIRFLOW_VERSION AIRFLOW_IMAGE POSTGRES_IMAGE
+  PROMETHEUS_VERSION PROMETHEUS_IMAGE PROMETHEUS_STORAGE PUSHGATEWAY_VERSION PUSHGATEWAY_IMAGE
+  GRAFANA_VERSION GRAFANA_IMAGE)
 
 # ---------------------------------------------------------------------------------------------------
 # Output helpers
@@ -237,6 +248,16 @@ render_all() {
   render_file "$MANIFESTS/airflow/postgres.yaml" "$out/50-airflow/postgres.yaml"
   render_file "$MANIFESTS/airflow/airflow.yaml" "$out/50-airflow/airflow.yaml"
 
+  # Monitoring: Prometheus (scrapes the functions' pods and the Pushgateway), the Pushgateway (batch Jobs
+  # push their runs), Grafana with the datasource and the dashboards of monitoring/dashboards/*.json.
+  mapfile -t files < <(files_in "$MANIFESTS/monitoring/dashboards" '*.json')
+  [[ ${#files[@]} -gt 0 ]] || die "scripts/k8s/manifests/monitoring/dashboards/*.json: no dashboard to deploy"
+  mkdir -p "$out/60-monitoring"
+  configmap_from_files grafana-dashboards monitoring "${files[@]}" >"$out/60-monitoring/dashboards-configmap.yaml"
+  for src in prometheus pushgateway grafana; do
+    render_file "$MANIFESTS/monitoring/$src.yaml" "$out/60-monitoring/$src.yaml"
+  done
+
   for src in "$ROOT"/eventing/*.yaml; do
     render_file "$src" "$out/eventing/$(basename "$src")"
   done
@@ -283,13 +304,13 @@ ensure_secret() { # ensure_secret NAMESPACE NAME KEY=VALUE...
 
 ensure_secrets() {
   local root_user root_password lake_key lake_secret cassandra_user cassandra_password admin_password
-  local api_token pg_password fernet jwt airflow_password
+  local api_token pg_password fernet jwt airflow_password grafana_password
   if [[ -n "$DRY_RUN" ]]; then
     mkdir -p "$RENDER_DIR/secrets"
     root_user=minio-admin root_password=DRY-RUN-NOT-A-SECRET lake_key=ula-lake lake_secret=DRY-RUN-NOT-A-SECRET
     cassandra_user=ula cassandra_password=DRY-RUN-NOT-A-SECRET admin_password=DRY-RUN-NOT-A-SECRET
     api_token=DRY-RUN-NOT-A-SECRET pg_password=DRY-RUN-NOT-A-SECRET fernet=DRY-RUN-NOT-A-SECRET
-    jwt=DRY-RUN-NOT-A-SECRET airflow_password=DRY-RUN-NOT-A-SECRET
+    jwt=DRY-RUN-NOT-A-SECRET airflow_password=DRY-RUN-NOT-A-SECRET grafana_password=DRY-RUN-NOT-A-SECRET
   else
     root_user="$(secret_get minio minio-root root-user)"; root_user="${root_user:-minio-admin}"
     root_password="$(secret_get minio minio-root root-password)"; root_password="${root_password:-$(rand_hex 24)}"
@@ -303,6 +324,7 @@ ensure_secrets() {
     fernet="$(secret_get airflow airflow-secrets fernet-key)"; fernet="${fernet:-$(openssl rand -base64 32 | tr '+/' '-_')}"
     jwt="$(secret_get airflow airflow-secrets jwt-secret)"; jwt="${jwt:-$(rand_hex 32)}"
     airflow_password="$(secret_get airflow airflow-secrets admin-password)"; airflow_password="${airflow_password:-$(rand_hex 12)}"
+    grafana_password="$(secret_get monitoring grafana-admin admin-password)"; grafana_password="${grafana_password:-$(rand_hex 12)}"
   fi
   local lake=(access-key-id="$lake_key" secret-access-key="$lake_secret"
     endpoint=http://minio.minio.svc.cluster.local:9000 bucket=lake region=us-east-1)
@@ -321,6 +343,7 @@ ensure_secrets() {
   ensure_secret "$ULA_NAMESPACE" serving-api token="$api_token"
   ensure_secret airflow airflow-secrets postgres-password="$pg_password" fernet-key="$fernet" \
     jwt-secret="$jwt" admin-password="$airflow_password" passwords.json="{\"admin\": \"$airflow_password\"}"
+  ensure_secret monitoring grafana-admin admin-password="$grafana_password"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -334,7 +357,7 @@ if [[ -n "$DRY_RUN" ]]; then
   ensure_secrets
   step "rendered $(find "$RENDER_DIR" -name '*.yaml' | wc -l) manifest files into $RENDER_DIR"
   info "images: $INGEST_IMAGE $SPEED_IMAGE $SERVING_IMAGE $BATCH_IMAGE"
-  info "apply order: 00-platform, 10-kafka (after Strimzi), 20-minio, 30-cassandra, 40-trino, 45-trino-lake (Job), 50-airflow, eventing"
+  info "apply order: 00-platform, 10-kafka (after Strimzi), 20-minio, 30-cassandra, 40-trino, 45-trino-lake (Job), 50-airflow, 60-monitoring, eventing"
   exit 0
 fi
 
@@ -513,6 +536,16 @@ install_query_and_orchestration() {
   kubectl rollout status deployment/airflow -n airflow --timeout="$WAIT_TIMEOUT" >/dev/null
 }
 
+install_monitoring() {
+  step "Monitoring: Prometheus ${PROMETHEUS_VERSION}, Pushgateway ${PUSHGATEWAY_VERSION}, Grafana ${GRAFANA_VERSION}"
+  kubectl apply -f "$RENDER_DIR/60-monitoring/" >/dev/null
+  # A changed scrape config or provisioning file only takes effect in a new pod (dashboards reload by themselves).
+  kubectl rollout restart deployment/prometheus deployment/grafana -n monitoring >/dev/null
+  kubectl rollout status deployment/pushgateway -n monitoring --timeout="$WAIT_TIMEOUT" >/dev/null
+  kubectl rollout status deployment/prometheus -n monitoring --timeout="$WAIT_TIMEOUT" >/dev/null
+  kubectl rollout status deployment/grafana -n monitoring --timeout="$WAIT_TIMEOUT" >/dev/null
+}
+
 build_functions() {
   [[ -n "$BUILD" ]] || { info "--skip-build: using images tagged $IMAGE_TAG"; return; }
   step "build functions (tag $IMAGE_TAG)"
@@ -557,6 +590,9 @@ print_access() {
     Airflow UI       kubectl port-forward -n airflow svc/airflow 8082:8080  → http://localhost:8082 (user admin)
                      password: kubectl get secret airflow-secrets -n airflow -o jsonpath='{.data.admin-password}' | base64 -d
     Trino            kubectl port-forward -n trino svc/trino 8080:8080      → http://localhost:8080/ui
+    Grafana          kubectl port-forward -n monitoring svc/grafana 3000:3000 → http://localhost:3000 (user admin)
+                     password: kubectl get secret grafana-admin -n monitoring -o jsonpath='{.data.admin-password}' | base64 -d
+    Prometheus       kubectl port-forward -n monitoring svc/prometheus 9090:9090 → http://localhost:9090/targets
     MinIO console    kubectl port-forward -n minio svc/minio 9001:9001      → http://localhost:9001
                      user: kubectl get secret minio-root -n minio -o jsonpath='{.data.root-user}' | base64 -d
     Cassandra        kubectl exec -it -n cassandra cassandra-0 -- cqlsh -u ula -p "\$(kubectl get secret ula-cassandra -n cassandra -o jsonpath='{.data.password}' | base64 -d)"
@@ -585,6 +621,7 @@ kubectl apply -f "$RENDER_DIR/eventing/namespace.yaml" >/dev/null
 ensure_secrets
 install_storage
 install_query_and_orchestration
+install_monitoring
 build_functions
 deploy_functions
 print_access

@@ -4,8 +4,10 @@
 #   removed: the Knative Services (ingest, speed, serving), KafkaSources, the dead-letter KafkaSink, the
 #            JobSink and its batch Jobs, ConfigMap ula-config (everything of eventing/ in ULA_NAMESPACE);
 #            the Deployments, StatefulSets, Services, Jobs and generated ConfigMaps of Kafka (the Kafka and
-#            KafkaNodePool resources; KafkaTopics are kept), MinIO, Cassandra, Trino and Airflow.
-#   kept:    PersistentVolumeClaims (Kafka log, MinIO lake bucket, Cassandra views, Airflow's PostgreSQL),
+#            KafkaNodePool resources; KafkaTopics are kept), MinIO, Cassandra, Trino, Airflow and monitoring
+#            (Prometheus, Pushgateway, Grafana, and Prometheus' ClusterRole/ClusterRoleBinding).
+#   kept:    PersistentVolumeClaims (Kafka log, MinIO lake bucket, Cassandra views, Airflow's PostgreSQL,
+#            Prometheus' metrics),
 #            Secrets (generated credentials: a redeploy reuses them), KafkaTopics (their retention
 #            settings), the namespaces, and the platform installed from upstream releases (Knative,
 #            eventing-kafka-broker, Strimzi operator): scripts/deploy_minikube.sh brings the rest back with
@@ -15,7 +17,7 @@
 #   scripts/teardown_minikube.sh                   remove the workloads, keep data and credentials
 #   scripts/teardown_minikube.sh --wipe            also delete the PVCs, Secrets, KafkaTopics and the
 #                                                  namespaces of the project (ula, kafka, minio, cassandra,
-#                                                  trino, airflow): all data is lost
+#                                                  trino, airflow, monitoring): all data is lost
 #   scripts/teardown_minikube.sh --delete-cluster  delete the whole minikube profile (implies everything)
 #   scripts/teardown_minikube.sh --dry-run         print the kubectl/minikube commands instead of running them
 #   scripts/teardown_minikube.sh --help
@@ -27,7 +29,7 @@ set -euo pipefail
 ULA_NAMESPACE="${ULA_NAMESPACE:-ula}"
 MINIKUBE_PROFILE="${MINIKUBE_PROFILE:-ula}"
 WAIT_TIMEOUT="${WAIT_TIMEOUT:-300s}"
-PLATFORM_NAMESPACES=(kafka minio cassandra trino airflow)
+PLATFORM_NAMESPACES=(kafka minio cassandra trino airflow monitoring)
 
 WIPE=""
 DELETE_CLUSTER=""
@@ -100,12 +102,14 @@ if exists kafka; then
     if has_kind "$kind"; then delete kafka "$kind" --all; fi
   done
 fi
-for namespace in minio cassandra trino airflow; do
+for namespace in minio cassandra trino airflow monitoring; do
   exists "$namespace" || { info "namespace $namespace does not exist"; continue; }
   delete "$namespace" deployments,statefulsets,jobs,services -l app.kubernetes.io/part-of=university-learning-analytics
   delete "$namespace" deployments,statefulsets,jobs,services -l app.kubernetes.io/name
   delete "$namespace" configmaps -l app.kubernetes.io/part-of=university-learning-analytics
 done
+# Prometheus' pod discovery permissions (cluster-scoped).
+run kubectl delete clusterrolebindings,clusterroles -l app.kubernetes.io/part-of=university-learning-analytics --ignore-not-found
 
 if [[ -z "$WIPE" ]]; then
   step "kept"

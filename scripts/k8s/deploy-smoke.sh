@@ -96,6 +96,11 @@ expect '^kubectl get job cassandra-schema -n cassandra' "schema job awaited"
 expect '^kubectl get job minio-bucket -n minio' "bucket job awaited"
 expect '^kubectl rollout status deployment/trino -n trino' "wait for Trino"
 expect '^kubectl rollout status deployment/airflow -n airflow' "wait for Airflow"
+expect '^kubectl apply -f .*/60-monitoring/' "monitoring applied"
+for d in pushgateway prometheus grafana; do
+  expect "^kubectl rollout status deployment/$d -n monitoring" "wait for $d"
+done
+expect_order 'apply .*00-platform/namespaces\.yaml' '^kubectl apply -f .*/60-monitoring/'
 expect '^kubectl apply -f .*/45-trino-lake/lake-configmap\.yaml' "lake SQL ConfigMap applied"
 expect '^kubectl get job trino-lake -n trino' "Trino lake objects Job awaited"
 expect_order '^kubectl get job cassandra-schema -n cassandra' '^kubectl apply -f .*/45-trino-lake/lake-job\.yaml'
@@ -112,8 +117,8 @@ expect_order '^kubectl create -f -' 'apply .*20-minio/minio\.yaml'
 expect_order 'func build --path .*/functions/batch' '^kubectl apply -k'
 
 secrets="$(grep -c '^kind: Secret' "$log.secrets" || true)"
-if [[ "$secrets" -ne 11 ]]; then
-  echo "deploy-smoke: expected 11 generated Secrets, got $secrets" >&2
+if [[ "$secrets" -ne 12 ]]; then
+  echo "deploy-smoke: expected 12 generated Secrets, got $secrets" >&2
   status=1
 fi
 if grep -q 'DRY-RUN' "$log.secrets"; then

@@ -46,8 +46,9 @@ FILE_CONFIGMAPS = {  # (namespace, name) → (repo folder, suffix)
     ("cassandra", "cassandra-schema"): ("cassandra", "schema.cql"),
     ("trino", "trino-catalog"): ("trino/catalog/k8s", ".properties"),
     ("airflow", "airflow-dags"): ("airflow/dags", ".py"),
+    ("monitoring", "grafana-dashboards"): ("scripts/k8s/manifests/monitoring/dashboards", ".json"),
 }
-CLUSTER_SCOPED = {"Namespace"}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 
 problems: list[str] = []
 
@@ -297,6 +298,43 @@ def check(render_dir: str, root: str) -> None:
         command = " ".join(pod["containers"][0].get("command", []))
         if "trino-lake" not in volumes or "trino-lake-apply.sh" not in command:
             problem("Job trino/trino-lake", "must run trino-lake-apply.sh from the ConfigMap trino-lake")
+
+    # Monitoring: Prometheus scrapes the functions' namespace (pods of the project that opt in) and the
+    # Pushgateway the batch Job pushes to; Grafana's admin password comes from the generated Secret.
+    prom_cm = objects.get(("ConfigMap", "monitoring", "prometheus-config"))
+    ula_ns = next(iter(jobsinks))[0] if len(jobsinks) == 1 else "ula"
+    if prom_cm is None:
+        problem("monitoring", "ConfigMap monitoring/prometheus-config missing")
+    else:
+        prom = yaml.safe_load(prom_cm["data"]["prometheus.yml"])
+        jobs = {j["job_name"]: j for j in prom.get("scrape_configs", [])}
+        fn = jobs.get("ula-functions", {})
+        sd = (fn.get("kubernetes_sd_configs") or [{}])[0]
+        if sd.get("role") != "pod" or ula_ns not in sd.get("namespaces", {}).get("names", []):
+            problem("prometheus", f"job ula-functions must discover pods in namespace {ula_ns}")
+        keeps = {tuple(r.get("source_labels", [])): r.get("regex") for r in fn.get("relabel_configs", []) if r.get("action") == "keep"}
+        if keeps.get(("__meta_kubernetes_pod_label_app_kubernetes_io_part_of",)) != "university-learning-analytics":
+            problem("prometheus", "job ula-functions must keep only pods labelled app.kubernetes.io/part-of=university-learning-analytics")
+        pg = jobs.get("pushgateway", {})
+        targets = [t for c in pg.get("static_configs", []) for t in c.get("targets", [])]
+        if not pg.get("honor_labels") or targets != ["pushgateway.monitoring.svc.cluster.local:9091"]:
+            problem("prometheus", "job pushgateway must scrape pushgateway.monitoring.svc.cluster.local:9091 with honor_labels")
+    for name in ("prometheus", "pushgateway", "grafana"):
+        if ("Deployment", "monitoring", name) not in objects:
+            problem("monitoring", f"Deployment monitoring/{name} missing")
+    cfg = configs[0]["data"] if len(configs) == 1 else {}
+    if not str(cfg.get("ULA_PUSHGATEWAY_URL", "")).startswith("http://pushgateway.monitoring.svc.cluster.local:9091"):
+        problem("ConfigMap ula-config", "ULA_PUSHGATEWAY_URL must point at the Pushgateway service")
+    if len(jobsinks) == 1:
+        env = [e["name"] for c in next(iter(jobsinks.values()))["spec"]["job"]["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])]
+        if "ULA_PUSHGATEWAY_URL" not in env:
+            problem("JobSink batch-jobs", "the batch Job needs ULA_PUSHGATEWAY_URL to push its run's metrics")
+    grafana = objects.get(("Deployment", "monitoring", "grafana"))
+    if grafana is not None:
+        env = {e["name"]: e for e in grafana["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+        ref = env.get("GF_SECURITY_ADMIN_PASSWORD", {}).get("valueFrom", {}).get("secretKeyRef", {})
+        if ref.get("name") != "grafana-admin":
+            problem("Deployment monitoring/grafana", "GF_SECURITY_ADMIN_PASSWORD must come from the Secret grafana-admin")
 
     # Kustomization.
     with open(os.path.join(root, "eventing", "kustomization.yaml"), encoding="utf-8") as f:

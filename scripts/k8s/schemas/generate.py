@@ -33,6 +33,8 @@ KINDS = [
     ("apps/v1", "Deployment"),
     ("apps/v1", "StatefulSet"),
     ("batch/v1", "Job"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
 ]
 
 INT_OR_STRING = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
