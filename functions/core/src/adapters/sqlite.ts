@@ -10,7 +10,11 @@ type Db = InstanceType<typeof Database>;
 type Statement = Database.Statement<unknown[], unknown>;
 
 const expiresAt = '_expires_at';
+/** How long a connection waits for another's lock (busy timeout), and for the switch to WAL. */
+const busyTimeoutMs = 120_000;
 const purgeEveryMs = 60_000;
+/** Never written: Atomics.wait on it is a synchronous sleep. */
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
@@ -28,10 +32,9 @@ export class SqliteViewStore implements ViewStore {
   constructor(file: string) {
     this.db = new Database(file);
     // Batch jobs run side by side (one process each, like JobSink pods) and write whole views in one
-    // transaction: a writer waits for the other's transaction instead of failing with SQLITE_BUSY. Set
-    // first: switching to WAL takes a lock too, and two jobs opening the file at once failed on it.
-    this.db.pragma('busy_timeout = 120000');
-    this.db.pragma('journal_mode = WAL');
+    // transaction: a writer waits for the other's transaction instead of failing with SQLITE_BUSY.
+    this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    switchToWal(this.db);
     this.db.pragma('synchronous = NORMAL');
   }
 
@@ -58,7 +61,10 @@ export class SqliteViewStore implements ViewStore {
         }
       }
     });
-    create();
+    // BEGIN IMMEDIATE: the write lock is taken first, waiting under the busy timeout. A deferred
+    // transaction read the schema first (CREATE TABLE IF NOT EXISTS of an existing table) and then had to
+    // upgrade to a writer, which SQLite refuses at once with SQLITE_BUSY when another process writes.
+    create.immediate();
     this.statements.clear();
   }
 
@@ -69,7 +75,7 @@ export class SqliteViewStore implements ViewStore {
   ): Promise<void> {
     if (rows.length === 0) return;
     const insert = this.inserter(table, options);
-    this.db.transaction(() => insert(rows))();
+    this.db.transaction(() => insert(rows)).immediate();
     this.purgeIfDue(table);
   }
 
@@ -78,7 +84,7 @@ export class SqliteViewStore implements ViewStore {
     const run = this.db.transaction(() => {
       for (const p of partitions) remove(p);
     });
-    run();
+    run.immediate();
   }
 
   /**
@@ -102,10 +108,12 @@ export class SqliteViewStore implements ViewStore {
     }
     const remove = this.partitionRemover(table);
     const insert = this.inserter(table, options);
-    this.db.transaction(() => {
-      for (const p of partitions) remove(p);
-      insert(rows);
-    })();
+    this.db
+      .transaction(() => {
+        for (const p of partitions) remove(p);
+        insert(rows);
+      })
+      .immediate();
     this.purgeIfDue(table);
   }
 
@@ -249,6 +257,31 @@ export class SqliteViewStore implements ViewStore {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+}
+
+/**
+ * `PRAGMA journal_mode = WAL`, retried while another connection holds the file. The busy timeout does not
+ * cover it: on a file not yet in WAL mode the switch reads the header under a shared lock, then upgrades to
+ * an exclusive lock to write the file-format bytes, and SQLite answers a lock upgrade from inside a read
+ * transaction with SQLITE_BUSY at once instead of calling the busy handler (two connections each holding
+ * a read lock and waiting for the other's would deadlock). So job processes opening a fresh file at the
+ * same moment sometimes failed with "database is locked" (functions/core/test/sqlite-concurrent-open.test.ts:
+ * 18 of 1,200 opens before this). Once one of them has switched the file, the others find it in WAL mode,
+ * need no write, and the pragma succeeds.
+ */
+function switchToWal(db: Db): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let pauseMs = 2; ; pauseMs = Math.min(pauseMs * 2, 100)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const busy = error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() >= deadline) throw error;
+      // A synchronous pause (the constructor is synchronous), jittered so the losers do not retry in step.
+      Atomics.wait(pauseCell, 0, 0, pauseMs / 2 + Math.random() * pauseMs);
+    }
   }
 }
 
