@@ -3,12 +3,14 @@
 //
 //   node scripts/stack/apply-schema.mjs [cassandra/schema.cql]
 //
-// Env: ULA_CASSANDRA_CONTACT_POINTS (default 127.0.0.1, "host[:port]" comma list), ULA_CASSANDRA_DC
-// (default datacenter1). Idempotent as long as the file is (CREATE ... IF NOT EXISTS).
+// Env: ULA_CASSANDRA_CONTACT_POINTS (default 127.0.0.1 here, "host[:port]" comma list), ULA_CASSANDRA_LOCAL_DC
+// (default datacenter1), declared and checked by functions/core/src/settings.ts (imported through Node's type
+// stripping). Idempotent as long as the file is (CREATE ... IF NOT EXISTS).
 // Splitting: `--` and `//` line comments and `/* */` block comments are dropped, and the text is cut at
 // every `;` outside a quoted string ('...', "...", $$...$$), so a `;` inside a comment string is safe.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { readSettings, shared } from '../../functions/core/src/settings.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -67,10 +69,13 @@ async function main() {
   const file = process.argv[2] ?? 'cassandra/schema.cql';
   const statements = splitCql(readFileSync(file, 'utf8'));
   const cassandra = require('cassandra-driver');
-  const points = (process.env.ULA_CASSANDRA_CONTACT_POINTS ?? '127.0.0.1').split(',').map((s) => s.trim());
+  const settings = readSettings(process.env, {
+    contactPoints: shared.cassandraContactPoints,
+    localDataCenter: shared.cassandraLocalDc,
+  });
   const client = new cassandra.Client({
-    contactPoints: points,
-    localDataCenter: process.env.ULA_CASSANDRA_DC ?? 'datacenter1',
+    contactPoints: settings.contactPoints.length > 0 ? settings.contactPoints : ['127.0.0.1'],
+    localDataCenter: settings.localDataCenter,
     socketOptions: { connectTimeout: 5000, readTimeout: 60000 },
   });
   const t0 = Date.now();

@@ -1,8 +1,10 @@
 /**
  * Configuration from environment variables. Defaults select the embedded column of the README's component table
  * (local directory lake, SQLite views); setting a service variable points that adapter at a real service.
- * The README's configuration table lists the same variables.
+ * The variables are declared in settings.ts (`shared`), which the README's configuration table is generated from.
  */
+import { readSettings, shared } from './settings.ts';
+
 export interface Config {
   /** Analytics time zone for calendar buckets (date, hour); instants stay UTC. */
   timeZone: string;
@@ -25,43 +27,29 @@ export interface Config {
   trinoUrl: string | undefined;
 }
 
-const list = (value: string | undefined): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-
+/** The shared settings (settings.ts declares them); InvalidSettings names every invalid variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const keyspace = env['ULA_CASSANDRA_KEYSPACE'] ?? 'lms_analytics';
-  const lakeBucket = env['ULA_S3_BUCKET'] ?? 'lake';
-  const brokers = list(env['ULA_KAFKA_BROKERS']);
-  const contactPoints = list(env['ULA_CASSANDRA_CONTACT_POINTS']);
-  const username = env['ULA_CASSANDRA_USERNAME'];
-  const password = env['ULA_CASSANDRA_PASSWORD'];
+  const v = readSettings(env, shared);
   return {
-    timeZone: env['ULA_TIMEZONE'] ?? 'Asia/Ho_Chi_Minh',
-    dataDir: env['ULA_DATA_DIR'] ?? '.data',
-    kafka: brokers.length > 0 ? { brokers } : undefined,
+    timeZone: v.timeZone,
+    dataDir: v.dataDir,
+    kafka: v.kafkaBrokers.length > 0 ? { brokers: v.kafkaBrokers } : undefined,
     s3:
-      env['ULA_S3_ENDPOINT'] !== undefined
-        ? {
-            endpoint: env['ULA_S3_ENDPOINT'],
-            bucket: lakeBucket,
-            region: env['ULA_S3_REGION'] ?? 'us-east-1',
-          }
+      v.s3Endpoint !== undefined
+        ? { endpoint: v.s3Endpoint, bucket: v.s3Bucket, region: v.s3Region }
         : undefined,
     cassandra:
-      contactPoints.length > 0
+      v.cassandraContactPoints.length > 0
         ? {
-            contactPoints,
-            localDataCenter: env['ULA_CASSANDRA_LOCAL_DC'] ?? 'datacenter1',
-            keyspace,
-            ...(username !== undefined ? { username } : {}),
-            ...(password !== undefined ? { password } : {}),
+            contactPoints: v.cassandraContactPoints,
+            localDataCenter: v.cassandraLocalDc,
+            keyspace: v.cassandraKeyspace,
+            ...(v.cassandraUsername !== undefined ? { username: v.cassandraUsername } : {}),
+            ...(v.cassandraPassword !== undefined ? { password: v.cassandraPassword } : {}),
           }
         : undefined,
-    lakeBucket,
-    keyspace,
-    trinoUrl: env['ULA_TRINO_URL'],
+    lakeBucket: v.s3Bucket,
+    keyspace: v.cassandraKeyspace,
+    trinoUrl: v.trinoUrl,
   };
 }

@@ -1,4 +1,6 @@
-/** Ingest's own settings (env), next to the shared `loadConfig`. */
+import { ingest, readSettings } from '@ula/core/settings';
+
+/** Ingest's own settings (env; declared in @ula/core/settings), next to the shared `loadConfig`. */
 export interface IngestSettings {
   /** Flush when this many events are pending (ULA_INGEST_MAX_EVENTS, default 5000). */
   maxEvents: number;
@@ -18,25 +20,12 @@ export interface IngestSettings {
   sdkDecoding: boolean;
 }
 
-const int = (value: string | undefined, fallback: number, min: number): number => {
-  const n = value === undefined || value === '' ? fallback : Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`expected an integer >= ${min}, got "${value}"`);
-  return n;
-};
-
+/** Ingest's settings, checked (settings.ts declares them): InvalidSettings names every invalid variable. */
 export function loadIngestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
-  const lingerMs = int(env['ULA_INGEST_LINGER_MS'], 3000, 0);
-  const maxAgeMs = int(env['ULA_INGEST_MAX_AGE_MS'], Math.max(4000, lingerMs), 0);
-  if (maxAgeMs < lingerMs)
-    throw new Error(
-      `ULA_INGEST_MAX_AGE_MS (${maxAgeMs}) must be at least ULA_INGEST_LINGER_MS (${lingerMs})`,
-    );
-  return {
-    maxEvents: int(env['ULA_INGEST_MAX_EVENTS'], 5000, 1),
-    lingerMs,
-    maxAgeMs,
-    maxInFlight: int(env['ULA_INGEST_MAX_INFLIGHT'], 1, 1),
-    idleMs: int(env['ULA_INGEST_IDLE_MS'], 2, 0),
-    sdkDecoding: env['ULA_INGEST_SDK_DECODING'] === '1',
-  };
+  const v = readSettings(env, ingest, ({ lingerMs, maxAgeMs }) =>
+    maxAgeMs !== undefined && maxAgeMs < lingerMs
+      ? [`ULA_INGEST_MAX_AGE_MS (${maxAgeMs}) must be at least ULA_INGEST_LINGER_MS (${lingerMs})`]
+      : [],
+  );
+  return { ...v, maxAgeMs: v.maxAgeMs ?? Math.max(4000, v.lingerMs) };
 }

@@ -1,4 +1,5 @@
 import { type Config, loadConfig } from '@ula/core';
+import { readSettings, readTogether, speed } from '@ula/core/settings';
 
 /** The speed function's configuration: the shared `ULA_*` variables plus its own `ULA_SPEED_*` ones. */
 export interface SpeedSettings {
@@ -23,26 +24,11 @@ export interface SpeedSettings {
   writtenMembers: number;
 }
 
-const number = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new Error(`${name} must be a non-negative number, got "${raw}"`);
-  return value;
-};
-
+/** The speed settings, checked (settings.ts declares them): InvalidSettings names every invalid variable. */
 export function loadSpeedSettings(env: NodeJS.ProcessEnv = process.env): SpeedSettings {
-  return {
-    config: loadConfig(env),
-    allowedLatenessSeconds: number(env, 'ULA_SPEED_ALLOWED_LATENESS_SECONDS', 600),
-    maxFutureSkewSeconds: number(env, 'ULA_SPEED_MAX_FUTURE_SKEW_SECONDS', 60),
-    ttlSeconds: number(env, 'ULA_SPEED_TTL_SECONDS', 259_200),
-    idleMs: number(env, 'ULA_SPEED_IDLE_MS', 2),
-    maxAgeMs: number(env, 'ULA_SPEED_MAX_AGE_MS', 50),
-    maxBatchEvents: number(env, 'ULA_SPEED_MAX_BATCH_EVENTS', 2000),
-    maxInFlight: number(env, 'ULA_SPEED_MAX_IN_FLIGHT', 2),
-    recentIds: number(env, 'ULA_SPEED_RECENT_IDS', 100_000),
-    writtenMembers: number(env, 'ULA_SPEED_WRITTEN_MEMBERS', 200_000),
-  };
+  const [config, v] = readTogether(
+    () => loadConfig(env),
+    () => readSettings(env, speed),
+  );
+  return { config, ...v };
 }

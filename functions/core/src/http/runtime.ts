@@ -22,6 +22,7 @@
  * before creating the server). Nothing in node_modules is modified.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { readSettings, runtime } from '../settings.ts';
 import type { FunctionRequest } from './cloudevents.ts';
 import type { JsonResponse } from './errors.ts';
 
@@ -79,9 +80,12 @@ interface FInstance {
 const channel = 'fastify.initialization';
 const notACloudEvent = (): boolean => false;
 
+/** The runtime's variables this module reads (METRICS_URL) or relies on (FUNC_BODY_LIMIT), checked. */
+export const loadRuntimeSettings = (env: NodeJS.ProcessEnv = process.env) => readSettings(env, runtime);
+
 /** Installs the hooks for the next Fastify servers created in this process; returns an uninstaller. */
 export function installRuntimeHooks(options: RuntimeHookOptions = {}): () => void {
-  const metricsPath = options.metricsPath ?? process.env['METRICS_URL'] ?? '/metrics';
+  const metricsPath = options.metricsPath ?? loadRuntimeSettings().metricsPath;
   const functionPath = options.functionPath ?? '/';
   const listener = (message: unknown): void => {
     const fastify = (message as { fastify: FInstance }).fastify;

@@ -2,6 +2,8 @@
  * Layer health from real data: the speed layer by the age of its newest window holding facts, the batch
  * layer by the age of its watermark. Thresholds come from the environment (see `healthThresholds`).
  */
+import { health, readSettings } from '../settings.ts';
+
 export type LayerStatus = 'healthy' | 'stale' | 'down';
 
 export interface HealthThresholds {
@@ -19,19 +21,7 @@ export interface HealthThresholds {
  * after 30 h (one run late), down after 54 h (two runs missed).
  */
 export function healthThresholds(env: NodeJS.ProcessEnv = process.env): HealthThresholds {
-  const num = (name: string, fallback: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-    return n;
-  };
-  return {
-    speedStaleSeconds: num('ULA_HEALTH_SPEED_STALE_SECONDS', 300),
-    speedDownSeconds: num('ULA_HEALTH_SPEED_DOWN_SECONDS', 900),
-    batchStaleHours: num('ULA_HEALTH_BATCH_STALE_HOURS', 30),
-    batchDownHours: num('ULA_HEALTH_BATCH_DOWN_HOURS', 54),
-  };
+  return readSettings(env, health);
 }
 
 /** Status of a layer from the age (ms) of its freshest evidence; undefined age (no data) → down. */
