@@ -6,10 +6,10 @@
  * layout gets `undefined`, and the caller reads it with hyparquet.
  *
  * Three of hyparquet's internal functions (page headers, decompression, RLE/bit-packed runs) are not in its
- * public API, which decodes value by value (`parquetRead`: 1.6-1.8× this decoder's time on the lake's
- * files). hyparquet is therefore pinned to an exact version in functions/core/package.json and
- * `test/hyparquet-internals.test.ts` fails, naming the function, when an upgrade changes one
- * (docs/architecture.md#dependencies-on-library-internals).
+ * public API, which decodes value by value (`parquetRead`: 1.5-2× this decoder's time on the lake's files,
+ * `npm run bench -- raw-decoder`). hyparquet is therefore pinned to an exact version in
+ * functions/core/package.json, and `test/hyparquet-internals.test.ts` fails, naming the function, when an
+ * upgrade changes one (docs/architecture.md#dependencies-on-library-internals).
  */
 import { isAscii } from 'node:buffer';
 import type { ColumnMetaData, FileMetaData, PageHeader } from 'hyparquet';
