@@ -2,7 +2,7 @@
  * The batch job's command line: reads the batch request from the JobSink event file
  * (`$K_EVENT_PATH/event`, default /etc/jobsink-event/event) or from `--job <name|all|compact> --from D --to D`,
  * runs it against the configured lake and view store (the view jobs, or the lake's compaction), logs JSON
- * lines, and returns the exit code (0 succeeded, 1 run failed, 2 invalid request).
+ * lines, and returns the exit code (0 succeeded, 1 run failed, 2 invalid request or configuration).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,7 +18,6 @@ import {
   parseBatchRequestEvent,
   runIdOf,
 } from '@ula/core/batch/request';
-import { loadConfig } from '@ula/core/config';
 import { localCalendar } from '@ula/core/views/time';
 import {
   batchMetrics,
@@ -28,6 +27,7 @@ import {
   recordCompaction,
   recordRun,
 } from './metrics.ts';
+import { type BatchSettings, loadBatchSettings } from './settings.ts';
 
 const log = (entry: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'batch', ...entry })}\n`);
@@ -35,13 +35,13 @@ const log = (entry: Record<string, unknown>) =>
 /** The request and run id, from CLI arguments if any, else from the JobSink event file. */
 export async function readRequest(
   argv: readonly string[],
-  env: NodeJS.ProcessEnv,
+  settings: Pick<BatchSettings, 'eventPath' | 'runId'>,
 ): Promise<{ request: BatchRequest; runId: string }> {
   if (argv.length > 0) {
     const { request, runId } = parseBatchArgs(argv);
-    return { request, runId: runId ?? env['ULA_BATCH_RUN_ID'] ?? `batch-cli-${Date.now().toString(36)}` };
+    return { request, runId: runId ?? settings.runId ?? `batch-cli-${Date.now().toString(36)}` };
   }
-  const path = join(env['K_EVENT_PATH'] ?? '/etc/jobsink-event', 'event');
+  const path = join(settings.eventPath, 'event');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -57,20 +57,29 @@ export async function readRequest(
     throw new InvalidBatchRequest(`${path} is not a structured JSON CloudEvent`);
   }
   const { event, request } = parseBatchRequestEvent(json);
-  return { request, runId: env['ULA_BATCH_RUN_ID'] ?? runIdOf(event.source, event.id) };
+  return { request, runId: settings.runId ?? runIdOf(event.source, event.id) };
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const metrics = batchMetrics();
   const started = Date.now();
   let job = 'unknown';
-  const code = await run(argv, env, metrics, (name) => {
-    job = name;
-  });
+  let settings: BatchSettings | undefined;
+  try {
+    settings = loadBatchSettings(env);
+  } catch (error) {
+    log({ level: 'error', event: 'batch_settings_invalid', error: (error as Error).message });
+    process.stderr.write(`batch: ${(error as Error).message}\n`);
+  }
+  const code = settings
+    ? await run(argv, settings, metrics, (name) => {
+        job = name;
+      })
+    : 2;
   const status: RunStatus = code === 0 ? 'succeeded' : code === 2 ? 'invalid' : 'failed';
   const ended = Date.now();
   recordRun(metrics, job, status, (ended - started) / 1000, ended);
-  const gateway = env['ULA_PUSHGATEWAY_URL'];
+  const gateway = settings?.pushgatewayUrl;
   if (gateway) {
     const problem = await pushRun(metrics, gateway, job, status);
     if (problem) log({ level: 'warn', event: 'metrics_push_failed', error: problem });
@@ -80,21 +89,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 async function run(
   argv: readonly string[],
-  env: NodeJS.ProcessEnv,
+  settings: BatchSettings,
   metrics: ReturnType<typeof batchMetrics>,
   jobIs: (job: string) => void,
 ): Promise<number> {
   let request: BatchRequest;
   let runId: string;
   try {
-    ({ request, runId } = await readRequest(argv, env));
+    ({ request, runId } = await readRequest(argv, settings));
   } catch (error) {
     log({ level: 'error', event: 'batch_request_invalid', error: (error as Error).message });
     return 2;
   }
   jobIs(request.job);
-  const config = loadConfig(env);
-  const views = openViewStore(config, { attempts: Number(env['ULA_BATCH_WRITE_ATTEMPTS'] ?? 5) });
+  const { config } = settings;
+  const views = openViewStore(config, { attempts: settings.writeAttempts });
   try {
     if (request.job === compactJob) {
       const report = await runCompaction({
@@ -102,9 +111,7 @@ async function run(
         runId,
         lake: lakeStore(config),
         views,
-        ...(env['ULA_COMPACTION_LATENESS_MINUTES']
-          ? { latenessMs: Number(env['ULA_COMPACTION_LATENESS_MINUTES']) * 60_000 }
-          : {}),
+        latenessMs: settings.compactionLatenessMinutes * 60_000,
         log: (entry) => log({ level: 'info', ...entry }),
       });
       recordCompaction(metrics, request.job, report);
@@ -118,8 +125,9 @@ async function run(
       lake: lakeStore(config),
       views,
       calendar: localCalendar(config.timeZone),
-      lookbackDays: Number(env['ULA_BATCH_LOOKBACK_DAYS'] ?? 7),
-      graceMs: Number(env['ULA_BATCH_GRACE_MINUTES'] ?? 0) * 60_000,
+      lookbackDays: settings.lookbackDays,
+      stateRetentionDays: settings.stateRetentionDays,
+      graceMs: settings.graceMinutes * 60_000,
       log: (entry) => log({ level: 'info', ...entry }),
     });
     recordBatchReport(metrics, report);

@@ -23,8 +23,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ViewStore } from '@ula/core/adapters/view-store';
 import { openViewStore } from '@ula/core/adapters/view-stores';
 import { InvalidBatchRequest, parseBatchRequestEvent, runIdOf } from '@ula/core/batch/request';
-import { loadConfig } from '@ula/core/config';
 import { batchRuns } from '@ula/core/views/system-tables';
+import { loadTriggerSettings } from './settings.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const functionDir = resolve(here, '..');
@@ -278,9 +278,8 @@ async function readCloudEvent(req: IncomingMessage): Promise<Record<string, unkn
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const port = Number(process.env['ULA_BATCH_TRIGGER_PORT'] ?? 8084);
-  const host = process.env['ULA_BATCH_TRIGGER_HOST'] ?? '127.0.0.1';
-  const trigger = new BatchTrigger({ port, host, views: openViewStore(loadConfig()) });
+  const { config, port, host } = loadTriggerSettings();
+  const trigger = new BatchTrigger({ port, host, views: openViewStore(config) });
   const bound = await trigger.listen();
   process.stdout.write(
     `${JSON.stringify({ service: 'batch-trigger', event: 'listening', host, port: bound })}\n`,

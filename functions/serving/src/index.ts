@@ -3,14 +3,14 @@
  * faas-js-runtime: `handle(context)` answers what the runtime routes to `/`; other paths reach the same
  * app through runtime-routes.ts. Context: `method`, `query`, `headers`, `log` (the runtime's Context).
  */
-import { allTables, loadConfig, localCalendar, openViewStore, type ViewStore } from '@ula/core';
+import { allTables, localCalendar, openViewStore, type ViewStore } from '@ula/core';
 import { installRuntimeHooks } from '@ula/core/http/runtime';
-import { healthThresholds } from '@ula/core/serving/health';
 import { ServingReader } from '@ula/core/serving/reader';
 import { createApp } from './app.ts';
 import type { ApiRequest, ApiResponse } from './http.ts';
 import { instrumentHandle, servingRegistry } from './metrics.ts';
 import { installPathRoutes } from './runtime-routes.ts';
+import { loadServingSettings } from './settings.ts';
 
 let store: ViewStore | undefined;
 let app: { handle(req: ApiRequest): Promise<ApiResponse> } | undefined;
@@ -19,11 +19,9 @@ let schemaProblem: string | undefined;
 let corsOrigins: string[] = [];
 
 export async function init(): Promise<void> {
-  const config = loadConfig();
-  corsOrigins = (process.env['ULA_CORS_ORIGINS'] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const settings = loadServingSettings();
+  const { config } = settings;
+  corsOrigins = settings.corsOrigins;
   store = openViewStore(config);
   // Embedded: creates the tables. Cassandra: checks them; a mismatch is reported by readiness, not a crash loop.
   schemaProblem = await store.ensureTables(allTables).then(
@@ -34,15 +32,13 @@ export async function init(): Promise<void> {
     console.error(JSON.stringify({ level: 'error', msg: 'view schema check failed', error: schemaProblem }));
   const reader = new ServingReader(store, {
     calendar: localCalendar(config.timeZone),
-    thresholds: healthThresholds(),
+    thresholds: settings.thresholds,
   });
   const created = createApp({
     reader,
-    token: process.env['ULA_API_TOKEN'] || undefined,
+    token: settings.apiToken,
     corsOrigins,
-    ...(process.env['ULA_API_CACHE_MS'] !== undefined
-      ? { cacheMs: Number(process.env['ULA_API_CACHE_MS']) }
-      : {}),
+    cacheMs: settings.apiCacheMs,
     log: {
       error: (o, m) =>
         console.error(

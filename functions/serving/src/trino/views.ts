@@ -1,10 +1,12 @@
 /**
  * Applies trino/views/merged.sql (the merged batch+speed views) to a Trino server, and runs queries
  * through `trino-client` (0.2.9; failures come back in `result.error`, not as exceptions).
- * CLI: `npx tsx functions/serving/src/trino/views.ts` (env ULA_TRINO_URL, ULA_CASSANDRA_KEYSPACE, ULA_TIMEZONE).
+ * CLI: `npx tsx functions/serving/src/trino/views.ts` (env ULA_TRINO_URL, ULA_TRINO_USER, ULA_CASSANDRA_KEYSPACE,
+ * ULA_TIMEZONE).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { readSettings, shared, trinoViews } from '@ula/core/settings';
 import { BasicAuth, Trino } from 'trino-client';
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
@@ -18,11 +20,20 @@ export interface MergedViewOptions {
   timeZone?: string;
 }
 
-export const connect = (server = process.env['ULA_TRINO_URL'] ?? 'http://127.0.0.1:8080') =>
+/** The variables this module reads (declared in @ula/core/settings), checked when it reads them. */
+const settings = () =>
+  readSettings(process.env, {
+    trinoUrl: shared.trinoUrl,
+    keyspace: shared.cassandraKeyspace,
+    timeZone: shared.timeZone,
+    user: trinoViews.user,
+  });
+
+export const connect = (server = settings().trinoUrl ?? 'http://127.0.0.1:8080') =>
   Trino.create({
     server,
     source: 'ula-serving',
-    auth: new BasicAuth(process.env['ULA_TRINO_USER'] ?? 'ula'),
+    auth: new BasicAuth(settings().user),
   });
 
 export type TrinoClient = ReturnType<typeof connect>;
@@ -31,8 +42,8 @@ export type TrinoClient = ReturnType<typeof connect>;
 export function mergedViewStatements(options: MergedViewOptions = {}): string[] {
   const values: Record<string, string> = {
     schema: options.schema ?? 'lake.serving',
-    cassandra: options.cassandra ?? `cassandra.${process.env['ULA_CASSANDRA_KEYSPACE'] ?? 'lms_analytics'}`,
-    tz: options.timeZone ?? process.env['ULA_TIMEZONE'] ?? 'Asia/Ho_Chi_Minh',
+    cassandra: options.cassandra ?? `cassandra.${settings().keyspace}`,
+    tz: options.timeZone ?? settings().timeZone,
   };
   for (const [k, v] of Object.entries(values))
     if (!/^[A-Za-z0-9_./]+$/.test(v))
@@ -140,8 +151,7 @@ export const records = (a: QueryAnswer) =>
  */
 export async function applyMergedViews(trino: TrinoClient, options: MergedViewOptions = {}) {
   const statements = mergedViewStatements(options);
-  const cassandra =
-    options.cassandra ?? `cassandra.${process.env['ULA_CASSANDRA_KEYSPACE'] ?? 'lms_analytics'}`;
+  const cassandra = options.cassandra ?? `cassandra.${settings().keyspace}`;
   const existing = new Set(
     records(await query(trino, `SHOW TABLES FROM ${cassandra}`)).map((r) => String(r['Table'])),
   );

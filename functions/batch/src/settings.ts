@@ -1,0 +1,42 @@
+/** The batch job's and the batch trigger's settings (env; declared in @ula/core/settings), next to `loadConfig`. */
+import { type Config, loadConfig } from '@ula/core/config';
+import { batch, readSettings, readTogether, trigger } from '@ula/core/settings';
+
+export interface BatchSettings {
+  config: Config;
+  /** Folder of the JobSink event file (K_EVENT_PATH). */
+  eventPath: string;
+  /** The run id the trigger chose (ULA_BATCH_RUN_ID), if any. */
+  runId: string | undefined;
+  lookbackDays: number;
+  /** Partial states kept for this many days before the last computed (default 2 × lookbackDays). */
+  stateRetentionDays: number;
+  graceMinutes: number;
+  writeAttempts: number;
+  compactionLatenessMinutes: number;
+  /** Pushgateway for the run's metrics (ULA_PUSHGATEWAY_URL), if any. */
+  pushgatewayUrl: string | undefined;
+}
+
+/** Every batch variable, checked at once: InvalidSettings names each invalid one and the form it expects. */
+export function loadBatchSettings(env: NodeJS.ProcessEnv = process.env): BatchSettings {
+  const [config, v] = readTogether(
+    () => loadConfig(env),
+    () => readSettings(env, batch),
+  );
+  return { ...v, config, stateRetentionDays: v.stateRetentionDays ?? 2 * v.lookbackDays };
+}
+
+export interface TriggerSettings {
+  config: Config;
+  port: number;
+  host: string;
+}
+
+export function loadTriggerSettings(env: NodeJS.ProcessEnv = process.env): TriggerSettings {
+  const [config, v] = readTogether(
+    () => loadConfig(env),
+    () => readSettings(env, trigger),
+  );
+  return { config, ...v };
+}
