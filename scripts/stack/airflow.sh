@@ -25,8 +25,8 @@
 _ula_airflow_sh_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="${REPO_ROOT:-$(cd "${_ula_airflow_sh_dir}/../.." && pwd)}"
 
-ULA_AIRFLOW_VERSION="3.3.2"
-ULA_AIRFLOW_CONSTRAINTS="${REPO_ROOT}/airflow/constraints.txt"
+AIRFLOW_PIN_VERSION="3.3.2"
+AIRFLOW_CONSTRAINTS_FILE="${REPO_ROOT}/airflow/constraints.txt"
 # STACK_CACHE / STACK_RUN: set by scripts/stack/lib.sh when sourced through stack.sh (same defaults).
 ULA_AIRFLOW_VENV="${ULA_AIRFLOW_VENV:-${STACK_CACHE:-${REPO_ROOT}/.cache}/airflow-venv}"
 ULA_AIRFLOW_HOME="${ULA_AIRFLOW_HOME:-${STACK_RUN:-${REPO_ROOT}/.stack}/airflow}"
@@ -44,15 +44,15 @@ _airflow_python() {
       return 0
     fi
   done
-  _airflow_log "no Python 3.10-3.13 interpreter found (Airflow ${ULA_AIRFLOW_VERSION} needs one)"
+  _airflow_log "no Python 3.10-3.13 interpreter found (Airflow ${AIRFLOW_PIN_VERSION} needs one)"
   return 1
 }
 
 _airflow_stamp_value() {
   # What the venv must have been built from: the pin file and the requested packages.
   {
-    cat "${ULA_AIRFLOW_CONSTRAINTS}"
-    printf 'apache-airflow==%s apache-airflow-providers-http pytest\n' "${ULA_AIRFLOW_VERSION}"
+    cat "${AIRFLOW_CONSTRAINTS_FILE}"
+    printf 'apache-airflow==%s apache-airflow-providers-http pytest\n' "${AIRFLOW_PIN_VERSION}"
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -68,8 +68,8 @@ airflow_env() {
 
 airflow_install() {
   local started=${SECONDS} python stamp
-  if [[ ! -f "${ULA_AIRFLOW_CONSTRAINTS}" ]]; then
-    _airflow_log "missing pin file ${ULA_AIRFLOW_CONSTRAINTS}"
+  if [[ ! -f "${AIRFLOW_CONSTRAINTS_FILE}" ]]; then
+    _airflow_log "missing pin file ${AIRFLOW_CONSTRAINTS_FILE}"
     return 1
   fi
   stamp="$(_airflow_stamp_value)"
@@ -89,7 +89,7 @@ airflow_install() {
   # the pinned wheels are downloaded once into a wheelhouse under the pip cache folder and every
   # (re)install after that is offline from it.
   local venv_py="${ULA_AIRFLOW_VENV}/bin/python" wheelhouse wh_stamp
-  local -a reqs=("apache-airflow==${ULA_AIRFLOW_VERSION}" apache-airflow-providers-http pytest)
+  local -a reqs=("apache-airflow==${AIRFLOW_PIN_VERSION}" apache-airflow-providers-http pytest)
   wheelhouse="${ULA_AIRFLOW_PIP_CACHE}/airflow-wheelhouse"
   wh_stamp="${stamp} $("${venv_py}" -c 'import sys, sysconfig; print(sys.implementation.cache_tag, sysconfig.get_platform())')"
   mkdir -p "${wheelhouse}"
@@ -98,13 +98,13 @@ airflow_install() {
     rm -f "${wheelhouse}/.ula-stamp"
     PIP_DISABLE_PIP_VERSION_CHECK=1 "${venv_py}" -m pip download --quiet \
       --cache-dir "${ULA_AIRFLOW_PIP_CACHE}" --dest "${wheelhouse}" \
-      -c "${ULA_AIRFLOW_CONSTRAINTS}" "${reqs[@]}"
+      -c "${AIRFLOW_CONSTRAINTS_FILE}" "${reqs[@]}"
     printf '%s\n' "${wh_stamp}" >"${wheelhouse}/.ula-stamp"
   fi
-  _airflow_log "installing apache-airflow==${ULA_AIRFLOW_VERSION} (+http provider, pytest) pinned by airflow/constraints.txt"
+  _airflow_log "installing apache-airflow==${AIRFLOW_PIN_VERSION} (+http provider, pytest) pinned by airflow/constraints.txt"
   PIP_DISABLE_PIP_VERSION_CHECK=1 "${venv_py}" -m pip install --quiet \
     --no-index --find-links "${wheelhouse}" --cache-dir "${ULA_AIRFLOW_PIP_CACHE}" \
-    -c "${ULA_AIRFLOW_CONSTRAINTS}" "${reqs[@]}"
+    -c "${AIRFLOW_CONSTRAINTS_FILE}" "${reqs[@]}"
   printf '%s\n' "${stamp}" >"${ULA_AIRFLOW_VENV}/.ula-stamp"
   _airflow_log "installed in $((SECONDS - started))s"
 }
@@ -175,7 +175,7 @@ airflow_health() {
 airflow_describe() {
   # shellcheck disable=SC2016 # the backticks are text
   printf 'Airflow %s (no server; DAG runs via `airflow dags test`, AIRFLOW_HOME %s)' \
-    "${ULA_AIRFLOW_VERSION}" "${ULA_AIRFLOW_HOME#"${REPO_ROOT}/"}"
+    "${AIRFLOW_PIN_VERSION}" "${ULA_AIRFLOW_HOME#"${REPO_ROOT}/"}"
 }
 
 airflow_stop() {
