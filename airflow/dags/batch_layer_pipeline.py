@@ -6,7 +6,7 @@ local day, waits for each of them, and fails the run if any job failed.
 
 Flow, per job ``<job>`` in ``auth``, ``assessment``, ``video``, ``course``, ``profile_notification``
 (in parallel) and then ``student_course_analytics`` (after the five others succeeded, as the
-reference ordered it: it reads only raw events, so its cross-category rows never run ahead of the
+older system (docs/architecture.md#the-older-system) ordered it: it reads only raw events, so its cross-category rows never run ahead of the
 per-category views of the same day)::
 
     trigger_<job>  --POST CloudEvent-->  JobSink  (202 Accepted + Location header -> XCom)

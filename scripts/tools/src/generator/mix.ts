@@ -1,6 +1,6 @@
 /**
  * The category mix. The simulation decides *what* a user does from their state, but the share of each
- * category in the whole stream must follow the configured weights (reference: AUTH 15, ASSESSMENT 25,
+ * category in the whole stream must follow the configured weights (default the older system's: AUTH 15, ASSESSMENT 25,
  * VIDEO 35, COURSE 18, PROFILE 3, NOTIFICATION 4). Some events are forced by state (LOGIN, SIGNUP,
  * CREATE_PROFILE, enrolments, notification opens, ...), so free choices are steered by the deficit of
  * each category against its target: p(category) ∝ max(0, weight × (emitted + slack) − count), limited to
