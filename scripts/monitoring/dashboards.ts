@@ -96,10 +96,11 @@ export async function registeredNames(registries = componentRegistries()): Promi
   const names = new Map<string, string>();
   for (const [component, registry] of Object.entries(registries)) {
     for (const metric of await registry.getMetricsAsJSON()) {
+      const type = String(metric.type); // prom-client's MetricType enum holds these strings
       const series =
-        metric.type === 'histogram'
+        type === 'histogram'
           ? ['_bucket', '_sum', '_count'].map((s) => metric.name + s)
-          : metric.type === 'summary'
+          : type === 'summary'
             ? [metric.name, `${metric.name}_sum`, `${metric.name}_count`]
             : [metric.name];
       for (const s of series) names.set(s, component);
