@@ -12,10 +12,12 @@
 * credentials only from Secrets (no literal value for a password/secret/token/key variable), and the
   only Secrets are the generated ones;
 * every container has a pinned image, memory limits and requests; Knative Services have probes on
-  /health/*, port 8080 and autoscaling annotations; the JobSink's Job has backoffLimit, TTL,
+  /health/*, port 8080, autoscaling annotations and the Prometheus scrape annotations; the JobSink's Job has backoffLimit, TTL,
   restartPolicy Never;
 * ConfigMaps generated from repository files hold those files byte for byte (trino-lake: the generated
   trino/lake/*.sql with the time zone filled in, and the Job trino-lake that applies them);
+* monitoring: Prometheus discovers the project's pods in the functions' namespace and scrapes the Pushgateway
+  (honor_labels) that the batch Job pushes to (ULA_PUSHGATEWAY_URL); Grafana's admin password is a Secret;
 * eventing/kustomization.yaml lists every manifest in eventing/.
 
 Usage: policy.py RENDER_DIR REPO_ROOT   (exit 1 with one line per problem)
@@ -153,6 +155,10 @@ def check(render_dir: str, root: str) -> None:
         for key in ("min-scale", "max-scale", "metric", "target"):
             if f"autoscaling.knative.dev/{key}" not in ann:
                 problem(f"ksvc {name}", f"annotation autoscaling.knative.dev/{key} missing")
+        if ann.get("prometheus.io/scrape") != "true" or str(ann.get("prometheus.io/port")) != "8080":
+            problem(f"ksvc {name}", "revision template needs prometheus.io/scrape \"true\" and port 8080 (Prometheus pod discovery)")
+        if tmpl.get("metadata", {}).get("labels", {}).get("app.kubernetes.io/part-of") != "university-learning-analytics":
+            problem(f"ksvc {name}", "revision template needs label app.kubernetes.io/part-of=university-learning-analytics (scraped pods)")
         c = tmpl["spec"]["containers"][0]
         if [p.get("containerPort") for p in c.get("ports", [])] != [8080]:
             problem(f"ksvc {name}", "container port must be 8080 (faas-js-runtime)")
