@@ -31,7 +31,8 @@ export interface Metric<In> {
 }
 
 /** `where` restricts the metric to a subset of the view's inputs; `type` overrides the stored column type. */
-type Options<In> = { where?: (input: In) => boolean; doc?: string; type?: ColumnType };
+// NoInfer: the inputs' type comes from the value read and the view; `where` may take a wider type (a guard).
+type Options<In> = { where?: (input: NoInfer<In>) => boolean; doc?: string; type?: ColumnType };
 
 const metric = <In>(
   kind: AggregateKind,

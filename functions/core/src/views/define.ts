@@ -1,4 +1,5 @@
 import type { Category, LmsEvent } from '../events/envelope.ts';
+import type { AnyEvent, EventNamed, EventOf, EventTypeName } from '../events/typed.ts';
 import type { Metric } from './aggregates.ts';
 import type { ColumnType, Row, Value } from './columns.ts';
 import type { LocalCalendar } from './time.ts';
@@ -41,8 +42,11 @@ export const batchJobs = [
 ] as const;
 export type BatchJob = (typeof batchJobs)[number];
 
-/** An exact view recomputed from the lake by a batch job. */
-export interface BatchViewDefinition<In = LmsEvent> {
+/**
+ * An exact view recomputed from the lake by a batch job. `In` is what keys and metrics read (the events, or
+ * the rows of `from`, or the pieces of `explode`); `Event` is what `where` and `explode` read.
+ */
+export interface BatchViewDefinition<In = LmsEvent, Event = In> {
   name: string;
   layer: 'batch';
   job: BatchJob;
@@ -51,7 +55,7 @@ export interface BatchViewDefinition<In = LmsEvent> {
   sources: readonly Category[];
   /** Reads the rows of another (intermediate) view instead of raw events. */
   from?: string;
-  where?: (input: In) => boolean;
+  where?: (input: Event) => boolean;
   /** `day`: one row set per local date, with a leading `date` key; `all`: all-time rows. */
   period: 'day' | 'all';
   /**
@@ -70,7 +74,7 @@ export interface BatchViewDefinition<In = LmsEvent> {
    * Turns one input into several (e.g. one per element of an array field) before keys are read; each
    * piece then counts on its own (`profile_field_changes` counts every field of `updated_fields`).
    */
-  explode?: (input: In) => readonly In[];
+  explode?: (input: Event) => readonly In[];
   /**
    * Intermediate all-time views: a row for which this holds and that no event touched for longer than the
    * batch state retention no longer changes; it is folded into the views over it and dropped from this
@@ -94,25 +98,59 @@ export interface BatchViewDefinition<In = LmsEvent> {
 }
 
 /** A real-time view kept by the speed function: event-time windows, exact and redelivery-safe. */
-export interface SpeedViewDefinition {
+export interface SpeedViewDefinition<In = LmsEvent, Event = In> {
   name: string;
   layer: 'speed';
   doc: string;
   sources: readonly Category[];
-  where?: (event: LmsEvent) => boolean;
+  where?: (event: Event) => boolean;
   /** Window length and slide in seconds; `day` windows follow the local calendar day. */
   window: { size: number | 'day'; slide: number | 'day' };
-  keys: Record<string, Key<LmsEvent>>;
+  keys: Record<string, Key<In>>;
   /** Only count, countDistinct and sum: they are stored as facts (one row per event or member). */
-  metrics: Record<string, Metric<LmsEvent>>;
+  metrics: Record<string, Metric<In>>;
 }
 
 export type ViewDefinition = BatchViewDefinition<never> | SpeedViewDefinition;
 
-/** Declares a batch view over raw events. */
-export const defineBatchView = (
-  view: Omit<BatchViewDefinition<LmsEvent>, 'layer'>,
-): BatchViewDefinition<never> => ({ layer: 'batch', ...view }) as BatchViewDefinition<never>;
+/** The categories holding some event types. */
+type CategoryOf<T extends EventTypeName> = EventNamed<T>['category'];
+
+/**
+ * What a view over raw events declares, for the event types `T` it reads (default: any). Keys and metrics
+ * read events typed from the catalogue's schemas (`EventNamed<T>`): `e.data.<field>` is typed as the event
+ * type declares it, and a misspelt field or a field of another event type fails `tsc`. `where` sees every
+ * event of the categories of `T`; when those hold other event types too, it must be a type guard that keeps
+ * only `T` (e.g. `isEvent('VIDEO_WATCHED')`, or `(e): e is … => …`), so the types cannot claim more than the filter lets through.
+ * With `explode`, keys and metrics read its pieces (`In`).
+ */
+export type EventViewDeclaration<View, T extends EventTypeName, In> = Omit<
+  View,
+  'layer' | 'sources' | 'where' | 'explode' | 'from' | 'keys' | 'metrics'
+> & {
+  sources: readonly CategoryOf<T>[];
+  explode?: (event: EventNamed<T>) => readonly In[];
+  keys: Record<string, Key<In>>;
+  metrics: Record<string, Metric<In>>;
+} & (EventOf<CategoryOf<T>> extends EventNamed<T>
+    ? { where?: (event: EventOf<CategoryOf<T>>) => boolean }
+    : { where: (event: AnyEvent) => event is EventNamed<T> });
+
+/**
+ * Declares a batch view over raw events of the event types `T` (see `EventViewDeclaration`), e.g.
+ * `defineBatchView<'VIDEO_WATCHED'>({ sources: ['video'], … })`. Without `T`, a view reads any event, i.e.
+ * only the fields every event has (`user_id`, `role`). `T` is given, never inferred: inferring it from the
+ * declaration would leave the keys' and metrics' callbacks untyped.
+ */
+export function defineBatchView(
+  view: EventViewDeclaration<BatchViewDefinition<AnyEvent>, EventTypeName, AnyEvent>,
+): BatchViewDefinition<never>;
+export function defineBatchView<T extends EventTypeName, In = EventNamed<T>>(
+  view: NoInfer<EventViewDeclaration<BatchViewDefinition<In>, T, In>>,
+): BatchViewDefinition<never>;
+export function defineBatchView(view: object): BatchViewDefinition<never> {
+  return { layer: 'batch', ...view } as BatchViewDefinition<never>;
+}
 
 /** Declares a batch view over the rows of another view (`from`), e.g. sessions built from LOGIN/LOGOUT pairs. */
 export const defineBatchViewOver =
@@ -148,10 +186,16 @@ export const defineBatchViewProjection = (
   return { ...source, ...own, metrics, projectionOf: { view: source.name, metrics: renamed } };
 };
 
-export const defineSpeedView = (view: Omit<SpeedViewDefinition, 'layer'>): SpeedViewDefinition => ({
-  layer: 'speed',
-  ...view,
-});
+/** Declares a speed view over raw events of the event types `T`, typed as batch views are. */
+export function defineSpeedView(
+  view: EventViewDeclaration<SpeedViewDefinition<AnyEvent>, EventTypeName, AnyEvent>,
+): SpeedViewDefinition;
+export function defineSpeedView<T extends EventTypeName>(
+  view: NoInfer<EventViewDeclaration<SpeedViewDefinition<EventNamed<T>>, T, EventNamed<T>>>,
+): SpeedViewDefinition;
+export function defineSpeedView(view: object): SpeedViewDefinition {
+  return { layer: 'speed', ...view } as SpeedViewDefinition;
+}
 
 /** Event time in epoch ms; batch readers attach it as `ms` so it is not re-parsed per view. */
 export const eventMs = (e: LmsEvent): number => (e as LmsEvent & { ms?: number }).ms ?? Date.parse(e.time);

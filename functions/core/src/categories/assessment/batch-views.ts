@@ -1,38 +1,44 @@
 /** Batch views of the assessment job (reference job 2). */
 import type { LmsEvent } from '../../events/envelope.ts';
+import { type EventNamed, type EventOf, fieldOf, isEvent } from '../../events/typed.ts';
 import { avg, count, countDistinct, earliest, latest, max, min, sum } from '../../views/aggregates.ts';
 import type { Row } from '../../views/columns.ts';
 import { defineBatchView, defineBatchViewOver, eventMs, key } from '../../views/define.ts';
 
-const is = (type: string) => (e: LmsEvent) => e.eventType === type;
-const isSubmit = is('SUBMIT_ASSIGNMENT');
-const isFirstView = is('VIEW_ASSIGNMENT_FIRST_TIME');
-const isQuiz = is('QUIZ_COMPLETED');
-const isGrade = is('GRADE_ASSIGNMENT');
+type Submit = EventNamed<'SUBMIT_ASSIGNMENT'>;
+type FirstView = EventNamed<'VIEW_ASSIGNMENT_FIRST_TIME'>;
+type Quiz = EventNamed<'QUIZ_COMPLETED'>;
+type Grade = EventNamed<'GRADE_ASSIGNMENT'>;
+type WorkView = EventNamed<'VIEW_STUDENT_WORK'>;
+const isSubmit = isEvent('SUBMIT_ASSIGNMENT');
+const isFirstView = isEvent('VIEW_ASSIGNMENT_FIRST_TIME');
+const isQuiz = isEvent('QUIZ_COMPLETED');
+const isGrade = isEvent('GRADE_ASSIGNMENT');
+const isWorkView = isEvent('VIEW_STUDENT_WORK');
 const isStudent = (e: LmsEvent) => e.data.role === 'student';
 const isTeacher = (e: LmsEvent) => e.data.role === 'teacher';
-const text = (field: string) => (e: LmsEvent) => e.data[field] as string | undefined;
-const num = (field: string) => (e: LmsEvent) => e.data[field] as number | undefined;
-const courseKey = key.text<LmsEvent>(text('course_id'));
+const courseKey = key.text<EventOf<'assessment'>>((e) => e.data.course_id);
 const userKey = key.text<LmsEvent>((e) => e.data.user_id);
+const correctAnswers = (e: Quiz) => e.data.correct_answers;
+const scoreOf = (e: Quiz | Grade) => e.data.score;
 /** score / max_score × 100 of a quiz or a grade. */
-const scorePercent = (e: LmsEvent) => {
-  const score = e.data['score'] as number | undefined;
-  const maxScore = e.data['max_score'] as number | undefined;
+const scorePercent = (e: Quiz | Grade) => {
+  const score = e.data.score;
+  const maxScore = e.data.max_score;
   return score === undefined || !maxScore ? null : (score / maxScore) * 100;
 };
 
-export const assessmentStudentSubmissions = defineBatchView({
+export const assessmentStudentSubmissions = defineBatchView<'SUBMIT_ASSIGNMENT'>({
   name: 'assessment_student_submissions',
   job: 'assessment',
   doc: 'Per student and course: SUBMIT_ASSIGNMENT events, distinct assignments, first and last submission.',
   sources: ['assessment'],
-  where: (e) => isSubmit(e) && isStudent(e),
+  where: (e): e is Submit => isSubmit(e) && isStudent(e),
   period: 'all',
   keys: { user_id: userKey, course_id: courseKey },
   partitionKey: ['user_id'],
   metrics: {
-    total_assignments_submitted: countDistinct(text('assignment_id'), { doc: 'distinct assignments' }),
+    total_assignments_submitted: countDistinct((e) => e.data.assignment_id, { doc: 'distinct assignments' }),
     total_submissions: count({ doc: 'SUBMIT_ASSIGNMENT events (resubmissions included)' }),
     first_submission: earliest(eventMs),
     last_submission: latest(eventMs),
@@ -40,14 +46,16 @@ export const assessmentStudentSubmissions = defineBatchView({
 });
 
 /** Stage 1 of the engagement timeline: per (student, course, assignment) the first view and first submit. */
-export const assessmentAssignmentFirstActions = defineBatchView({
+export const assessmentAssignmentFirstActions = defineBatchView<
+  'VIEW_ASSIGNMENT_FIRST_TIME' | 'SUBMIT_ASSIGNMENT'
+>({
   name: 'assessment_assignment_first_actions',
   job: 'assessment',
   doc: 'Intermediate: per student, course and assignment, the first view and the first submission instant.',
   sources: ['assessment'],
-  where: (e) => (isFirstView(e) || isSubmit(e)) && isStudent(e),
+  where: (e): e is FirstView | Submit => (isFirstView(e) || isSubmit(e)) && isStudent(e),
   period: 'all',
-  keys: { user_id: userKey, course_id: courseKey, assignment_id: key.text(text('assignment_id')) },
+  keys: { user_id: userKey, course_id: courseKey, assignment_id: key.text((e) => e.data.assignment_id) },
   partitionKey: ['user_id'],
   metrics: {
     first_view: earliest(eventMs, { where: isFirstView }),
@@ -92,68 +100,68 @@ export const assessmentEngagementTimeline = defineBatchViewOver<FirstActions>()(
   },
 });
 
-export const assessmentQuizPerformance = defineBatchView({
+export const assessmentQuizPerformance = defineBatchView<'QUIZ_COMPLETED'>({
   name: 'assessment_quiz_performance',
   job: 'assessment',
   doc: 'Per student and course: quizzes completed, correct answers, and score as a percentage of max_score.',
   sources: ['assessment'],
-  where: (e) => isQuiz(e) && isStudent(e),
+  where: (e): e is Quiz => isQuiz(e) && isStudent(e),
   period: 'all',
   keys: { user_id: userKey, course_id: courseKey },
   partitionKey: ['user_id'],
   metrics: {
     total_quizzes_completed: count(),
-    avg_correct_answers: avg(num('correct_answers')),
-    total_correct_answers: sum(num('correct_answers'), { type: 'bigint' }),
-    min_correct_answers: min(num('correct_answers'), { type: 'bigint' }),
-    max_correct_answers: max(num('correct_answers'), { type: 'bigint' }),
+    avg_correct_answers: avg(correctAnswers),
+    total_correct_answers: sum(correctAnswers, { type: 'bigint' }),
+    min_correct_answers: min(correctAnswers, { type: 'bigint' }),
+    max_correct_answers: max(correctAnswers, { type: 'bigint' }),
     avg_quiz_percentage: avg(scorePercent, { doc: 'mean of score / max_score × 100' }),
   },
 });
 
-export const assessmentGradingStats = defineBatchView({
+export const assessmentGradingStats = defineBatchView<'GRADE_ASSIGNMENT'>({
   name: 'assessment_grading_stats',
   job: 'assessment',
   doc: 'Per graded student and course: GRADE_ASSIGNMENT events and scores received.',
   sources: ['assessment'],
   where: isGrade,
   period: 'all',
-  keys: { student_id: key.text(text('student_id')), course_id: courseKey },
+  keys: { student_id: key.text((e) => e.data.student_id), course_id: courseKey },
   partitionKey: ['student_id'],
   metrics: {
     total_assignments_graded: count(),
-    avg_assignment_score: avg(num('score')),
-    min_assignment_score: min(num('score')),
-    max_assignment_score: max(num('score')),
-    total_assignment_score: sum(num('score')),
+    avg_assignment_score: avg(scoreOf),
+    min_assignment_score: min(scoreOf),
+    max_assignment_score: max(scoreOf),
+    total_assignment_score: sum(scoreOf),
     avg_score_percentage: avg(scorePercent, { doc: 'mean of score / max_score × 100' }),
   },
 });
 
-export const assessmentTeacherWorkload = defineBatchView({
+export const assessmentTeacherWorkload = defineBatchView<'VIEW_STUDENT_WORK' | 'GRADE_ASSIGNMENT'>({
   name: 'assessment_teacher_workload',
   job: 'assessment',
   doc: 'Per teacher and course: student works viewed, assignments graded, mean score given.',
   sources: ['assessment'],
-  where: (e) => isTeacher(e) && (e.eventType === 'VIEW_STUDENT_WORK' || isGrade(e)),
+  where: (e): e is WorkView | Grade => isTeacher(e) && (e.eventType === 'VIEW_STUDENT_WORK' || isGrade(e)),
   period: 'all',
   keys: { user_id: userKey, course_id: courseKey },
   partitionKey: ['user_id'],
   metrics: {
-    total_works_viewed: count({ where: is('VIEW_STUDENT_WORK') }),
+    total_works_viewed: count({ where: isWorkView }),
     total_assignments_graded: count({ where: isGrade }),
-    avg_score_given: avg(num('score'), { where: isGrade }),
+    avg_score_given: avg((e) => fieldOf(e, 'score'), { where: isGrade }),
   },
 });
 
-export const assessmentSubmissionDistribution = defineBatchView({
+export const assessmentSubmissionDistribution = defineBatchView<'SUBMIT_ASSIGNMENT'>({
   name: 'assessment_submission_distribution',
   job: 'assessment',
   doc: "Per local date, course and the submission's assignment_type: submissions and distinct students.",
   sources: ['assessment'],
-  where: (e) => isSubmit(e) && isStudent(e),
+  where: (e): e is Submit => isSubmit(e) && isStudent(e),
   period: 'day',
-  keys: { course_id: courseKey, assignment_type: key.text(text('assignment_type')) },
+  keys: { course_id: courseKey, assignment_type: key.text((e) => e.data.assignment_type) },
   partitionKey: ['date'],
   metrics: {
     submissions_count: count(),
@@ -162,24 +170,24 @@ export const assessmentSubmissionDistribution = defineBatchView({
 });
 
 /** The student an assessment event is about: the actor of a quiz, the graded student of a grade. */
-const performanceStudent = (e: LmsEvent) =>
-  isQuiz(e) && isStudent(e) ? e.data.user_id : isGrade(e) ? text('student_id')(e) : undefined;
+const performanceStudent = (e: Quiz | Grade) =>
+  isQuiz(e) && isStudent(e) ? e.data.user_id : isGrade(e) ? e.data.student_id : undefined;
 
-export const assessmentStudentOverallPerformance = defineBatchView({
+export const assessmentStudentOverallPerformance = defineBatchView<'QUIZ_COMPLETED' | 'GRADE_ASSIGNMENT'>({
   name: 'assessment_student_overall_performance',
   job: 'assessment',
   doc: 'Per student and course: quizzes (own completions) and graded assignments (grades received) side by side.',
   sources: ['assessment'],
-  where: (e) => isQuiz(e) || isGrade(e),
+  where: (e): e is Quiz | Grade => isQuiz(e) || isGrade(e),
   period: 'all',
   keys: { user_id: key.text(performanceStudent), course_id: courseKey },
   partitionKey: ['user_id'],
   metrics: {
     quizzes_completed: count({ where: isQuiz }),
-    avg_quiz_correct: avg(num('correct_answers'), { where: isQuiz }),
+    avg_quiz_correct: avg((e) => fieldOf(e, 'correct_answers'), { where: isQuiz }),
     avg_quiz_percentage: avg(scorePercent, { where: isQuiz }),
     assignments_graded: count({ where: isGrade }),
-    avg_assignment_score: avg(num('score'), { where: isGrade }),
+    avg_assignment_score: avg(scoreOf, { where: isGrade }),
     avg_assignment_percentage: avg(scorePercent, { where: isGrade }),
   },
 });

@@ -1,7 +1,7 @@
 import { count, countDistinct } from '../../views/aggregates.ts';
 import { defineSpeedView } from '../../views/define.ts';
 
-export const assessmentSubmissionsPerMinute = defineSpeedView({
+export const assessmentSubmissionsPerMinute = defineSpeedView<'SUBMIT_ASSIGNMENT'>({
   name: 'assessment_realtime_submissions_1min',
   doc: 'Per minute: assignment submissions, distinct students submitting and distinct assignments submitted.',
   sources: ['assessment'],
@@ -11,6 +11,6 @@ export const assessmentSubmissionsPerMinute = defineSpeedView({
   metrics: {
     total_submissions: count(),
     unique_students: countDistinct((e) => e.data.user_id),
-    unique_assignments: countDistinct((e) => e.data['assignment_id'] as string),
+    unique_assignments: countDistinct((e) => e.data.assignment_id),
   },
 });

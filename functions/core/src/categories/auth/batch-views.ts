@@ -2,16 +2,18 @@
  * Batch views of the auth job (reference job 1). `auth_daily_active_users` is declared in ./views.ts
  * next to its speed twin (they are merged at the batch watermark).
  */
-import type { LmsEvent } from '../../events/envelope.ts';
+import { type EventNamed, type EventTypeName, isEvent } from '../../events/typed.ts';
 import { avg, count, countDistinct, earliest, latest, max, min, sum } from '../../views/aggregates.ts';
 import type { Row } from '../../views/columns.ts';
 import { defineBatchView, defineBatchViewOver, eventMs, key } from '../../views/define.ts';
 
-const isLogin = (e: LmsEvent) => e.eventType === 'LOGIN';
-const isLogout = (e: LmsEvent) => e.eventType === 'LOGOUT';
-const sessionOf = (e: LmsEvent) => e.data['session_id'] as string | undefined;
+type Login = EventNamed<'LOGIN'>;
+type Logout = EventNamed<'LOGOUT'>;
+const isLogin = isEvent('LOGIN');
+const isLogout = isEvent('LOGOUT');
+const sessionOf = (e: Login | Logout) => e.data.session_id;
 
-export const authHourlyLoginPatterns = defineBatchView({
+export const authHourlyLoginPatterns = defineBatchView<'LOGIN'>({
   name: 'auth_hourly_login_patterns',
   job: 'auth',
   doc: 'Per local date and local hour: LOGIN events.',
@@ -30,12 +32,12 @@ export const authHourlyLoginPatterns = defineBatchView({
  * Stage 1 of the session metrics: one row per session id with its LOGIN and LOGOUT instants
  * (LOGIN/LOGOUT pairs matched by session_id; a session may span local midnight).
  */
-export const authSessions = defineBatchView({
+export const authSessions = defineBatchView<'LOGIN' | 'LOGOUT'>({
   name: 'auth_sessions',
   job: 'auth',
   doc: 'Intermediate: per session id and user, the first LOGIN and the last LOGOUT instant.',
   sources: ['auth'],
-  where: (e) => isLogin(e) || isLogout(e),
+  where: (e): e is Login | Logout => isLogin(e) || isLogout(e),
   period: 'all',
   keys: { session_id: key.text(sessionOf), user_id: key.text((e) => e.data.user_id) },
   partitionKey: ['session_id'],
@@ -76,7 +78,7 @@ export const authUserSessionMetrics = defineBatchViewOver<Session>()({
   },
 });
 
-export const authUserActivitySummary = defineBatchView({
+export const authUserActivitySummary = defineBatchView<EventTypeName<'auth'>>({
   name: 'auth_user_activity_summary',
   job: 'auth',
   doc: 'Per user and role: logins, logouts, first and last auth activity, distinct sessions.',
@@ -96,15 +98,15 @@ export const authUserActivitySummary = defineBatchView({
   },
 });
 
-export const authRegistrationAnalytics = defineBatchView({
+export const authRegistrationAnalytics = defineBatchView<'SIGNUP'>({
   name: 'auth_registration_analytics',
   job: 'auth',
   doc: 'Per local date, registration source and role: SIGNUP events.',
   sources: ['auth'],
-  where: (e) => e.eventType === 'SIGNUP',
+  where: (e): e is EventNamed<'SIGNUP'> => e.eventType === 'SIGNUP',
   period: 'day',
   keys: {
-    registration_source: key.text((e) => e.data['registration_source'] as string | undefined),
+    registration_source: key.text((e) => e.data.registration_source),
     role: key.text((e) => e.data.role),
   },
   partitionKey: ['date'],

@@ -1,12 +1,13 @@
 import type { LmsEvent } from '../../events/envelope.ts';
+import { isEvent } from '../../events/typed.ts';
 import { count, countDistinct } from '../../views/aggregates.ts';
 import { defineSpeedView } from '../../views/define.ts';
 
-const isLogin = (e: LmsEvent) => e.eventType === 'LOGIN';
+const isLogin = isEvent('LOGIN');
 const userOf = (e: LmsEvent) => e.data.user_id;
 
 /** The older system's running view (docs/architecture.md#the-older-system), now exact: distinct members are stored, not an HLL estimate. */
-export const activeUsers = defineSpeedView({
+export const activeUsers = defineSpeedView<'LOGIN'>({
   name: 'active_users',
   doc: 'Distinct users logging in, per 1-minute window sliding every 30 s.',
   sources: ['auth'],
@@ -16,7 +17,7 @@ export const activeUsers = defineSpeedView({
   metrics: { active_users: countDistinct(userOf) },
 });
 
-export const dailyActiveUsersLive = defineSpeedView({
+export const dailyActiveUsersLive = defineSpeedView<'LOGIN'>({
   name: 'daily_active_users_live',
   doc: 'Distinct users logging in per local day: merged with auth_daily_active_users at the batch watermark.',
   sources: ['auth'],
@@ -25,7 +26,7 @@ export const dailyActiveUsersLive = defineSpeedView({
   keys: {},
   metrics: {
     daily_active_users: countDistinct(userOf),
-    total_sessions: countDistinct((e) => e.data['session_id'] as string),
+    total_sessions: countDistinct((e) => e.data.session_id),
   },
 });
 

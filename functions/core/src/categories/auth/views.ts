@@ -1,11 +1,11 @@
-import type { LmsEvent } from '../../events/envelope.ts';
+import { type EventNamed, isEvent } from '../../events/typed.ts';
 import { count, countDistinct } from '../../views/aggregates.ts';
 import { defineBatchView } from '../../views/define.ts';
 
-const isLogin = (e: LmsEvent) => e.eventType === 'LOGIN';
-const sessionOf = (e: LmsEvent) => e.data['session_id'] as string;
+const isLogin = isEvent('LOGIN');
+const sessionOf = (e: EventNamed<'LOGIN'>) => e.data.session_id;
 
-export const authDailyActiveUsers = defineBatchView({
+export const authDailyActiveUsers = defineBatchView<'LOGIN'>({
   name: 'auth_daily_active_users',
   job: 'auth',
   doc: 'Per local date: distinct users who logged in, and sessions opened.',

@@ -4,22 +4,25 @@
  * ACCESS_COURSE_MATERIAL/DOWNLOAD_RESOURCE and read resource_id, which never exist). `resource_id` columns hold the event's material_id.
  */
 import type { LmsEvent } from '../../events/envelope.ts';
+import { type EventNamed, type EventOf, type EventTypeName, isEvent } from '../../events/typed.ts';
 import { count, countDistinct, earliest, latest } from '../../views/aggregates.ts';
 import { defineBatchView, defineBatchViewProjection, eventMs, key } from '../../views/define.ts';
 
-const is = (type: string) => (e: LmsEvent) => e.eventType === type;
-const isDownload = is('DOWNLOAD_MATERIAL');
-const isEnrol = is('COURSE_ENROLLED');
-const isDrop = is('COURSE_DROPPED');
+/** Every course event; `course_daily_interactions` also reads the assessment and video events naming a course. */
+type CourseEvent = EventTypeName<'course'>;
+type Download = EventNamed<'DOWNLOAD_MATERIAL'>;
+const isDownload = isEvent('DOWNLOAD_MATERIAL');
+const isEnrol = isEvent('COURSE_ENROLLED');
+const isDrop = isEvent('COURSE_DROPPED');
 const isStudent = (e: LmsEvent) => e.data.role === 'student';
-const courseOf = (e: LmsEvent) => e.data['course_id'] as string | undefined;
-const materialOf = (e: LmsEvent) => e.data['material_id'] as string | undefined;
+const courseOf = (e: EventOf<'course' | 'assessment' | 'video'>) => e.data.course_id;
+const materialOf = (e: Download) => e.data.material_id;
 const userOf = (e: LmsEvent) => e.data.user_id;
 const user = key.text<LmsEvent>(userOf);
-const course = key.text<LmsEvent>(courseOf);
-const studentDownload = (e: LmsEvent) => isDownload(e) && isStudent(e);
+const course = key.text<EventOf<'course' | 'assessment' | 'video'>>(courseOf);
+const studentDownload = (e: LmsEvent): e is Download => isDownload(e) && isStudent(e);
 
-export const courseEnrollmentStats = defineBatchView({
+export const courseEnrollmentStats = defineBatchView<CourseEvent>({
   name: 'course_enrollment_stats',
   job: 'course',
   doc: 'Per local date and course: enrolment events, distinct students enrolling, and drops.',
@@ -35,7 +38,7 @@ export const courseEnrollmentStats = defineBatchView({
   },
 });
 
-export const courseMaterialAccess = defineBatchView({
+export const courseMaterialAccess = defineBatchView<'DOWNLOAD_MATERIAL'>({
   name: 'course_material_access',
   job: 'course',
   doc: 'Per student and course: material downloads, distinct materials, first and last access.',
@@ -52,7 +55,7 @@ export const courseMaterialAccess = defineBatchView({
   },
 });
 
-export const courseMaterialPopularity = defineBatchView({
+export const courseMaterialPopularity = defineBatchView<'DOWNLOAD_MATERIAL'>({
   name: 'course_material_popularity',
   job: 'course',
   doc: 'Per course, material and material type: distinct students and downloads.',
@@ -62,7 +65,7 @@ export const courseMaterialPopularity = defineBatchView({
   keys: {
     course_id: course,
     material_id: key.text(materialOf),
-    material_type: key.text((e) => e.data['material_type'] as string | undefined),
+    material_type: key.text((e) => e.data.material_type),
   },
   partitionKey: ['course_id'],
   metrics: {
@@ -81,7 +84,7 @@ export const courseDownloadAnalytics = defineBatchViewProjection(courseMaterialA
   },
 });
 
-export const courseResourceDownloadStats = defineBatchView({
+export const courseResourceDownloadStats = defineBatchView<'DOWNLOAD_MATERIAL'>({
   name: 'course_resource_download_stats',
   job: 'course',
   doc: 'Per course and material (resource_id = material_id): distinct downloaders and downloads.',
@@ -96,7 +99,7 @@ export const courseResourceDownloadStats = defineBatchView({
   },
 });
 
-export const courseActivitySummary = defineBatchView({
+export const courseActivitySummary = defineBatchView<CourseEvent>({
   name: 'course_activity_summary',
   job: 'course',
   doc: 'Per student: courses enrolled, material accesses (downloads), courses with downloads, item clicks.',
@@ -110,11 +113,11 @@ export const courseActivitySummary = defineBatchView({
     total_material_accesses: count({ where: isDownload }),
     courses_with_material_access: countDistinct(courseOf, { where: isDownload }),
     total_downloads: count({ where: isDownload }),
-    total_item_clicks: count({ where: is('ITEM_CLICK') }),
+    total_item_clicks: count({ where: isEvent('ITEM_CLICK') }),
   },
 });
 
-export const courseDailyEngagement = defineBatchView({
+export const courseDailyEngagement = defineBatchView<CourseEvent>({
   name: 'course_daily_engagement',
   job: 'course',
   doc: 'Per local date, course and event type: distinct users (both roles), distinct students, events.',
@@ -129,7 +132,7 @@ export const courseDailyEngagement = defineBatchView({
   },
 });
 
-export const courseOverallMetrics = defineBatchView({
+export const courseOverallMetrics = defineBatchView<CourseEvent>({
   name: 'course_overall_metrics',
   job: 'course',
   doc: 'Per course: enrolments, drops, views, material downloads and distinct students interacting (teachers excluded).',
@@ -140,7 +143,7 @@ export const courseOverallMetrics = defineBatchView({
   metrics: {
     total_enrollments: count({ where: isEnrol }),
     total_drops: count({ where: isDrop }),
-    total_course_views: count({ where: is('COURSE_VIEW') }),
+    total_course_views: count({ where: isEvent('COURSE_VIEW') }),
     total_material_accesses: count({ where: studentDownload }),
     total_downloads: count({ where: studentDownload }),
     unique_students_interacting: countDistinct(userOf, { where: isStudent }),
@@ -152,7 +155,7 @@ export const courseOverallMetrics = defineBatchView({
  * It counts assessment, video and course events, so the cross-category job computes it: that job reads
  * those categories anyway, where the course job would read 3× its own events for this one view.
  */
-export const courseDailyInteractions = defineBatchView({
+export const courseDailyInteractions = defineBatchView<EventTypeName<'assessment' | 'video' | 'course'>>({
   name: 'course_daily_interactions',
   job: 'student_course_analytics',
   doc: 'Per local date and course: interactions, i.e. every assessment, video or course event naming the course.',

@@ -1,5 +1,6 @@
 /** Batch views of the notification half of the profile_notification job (reference job 5). */
 import type { LmsEvent } from '../../events/envelope.ts';
+import type { EventOf, EventTypeName } from '../../events/typed.ts';
 import { count, countDistinct } from '../../views/aggregates.ts';
 import {
   type Derived,
@@ -9,19 +10,21 @@ import {
   percent,
 } from '../../views/define.ts';
 
+/** Every notification event type carries the same fields. */
+type Notification = EventTypeName<'notification'>;
 const isSent = (e: LmsEvent) => e.eventType === 'NOTIFICATION_SENT';
 const isOpened = (e: LmsEvent) => e.eventType === 'NOTIFICATION_OPENED';
 const isClicked = (e: LmsEvent) => e.eventType === 'NOTIFICATION_CLICKED';
 const user = key.text<LmsEvent>((e) => e.data.user_id);
-const notificationType = key.text<LmsEvent>((e) => e.data['notification_type'] as string | undefined);
-const notificationId = (e: LmsEvent) => e.data['notification_id'] as string | undefined;
+const notificationType = key.text<EventOf<'notification'>>((e) => e.data.notification_type);
+const notificationId = (e: EventOf<'notification'>) => e.data.notification_id;
 const rate = (part: string, whole: string): Derived => ({
   type: 'double',
   value: (row) => percent(row[part], row[whole]),
   doc: `${part} / ${whole} × 100 (2 decimals; null when ${whole} = 0)`,
 });
 
-export const notificationDeliveryStats = defineBatchView({
+export const notificationDeliveryStats = defineBatchView<Notification>({
   name: 'notification_delivery_stats',
   job: 'profile_notification',
   doc: 'Per notification type: notifications sent and distinct recipients.',
@@ -36,7 +39,7 @@ export const notificationDeliveryStats = defineBatchView({
   },
 });
 
-export const notificationClickThroughRate = defineBatchView({
+export const notificationClickThroughRate = defineBatchView<Notification>({
   name: 'notification_click_through_rate',
   job: 'profile_notification',
   doc: 'Per notification type: sent, opened, clicked, and clicked / sent × 100.',
@@ -52,7 +55,7 @@ export const notificationClickThroughRate = defineBatchView({
   derived: { click_through_rate: rate('total_clicked', 'total_sent') },
 });
 
-export const notificationUserPreferences = defineBatchView({
+export const notificationUserPreferences = defineBatchView<Notification>({
   name: 'notification_user_preferences',
   job: 'profile_notification',
   doc: 'Per user and notification type: received, clicked and clicked / received × 100.',
@@ -74,10 +77,10 @@ export const notificationEngagement = defineBatchViewProjection(notificationUser
   partitionKey: ['user_id'],
   metrics: { notifications_clicked: 'notifications_clicked' },
   derived: {},
-  having: (row) => (row['notifications_clicked'] as number) > 0,
+  having: (row) => typeof row['notifications_clicked'] === 'number' && row['notifications_clicked'] > 0,
 });
 
-export const notificationDailyActivity = defineBatchView({
+export const notificationDailyActivity = defineBatchView<Notification>({
   name: 'notification_daily_activity',
   job: 'profile_notification',
   doc: 'Per local date, event type and notification type: distinct users and events.',
@@ -92,7 +95,7 @@ export const notificationDailyActivity = defineBatchView({
   },
 });
 
-export const notificationUserSummary = defineBatchView({
+export const notificationUserSummary = defineBatchView<Notification>({
   name: 'notification_user_summary',
   job: 'profile_notification',
   doc: 'Per user: notifications received, opened, clicked, and clicked / received × 100.',

@@ -1,9 +1,11 @@
 /** Batch views of the profile half of the profile_notification job (reference job 5). */
 import type { LmsEvent } from '../../events/envelope.ts';
+import { type EventNamed, isEvent } from '../../events/typed.ts';
 import { count, countDistinct, earliest, latest } from '../../views/aggregates.ts';
 import { defineBatchView, eventMs, key } from '../../views/define.ts';
 
-const isUpdate = (e: LmsEvent) => e.eventType === 'UPDATE_PROFILE';
+type Update = EventNamed<'UPDATE_PROFILE'>;
+const isUpdate = isEvent('UPDATE_PROFILE');
 const user = key.text<LmsEvent>((e) => e.data.user_id);
 
 export const profileUpdateFrequency = defineBatchView({
@@ -22,16 +24,21 @@ export const profileUpdateFrequency = defineBatchView({
   },
 });
 
+/** A piece of an UPDATE_PROFILE event: its actor and one of its `updated_fields`. */
+type FieldPiece = Omit<Update, 'data'> & {
+  data: Pick<Update['data'], 'user_id' | 'role'> & { field_name: string };
+};
+
 /** One piece per field named in `updated_fields`: the event's actor and the field, as `data.field_name`. */
-const perUpdatedField = (e: LmsEvent): LmsEvent[] => {
-  const fields = e.data['updated_fields'];
+const perUpdatedField = (e: Update): FieldPiece[] => {
+  const fields = e.data.updated_fields;
   const { user_id, role } = e.data;
   return Array.isArray(fields)
     ? fields.map((f) => ({ ...e, data: { user_id, role, field_name: String(f) } }))
     : [];
 };
 
-export const profileFieldChanges = defineBatchView({
+export const profileFieldChanges = defineBatchView<'UPDATE_PROFILE', FieldPiece>({
   name: 'profile_field_changes',
   job: 'profile_notification',
   doc: 'Per profile field (each element of updated_fields): updates naming it and distinct users.',
@@ -39,7 +46,7 @@ export const profileFieldChanges = defineBatchView({
   where: isUpdate,
   explode: perUpdatedField,
   period: 'all',
-  keys: { field_name: key.text((e) => e.data['field_name'] as string | undefined) },
+  keys: { field_name: key.text((e) => e.data.field_name) },
   partitionKey: ['field_name'],
   metrics: {
     total_updates: count(),

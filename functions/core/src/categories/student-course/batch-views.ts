@@ -5,6 +5,7 @@
  * row, enrolled or not (the older system, docs/architecture.md#the-older-system, dropped those without an enrolment event).
  */
 import type { LmsEvent } from '../../events/envelope.ts';
+import { type AnyEvent, type EventNamed, type EventTypeName, fieldOf, isEvent } from '../../events/typed.ts';
 import { avg, count, countDistinct, earliest, latest, sum } from '../../views/aggregates.ts';
 import type { Row } from '../../views/columns.ts';
 import {
@@ -16,45 +17,46 @@ import {
   key,
 } from '../../views/define.ts';
 
-const is = (type: string) => (e: LmsEvent) => e.eventType === type;
-const isEnrol = is('COURSE_ENROLLED');
-const isDrop = is('COURSE_DROPPED');
-const isVideo = is('VIDEO_WATCHED');
-const isDownload = is('DOWNLOAD_MATERIAL');
-const isSubmit = is('SUBMIT_ASSIGNMENT');
-const isQuiz = is('QUIZ_COMPLETED');
-const isGrade = is('GRADE_ASSIGNMENT');
-const isLogin = is('LOGIN');
+/** The events of the job's categories: course, video, assessment and auth. */
+type StudentCourseEvent = EventTypeName<'course' | 'video' | 'assessment' | 'auth'>;
+const isEnrol = isEvent('COURSE_ENROLLED');
+const isDrop = isEvent('COURSE_DROPPED');
+const isVideo = isEvent('VIDEO_WATCHED');
+const isDownload = isEvent('DOWNLOAD_MATERIAL');
+const isSubmit = isEvent('SUBMIT_ASSIGNMENT');
+const isQuiz = isEvent('QUIZ_COMPLETED');
+const isGrade = isEvent('GRADE_ASSIGNMENT');
+const isLogin = isEvent('LOGIN');
 
 /** The student an event is about: a student's own action, or the graded student of a grade. */
-export const studentOf = (e: LmsEvent): string | undefined =>
-  e.data.role === 'student'
-    ? e.data.user_id
-    : isGrade(e)
-      ? (e.data['student_id'] as string | undefined)
-      : undefined;
+export const studentOf = (e: AnyEvent): string | undefined =>
+  e.data.role === 'student' ? e.data.user_id : isGrade(e) ? e.data.student_id : undefined;
 /** Events about a student (their own actions and grades received): the inputs of the per-student views. */
-const aboutStudent = (e: LmsEvent) => studentOf(e) !== undefined;
+const aboutStudent = (e: AnyEvent) => studentOf(e) !== undefined;
 /** A student's own action (grades received are not activity). */
 const isStudentAction = (e: LmsEvent) => e.data.role === 'student';
-const courseOf = (e: LmsEvent) => e.data['course_id'] as string | undefined;
-const watchSeconds = (e: LmsEvent) => e.data['watch_duration_seconds'] as number | undefined;
-const score = (e: LmsEvent) => e.data['score'] as number | undefined;
-const scorePercent = (e: LmsEvent) => {
+// Over every event of the job: undefined for the event types that do not declare the field.
+const courseOf = (e: EventNamed<StudentCourseEvent>) => fieldOf(e, 'course_id');
+const watchSeconds = (e: EventNamed<StudentCourseEvent>) => fieldOf(e, 'watch_duration_seconds');
+const score = (e: EventNamed<StudentCourseEvent>) => fieldOf(e, 'score');
+const scorePercent = (e: EventNamed<StudentCourseEvent>) => {
   const s = score(e);
-  const maxScore = e.data['max_score'] as number | undefined;
+  const maxScore = fieldOf(e, 'max_score');
   return s === undefined || !maxScore ? null : (s / maxScore) * 100;
 };
-const student = key.text<LmsEvent>(studentOf);
-const course = key.text<LmsEvent>(courseOf);
+const student = key.text<AnyEvent>(studentOf);
+const course = key.text<EventNamed<StudentCourseEvent>>(courseOf);
 const minutes = (column: string): Derived => ({
   type: 'double',
-  value: (row) => (typeof row[column] === 'number' ? (row[column] as number) / 60 : null),
+  value: (row) => {
+    const value = row[column];
+    return typeof value === 'number' ? value / 60 : null;
+  },
   doc: `${column} / 60`,
 });
 const sources = ['course', 'video', 'assessment', 'auth'] as const;
 
-export const courseOverview = defineBatchView({
+export const courseOverview = defineBatchView<StudentCourseEvent>({
   name: 'course_overview',
   job: 'student_course_analytics',
   doc: 'Per course: enrolled students, videos watched, materials downloaded, submissions, quizzes and scores by students.',
@@ -80,7 +82,7 @@ export const courseOverview = defineBatchView({
   },
 });
 
-export const studentOverview = defineBatchView({
+export const studentOverview = defineBatchView<StudentCourseEvent>({
   name: 'student_overview',
   job: 'student_course_analytics',
   doc: 'Per student: courses enrolled, videos, submissions, quizzes, downloads, logins, scores and watch time.',
@@ -105,7 +107,7 @@ export const studentOverview = defineBatchView({
   derived: { total_watch_time_minutes: minutes('total_watch_seconds') },
 });
 
-export const studentCourseDetailed = defineBatchView({
+export const studentCourseDetailed = defineBatchView<StudentCourseEvent>({
   name: 'student_course_detailed',
   job: 'student_course_analytics',
   doc: 'Per student and course with any activity: enrolment dates, videos, watch time, downloads, submissions, quizzes, scores, last activity.',
@@ -148,7 +150,8 @@ const enrollment = {
       type: 'boolean',
       value: (row) =>
         typeof row['last_drop_date'] === 'number' &&
-        row['last_drop_date'] >= ((row['last_enrollment_date'] as number | null) ?? 0),
+        row['last_drop_date'] >=
+          (typeof row['last_enrollment_date'] === 'number' ? row['last_enrollment_date'] : 0),
     },
   } satisfies Record<string, Derived>,
   having: (row: Row) => row['enrollment_date'] !== null,
@@ -175,12 +178,13 @@ export const courseStudentEnrollment = defineBatchViewProjection(studentCourseDe
  * ending at that date (the older system bucketed all-time cumulative counts; a recent period says who is
  * engaged now).
  */
-export const studentActivity7d = defineBatchView({
+export const studentActivity7d = defineBatchView<'VIDEO_WATCHED' | 'SUBMIT_ASSIGNMENT' | 'LOGIN'>({
   name: 'student_activity_7d',
   job: 'student_course_analytics',
   doc: 'Per local date and student: videos watched, assignments submitted and logins in the 7 local days ending at date.',
   sources: ['video', 'assessment', 'auth'],
-  where: (e) => isStudentAction(e) && (isVideo(e) || isSubmit(e) || isLogin(e)),
+  where: (e): e is EventNamed<'VIDEO_WATCHED' | 'SUBMIT_ASSIGNMENT' | 'LOGIN'> =>
+    isStudentAction(e) && (isVideo(e) || isSubmit(e) || isLogin(e)),
   period: 'day',
   trailingDays: 7,
   keys: { student_id: key.text((e) => e.data.user_id) },

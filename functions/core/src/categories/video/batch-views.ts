@@ -3,7 +3,7 @@
  * uses the video's duration carried on the event: completion % = min(100, watched / duration × 100), and a
  * viewing session completes the video when it reaches 80 %.
  */
-import type { LmsEvent } from '../../events/envelope.ts';
+import type { EventNamed } from '../../events/typed.ts';
 import { avg, count, countDistinct, max, min, sum } from '../../views/aggregates.ts';
 import type { Value } from '../../views/columns.ts';
 import {
@@ -14,29 +14,36 @@ import {
   percent,
 } from '../../views/define.ts';
 
-const watched = (e: LmsEvent) => e.eventType === 'VIDEO_WATCHED' && e.data.role === 'student';
-const videoOf = (e: LmsEvent) => e.data['video_id'] as string | undefined;
-const courseOf = (e: LmsEvent) => e.data['course_id'] as string | undefined;
-const seconds = (e: LmsEvent) => e.data['watch_duration_seconds'] as number | undefined;
-const durationOf = (e: LmsEvent) => e.data['video_duration_seconds'] as number | undefined;
+type Watched = EventNamed<'VIDEO_WATCHED'>;
+const watched = (e: Watched) => e.eventType === 'VIDEO_WATCHED' && e.data.role === 'student';
+const videoOf = (e: Watched) => e.data.video_id;
+const courseOf = (e: Watched) => e.data.course_id;
+const seconds = (e: Watched) => e.data.watch_duration_seconds;
+const durationOf = (e: Watched) => e.data.video_duration_seconds;
 
 /** Share of the video watched in one session, 0-100. */
-export const completionPercent = (e: LmsEvent): number | null => {
+export const completionPercent = (e: Watched): number | null => {
   const watchedSeconds = seconds(e);
   const duration = durationOf(e);
   return watchedSeconds === undefined || !duration ? null : Math.min(100, (watchedSeconds / duration) * 100);
 };
 /** The 80 % rule: a session that watched at least 80 % of the video completes it. */
-export const completesVideo = (e: LmsEvent) => (completionPercent(e) ?? 0) >= 80;
+export const completesVideo = (e: Watched) => (completionPercent(e) ?? 0) >= 80;
 
 const hours = (column: string): Derived => ({
   type: 'double',
-  value: (row) => (typeof row[column] === 'number' ? (row[column] as number) / 3600 : null),
+  value: (row) => {
+    const value = row[column];
+    return typeof value === 'number' ? value / 3600 : null;
+  },
   doc: `${column} / 3600`,
 });
 const minutes = (column: string): Derived => ({
   type: 'double',
-  value: (row) => (typeof row[column] === 'number' ? (row[column] as number) / 60 : null),
+  value: (row) => {
+    const value = row[column];
+    return typeof value === 'number' ? value / 60 : null;
+  },
   doc: `${column} / 60`,
 });
 const rate = (part: string, whole: string, doc: string): Derived => ({
@@ -45,11 +52,11 @@ const rate = (part: string, whole: string, doc: string): Derived => ({
   doc,
 });
 
-const student = key.text<LmsEvent>((e) => e.data.user_id);
-const course = key.text<LmsEvent>(courseOf);
-const video = key.text<LmsEvent>(videoOf);
+const student = key.text<Watched>((e) => e.data.user_id);
+const course = key.text<Watched>(courseOf);
+const video = key.text<Watched>(videoOf);
 
-export const videoTotalWatchTime = defineBatchView({
+export const videoTotalWatchTime = defineBatchView<'VIDEO_WATCHED'>({
   name: 'video_total_watch_time',
   job: 'video',
   doc: 'Per student, course and video: watch time, viewing sessions and best completion.',
@@ -79,7 +86,7 @@ export const videoTotalWatchTime = defineBatchView({
   },
 });
 
-export const videoStudentEngagement = defineBatchView({
+export const videoStudentEngagement = defineBatchView<'VIDEO_WATCHED'>({
   name: 'video_student_engagement',
   job: 'video',
   doc: 'Per student and course: distinct videos, watch time, events and videos completed (80 % rule).',
@@ -99,7 +106,7 @@ export const videoStudentEngagement = defineBatchView({
   derived: { total_watch_hours: hours('total_watch_seconds') },
 });
 
-export const videoPopularity = defineBatchView({
+export const videoPopularity = defineBatchView<'VIDEO_WATCHED'>({
   name: 'video_popularity',
   job: 'video',
   doc: 'Per video and course: distinct viewers, view time, view events and completion rate.',
@@ -127,7 +134,7 @@ export const videoPopularity = defineBatchView({
   },
 });
 
-export const videoDailyEngagement = defineBatchView({
+export const videoDailyEngagement = defineBatchView<'VIDEO_WATCHED'>({
   name: 'video_daily_engagement',
   job: 'video',
   doc: 'Per local date and course: active watchers, distinct videos, watch time and events.',
@@ -145,7 +152,7 @@ export const videoDailyEngagement = defineBatchView({
   derived: { total_watch_hours: hours('total_watch_seconds') },
 });
 
-export const videoCourseMetrics = defineBatchView({
+export const videoCourseMetrics = defineBatchView<'VIDEO_WATCHED'>({
   name: 'video_course_metrics',
   job: 'video',
   doc: 'Per course: students watching, distinct videos watched, watch time and mean completion.',
@@ -184,7 +191,7 @@ export const videoStudentCourseSummary = defineBatchViewProjection(videoStudentE
     total_watch_hours: hours('total_watch_seconds'),
     total_videos_in_course: {
       type: 'bigint',
-      value: (_row, { course }) => (course?.['total_videos_in_course'] as number | undefined) ?? null,
+      value: (_row, { course }) => course?.['total_videos_in_course'] ?? null,
     },
     video_coverage_percentage: {
       type: 'double',
@@ -225,14 +232,14 @@ export const videoDropOffIndicators = defineBatchViewProjection(videoPopularity,
 });
 
 /** The batch side of the merged video engagement (speed view `video_engagement`): same metrics, per day. */
-export const videoDailyViews = defineBatchView({
+export const videoDailyViews = defineBatchView<'VIDEO_WATCHED'>({
   name: 'video_daily_views',
   job: 'video',
   doc: 'Per local date and video: viewing sessions and seconds watched (merged with speed video_engagement).',
   sources: ['video'],
   where: (e) => e.eventType === 'VIDEO_WATCHED',
   period: 'day',
-  keys: { video_id: key.text<LmsEvent>(videoOf) },
+  keys: { video_id: key.text<Watched>(videoOf) },
   partitionKey: ['date'],
   metrics: {
     views: count(),
