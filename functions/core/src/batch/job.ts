@@ -56,7 +56,14 @@ import {
   watermarkAfter,
 } from './plan.ts';
 import { type BatchRequest, jobsOf } from './request.ts';
-import { type BatchEvent, DataParsing, type RawInput, RawListing, readDay } from './source.ts';
+import {
+  type BatchEvent,
+  DataParsing,
+  type DayReadStats,
+  type RawInput,
+  RawListing,
+  readDay,
+} from './source.ts';
 import {
   type AllTimeHeader,
   allTimeKey,
@@ -190,7 +197,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunReport
   log({ event: 'batch_run_started', runId, job: request.job, from: request.from, to: request.to });
 
   try {
-    await compute(options, jobs, report, now, lookbackDays, log);
+    await new JobsRun(options, jobs, report, now(), lookbackDays, log).run();
     report.status = 'succeeded';
     report.finishedAt = now();
     await withContext('view store', () => store.upsert(batchRuns, [runRow('succeeded')]));
@@ -290,58 +297,31 @@ const settleWrites = async (state: Computation): Promise<void> => {
   state.writes = [];
 };
 
-async function compute(
-  options: BatchRunOptions,
-  jobs: BatchJob[],
-  report: BatchRunReport,
-  now: () => number,
-  lookbackDays: number,
-  log: (entry: Record<string, unknown>) => void,
-): Promise<void> {
-  const { request, runId, lake, views: store } = options;
-  const calendar = memoCalendar(options.calendar);
-  const context: ViewContext = { calendar };
-  const computedAt = now();
-  const listing = new RawListing(lake);
-  const { requested, lookback } = candidateDays(request.from, request.to, lookbackDays);
-  const complete = requested.filter((d) => isCompleteDay(options.calendar, d, computedAt, options.graceMs));
-  report.incompleteDays = requested.filter((d) => !complete.includes(d));
-  if (complete.length > 0)
-    report.watermark = watermarkAfter(options.calendar, complete[complete.length - 1]!);
+/** What one day computes: its jobs, their raw-event views and files, and the aggregation each view fills. */
+interface DayWork {
+  date: string;
+  jobs: BatchJob[];
+  views: BatchViewDefinition<never>[];
+  files: RawInput[];
+  /** Per view: a new day aggregation, or (a backfill day never merged) the all-time one, stamped. */
+  aggregations: Map<string, Aggregation>;
+  /** Per all-time view computed this day: the version (fingerprint) of its inputs. */
+  versions: Map<string, string>;
+}
 
-  // Which days each job computes, and the files of each.
-  const plan = new Map<BatchJob, Map<string, RawInput[]>>();
-  for (const job of jobs) {
-    const categories = rawCategories(batchViewsOf(job));
-    const days = new Map<string, RawInput[]>();
-    // The days' listings and manifests are fetched concurrently: one round trip after another left a
-    // backfill idle for seconds before its first day.
-    const candidates = await Promise.all(
-      [...lookback, ...complete].map(async (date) => {
-        const files = await withContext('lake', () =>
-          listing.files(categories, utcPartitionsOfLocalDay(options.calendar, date)),
-        );
-        const isRequested = date >= request.from;
-        const changed =
-          isRequested ||
-          inputsChanged(await withContext('lake', () => readManifest(lake, job, date)), fingerprints(files));
-        return { date, files, isRequested, changed };
-      }),
-    );
-    for (const { date, files, isRequested, changed } of candidates) {
-      if (!changed) continue;
-      days.set(date, files);
-      if (!isRequested) log({ event: 'late_data_day', runId, job, date, files: files.length });
-    }
-    plan.set(job, days);
-    report.jobs[job] = { days: [...days.keys()], events: 0, rowsWritten: 0, ms: 0 };
-  }
-  const allDays = [...new Set([...plan.values()].flatMap((d) => [...d.keys()]))].sort();
-  report.daysRecomputed = allDays;
-  // Day partials are kept for the days a late event can still change (the look-back window and more).
-  const keepFrom = addDays(allDays.at(-1) ?? request.to, -(options.stateRetentionDays ?? 2 * lookbackDays));
-
-  const state: Computation = {
+/**
+ * One run over some jobs, in named steps: `planDays` (which days each job recomputes, from the requested
+ * days and the late data of the look-back window), then per day `startDay` (the aggregations to fill),
+ * `readDayInto` (one pass over the day's raw events), `settleDay` (daily rows written, all-time states
+ * merged) and `recordDay` (the day's report and manifests), then `writeResults` (rows, states, manifests).
+ */
+class JobsRun {
+  private readonly calendar: LocalCalendar;
+  private readonly context: ViewContext;
+  /** Which days each job computes, and the files of each. */
+  private readonly plan = new Map<BatchJob, Map<string, RawInput[]>>();
+  private readonly manifests: DayManifest[] = [];
+  private readonly state: Computation = {
     allTime: new Map(),
     touched: new Map(),
     trailing: new Map(),
@@ -352,35 +332,122 @@ async function compute(
     dictionary: new Dictionary(),
     parsing: new DataParsing(),
   };
-  const manifests: DayManifest[] = [];
-  for (const date of allDays) {
-    const dayJobs = jobs.filter((j) => plan.get(j)!.has(date));
-    const dayViews = dayJobs
+  /** The complete requested days (not over yet: skipped), and every day some job recomputes. */
+  private complete: string[] = [];
+  private allDays: string[] = [];
+  /** Day partials are kept from this date on (the days a late event can still change). */
+  private keepFrom = '';
+
+  constructor(
+    private readonly options: BatchRunOptions,
+    private readonly jobs: BatchJob[],
+    private readonly report: BatchRunReport,
+    private readonly computedAt: number,
+    private readonly lookbackDays: number,
+    private readonly log: (entry: Record<string, unknown>) => void,
+  ) {
+    this.calendar = memoCalendar(options.calendar);
+    this.context = { calendar: this.calendar };
+  }
+
+  async run(): Promise<void> {
+    await this.planDays();
+    for (const date of this.allDays) {
+      const day = await this.startDay(date);
+      const started = Date.now();
+      const stats = await this.readDayInto(day);
+      await this.settleDay(day);
+      this.recordDay(day, stats, started);
+    }
+    await this.writeResults();
+  }
+
+  /** The complete requested days, the watermark, and per job the days to recompute (requested or late). */
+  private async planDays(): Promise<void> {
+    const { options, report } = this;
+    const { request, runId, lake } = options;
+    const listing = new RawListing(lake);
+    const { requested, lookback } = candidateDays(request.from, request.to, this.lookbackDays);
+    const complete = requested.filter((d) =>
+      isCompleteDay(options.calendar, d, this.computedAt, options.graceMs),
+    );
+    this.complete = complete;
+    report.incompleteDays = requested.filter((d) => !complete.includes(d));
+    if (complete.length > 0)
+      report.watermark = watermarkAfter(options.calendar, complete[complete.length - 1]!);
+
+    for (const job of this.jobs) {
+      const categories = rawCategories(batchViewsOf(job));
+      const days = new Map<string, RawInput[]>();
+      // The days' listings and manifests are fetched concurrently: one round trip after another left a
+      // backfill idle for seconds before its first day.
+      const candidates = await Promise.all(
+        [...lookback, ...complete].map(async (date) => {
+          const files = await withContext('lake', () =>
+            listing.files(categories, utcPartitionsOfLocalDay(options.calendar, date)),
+          );
+          const isRequested = date >= request.from;
+          const changed =
+            isRequested ||
+            inputsChanged(
+              await withContext('lake', () => readManifest(lake, job, date)),
+              fingerprints(files),
+            );
+          return { date, files, isRequested, changed };
+        }),
+      );
+      for (const { date, files, isRequested, changed } of candidates) {
+        if (!changed) continue;
+        days.set(date, files);
+        if (!isRequested) this.log({ event: 'late_data_day', runId, job, date, files: files.length });
+      }
+      this.plan.set(job, days);
+      report.jobs[job] = { days: [...days.keys()], events: 0, rowsWritten: 0, ms: 0 };
+    }
+    this.allDays = [...new Set([...this.plan.values()].flatMap((d) => [...d.keys()]))].sort();
+    report.daysRecomputed = this.allDays;
+    this.keepFrom = addDays(
+      this.allDays.at(-1) ?? request.to,
+      -(options.stateRetentionDays ?? 2 * this.lookbackDays),
+    );
+  }
+
+  /**
+   * The aggregations a day fills. All-time views: a day already merged at this version is skipped; a day
+   * never merged whose partial is not kept goes straight into the all-time states (no day partial to build
+   * and merge); any other day builds its partial for foldDay.
+   */
+  private async startDay(date: string): Promise<DayWork> {
+    const { state } = this;
+    const jobs = this.jobs.filter((j) => this.plan.get(j)!.has(date));
+    const views = jobs
       .flatMap((j) => batchViewsOf(j))
       .filter((v) => v.from === undefined && v.projectionOf === undefined);
-    const files = dedupeFiles(dayJobs.flatMap((j) => plan.get(j)!.get(date)!));
-    // All-time views: a day already merged at this version is skipped; a day never merged whose partial
-    // is not kept goes straight into the all-time states (no day partial to build and merge); any other
-    // day builds its partial for foldDay.
+    const files = dedupeFiles(jobs.flatMap((j) => this.plan.get(j)!.get(date)!));
     const aggregations = new Map<string, Aggregation>();
     const versions = new Map<string, string>();
-    for (const view of dayViews) {
+    for (const view of views) {
       if (view.period === 'day') {
         aggregations.set(view.name, newAggregation(view, state.dictionary));
         continue;
       }
       const version = inputsVersion(fingerprints(files.filter((f) => view.sources.includes(f.category))));
-      const entry = await loadAllTime(lake, state, view);
+      const entry = await loadAllTime(this.options.lake, state, view);
       const previous = entry.header.included[date];
       if (previous === version) continue;
       versions.set(view.name, version);
-      if (previous === undefined && date < keepFrom) {
+      if (previous === undefined && date < this.keepFrom) {
         beginStamp(entry.aggregation, date);
         aggregations.set(view.name, entry.aggregation);
       } else {
         aggregations.set(view.name, newAggregation(view, state.dictionary));
       }
     }
+    return { date, jobs, views, files, aggregations, versions };
+  }
+
+  /** One pass over the day's raw events, each added to the aggregations of the views of its category. */
+  private async readDayInto({ date, files, aggregations }: DayWork): Promise<DayReadStats> {
     const byCategory = new Map<Category, Aggregation[]>();
     for (const [name, aggregation] of aggregations) {
       for (const category of batchViewNamed(name).sources) {
@@ -389,15 +456,15 @@ async function compute(
         byCategory.set(category, list);
       }
     }
-    const started = Date.now();
+    const context = this.context;
     let category: Category | undefined;
     let targets: Aggregation[] | undefined;
     const stats = await withContext('lake', () =>
       readDay(
-        lake,
+        this.options.lake,
         files,
         date,
-        calendar,
+        this.calendar,
         (event: BatchEvent) => {
           if (event.category !== category) {
             category = event.category;
@@ -406,77 +473,102 @@ async function compute(
           if (!targets) return;
           for (let i = 0; i < targets.length; i++) addInput(targets[i]!, event, context);
         },
-        state.parsing,
+        this.state.parsing,
       ),
     );
-    report.eventsRead += stats.rows - stats.duplicates - stats.outside;
-    report.duplicates += stats.duplicates;
+    this.report.eventsRead += stats.rows - stats.duplicates - stats.outside;
+    this.report.duplicates += stats.duplicates;
+    return stats;
+  }
 
-    for (const view of dayViews) {
+  /** Daily rows written (or trailing partials saved); all-time states merged with the day. */
+  private async settleDay({ date, views, aggregations, versions }: DayWork): Promise<void> {
+    const { options, state, report } = this;
+    for (const view of views) {
       const aggregation = aggregations.get(view.name);
       if (!aggregation) continue;
       if (view.period === 'day') {
         if (view.trailingDays !== undefined) {
-          await saveTrailingDay(lake, state, view, date, aggregation);
+          await saveTrailingDay(options.lake, state, view, date, aggregation);
           continue;
         }
-        await writeDay(store, state, report, view, date, finishRows(aggregation));
+        await writeDay(options.views, state, report, view, date, finishRows(aggregation));
       } else if (aggregation.stamp) {
         touch(state, view.name, endStamp(aggregation));
         const entry = state.allTime.get(view.name)!;
         entry.header.included[date] = versions.get(view.name)!;
         entry.changed = true;
       } else {
-        await foldDay(lake, state, view, date, aggregation, versions.get(view.name)!, date >= keepFrom);
+        await foldDay(
+          options.lake,
+          state,
+          view,
+          date,
+          aggregation,
+          versions.get(view.name)!,
+          date >= this.keepFrom,
+        );
       }
     }
-    for (const job of dayJobs) {
+  }
+
+  /** The day's events and time in each job's report, and its manifests (written last). */
+  private recordDay({ date, jobs }: DayWork, stats: DayReadStats, started: number): void {
+    const { runId } = this.options;
+    for (const job of jobs) {
       const categories = rawCategories(batchViewsOf(job));
       const events = categories.reduce((n, c) => n + (stats.events[c] ?? 0), 0);
-      const jobReport = report.jobs[job]!;
+      const jobReport = this.report.jobs[job]!;
       jobReport.events += events;
-      jobReport.ms += (Date.now() - started) / dayJobs.length;
-      manifests.push({
+      jobReport.ms += (Date.now() - started) / jobs.length;
+      this.manifests.push({
         job,
         date,
         runId,
-        computedAt,
+        computedAt: this.computedAt,
         events,
-        inputs: fingerprints(plan.get(job)!.get(date)!),
+        inputs: fingerprints(this.plan.get(job)!.get(date)!),
       });
     }
-    log({ event: 'batch_day_computed', runId, date, jobs: dayJobs, ...stats, ms: Date.now() - started });
+    this.log({ event: 'batch_day_computed', runId, date, jobs, ...stats, ms: Date.now() - started });
   }
 
-  const writeStarted = Date.now();
-  // Trailing-window daily views: rows of every date whose window holds a recomputed day (up to the last
-  // day computed), then daily views over daily views.
-  const lastDay = [complete.at(-1) ?? '', allDays.at(-1) ?? ''].sort().at(-1)!;
-  await writeTrailing(options, jobs, state, report, lastDay);
-  await writeDailyOver(options, jobs, state, report, context);
-  // Rows are computed first (settling changes states), then written, then the all-time states (they name
-  // the days and day partials they include) are saved, then the manifests. Rows go before states: a run
-  // that fails between the two leaves the old states, so a rerun merges the days again and rewrites the
-  // same rows; states saved first would mark the days included and a rerun would never write their rows.
-  prunePartials(state, keepFrom);
-  const rows = await allTimeRows(options, jobs, state, context, keepFrom);
-  await settleWrites(state);
-  for (const [view, viewRows] of rows) {
-    await withContext('view store', () => store.upsert(batchTable(view), viewRows));
-    countRows(report, view.job, viewRows.length);
+  /**
+   * Trailing-window rows, daily views over daily views, then the all-time rows. Rows are computed first
+   * (settling changes states), then written, then the all-time states (they name the days and day
+   * partials they include) are saved, then the manifests. Rows go before states: a run that fails between
+   * the two leaves the old states, so a rerun merges the days again and rewrites the same rows; states
+   * saved first would mark the days included and a rerun would never write their rows.
+   */
+  private async writeResults(): Promise<void> {
+    const { options, jobs, state, report, context } = this;
+    const { lake, views: store } = options;
+    const writeStarted = Date.now();
+    // Trailing-window daily views: rows of every date whose window holds a recomputed day (up to the last
+    // day computed), then daily views over daily views.
+    const lastDay = [this.complete.at(-1) ?? '', this.allDays.at(-1) ?? ''].sort().at(-1)!;
+    await writeTrailing(options, jobs, state, report, lastDay);
+    await writeDailyOver(options, jobs, state, report, context);
+    prunePartials(state, this.keepFrom);
+    const rows = await allTimeRows(options, jobs, state, context, this.keepFrom);
+    await settleWrites(state);
+    for (const [view, viewRows] of rows) {
+      await withContext('view store', () => store.upsert(batchTable(view), viewRows));
+      countRows(report, view.job, viewRows.length);
+    }
+    for (const [name, entry] of state.allTime) {
+      if (!entry.changed) continue;
+      const bytes = encodeStates(entry.aggregation, entry.header);
+      startWrite(state, () => lake.put(allTimeKey(name), bytes, 'application/gzip'));
+    }
+    await settleWrites(state);
+    for (const key of state.obsolete) startWrite(state, () => lake.delete(key));
+    await settleWrites(state);
+    for (const manifest of this.manifests) startWrite(state, () => writeManifest(lake, manifest));
+    await settleWrites(state);
+    const writeMs = Date.now() - writeStarted;
+    for (const job of jobs) report.jobs[job]!.ms += writeMs / jobs.length;
   }
-  for (const [name, entry] of state.allTime) {
-    if (!entry.changed) continue;
-    const bytes = encodeStates(entry.aggregation, entry.header);
-    startWrite(state, () => lake.put(allTimeKey(name), bytes, 'application/gzip'));
-  }
-  await settleWrites(state);
-  for (const key of state.obsolete) startWrite(state, () => lake.delete(key));
-  await settleWrites(state);
-  for (const manifest of manifests) startWrite(state, () => writeManifest(lake, manifest));
-  await settleWrites(state);
-  const writeMs = Date.now() - writeStarted;
-  for (const job of jobs) report.jobs[job]!.ms += writeMs / jobs.length;
 }
 
 function fingerprints(files: readonly RawInput[]): Record<string, InputFingerprint> {
