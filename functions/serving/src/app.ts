@@ -44,103 +44,191 @@ const tokenMatches = (given: string, expected: string) => {
   return a.length === b.length && timingSafeEqual(a, b);
 };
 
+type Log = AppOptions['log'];
+
+/** CORS: the request's origin echoed when allowed (ULA_CORS_ORIGINS); `Vary: Origin` always. */
+function corsHeaders(req: ApiRequest, allowed: readonly string[]): Record<string, string> {
+  const origin = header(req, 'origin');
+  if (!origin || !allowed.includes(origin)) return { vary: 'Origin' };
+  return { 'access-control-allow-origin': origin, vary: 'Origin' };
+}
+
+/** The 401 answer when a token is configured and the request does not carry it as a bearer token. */
+function unauthorized(req: ApiRequest, token: string | undefined): ApiResponse | undefined {
+  if (!token) return undefined;
+  const auth = header(req, 'authorization') ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(auth);
+  if (match && tokenMatches(match[1]!, token)) return undefined;
+  return json(
+    401,
+    {
+      error: 'unauthorized',
+      message: 'this API needs the header Authorization: Bearer <token> (ULA_API_TOKEN)',
+    },
+    { 'www-authenticate': 'Bearer realm="ula"' },
+  );
+}
+
+/** The route of an API path and its checked path parameters, or undefined. */
+function matchRoute(requestPath: string): { route: Route; path: Record<string, string> } | undefined {
+  for (const { route, pattern, names } of compiled) {
+    const m = pattern.exec(requestPath);
+    if (!m) continue;
+    const path: Record<string, string> = {};
+    names.forEach((name, i) => {
+      path[name] = checkId(name, decodeURIComponent(m[i + 1]!));
+    });
+    return { route, path };
+  }
+  return undefined;
+}
+
+/** An answer's cache key: the path and the query parameters in name order. */
+const cacheKey = (req: ApiRequest): string =>
+  `${req.path}?${JSON.stringify(Object.entries(req.query).sort(([a], [b]) => a.localeCompare(b)))}`;
+
+interface CacheEntry {
+  at: number;
+  body?: string;
+  pending?: Promise<string>;
+  refreshing?: boolean;
+}
+
+/**
+ * Single-flight, stale-while-revalidate cache of successful answers (JSON bodies): fresh for `cacheMs`,
+ * then served stale while one refresh runs, for up to `staleMs`. `cacheMs` 0 disables it.
+ */
+class AnswerCache {
+  private readonly answers = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly cacheMs: number,
+    private readonly staleMs: number,
+    private readonly log: Log,
+  ) {}
+
+  async get(key: string, compute: () => Promise<unknown>): Promise<string> {
+    if (this.cacheMs <= 0) return JSON.stringify(await compute());
+    const entry = this.answers.get(key);
+    if (entry?.body !== undefined) {
+      const age = this.now() - entry.at;
+      if (age < this.cacheMs) return entry.body;
+      if (age < this.staleMs) {
+        if (!entry.refreshing) this.refresh(key, entry, compute);
+        return entry.body;
+      }
+    }
+    if (entry?.pending) return entry.pending;
+    if (this.answers.size > 2000) this.answers.clear();
+    return this.load(key, compute);
+  }
+
+  /** Recomputes a stale answer in the background; on failure the stale one stays. */
+  private refresh(key: string, entry: CacheEntry, compute: () => Promise<unknown>): void {
+    entry.refreshing = true;
+    compute().then(
+      (v) => this.answers.set(key, { at: this.now(), body: JSON.stringify(v) }),
+      (error: unknown) => {
+        entry.refreshing = false;
+        this.log?.error({ err: error, path: key }, 'background refresh failed');
+      },
+    );
+  }
+
+  /** Computes an answer, shared by the requests that arrive meanwhile; failures are not kept. */
+  private async load(key: string, compute: () => Promise<unknown>): Promise<string> {
+    const pending = compute().then((v) => JSON.stringify(v));
+    const entry: CacheEntry = { at: this.now(), pending };
+    this.answers.set(key, entry);
+    try {
+      const body = await pending;
+      this.answers.set(key, { at: this.now(), body });
+      return body;
+    } catch (error) {
+      if (this.answers.get(key) === entry) this.answers.delete(key);
+      throw error;
+    }
+  }
+}
+
+const preflight: ApiResponse = {
+  statusCode: 204,
+  headers: {
+    'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+    'access-control-allow-headers': 'Authorization, Content-Type',
+    'access-control-max-age': '600',
+  },
+  body: '',
+};
+
+const methodNotAllowed = (method: string): ApiResponse =>
+  json(
+    405,
+    {
+      error: 'method_not_allowed',
+      message: `${method} is not supported: the API is read-only (GET)`,
+    },
+    { allow: 'GET, HEAD, OPTIONS' },
+  );
+
+/** Everything outside /api/: the favicon, the dashboard's assets, or a 404 pointing to both. */
+function staticResponse(path: string): ApiResponse {
+  if (path === '/favicon.ico')
+    return { statusCode: 204, headers: { 'cache-control': 'max-age=86400' }, body: '' };
+  const asset = dashboardAsset(path);
+  return asset
+    ? {
+        statusCode: 200,
+        headers: { 'content-type': asset.type, 'cache-control': 'no-cache' },
+        body: asset.body,
+      }
+    : json(404, {
+        error: 'not_found',
+        message: `nothing at ${path}: the dashboard is at / and the API under /api/v1`,
+      });
+}
+
+/** A JSON error answer: the HttpError's own status, else a logged 500. */
+function errorResponse(error: unknown, path: string, log: Log): ApiResponse {
+  if (error instanceof HttpError)
+    return json(error.statusCode, { error: error.error, message: error.message });
+  log?.error({ err: error, path }, 'serving request failed');
+  return json(500, { error: 'internal', message: 'the request failed; see the function log' });
+}
+
 /** The serving function's HTTP behaviour: dashboard, API routing, bearer auth, CORS, JSON errors. */
 export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
   const deps: Deps = { reader: options.reader, now };
   const openapi = JSON.stringify(openApiDocument(routes, { auth: Boolean(options.token) }));
-
-  const corsHeaders = (req: ApiRequest): Record<string, string> => {
-    const origin = header(req, 'origin');
-    if (!origin || !options.corsOrigins.includes(origin)) return { vary: 'Origin' };
-    return { 'access-control-allow-origin': origin, vary: 'Origin' };
-  };
-
-  const cacheMs = options.cacheMs ?? 1000;
-  const staleMs = options.staleMs ?? 30_000;
-  interface Entry {
-    at: number;
-    body?: string;
-    pending?: Promise<string>;
-    refreshing?: boolean;
-  }
-  const answers = new Map<string, Entry>();
-  const load = async (key: string, compute: () => Promise<unknown>): Promise<string> => {
-    const pending = compute().then((v) => JSON.stringify(v));
-    const entry: Entry = { at: now(), pending };
-    answers.set(key, entry);
-    try {
-      const body = await pending;
-      answers.set(key, { at: now(), body });
-      return body;
-    } catch (error) {
-      if (answers.get(key) === entry) answers.delete(key);
-      throw error;
-    }
-  };
-  /** Single-flight, stale-while-revalidate cache of successful answers. */
-  const cached = async (key: string, compute: () => Promise<unknown>): Promise<string> => {
-    if (cacheMs <= 0) return JSON.stringify(await compute());
-    const entry = answers.get(key);
-    if (entry?.body !== undefined) {
-      const age = now() - entry.at;
-      if (age < cacheMs) return entry.body;
-      if (age < staleMs) {
-        if (!entry.refreshing) {
-          entry.refreshing = true;
-          compute().then(
-            (v) => answers.set(key, { at: now(), body: JSON.stringify(v) }),
-            (error: unknown) => {
-              entry.refreshing = false;
-              options.log?.error({ err: error, path: key }, 'background refresh failed');
-            },
-          );
-        }
-        return entry.body;
-      }
-    }
-    if (entry?.pending) return entry.pending;
-    if (answers.size > 2000) answers.clear();
-    return load(key, compute);
-  };
+  const cache = new AnswerCache(now, options.cacheMs ?? 1000, options.staleMs ?? 30_000, options.log);
 
   async function api(req: ApiRequest): Promise<ApiResponse> {
-    if (options.token) {
-      const auth = header(req, 'authorization') ?? '';
-      const match = /^Bearer\s+(\S+)$/i.exec(auth);
-      if (!match || !tokenMatches(match[1]!, options.token))
-        return json(
-          401,
-          {
-            error: 'unauthorized',
-            message: 'this API needs the header Authorization: Bearer <token> (ULA_API_TOKEN)',
-          },
-          { 'www-authenticate': 'Bearer realm="ula"' },
-        );
-    }
+    const denied = unauthorized(req, options.token);
+    if (denied) return denied;
     if (req.path === '/api/v1/openapi.json')
       return {
         statusCode: 200,
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body: openapi,
       };
-    for (const { route, pattern, names } of compiled) {
-      const m = pattern.exec(req.path);
-      if (!m) continue;
-      const path: Record<string, string> = {};
-      names.forEach((name, i) => {
-        path[name] = checkId(name, decodeURIComponent(m[i + 1]!));
-      });
-      const input = { path, query: req.query };
-      const key = `${req.path}?${JSON.stringify(Object.entries(req.query).sort(([a], [b]) => a.localeCompare(b)))}`;
-      const body = await cached(key, () => route.run(input, deps));
-      return {
-        statusCode: 200,
-        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-        body,
-      };
-    }
-    throw new HttpError(404, 'not_found', `no endpoint ${req.path} (see /api/v1/openapi.json)`);
+    const match = matchRoute(req.path);
+    if (!match) throw new HttpError(404, 'not_found', `no endpoint ${req.path} (see /api/v1/openapi.json)`);
+    const input = { path: match.path, query: req.query };
+    const body = await cache.get(cacheKey(req), () => match.route.run(input, deps));
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      body,
+    };
+  }
+
+  async function respond(req: ApiRequest): Promise<ApiResponse> {
+    if (req.method === 'OPTIONS') return preflight;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req.method);
+    if (req.path.startsWith('/api/')) return api(req);
+    return staticResponse(req.path);
   }
 
   async function handle(req: ApiRequest): Promise<ApiResponse> {
@@ -148,51 +236,11 @@ export function createApp(options: AppOptions) {
     const request = { ...req, path };
     let response: ApiResponse;
     try {
-      if (req.method === 'OPTIONS') {
-        response = {
-          statusCode: 204,
-          headers: {
-            'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-            'access-control-allow-headers': 'Authorization, Content-Type',
-            'access-control-max-age': '600',
-          },
-          body: '',
-        };
-      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
-        response = json(
-          405,
-          {
-            error: 'method_not_allowed',
-            message: `${req.method} is not supported: the API is read-only (GET)`,
-          },
-          { allow: 'GET, HEAD, OPTIONS' },
-        );
-      } else if (path.startsWith('/api/')) {
-        response = await api(request);
-      } else if (path === '/favicon.ico') {
-        response = { statusCode: 204, headers: { 'cache-control': 'max-age=86400' }, body: '' };
-      } else {
-        const asset = dashboardAsset(path);
-        response = asset
-          ? {
-              statusCode: 200,
-              headers: { 'content-type': asset.type, 'cache-control': 'no-cache' },
-              body: asset.body,
-            }
-          : json(404, {
-              error: 'not_found',
-              message: `nothing at ${path}: the dashboard is at / and the API under /api/v1`,
-            });
-      }
+      response = await respond(request);
     } catch (error) {
-      if (error instanceof HttpError)
-        response = json(error.statusCode, { error: error.error, message: error.message });
-      else {
-        options.log?.error({ err: error, path }, 'serving request failed');
-        response = json(500, { error: 'internal', message: 'the request failed; see the function log' });
-      }
+      response = errorResponse(error, path, options.log);
     }
-    return { ...response, headers: { ...response.headers, ...corsHeaders(request) } };
+    return { ...response, headers: { ...response.headers, ...corsHeaders(request, options.corsOrigins) } };
   }
 
   return { handle, routes };
