@@ -74,7 +74,7 @@ describe('batch views and lazily parsed data', () => {
       keys: { device: { type: 'text', value: (e: LmsEvent) => String((e.data as never)['device'] ?? '-') } },
       metrics: {
         n: count(),
-        fields: count({ where: (e: LmsEvent) => Object.keys({ ...e.data }).length > 2 }),
+        fields: count<LmsEvent>({ where: (e) => Object.keys({ ...e.data }).length > 2 }),
       },
     } as unknown as BatchViewDefinition<never>;
     expect([...undeclaredReads(sneaky, events)].sort()).toEqual(['enumerates data', 'reads device']);

@@ -67,11 +67,12 @@ export const speedView = defineSpeedView({
   doc: 'video facts per course, 1-minute windows sliding 30 s',
   sources: ['video'],
   window: { size: 60, slide: 30 },
-  keys: { course_id: key.text((e) => e.data['course_id'] as string) },
+  // Untyped reads (LmsEvent): the facts these tests write carry fields of their own (`seconds`).
+  keys: { course_id: key.text((e: LmsEvent) => e.data['course_id'] as string) },
   metrics: {
     views: count(),
-    viewers: countDistinct((e) => e.data['user_id'] as string),
-    seconds: sum((e) => e.data['seconds'] as number),
+    viewers: countDistinct((e: LmsEvent) => e.data['user_id'] as string),
+    seconds: sum((e: LmsEvent) => e.data['seconds'] as number),
   },
 });
 export const speed = speedTable(speedView);
