@@ -27,14 +27,14 @@ import { encodeRawParquet } from '../../functions/core/src/lake/parquet.ts';
 import { rawFileKey, utcHourOf } from '../../functions/core/src/lake/paths.ts';
 import { toRawRow } from '../../functions/core/src/lake/raw-schema.ts';
 import { batchJobs } from '../../functions/core/src/views/define.ts';
+import { addDays, utcDate } from '../../functions/core/src/views/time.ts';
 import type { Bench, BenchResult } from './result.ts';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const seed = 20260105;
 export const zoneHours = 7; // Asia/Ho_Chi_Minh, the analytics zone of the bench
-export const localDate = (ms: number) => new Date(ms + zoneHours * 3_600_000).toISOString().slice(0, 10);
-export const addDays = (date: string, n: number) =>
-  new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+export const localDate = (ms: number) => utcDate(ms + zoneHours * 3_600_000);
+export { addDays };
 
 interface LakeInfo {
   events: number;

@@ -13,6 +13,7 @@ import { startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 import { backfill, createUniversity, type GeneratedItem } from '@ula/tools/generator/index';
 import { Kafka, logLevel } from 'kafkajs';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
+import { addDays, utcDate } from '../../functions/core/src/views/time.ts';
 import { buildFunction, startFunction } from '../../functions/speed/test/function-process.ts';
 import { cassandraClient, consumerGroupsAtEnd, produce, resetStorage, stackEnv } from '../e2e/stack-run.ts';
 import type { Bench } from './result.ts';
@@ -28,8 +29,8 @@ const bench: Bench = {
     await resetStorage(env);
     buildFunction('ingest');
     buildFunction('batch');
-    const today = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
-    const day = new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const today = utcDate(Date.now() + 7 * 3_600_000);
+    const day = addDays(today, -1);
     const items: GeneratedItem[] = [
       ...backfill(createUniversity({ seed: 'bench-e2e', students: 3000 * scale }), {
         days: 1,

@@ -24,7 +24,7 @@ import { runCompaction } from '../../functions/core/src/batch/compact.ts';
 import { type BatchRunReport, runBatch } from '../../functions/core/src/batch/job.ts';
 import { type Config, loadConfig } from '../../functions/core/src/config.ts';
 import { type CompactionReport, compactionRange } from '../../functions/core/src/lake/compaction.ts';
-import { type LocalCalendar, localCalendar } from '../../functions/core/src/views/time.ts';
+import { addDays, type LocalCalendar, localCalendar, utcDate } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';
 import { requestOf } from './events.ts';
 import type { GenerateDone, GeneratedBatch, GenerateJob } from './generate-worker.ts';
@@ -635,9 +635,6 @@ export class EmbeddedDemo {
   }
 }
 
-/** The UTC date (YYYY-MM-DD) of an instant. */
-const utcDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-
 /** The UTC hour (YYYY-MM-DDTHH) whose minute-15 compaction is the last one due at `ms`. */
 const compactionHour = (ms: number): string =>
   new Date(ms - COMPACTION_MINUTE * 60_000).toISOString().slice(0, 13);
@@ -648,6 +645,4 @@ function compactionNote(r: CompactionReport): string {
   return `${r.compacted.length.toLocaleString('en-US')} of ${r.partitionsClosed.toLocaleString('en-US')} closed partitions compacted (${before.toLocaleString('en-US')} → ${after.toLocaleString('en-US')} files)`;
 }
 
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
-}
+export { addDays };

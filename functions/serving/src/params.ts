@@ -1,3 +1,4 @@
+import { addDays, utcDate } from '@ula/core/views/time';
 import { badRequest } from './http.ts';
 
 /**
@@ -17,7 +18,7 @@ const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 export function isDate(value: string): boolean {
   if (!datePattern.test(value)) return false;
   const ms = Date.parse(`${value}T00:00:00Z`);
-  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === value;
+  return Number.isFinite(ms) && utcDate(ms) === value;
 }
 
 const single = (name: string, raw: unknown): string | undefined => {
@@ -132,9 +133,7 @@ export function dateRange(
   maxDays: number,
 ): { from: string; to: string } {
   const end = to ?? today;
-  const start =
-    from ??
-    new Date(Date.parse(`${end}T00:00:00Z`) - (defaultDays - 1) * 86_400_000).toISOString().slice(0, 10);
+  const start = from ?? addDays(end, -(defaultDays - 1));
   if (start > end) throw badRequest(`from (${start}) is after to (${end})`);
   const days = (Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000 + 1;
   if (days > maxDays)

@@ -47,7 +47,7 @@ import { ServingReader } from '../../../functions/core/src/serving/reader.ts';
 import { allTables } from '../../../functions/core/src/views/catalogue.ts';
 import { speedViews } from '../../../functions/core/src/views/speed-catalogue.ts';
 import { speedTable } from '../../../functions/core/src/views/tables.ts';
-import { localCalendar } from '../../../functions/core/src/views/time.ts';
+import { addDays, localCalendar, utcDate } from '../../../functions/core/src/views/time.ts';
 import { Ingest } from '../../../functions/ingest/src/ingest.ts';
 import { ingestMetrics } from '../../../functions/ingest/src/metrics.ts';
 import { loadIngestSettings } from '../../../functions/ingest/src/settings.ts';
@@ -166,7 +166,6 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 };
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** A full GC where the runtime allows one (RSS after a GC is what a process keeps). */
 function collectGarbage(): void {
@@ -576,6 +575,4 @@ function runBatchChild(
   });
 }
 
-export function addDays(date: string, n: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + n * dayMs).toISOString().slice(0, 10);
-}
+export { addDays };

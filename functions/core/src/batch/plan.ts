@@ -2,19 +2,16 @@
  * Pure planning of a batch run: which local days to compute, which raw partitions (UTC hours) hold a local
  * day, whether a day's inputs changed since it was computed, and the watermark a run makes exact.
  */
-import type { LocalCalendar } from '../views/time.ts';
+import { addDays, type LocalCalendar, utcDate } from '../views/time.ts';
 
-const dayMs = 86_400_000;
+export { addDays };
+
 const hourMs = 3_600_000;
-
-/** The date `n` days after (or before, n < 0) a YYYY-MM-DD date. */
-export const addDays = (date: string, n: number): string =>
-  new Date(Date.parse(`${date}T00:00:00Z`) + n * dayMs).toISOString().slice(0, 10);
 
 export const isDate = (value: unknown): value is string =>
   typeof value === 'string' &&
   /^\d{4}-\d{2}-\d{2}$/.test(value) &&
-  new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+  utcDate(Date.parse(`${value}T00:00:00Z`)) === value;
 
 /** A UTC hour partition of the lake (`date=YYYY-MM-DD/hour=HH`). */
 export interface UtcPartition {

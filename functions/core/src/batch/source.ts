@@ -8,7 +8,7 @@ import type { ObjectStore } from '../adapters/object-store.ts';
 import { dataFields } from '../events/catalogue.ts';
 import type { BaseEventData, Category, LmsEvent, Role } from '../events/envelope.ts';
 import { parseRawKey, rawPartitionPrefix, rawPrefix } from '../lake/paths.ts';
-import type { LocalCalendar } from '../views/time.ts';
+import { addDays, type LocalCalendar } from '../views/time.ts';
 import type { InputFingerprint, UtcPartition } from './plan.ts';
 import { compressors, decodeRawFile, type RawFileColumns } from './raw-decoder.ts';
 
@@ -256,7 +256,7 @@ export async function readDay(
     relisted: 0,
   };
   const start = calendar.startOfDate(date);
-  const end = calendar.startOfDate(addOneDay(date));
+  const end = calendar.startOfDate(addDays(date, 1));
   // The files to read: the given ones, then those re-listings found.
   const queue = [...files];
   const known = new Set(queue.map((f) => f.key));
@@ -342,6 +342,3 @@ export async function readDay(
   }
   return stats;
 }
-
-const addOneDay = (date: string) =>
-  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);

@@ -17,6 +17,7 @@
  */
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { type Category, categories } from '../events/envelope.ts';
+import { addDays, utcDate } from '../views/time.ts';
 import { decodeRawParquet, encodeRawParquet } from './parquet.ts';
 import { parseRawKey, rawFileKey, rawPrefix, type UtcHour } from './paths.ts';
 import { parquetContentType } from './raw-lake.ts';
@@ -76,8 +77,7 @@ export const compactionWindowDays = 7;
 
 /** The range of UTC dates an hourly compaction at `now` covers. */
 export function compactionRange(now: number): { from: string; to: string } {
-  const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  return { from: date(now - compactionWindowDays * 86_400_000), to: date(now) };
+  return { from: utcDate(now - compactionWindowDays * 86_400_000), to: utcDate(now) };
 }
 
 /** Compacts every closed partition of the range that holds more than one file. */
@@ -134,7 +134,7 @@ async function listPartitions(
   to: string,
 ): Promise<ListedPartition[]> {
   const out = new Map<string, ListedPartition>();
-  for (let date = from; date <= to; date = nextDate(date)) {
+  for (let date = from; date <= to; date = addDays(date, 1)) {
     for (const object of await lake.list(`${rawPrefix}${category}/date=${date}/`)) {
       const p = parseRawKey(object.key);
       if (!p || p.category !== category) continue;
@@ -228,6 +228,3 @@ export async function compactPartition(
   await Promise.all(partition.keys.filter((k) => !kept.has(k)).map((k) => lake.delete(k)));
   return result;
 }
-
-const nextDate = (date: string): string =>
-  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);

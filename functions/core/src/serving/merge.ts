@@ -10,7 +10,7 @@
  */
 import type { Row } from '../views/columns.ts';
 import type { SpeedViewDefinition } from '../views/define.ts';
-import type { LocalCalendar } from '../views/time.ts';
+import { addDays, type LocalCalendar } from '../views/time.ts';
 
 export type Layer = 'batch' | 'speed';
 
@@ -23,9 +23,6 @@ export interface DayPlan {
   layer: Layer;
 }
 
-const nextDate = (date: string): string =>
-  new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-
 /**
  * Which layer answers for each day: batch when the whole day lies before the watermark, speed otherwise
  * (including the day the watermark falls in, were it ever not day-aligned). No watermark: speed only.
@@ -33,7 +30,7 @@ const nextDate = (date: string): string =>
 export function planDays(dates: readonly string[], watermark: number | undefined, calendar: LocalCalendar) {
   return dates.map((date): DayPlan => {
     const start = calendar.startOfDate(date);
-    const end = calendar.startOfDate(nextDate(date));
+    const end = calendar.startOfDate(addDays(date, 1));
     return { date, start, end, layer: watermark !== undefined && end <= watermark ? 'batch' : 'speed' };
   });
 }

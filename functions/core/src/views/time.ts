@@ -2,9 +2,17 @@
  * Calendar buckets in the analytics time zone. Instants are UTC everywhere; only these functions turn
  * an instant into a local `date` (YYYY-MM-DD) or `hour` (0-23). Offsets are cached per UTC hour, since
  * zone offsets change only on hour boundaries in practice, which keeps this cheap on hot paths.
+ * Also the one place that writes and steps YYYY-MM-DD dates (`utcDate`, `addDays`, `datesBetween`).
  */
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
+
+/** The UTC calendar date (YYYY-MM-DD) of an instant in ms: for a local date, pass the instant shifted by its offset. */
+export const utcDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The date `n` days after (or before, n < 0) a YYYY-MM-DD date. */
+export const addDays = (date: string, n: number): string =>
+  utcDate(Date.parse(`${date}T00:00:00Z`) + n * dayMs);
 
 export interface LocalCalendar {
   timeZone: string;
@@ -57,7 +65,7 @@ export function localCalendar(timeZone: string): LocalCalendar {
       const day = Math.floor((ms + offsetAt(ms)) / dayMs);
       let date = dates.get(day);
       if (date === undefined) {
-        date = new Date(day * dayMs).toISOString().slice(0, 10);
+        date = utcDate(day * dayMs);
         dates.set(day, date);
       }
       return date;
@@ -77,7 +85,7 @@ export function localCalendar(timeZone: string): LocalCalendar {
 export function datesBetween(from: string, to: string): string[] {
   const out: string[] = [];
   for (let ms = Date.parse(`${from}T00:00:00Z`); ms <= Date.parse(`${to}T00:00:00Z`); ms += dayMs) {
-    out.push(new Date(ms).toISOString().slice(0, 10));
+    out.push(utcDate(ms));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { batchViews, type Row, speedViews, type TableDefinition } from '@ula/core';
+import { batchViews, datesBetween, type Row, speedViews, type TableDefinition } from '@ula/core';
 import { windowStarts } from '@ula/core/serving/merge';
 import { withoutPii } from '@ula/core/serving/pii';
 import { badRequest, notFound } from '../http.ts';
@@ -131,13 +131,7 @@ export const viewRoutes: Route[] = [
       } else if (info.period === 'day') {
         if (q.minutes !== undefined) throw badRequest(`batch view ${info.name} takes from/to, not minutes`);
         const range = dateRange(q.from, q.to, deps.reader.calendar.date(deps.now()), 7, 92);
-        const dates: string[] = [];
-        for (
-          let ms = Date.parse(`${range.from}T00:00:00Z`);
-          ms <= Date.parse(`${range.to}T00:00:00Z`);
-          ms += 86_400_000
-        )
-          dates.push(new Date(ms).toISOString().slice(0, 10));
+        const dates = datesBetween(range.from, range.to);
         const parts = await Promise.all(dates.map((date) => deps.reader.partition(info.table, { date })));
         rows = parts.flat();
       } else {
