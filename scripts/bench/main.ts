@@ -20,12 +20,25 @@ const { values, positionals } = parseArgs({
     stack: { type: 'boolean' },
     'compaction-days': { type: 'string' },
     multipliers: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
 const { scale: scaleFlag, ...flags } = values;
 const scale = Number(scaleFlag);
 
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
+if (values.help) {
+  process.stdout.write(
+    [
+      'Usage: npm run bench [-- <name>…] [flags]   (no name: every benchmark)',
+      `Benchmarks: ${files.map((f) => f.replace('.bench.ts', '')).join(', ')}`,
+      'Flags: --scale N (all; default 1), --lingers 0,3000 (ingest-live), --days N --students N --stack',
+      '       --compaction-days N (soak), --multipliers 1,10,30 (batch-scale); ULA_BENCH_LANES=N (batch)',
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 const results: BenchResult[] = [];
 for (const file of files) {
   const bench = (await import(join(here, file))).default as Bench;
