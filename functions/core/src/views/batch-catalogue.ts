@@ -11,7 +11,7 @@ import type { BatchJob, BatchViewDefinition } from './define.ts';
 /**
  * Every batch view, in job order (the older system's 37 views of jobs 1-5, its 4 of student_course_analytics,
  * the reverse-lookup copy course_student_enrollment, the 7-day engagement distribution that replaces the
- * reference's all-time one, the batch sides of merged speed views, and intermediate stages that are not
+ * older system's all-time one, the batch sides of merged speed views, and intermediate stages that are not
  * stored).
  * Adding a view = declaring it in its category's batch-views.ts and listing it here.
  */

@@ -6,7 +6,7 @@ import { type Deps, route } from './route.ts';
 const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 const hourMs = 3_600_000;
 
-/** Students by engagement level (reference thresholds on cumulative activity, see docs/serving.md). */
+/** Students by engagement level (the older system's thresholds on cumulative activity, see docs/serving.md). */
 export const engagementLevels = [
   { level: 'Highly Active', min: 51 },
   { level: 'Moderately Active', min: 10 },

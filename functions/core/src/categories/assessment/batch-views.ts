@@ -1,4 +1,4 @@
-/** Batch views of the assessment job (reference job 2). */
+/** Batch views of the assessment job (job 2 of the older system, docs/architecture.md#the-older-system). */
 import type { LmsEvent } from '../../events/envelope.ts';
 import { type EventNamed, type EventOf, fieldOf, isEvent } from '../../events/typed.ts';
 import { avg, count, countDistinct, earliest, latest, max, min, sum } from '../../views/aggregates.ts';

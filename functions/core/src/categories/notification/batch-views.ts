@@ -1,4 +1,4 @@
-/** Batch views of the notification half of the profile_notification job (reference job 5). */
+/** Batch views of the notification half of the profile_notification job (job 5 of the older system, docs/architecture.md#the-older-system). */
 import type { LmsEvent } from '../../events/envelope.ts';
 import type { EventOf, EventTypeName } from '../../events/typed.ts';
 import { count, countDistinct } from '../../views/aggregates.ts';
