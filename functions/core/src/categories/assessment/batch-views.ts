@@ -1,4 +1,4 @@
-/** Batch views of the assessment job (job 2 of the older system, docs/architecture.md#the-older-system). */
+/** Batch views of the assessment job (the older system's job 2). */
 import type { LmsEvent } from '../../events/envelope.ts';
 import { type EventNamed, type EventOf, fieldOf, isEvent } from '../../events/typed.ts';
 import { avg, count, countDistinct, earliest, latest, max, min, sum } from '../../views/aggregates.ts';

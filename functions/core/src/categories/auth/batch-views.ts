@@ -1,5 +1,5 @@
 /**
- * Batch views of the auth job (job 1 of the older system, docs/architecture.md#the-older-system). `auth_daily_active_users` is declared in ./views.ts
+ * Batch views of the auth job (the older system's job 1). `auth_daily_active_users` is declared in ./views.ts
  * next to its speed twin (they are merged at the batch watermark).
  */
 import { type EventNamed, type EventTypeName, isEvent } from '../../events/typed.ts';

@@ -1,5 +1,5 @@
 /**
- * Batch views of the course job (job 4 of the older system, docs/architecture.md#the-older-system). Material access = DOWNLOAD_MATERIAL (the only material
+ * Batch views of the course job (the older system's job 4). Material access = DOWNLOAD_MATERIAL (the only material
  * event produced; the older system (docs/architecture.md#the-older-system) filtered
  * ACCESS_COURSE_MATERIAL/DOWNLOAD_RESOURCE and read resource_id, which never exist). `resource_id` columns hold the event's material_id.
  */

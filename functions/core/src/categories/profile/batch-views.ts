@@ -1,4 +1,4 @@
-/** Batch views of the profile half of the profile_notification job (job 5 of the older system, docs/architecture.md#the-older-system). */
+/** Batch views of the profile half of the profile_notification job (the older system's job 5). */
 import type { LmsEvent } from '../../events/envelope.ts';
 import { type EventNamed, isEvent } from '../../events/typed.ts';
 import { count, countDistinct, earliest, latest } from '../../views/aggregates.ts';

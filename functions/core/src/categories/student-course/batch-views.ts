@@ -1,5 +1,5 @@
 /**
- * Batch views of the cross-category job `student_course_analytics` (job 6 of the older system, docs/architecture.md#the-older-system): course, video,
+ * Batch views of the cross-category job `student_course_analytics` (the older system's job 6): course, video,
  * assessment and auth events of students (teachers excluded), plus grades received (GRADE_ASSIGNMENT is
  * emitted by a teacher; it counts for its `student_id`). Every student or course with any activity gets a
  * row, enrolled or not (the older system, docs/architecture.md#the-older-system, dropped those without an enrolment event).

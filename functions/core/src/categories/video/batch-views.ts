@@ -1,5 +1,5 @@
 /**
- * Batch views of the video job (job 3 of the older system, docs/architecture.md#the-older-system). Every view reads VIDEO_WATCHED by students. Completion
+ * Batch views of the video job (the older system's job 3). Every view reads VIDEO_WATCHED by students. Completion
  * uses the video's duration carried on the event: completion % = min(100, watched / duration × 100), and a
  * viewing session completes the video when it reaches 80 %.
  */
