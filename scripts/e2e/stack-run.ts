@@ -21,23 +21,30 @@ const cassandra = require('cassandra-driver') as typeof import('cassandra-driver
 const applySchemaModule = '../stack/apply-schema.mjs';
 const { splitCql } = (await import(applySchemaModule)) as { splitCql: (cql: string) => string[] };
 
-/** Environment for functions and jobs of one isolated run on the local stack. */
-export function stackEnv(run: { keyspace: string; bucket: string }): Record<string, string> {
-  const env = {
-    ULA_KAFKA_BROKERS: process.env['ULA_KAFKA_BROKERS'] ?? '127.0.0.1:9092',
-    ULA_S3_ENDPOINT: process.env['ULA_S3_ENDPOINT'] ?? 'http://127.0.0.1:9000',
-    ULA_S3_BUCKET: run.bucket,
+/** The local stack's endpoints and credentials (scripts/stack), as the functions and jobs read them. */
+export function localStackEnv(): Record<string, string> {
+  return {
+    ULA_KAFKA_BROKERS: process.env['ULA_KAFKA_BROKERS'] || '127.0.0.1:9092',
+    ULA_S3_ENDPOINT: process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000',
     AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] || 'ula-local-access',
     AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] || 'ula-local-secret-key',
     AWS_REGION: 'us-east-1',
-    ULA_CASSANDRA_CONTACT_POINTS: process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1',
-    ULA_CASSANDRA_KEYSPACE: run.keyspace,
+    ULA_CASSANDRA_CONTACT_POINTS: process.env['ULA_CASSANDRA_CONTACT_POINTS'] || '127.0.0.1',
     ULA_TIMEZONE: 'Asia/Ho_Chi_Minh',
+  };
+}
+
+/** Environment for functions and jobs of one isolated run on the local stack. */
+export function stackEnv(run: { keyspace: string; bucket: string }): Record<string, string> {
+  const env: Record<string, string> = {
+    ...localStackEnv(),
+    ULA_S3_BUCKET: run.bucket,
+    ULA_CASSANDRA_KEYSPACE: run.keyspace,
   };
   // In-process S3 clients read their credentials from the process environment.
   Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+    AWS_ACCESS_KEY_ID: env['AWS_ACCESS_KEY_ID'],
+    AWS_SECRET_ACCESS_KEY: env['AWS_SECRET_ACCESS_KEY'],
   });
   return env;
 }

@@ -25,6 +25,7 @@ import { toHttpBinary } from '../../functions/core/src/events/cloudevents.ts';
 import type { LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { cassandraClient, resetStorage, stackEnv } from '../e2e/stack-run.ts';
 import { functionNames, nodeMajor } from '../function-bundles.mjs';
+import { waitReady } from '../verify/local.ts';
 
 interface FuncYaml {
   build?: { buildEnvs?: { name: string; value: string }[] };
@@ -175,22 +176,18 @@ async function stop(child: ChildProcess): Promise<number | string> {
   return result;
 }
 
-async function waitHealthy(base: string, paths: string[], child: ChildProcess, output: () => string) {
-  const deadline = Date.now() + 60_000;
+/** Each health path in turn answers 200 (verify/local.ts's wait; its failure is this check's). */
+async function waitHealthy(
+  name: string,
+  base: string,
+  paths: string[],
+  child: ChildProcess,
+  output: () => string,
+) {
   for (const path of paths) {
-    for (;;) {
-      check(
-        child.exitCode === null,
-        `the process exited (${child.exitCode}) before ${path} answered:\n${output()}`,
-      );
-      const status = await fetch(base + path).then(
-        (r) => r.status,
-        () => 0,
-      );
-      if (status === 200) break;
-      check(Date.now() < deadline, `${path} did not answer 200 within 60 s (last ${status}):\n${output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitReady({ name, child, output }, base + path, 60_000).catch((error: Error) => {
+      throw new CheckFailed(error.message);
+    });
   }
 }
 
@@ -265,7 +262,7 @@ async function checkServed(name: string, app: string, funcYaml: FuncYaml): Promi
   const { child, output } = launch(app, launchEnv(name, funcYaml));
   try {
     await step(name, `started by scripts.start; ${paths.join(' and ')} answer 200`, () =>
-      waitHealthy(base, paths, child, output),
+      waitHealthy(name, base, paths, child, output),
     );
     await step(name, 'one valid and one invalid request against the local stack', () => probes[name]!(base));
   } finally {

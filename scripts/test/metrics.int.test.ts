@@ -12,19 +12,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaryRequest, post, sampleEvent } from '../../functions/ingest/test/events.ts';
+import { localStackEnv } from '../e2e/stack-run.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const runtime = join(root, 'node_modules/faas-js-runtime/bin/cli.js');
 const env: Record<string, string> = {
-  ULA_S3_ENDPOINT: process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000',
+  ...localStackEnv(),
   ULA_S3_BUCKET: process.env['ULA_S3_BUCKET'] || 'lake',
-  ULA_S3_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] || 'ula-local-access',
-  AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] || 'ula-local-secret-key',
-  AWS_REGION: 'us-east-1',
-  ULA_CASSANDRA_CONTACT_POINTS: process.env['ULA_CASSANDRA_CONTACT_POINTS'] || '127.0.0.1',
   ULA_CASSANDRA_KEYSPACE: process.env['ULA_CASSANDRA_KEYSPACE'] || 'lms_analytics',
-  ULA_TIMEZONE: 'Asia/Ho_Chi_Minh',
   ULA_INGEST_LINGER_MS: '0',
   FUNC_LOG_LEVEL: 'warn',
 };

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { type Dispatcher, startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 import { Kafka, logLevel } from 'kafkajs';
 import { topicOf } from '../../functions/core/src/events/envelope.ts';
+import { localStackEnv } from '../e2e/stack-run.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -47,7 +48,7 @@ const freePort = (): Promise<number> =>
     });
   });
 
-interface Running {
+export interface Running {
   name: string;
   child: ChildProcess;
   output: () => string;
@@ -68,7 +69,7 @@ function spawnLogged(name: string, args: string[], cwd: string, env: Record<stri
   return { name, child, output: () => output };
 }
 
-async function waitReady(p: Running, url: string, timeoutMs: number): Promise<number> {
+export async function waitReady(p: Running, url: string, timeoutMs: number): Promise<number> {
   const t0 = Date.now();
   const until = t0 + timeoutMs;
   for (;;) {
@@ -105,14 +106,8 @@ export async function startLocalDeployment(
   }
   const apiToken = randomBytes(16).toString('hex');
   const env: Record<string, string> = {
-    ULA_KAFKA_BROKERS: process.env['ULA_KAFKA_BROKERS'] || '127.0.0.1:9092',
-    ULA_S3_ENDPOINT: process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000',
+    ...localStackEnv(),
     ULA_S3_BUCKET: process.env['ULA_S3_BUCKET'] || 'lake',
-    ULA_S3_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] || 'ula-local-access',
-    AWS_SECRET_ACCESS_KEY: process.env['AWS_SECRET_ACCESS_KEY'] || 'ula-local-secret-key',
-    AWS_REGION: 'us-east-1',
-    ULA_CASSANDRA_CONTACT_POINTS: process.env['ULA_CASSANDRA_CONTACT_POINTS'] || '127.0.0.1',
     ULA_CASSANDRA_KEYSPACE: process.env['ULA_CASSANDRA_KEYSPACE'] || 'lms_analytics',
     ULA_TIMEZONE: process.env['ULA_TIMEZONE'] || 'Asia/Ho_Chi_Minh',
     ULA_TRINO_URL: process.env['ULA_TRINO_URL'] || 'http://127.0.0.1:8080',
