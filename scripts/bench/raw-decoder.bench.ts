@@ -8,12 +8,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { createUniversity, simulate } from '@ula/tools/generator/index';
-import { parquetMetadata, parquetRead } from 'hyparquet';
-import {
-  compressors,
-  decodeRawFile,
-  type RawFileColumns,
-} from '../../functions/core/src/batch/raw-decoder.ts';
+import { parquetMetadata } from 'hyparquet';
+import { decodeRawFile, type RawFileColumns } from '../../functions/core/src/batch/raw-decoder.ts';
+import { readRawColumnsPublic } from '../../functions/core/src/batch/source.ts';
 import type { LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { encodeRawParquet } from '../../functions/core/src/lake/parquet.ts';
 import { utcHourOf } from '../../functions/core/src/lake/paths.ts';
@@ -21,8 +18,6 @@ import { toRawRow } from '../../functions/core/src/lake/raw-schema.ts';
 import type { Bench, BenchResult } from './result.ts';
 
 const rounds = 11;
-const columns = ['event_id', 'event_type', 'event_time', 'user_id', 'role', 'course_id', 'data'];
-const parsers = { timestampFromMilliseconds: (ms: bigint) => Number(ms) };
 
 const arrayBufferOf = (bytes: Uint8Array) =>
   bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -33,33 +28,10 @@ function own(bytes: Uint8Array): RawFileColumns {
   return decoded;
 }
 
-async function publicReader(bytes: Uint8Array): Promise<RawFileColumns> {
+/** hyparquet's public reader, as the batch uses it for files the decoder gives up on. */
+function publicReader(bytes: Uint8Array): Promise<RawFileColumns> {
   const file = arrayBufferOf(bytes);
-  const out: Record<string, unknown[]> = {};
-  await parquetRead({
-    file,
-    metadata: parquetMetadata(file),
-    columns,
-    parsers: parsers as never,
-    compressors,
-    onChunk: ({ columnName, columnData, rowStart }) => {
-      let column = out[columnName];
-      if (!column) {
-        column = [];
-        out[columnName] = column;
-      }
-      for (let i = 0; i < columnData.length; i++) column[rowStart + i] = columnData[i];
-    },
-  });
-  return {
-    ids: out['event_id'] as string[],
-    types: out['event_type'] as string[],
-    times: Float64Array.from(out['event_time'] as number[]),
-    userIds: out['user_id'] as string[],
-    roles: out['role'] as string[],
-    courseIds: (out['course_id'] as (string | null)[]).map((c) => c ?? undefined),
-    data: out['data'] as string[],
-  };
+  return readRawColumnsPublic(file, parquetMetadata(file));
 }
 
 /** One file per category and UTC hour, rows sorted by event time (as compaction leaves them). */

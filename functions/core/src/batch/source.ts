@@ -172,8 +172,14 @@ export async function decodeRawColumns(bytes: Uint8Array): Promise<RawFileColumn
     whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
   ) as ArrayBuffer;
   const metadata = parquetMetadata(file);
-  const own = decodeRawFile(bytes, metadata);
-  if (own) return own;
+  return decodeRawFile(bytes, metadata) ?? (await readRawColumnsPublic(file, metadata));
+}
+
+/** The same columns through hyparquet's public reader: for files the decoder gives up on (and its benchmark). */
+export async function readRawColumnsPublic(
+  file: ArrayBuffer,
+  metadata: ReturnType<typeof parquetMetadata>,
+): Promise<RawFileColumns> {
   const rows = Number(metadata.num_rows);
   const out: Record<string, unknown[]> = {};
   await parquetRead({
