@@ -3,8 +3,8 @@
 # Strimzi Kafka and the topics, MinIO (lake), Cassandra (views) and its schema, Trino and the lake's
 # Trino tables and views (lake.raw, lake.events, lake.serving), Airflow, monitoring (Prometheus,
 # Pushgateway, Grafana with the dashboards of scripts/k8s/manifests/monitoring/dashboards/), then
-# builds the four functions and applies eventing/ (Knative Services, KafkaSources, dead-letter
-# KafkaSink, JobSink). Idempotent: run it again after a change; nothing that holds data is deleted and
+# builds the five functions and applies eventing/ (Knative Services, KafkaSources, dead-letter
+# KafkaSink, the category KafkaSinks of the xapi function, JobSink). Idempotent: run it again after a change; nothing that holds data is deleted and
 # Secrets are generated (random) only when absent.
 #
 # Usage:
@@ -78,7 +78,7 @@ PROMETHEUS_STORAGE="${PROMETHEUS_STORAGE:-5Gi}"
 WAIT_TIMEOUT="${WAIT_TIMEOUT:-600s}"
 KAFKA_BOOTSTRAP="ula-kafka-kafka-bootstrap.kafka.svc.cluster.local:9092"
 BATCH_JOB_SCRIPT="${BATCH_JOB_SCRIPT:-build/index.js}"  # functions/batch: the job entry point
-FUNCTIONS=(ingest speed serving batch)
+FUNCTIONS=(ingest speed serving batch xapi)
 
 default_tag() {
   local sha
@@ -117,10 +117,11 @@ INGEST_IMAGE="${REGISTRY}/ula-ingest:${IMAGE_TAG}"
 SPEED_IMAGE="${REGISTRY}/ula-speed:${IMAGE_TAG}"
 SERVING_IMAGE="${REGISTRY}/ula-serving:${IMAGE_TAG}"
 BATCH_IMAGE="${REGISTRY}/ula-batch:${IMAGE_TAG}"
+XAPI_IMAGE="${REGISTRY}/ula-xapi:${IMAGE_TAG}"
 
 # Every ${NAME} a manifest may contain; anything else left as ${UPPER_CASE} is an error.
 PLACEHOLDERS=(ULA_NAMESPACE ULA_TIMEZONE ULA_CORS_ORIGINS KAFKA_BOOTSTRAP FUNCTION_MAX_SCALE
-  INGEST_IMAGE SPEED_IMAGE SERVING_IMAGE BATCH_IMAGE BATCH_JOB_SCRIPT
+  INGEST_IMAGE SPEED_IMAGE SERVING_IMAGE BATCH_IMAGE XAPI_IMAGE BATCH_JOB_SCRIPT
   STRIMZI_VERSION KAFKA_STORAGE MINIO_IMAGE MC_IMAGE MINIO_STORAGE
   CASSANDRA_VERSION CASSANDRA_IMAGE CASSANDRA_STORAGE TRINO_VERSION TRINO_IMAGE
   AIRFLOW_VERSION AIRFLOW_IMAGE POSTGRES_IMAGE
@@ -304,13 +305,14 @@ ensure_secret() { # ensure_secret NAMESPACE NAME KEY=VALUE...
 
 ensure_secrets() {
   local root_user root_password lake_key lake_secret cassandra_user cassandra_password admin_password
-  local api_token pg_password fernet jwt airflow_password grafana_password
+  local api_token pg_password fernet jwt airflow_password grafana_password xapi_user xapi_password
   if [[ -n "$DRY_RUN" ]]; then
     mkdir -p "$RENDER_DIR/secrets"
     root_user=minio-admin root_password=DRY-RUN-NOT-A-SECRET lake_key=ula-lake lake_secret=DRY-RUN-NOT-A-SECRET
     cassandra_user=ula cassandra_password=DRY-RUN-NOT-A-SECRET admin_password=DRY-RUN-NOT-A-SECRET
     api_token=DRY-RUN-NOT-A-SECRET pg_password=DRY-RUN-NOT-A-SECRET fernet=DRY-RUN-NOT-A-SECRET
     jwt=DRY-RUN-NOT-A-SECRET airflow_password=DRY-RUN-NOT-A-SECRET grafana_password=DRY-RUN-NOT-A-SECRET
+    xapi_user=lms xapi_password=DRY-RUN-NOT-A-SECRET
   else
     root_user="$(secret_get minio minio-root root-user)"; root_user="${root_user:-minio-admin}"
     root_password="$(secret_get minio minio-root root-password)"; root_password="${root_password:-$(rand_hex 24)}"
@@ -325,6 +327,8 @@ ensure_secrets() {
     jwt="$(secret_get airflow airflow-secrets jwt-secret)"; jwt="${jwt:-$(rand_hex 32)}"
     airflow_password="$(secret_get airflow airflow-secrets admin-password)"; airflow_password="${airflow_password:-$(rand_hex 12)}"
     grafana_password="$(secret_get monitoring grafana-admin admin-password)"; grafana_password="${grafana_password:-$(rand_hex 12)}"
+    xapi_user="$(secret_get "$ULA_NAMESPACE" ula-xapi username)"; xapi_user="${xapi_user:-lms}"
+    xapi_password="$(secret_get "$ULA_NAMESPACE" ula-xapi password)"; xapi_password="${xapi_password:-$(rand_hex 24)}"
   fi
   local lake=(access-key-id="$lake_key" secret-access-key="$lake_secret"
     endpoint=http://minio.minio.svc.cluster.local:9000 bucket=lake region=us-east-1)
@@ -344,6 +348,11 @@ ensure_secrets() {
   ensure_secret airflow airflow-secrets postgres-password="$pg_password" fernet-key="$fernet" \
     jwt-secret="$jwt" admin-password="$airflow_password" passwords.json="{\"admin\": \"$airflow_password\"}"
   ensure_secret monitoring grafana-admin admin-password="$grafana_password"
+  # The LRS's HTTP Basic credentials (functions/xapi): the LMS is configured with username and password;
+  # the function reads `credentials` (key:secret:scopes, docs/xapi.md#credentials), the same pair with the
+  # one scope an LMS needs.
+  ensure_secret "$ULA_NAMESPACE" ula-xapi username="$xapi_user" password="$xapi_password" \
+    credentials="$xapi_user:$xapi_password:statements/write"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -356,7 +365,7 @@ if [[ -n "$DRY_RUN" ]]; then
   render_all "$RENDER_DIR"
   ensure_secrets
   step "rendered $(find "$RENDER_DIR" -name '*.yaml' | wc -l) manifest files into $RENDER_DIR"
-  info "images: $INGEST_IMAGE $SPEED_IMAGE $SERVING_IMAGE $BATCH_IMAGE"
+  info "images: $INGEST_IMAGE $SPEED_IMAGE $SERVING_IMAGE $BATCH_IMAGE $XAPI_IMAGE"
   info "apply order: 00-platform, 10-kafka (after Strimzi), 20-minio, 30-cassandra, 40-trino, 45-trino-lake (Job), 50-airflow, 60-monitoring, eventing"
   exit 0
 fi
@@ -569,16 +578,17 @@ build_functions() {
 deploy_functions() {
   step "functions and eventing (namespace $ULA_NAMESPACE)"
   kubectl apply -k "$RENDER_DIR/eventing" >/dev/null
-  info "waiting for Knative Services, dead-letter sink, KafkaSources and JobSink to be Ready"
+  info "waiting for Knative Services, KafkaSinks (dead letters, xapi's categories), KafkaSources and JobSink to be Ready"
   kubectl wait ksvc --all -n "$ULA_NAMESPACE" --for=condition=Ready --timeout="$WAIT_TIMEOUT" >/dev/null
-  kubectl wait kafkasink/dead-letter -n "$ULA_NAMESPACE" --for=condition=Ready --timeout="$WAIT_TIMEOUT" >/dev/null
+  kubectl wait kafkasink --all -n "$ULA_NAMESPACE" --for=condition=Ready --timeout="$WAIT_TIMEOUT" >/dev/null
   kubectl wait kafkasource --all -n "$ULA_NAMESPACE" --for=condition=Ready --timeout="$WAIT_TIMEOUT" >/dev/null
   kubectl wait jobsink/batch-jobs -n "$ULA_NAMESPACE" --for=condition=Ready --timeout="$WAIT_TIMEOUT" >/dev/null
 }
 
 print_access() {
-  local url ip=""
+  local url xapi_url ip=""
   url="$(kubectl get ksvc serving -n "$ULA_NAMESPACE" -o jsonpath='{.status.url}')"
+  xapi_url="$(kubectl get ksvc xapi -n "$ULA_NAMESPACE" -o jsonpath='{.status.url}')"
   if [[ -n "$USE_MINIKUBE" ]]; then ip="$(minikube -p "$MINIKUBE_PROFILE" ip)"; fi
   step "deployed"
   cat >&2 <<EOF
@@ -587,6 +597,9 @@ print_access() {
                       kubectl port-forward -n kourier-system svc/kourier 8081:80 and
                       curl -H "Host: ${url#http://}" http://localhost:8081/ )
                      API token: kubectl get secret ula-api -n $ULA_NAMESPACE -o jsonpath='{.data.token}' | base64 -d
+    xAPI (LRS)       ${xapi_url}/xapi   (the LMS's LRS endpoint; HTTP Basic, docs/xapi.md)
+                     user:     kubectl get secret ula-xapi -n $ULA_NAMESPACE -o jsonpath='{.data.username}' | base64 -d
+                     password: kubectl get secret ula-xapi -n $ULA_NAMESPACE -o jsonpath='{.data.password}' | base64 -d
     Airflow UI       kubectl port-forward -n airflow svc/airflow 8082:8080  → http://localhost:8082 (user admin)
                      password: kubectl get secret airflow-secrets -n airflow -o jsonpath='{.data.admin-password}' | base64 -d
     Trino            kubectl port-forward -n trino svc/trino 8080:8080      → http://localhost:8080/ui

@@ -47,6 +47,7 @@ case "$name" in
         if [[ "$args" == *jsonpath* ]]; then printf 'kept-value' | base64; fi ;;
       *" get job "*) echo "Complete " ;;
       *" get ksvc serving "*) echo "http://serving.ula.198.51.100.7.sslip.io" ;;
+      *" get ksvc xapi "*) echo "http://xapi.ula.198.51.100.7.sslip.io" ;;
       *" get kafkatopic "*) echo "auth_topic assessment_topic" ;;
       *" get configmap config-domain "*) echo "{}" ;;
       *" config current-context "*) echo stub ;;
@@ -105,11 +106,12 @@ expect '^kubectl apply -f .*/45-trino-lake/lake-configmap\.yaml' "lake SQL Confi
 expect '^kubectl get job trino-lake -n trino' "Trino lake objects Job awaited"
 expect_order '^kubectl get job cassandra-schema -n cassandra' '^kubectl apply -f .*/45-trino-lake/lake-job\.yaml'
 expect_order '^kubectl rollout status deployment/trino -n trino' '^kubectl apply -f .*/45-trino-lake/lake-job\.yaml'
-for fn in ingest speed serving batch; do
+for fn in ingest speed serving batch xapi; do
   expect "^func build --path $ROOT/functions/$fn --image dev\.local/ula-$fn:smoke" "build $fn"
 done
 expect '^kubectl apply -k .*/eventing' "eventing applied"
 expect '^kubectl wait ksvc --all -n ula --for=condition=Ready' "wait for Knative Services"
+expect '^kubectl wait kafkasink --all -n ula --for=condition=Ready' "wait for the KafkaSinks"
 expect '^kubectl wait kafkasource --all -n ula --for=condition=Ready' "wait for KafkaSources"
 expect '^kubectl wait jobsink/batch-jobs -n ula --for=condition=Ready' "wait for JobSink"
 expect_order 'apply .*00-platform/namespaces\.yaml' '^kubectl create -f -'
@@ -117,8 +119,8 @@ expect_order '^kubectl create -f -' 'apply .*20-minio/minio\.yaml'
 expect_order 'func build --path .*/functions/batch' '^kubectl apply -k'
 
 secrets="$(grep -c '^kind: Secret' "$log.secrets" || true)"
-if [[ "$secrets" -ne 12 ]]; then
-  echo "deploy-smoke: expected 12 generated Secrets, got $secrets" >&2
+if [[ "$secrets" -ne 13 ]]; then
+  echo "deploy-smoke: expected 13 generated Secrets, got $secrets" >&2
   status=1
 fi
 if grep -q 'DRY-RUN' "$log.secrets"; then

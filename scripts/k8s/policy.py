@@ -5,6 +5,9 @@
 * wiring: every secretKeyRef / configMapKeyRef / envFrom names a Secret or ConfigMap key that the
   deployment creates in that namespace; KafkaSource sinks and dead-letter sinks name resources that exist;
   the Airflow connection and JobSink path point at the JobSink that exists;
+* xAPI: every category topic has a binary-mode KafkaSink, and the xapi Service's sink URL template names
+  exactly those sinks (the KafkaSink ingress path /<namespace>/<name>); its Basic credentials come from the
+  Secret ula-xapi;
 * event delivery: KafkaSources read the six category topics, unordered, with an explicit retry budget
   (retry, exponential backoffPolicy, backoffDelay, timeout) and the dead-letter KafkaSink on
   dead_letter_topic; each has its own consumer group;
@@ -145,7 +148,7 @@ def check(render_dir: str, root: str) -> None:
 
     # Knative Services.
     ksvcs = {k[2]: d for k, d in objects.items() if k[0] == "Service" and d["apiVersion"].startswith("serving.knative.dev")}
-    for name in ("ingest", "speed", "serving"):
+    for name in ("ingest", "speed", "serving", "xapi"):
         svc = ksvcs.get(name)
         if svc is None:
             problem("eventing", f"Knative Service {name} missing")
@@ -229,6 +232,27 @@ def check(render_dir: str, root: str) -> None:
         problem("KafkaSources", f"ingest and speed must each receive every event; subscribers are {sorted(subscribers)}")
     if len(set(groups)) != len(groups) or None in groups:
         problem("KafkaSources", "each KafkaSource needs its own explicit consumerGroup")
+
+    # xAPI: the function's derived events enter Kafka through one KafkaSink per category topic.
+    category_sinks = {d["spec"]["topic"]: d for d in sinks.values() if d["spec"]["topic"] in CATEGORY_TOPICS}
+    if set(category_sinks) != set(CATEGORY_TOPICS):
+        problem("KafkaSinks", f"each category topic needs a KafkaSink (xapi's events); missing {sorted(set(CATEGORY_TOPICS) - set(category_sinks))}")
+    for topic, sink in category_sinks.items():
+        if sink["spec"].get("contentMode") != "binary":
+            problem(f"KafkaSink {sink['metadata']['name']}", "contentMode must be binary (the records every other producer writes)")
+    xapi = ksvcs.get("xapi")
+    if xapi is not None:
+        ns = xapi["metadata"]["namespace"]
+        env = {e["name"]: e for e in xapi["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+        template = env.get("ULA_XAPI_SINK_URL", {}).get("value", "")
+        prefix = f"http://kafka-sink-ingress.knative-eventing.svc.cluster.local/{ns}/"
+        for topic, sink in category_sinks.items():
+            category = topic.removesuffix("_topic")
+            if template.replace("{category}", category) != prefix + sink["metadata"]["name"]:
+                problem("ksvc xapi", f"ULA_XAPI_SINK_URL {template!r} does not name the KafkaSink {ns}/{sink['metadata']['name']} of {topic}")
+        ref = env.get("ULA_XAPI_CREDENTIALS", {}).get("valueFrom", {}).get("secretKeyRef", {})
+        if ref.get("name") != "ula-xapi":
+            problem("ksvc xapi", "ULA_XAPI_CREDENTIALS must come from the Secret ula-xapi")
 
     # JobSink and Airflow.
     jobsinks = {(k[1], k[2]): d for k, d in objects.items() if k[0] == "JobSink"}
