@@ -128,6 +128,7 @@ async function run(
       lookbackDays: settings.lookbackDays,
       stateRetentionDays: settings.stateRetentionDays,
       graceMs: settings.graceMinutes * 60_000,
+      risk: settings.risk,
       log: (entry) => log({ level: 'info', ...entry }),
     });
     recordBatchReport(metrics, report);

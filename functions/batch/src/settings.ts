@@ -1,6 +1,7 @@
 /** The batch job's and the batch trigger's settings (env; declared in @ula/core/settings), next to `loadConfig`. */
+import type { RiskThresholds } from '@ula/core/categories/student-course/risk';
 import { type Config, loadConfig } from '@ula/core/config';
-import { batch, readSettings, readTogether, trigger } from '@ula/core/settings';
+import { batch, readSettings, readTogether, risk, trigger } from '@ula/core/settings';
 
 export interface BatchSettings {
   config: Config;
@@ -16,15 +17,23 @@ export interface BatchSettings {
   compactionLatenessMinutes: number;
   /** Pushgateway for the run's metrics (ULA_PUSHGATEWAY_URL), if any. */
   pushgatewayUrl: string | undefined;
+  /** Thresholds of the at-risk rules (ULA_RISK_*). */
+  risk: RiskThresholds;
 }
 
 /** Every batch variable, checked at once: InvalidSettings names each invalid one and the form it expects. */
 export function loadBatchSettings(env: NodeJS.ProcessEnv = process.env): BatchSettings {
-  const [config, v] = readTogether(
+  const [config, v, thresholds] = readTogether(
     () => loadConfig(env),
     () => readSettings(env, batch),
+    () => readSettings(env, risk),
   );
-  return { ...v, config, stateRetentionDays: v.stateRetentionDays ?? 2 * v.lookbackDays };
+  return {
+    ...v,
+    config,
+    stateRetentionDays: v.stateRetentionDays ?? 2 * v.lookbackDays,
+    risk: thresholds,
+  };
 }
 
 export interface TriggerSettings {

@@ -11,6 +11,7 @@
  * type stripping.)
  */
 import { z } from 'zod';
+import { defaultRiskThresholds as riskDefaults } from './categories/student-course/risk.ts';
 
 /** What reads a variable (the table's "Read by" column). */
 export type Component =
@@ -405,6 +406,59 @@ export const batch = {
   }),
 } as const;
 
+/** Thresholds of the at-risk rules of student_course_risk (docs/views.md); defaults in categories/student-course/risk.ts. */
+export const risk = {
+  inactiveDays: setting({
+    name: 'ULA_RISK_INACTIVE_DAYS',
+    kind: kinds.integer(1),
+    fallback: riskDefaults.inactiveDays,
+    readBy: ['batch'],
+    doc: 'at-risk rule `inactive`: no own action in the course (or since enrolment) for this many days',
+  }),
+  quizDropPointsPerWeek: setting({
+    name: 'ULA_RISK_QUIZ_DROP_POINTS_PER_WEEK',
+    kind: kinds.number(true),
+    fallback: riskDefaults.quizDropPointsPerWeek,
+    readBy: ['batch'],
+    doc: 'at-risk rule `quiz_falling`: quiz percentages falling at least this many points per week (least-squares slope)',
+  }),
+  quizTrendMinQuizzes: setting({
+    name: 'ULA_RISK_QUIZ_TREND_MIN_QUIZZES',
+    kind: kinds.integer(2),
+    fallback: riskDefaults.quizTrendMinQuizzes,
+    readBy: ['batch'],
+    doc: 'at-risk rule `quiz_falling`: quizzes needed before a trend counts',
+  }),
+  lowQuizPercentage: setting({
+    name: 'ULA_RISK_LOW_QUIZ_PERCENTAGE',
+    kind: kinds.number(false),
+    fallback: riskDefaults.lowQuizPercentage,
+    readBy: ['batch'],
+    doc: 'at-risk rule `low_quiz_score`: mean quiz percentage below this',
+  }),
+  missedAssignments: setting({
+    name: 'ULA_RISK_MISSED_ASSIGNMENTS',
+    kind: kinds.integer(1),
+    fallback: riskDefaults.missedAssignments,
+    readBy: ['batch'],
+    doc: 'at-risk rule `missed_assignments`: at least this many assignments opened but never submitted',
+  }),
+  lateSubmissions: setting({
+    name: 'ULA_RISK_LATE_SUBMISSIONS',
+    kind: kinds.integer(1),
+    fallback: riskDefaults.lateSubmissions,
+    readBy: ['batch'],
+    doc: 'at-risk rule `late_submissions`: at least this many submissions after their due date',
+  }),
+  lowVideoCoveragePercentage: setting({
+    name: 'ULA_RISK_LOW_VIDEO_COVERAGE_PERCENTAGE',
+    kind: kinds.number(false),
+    fallback: riskDefaults.lowVideoCoveragePercentage,
+    readBy: ['batch'],
+    doc: "at-risk rule `low_video_coverage`: share of the course's videos watched below this percentage",
+  }),
+} as const;
+
 export const trigger = {
   port: setting({
     name: 'ULA_BATCH_TRIGGER_PORT',
@@ -493,6 +547,7 @@ export const settingGroups = {
   ingest,
   speed,
   batch,
+  risk,
   trigger,
   health,
   serving,

@@ -925,6 +925,22 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       };
     },
   );
+  // Listing copies: the overview rows with their listing bucket (FNV-1a of the id, modulo 16).
+  out['student_directory'] = out['student_overview'].map((r) => ({
+    ...r,
+    bucket: fnvBucket(r['student_id'] as string),
+  }));
+  out['course_directory'] = out['course_overview'].map((r) => ({
+    ...r,
+    bucket: fnvBucket(r['course_id'] as string),
+  }));
+  out['student_course_risk'] = riskOracle(scoped, studentOf);
+  out['course_student_risk'] = out['student_course_risk'];
+  out['risk_ranking'] = out['student_course_risk'].map((r) => ({
+    ...r,
+    bucket: fnvBucket(r['student_id'] as string),
+    risk_rank: `${String(100 - (r['risk_score'] as number)).padStart(3, '0')}|${r['student_id']}|${r['course_id']}`,
+  }));
   // 7-day activity and engagement distribution, for every local date from the first to the last event.
   const dates = events.map((e) => localDate(ms(e))).sort();
   out['student_activity_7d'] = [];
@@ -963,6 +979,136 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
     );
   }
   return out;
+}
+
+/** FNV-1a 32-bit over UTF-16 code units, modulo 16: the listing bucket of an id. */
+function fnvBucket(id: string): number {
+  let h = 2166136261;
+  for (const ch of id) {
+    h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  }
+  return h % 16;
+}
+
+/**
+ * student_course_risk from the events with the default thresholds (docs/views.md): as of the local midnight
+ * after the newest event's local date; the quiz trend as a least-squares fit over the quizzes themselves.
+ */
+function riskOracle(scoped: E[], studentOf: (e: E) => string): Row[] {
+  const newest = scoped
+    .map((e) => localDate(ms(e)))
+    .sort()
+    .at(-1);
+  if (newest === undefined) return [];
+  const asOf = Date.parse(`${nextDate(newest)}T00:00:00+07:00`);
+  const courseVideos = new Map<string, Set<string>>();
+  for (const e of scoped)
+    if (e.eventType === 'VIDEO_WATCHED' && isStudent(e)) {
+      const set = courseVideos.get(d(e, 'course_id')) ?? new Set<string>();
+      set.add(d(e, 'video_id'));
+      courseVideos.set(d(e, 'course_id'), set);
+    }
+  const weekOf = (e: E) => (ms(e) - Date.parse('2024-01-01T00:00:00Z')) / (7 * 86_400_000);
+  return rowsOf(
+    scoped,
+    ['student_id', 'course_id'],
+    (e) => [studentOf(e), d(e, 'course_id')],
+    (g, key) => {
+      const of = (type: string) => g.filter((e) => e.eventType === type);
+      const enrolments = of('COURSE_ENROLLED').map(ms);
+      if (enrolments.length === 0) return undefined;
+      const lastEnrol = Math.max(...enrolments);
+      const drops = of('COURSE_DROPPED').map(ms);
+      const lastDrop = drops.length ? Math.max(...drops) : null;
+      const dropped = lastDrop !== null && lastDrop >= lastEnrol;
+      const ownTimes = g.filter(isStudent).map(ms);
+      const lastActivity = ownTimes.length ? Math.max(...ownTimes) : null;
+      const quizzes = of('QUIZ_COMPLETED');
+      const points = quizzes.map((e) => [weekOf(e), scorePct(e)] as const);
+      const n = points.length;
+      const meanX = n ? points.reduce((a, [x]) => a + x, 0) / n : 0;
+      const meanY = n ? points.reduce((a, [, y]) => a + y, 0) / n : 0;
+      const sxx = points.reduce((a, [x]) => a + (x - meanX) ** 2, 0);
+      const sxy = points.reduce((a, [x, y]) => a + (x - meanX) * (y - meanY), 0);
+      const trend = n >= 2 && sxx > 1e-12 ? Math.round((sxy / sxx) * 10) / 10 : null;
+      const seen = new Set(
+        g
+          .filter((e) => e.eventType === 'SUBMIT_ASSIGNMENT' || e.eventType === 'VIEW_ASSIGNMENT_FIRST_TIME')
+          .map((e) => d<string>(e, 'assignment_id')),
+      );
+      const submitted = new Set(of('SUBMIT_ASSIGNMENT').map((e) => d<string>(e, 'assignment_id')));
+      const late = of('SUBMIT_ASSIGNMENT').filter((e) => ms(e) > Date.parse(d(e, 'due_date'))).length;
+      const watched = new Set(of('VIDEO_WATCHED').map((e) => d<string>(e, 'video_id'))).size;
+      const courseTotal = courseVideos.get(key[1] as string)?.size ?? 0;
+      const coverage = pct(watched, courseTotal);
+      const since = lastActivity ?? Math.min(...enrolments);
+      const daysInactive = Math.max(0, Math.floor((asOf - since) / 86_400_000));
+      const avgQuiz = avgOf(quizzes.map(scorePct));
+      const one = (x: number) => Math.round(x * 10) / 10;
+      const reasons: string[] = [];
+      let score = 0;
+      if (!dropped) {
+        if (daysInactive >= 7) {
+          reasons.push(`inactive:${daysInactive}`);
+          score += 30;
+        }
+        if (trend !== null && n >= 3 && trend <= -10) {
+          reasons.push(`quiz_falling:${one(trend)}`);
+          score += 20;
+        }
+        if (avgQuiz !== null && avgQuiz < 50) {
+          reasons.push(`low_quiz_score:${one(avgQuiz)}`);
+          score += 10;
+        }
+        if (seen.size - submitted.size >= 2) {
+          reasons.push(`missed_assignments:${seen.size - submitted.size}`);
+          score += 15;
+        }
+        if (late >= 2) {
+          reasons.push(`late_submissions:${late}`);
+          score += 10;
+        }
+        if (coverage !== null && coverage < 25) {
+          reasons.push(`low_video_coverage:${one(coverage)}`);
+          score += 15;
+        }
+      }
+      const sum = (f: (e: E) => number) => quizzes.reduce((a, e) => a + f(e), 0);
+      return {
+        enrollment_date: Math.min(...enrolments),
+        last_enrollment_date: lastEnrol,
+        last_drop_date: lastDrop,
+        last_activity: lastActivity,
+        quizzes_completed: n,
+        avg_quiz_percentage: avgQuiz,
+        quiz_week_sum: sum(weekOf),
+        quiz_week_sq_sum: sum((e) => weekOf(e) ** 2),
+        quiz_pct_sum: sum(scorePct),
+        quiz_week_pct_sum: sum((e) => weekOf(e) * scorePct(e)),
+        assignments_seen: seen.size,
+        assignments_submitted: submitted.size,
+        late_submissions: late,
+        videos_watched: watched,
+        dropped,
+        course_videos: courseTotal,
+        video_coverage_percentage: coverage,
+        days_inactive: daysInactive,
+        quiz_trend_per_week: trend,
+        assignments_missed: seen.size - submitted.size,
+        risk_score: score,
+        risk_level: dropped
+          ? 'dropped'
+          : score >= 50
+            ? 'high'
+            : score >= 25
+              ? 'medium'
+              : score > 0
+                ? 'low'
+                : 'none',
+        risk_reasons: reasons.join(', '),
+      };
+    },
+  );
 }
 
 const addDaysTo = (date: string, n: number) =>

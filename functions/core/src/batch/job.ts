@@ -16,10 +16,11 @@
  */
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { ViewStore } from '../adapters/view-store.ts';
+import { defaultRiskThresholds, type RiskThresholds } from '../categories/student-course/risk.ts';
 import type { Category } from '../events/envelope.ts';
 import { batchViewNamed, batchViewsOf } from '../views/batch-catalogue.ts';
-import type { Row } from '../views/columns.ts';
-import type { BatchJob, BatchViewDefinition, ViewContext } from '../views/define.ts';
+import type { Row, TableDefinition } from '../views/columns.ts';
+import type { BatchJob, BatchViewDefinition, FinishContext, ViewContext } from '../views/define.ts';
 import {
   type Aggregation,
   addInput,
@@ -92,6 +93,8 @@ export interface BatchRunOptions {
   graceMs?: number;
   /** Structured log sink (one object per event of interest). */
   log?: (entry: Record<string, unknown>) => void;
+  /** Thresholds of the at-risk rules (student_course_risk; default: `defaultRiskThresholds`). */
+  risk?: RiskThresholds;
 }
 
 export interface JobReport {
@@ -553,7 +556,12 @@ class JobsRun {
     const rows = await allTimeRows(options, jobs, state, context, this.keepFrom);
     await settleWrites(state);
     for (const [view, viewRows] of rows) {
-      await withContext('view store', () => store.upsert(batchTable(view), viewRows));
+      const table = batchTable(view);
+      await withContext('view store', () =>
+        replacesWhole(view)
+          ? store.replacePartitions(table, partitionsOf(table, viewRows), viewRows)
+          : store.upsert(table, viewRows),
+      );
       countRows(report, view.job, viewRows.length);
     }
     for (const [name, entry] of state.allTime) {
@@ -580,6 +588,27 @@ function fingerprints(files: readonly RawInput[]): Record<string, InputFingerpri
 function dedupeFiles(files: readonly RawInput[]): RawInput[] {
   const byKey = new Map(files.map((f) => [f.key, f]));
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * An as-of view keyed by a derived column (a ranking) is written whole: its key can move between runs, and
+ * replacing its partitions removes the row under the old key. (Its partitions never vanish: rows are only
+ * added, `having` being monotone.)
+ */
+const replacesWhole = (view: BatchViewDefinition<never>): boolean =>
+  view.asOf === true &&
+  [...view.partitionKey, ...(view.clustering ?? []).map((c) => c.name)].some(
+    (name) => view.derived?.[name] !== undefined,
+  );
+
+/** The distinct partitions (partition key columns) of some rows. */
+function partitionsOf(table: TableDefinition, rows: readonly Row[]): Row[] {
+  const out = new Map<string, Row>();
+  for (const row of rows) {
+    const partition = Object.fromEntries(table.partitionKey.map((k) => [k, row[k] ?? null]));
+    out.set(JSON.stringify(partition), partition);
+  }
+  return [...out.values()];
 }
 
 function countRows(report: BatchRunReport, job: BatchJob, rows: number) {
@@ -773,7 +802,10 @@ async function allTimeRows(
   const out = new Map<BatchViewDefinition<never>, Row[]>();
   const all = jobs.flatMap((j) => batchViewsOf(j)).filter((v) => v.period === 'all');
   const views = all.filter((v) => v.projectionOf === undefined);
-  if (state.touched.size === 0) return out;
+  // As-of views are refinished whole whenever their source's state changed (a new day moves the as-of).
+  const asOfChanged = (view: BatchViewDefinition<never>) =>
+    view.asOf === true && state.allTime.get(view.projectionOf?.view ?? view.name)?.changed === true;
+  if (state.touched.size === 0 && !all.some(asOfChanged)) return out;
   const aggregations = new Map<string, Aggregation>();
   for (const view of views.filter((v) => v.from === undefined)) {
     aggregations.set(view.name, (await loadAllTime(lake, state, view)).aggregation);
@@ -845,8 +877,17 @@ async function allTimeRows(
         if (other.has(target.findKeys(l.key(aggregation.keysOf(group))))) ids.add(group);
       }
     }
+    let finish: FinishContext = { risk: options.risk ?? defaultRiskThresholds };
+    if (view.asOf) {
+      const newest = Object.keys(state.allTime.get(source)?.header.included ?? {})
+        .sort()
+        .at(-1);
+      if (newest === undefined) continue;
+      finish = { ...finish, asOf: options.calendar.startOfDate(addDays(newest, 1)) };
+      if (asOfChanged(view)) for (const group of aggregation.groups()) ids.add(group);
+    }
     if (ids.size === 0) continue;
-    out.set(view, finishRows(aggregation, { only: ids, lookup, as: view }));
+    out.set(view, finishRows(aggregation, { only: ids, lookup, as: view, finish }));
   }
   return out;
 }

@@ -70,6 +70,12 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   studentCourse.studentActivity7d,
   studentCourse.studentEngagementDistribution,
   course.courseDailyInteractions,
+  studentCourse.studentDirectory,
+  studentCourse.courseDirectory,
+  studentCourse.courseVideoCatalogue,
+  studentCourse.studentCourseRisk,
+  studentCourse.courseStudentRisk,
+  studentCourse.riskRanking,
 ];
 
 /** The batch views of one job, in declaration order. */

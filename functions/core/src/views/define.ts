@@ -1,3 +1,4 @@
+import type { RiskThresholds } from '../categories/student-course/risk.ts';
 import type { Category, LmsEvent } from '../events/envelope.ts';
 import type { AnyEvent, EventNamed, EventOf, EventTypeName } from '../events/typed.ts';
 import type { Metric } from './aggregates.ts';
@@ -7,6 +8,16 @@ import type { LocalCalendar } from './time.ts';
 /** What key and metric functions may use besides the input: the analytics calendar. */
 export interface ViewContext {
   calendar: LocalCalendar;
+}
+
+/**
+ * What derived columns may read besides the row and its lookups: the instant the view's state is exact up
+ * to (`asOf`: local midnight after the newest day it includes; set for views declaring `asOf`), and the
+ * configured thresholds of rules such as the at-risk score (defaults when absent).
+ */
+export interface FinishContext {
+  asOf?: number;
+  risk?: RiskThresholds;
 }
 
 /** A grain column: its type and how to read it from an input. Inputs whose key is null are not counted. */
@@ -22,7 +33,7 @@ export interface Key<In> {
  */
 export interface Derived {
   type: ColumnType;
-  value: (row: Row, lookups: Record<string, Row | undefined>) => Value;
+  value: (row: Row, lookups: Record<string, Row | undefined>, finish: FinishContext) => Value;
   doc?: string;
 }
 
@@ -95,6 +106,13 @@ export interface BatchViewDefinition<In = LmsEvent, Event = In> {
    * view on its own (its `metrics` are the source's), so computing it directly gives the same rows.
    */
   projectionOf?: { view: string; metrics: Readonly<Record<string, string>> };
+  /**
+   * All-time views whose derived columns read `FinishContext.asOf` (e.g. days since the last activity):
+   * every row is refinished whenever a run changes the view's state, not only the grains its events
+   * touched, since the as-of instant moved for all of them. When the primary key holds a derived column
+   * (a ranking), the rows replace their partitions whole, so a row whose key moved leaves no stale copy.
+   */
+  asOf?: true;
 }
 
 /** A real-time view kept by the speed function: event-time windows, exact and redelivery-safe. */
@@ -168,7 +186,7 @@ export const defineBatchViewProjection = (
   source: BatchViewDefinition<never>,
   projection: Pick<
     BatchViewDefinition<never>,
-    'name' | 'doc' | 'partitionKey' | 'clustering' | 'derived' | 'lookups' | 'having'
+    'name' | 'doc' | 'partitionKey' | 'clustering' | 'derived' | 'lookups' | 'having' | 'asOf'
   > & { metrics?: Record<string, string> },
 ): BatchViewDefinition<never> => {
   if (source.period !== 'all' || source.intermediate || source.projectionOf !== undefined)

@@ -10,7 +10,14 @@ import {
   mix,
 } from './columnar.ts';
 import type { Row, Value } from './columns.ts';
-import type { BatchViewDefinition, Derived, Key, SpeedViewDefinition, ViewContext } from './define.ts';
+import type {
+  BatchViewDefinition,
+  Derived,
+  FinishContext,
+  Key,
+  SpeedViewDefinition,
+  ViewContext,
+} from './define.ts';
 
 /**
  * A key's dictionary id for the last input it read (-1: null key). Views of a job share key declarations
@@ -384,6 +391,8 @@ export interface FinishOptions {
   lookup?: (view: string, key: Row) => Row | undefined;
   only?: Iterable<number>;
   as?: BatchViewDefinition<never>;
+  /** What derived columns read besides the row (the as-of instant, thresholds). */
+  finish?: FinishContext;
 }
 
 /**
@@ -432,7 +441,8 @@ export function finishGroup(
     for (const [name, lookup] of Object.entries(view.lookups ?? {})) {
       lookups[name] = options.lookup?.(lookup.view, lookup.key(row));
     }
-    for (const [name, column] of derived) row[name] = column.value(row, lookups);
+    const finish = options.finish ?? {};
+    for (const [name, column] of derived) row[name] = column.value(row, lookups, finish);
   }
   if (view.having && !view.having(row)) return undefined;
   return row;

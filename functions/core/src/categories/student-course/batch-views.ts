@@ -15,7 +15,9 @@ import {
   defineBatchViewProjection,
   eventMs,
   key,
+  percent,
 } from '../../views/define.ts';
+import { assessRisk, defaultRiskThresholds, listingBucket, riskRank, riskWeights, slope } from './risk.ts';
 
 /** The events of the job's categories: course, video, assessment and auth. */
 type StudentCourseEvent = EventTypeName<'course' | 'video' | 'assessment' | 'auth'>;
@@ -214,4 +216,224 @@ export const studentEngagementDistribution = defineBatchViewOver<Row & { interac
   keys: { engagement_level: key.text((r) => engagementLevel(r.interactions)) },
   partitionKey: ['date'],
   metrics: { student_count: count() },
+});
+
+/** The listing partition of a row's id column (see `listingBucket`): directories and rankings spread over 16. */
+const bucketOf = (column: string): Derived => ({
+  type: 'int',
+  value: (row) => listingBucket(String(row[column])),
+  doc: `listing partition of ${column} (0-15)`,
+});
+
+/**
+ * Every student_overview column, in partitions of ids (16 listing buckets) clustered by student_id: a
+ * prefix search or a page of the student list reads a slice of each of the 16 partitions, never a scan.
+ */
+export const studentDirectory = defineBatchViewProjection(studentOverview, {
+  name: 'student_directory',
+  doc: 'Listing copy of student_overview: 16 partitions (bucket = hash of student_id), ordered by student_id, for prefix search and paging.',
+  partitionKey: ['bucket'],
+  clustering: [{ name: 'student_id', order: 'ASC' }],
+  derived: { ...studentOverview.derived, bucket: bucketOf('student_id') },
+});
+
+/** Every course_overview column, partitioned and ordered for listing like `student_directory`. */
+export const courseDirectory = defineBatchViewProjection(courseOverview, {
+  name: 'course_directory',
+  doc: 'Listing copy of course_overview: 16 partitions (bucket = hash of course_id), ordered by course_id, for prefix search and paging.',
+  partitionKey: ['bucket'],
+  clustering: [{ name: 'course_id', order: 'ASC' }],
+  derived: { bucket: bucketOf('course_id') },
+});
+
+/** Intermediate for the risk rules' video coverage: per course, the distinct videos any student watched. */
+export const courseVideoCatalogue = defineBatchView<StudentCourseEvent>({
+  name: 'course_video_catalogue',
+  job: 'student_course_analytics',
+  doc: 'Intermediate: per course, the distinct videos watched by any student (the denominator of video coverage).',
+  sources,
+  where: (e): e is EventNamed<StudentCourseEvent> => isStudentAction(e) && isVideo(e),
+  period: 'all',
+  intermediate: true,
+  keys: { course_id: course },
+  partitionKey: ['course_id'],
+  metrics: { videos: countDistinct((e) => fieldOf(e, 'video_id')) },
+});
+
+/** Regression time axis of quiz trends: weeks since 2024-01-01 UTC (small numbers keep the sums exact enough). */
+const weekEpochMs = Date.UTC(2024, 0, 1);
+const weeksOf = (e: LmsEvent) => (eventMs(e) - weekEpochMs) / 604_800_000;
+const isLate = (e: EventNamed<StudentCourseEvent>) => {
+  if (!isSubmit(e)) return false;
+  const due = Date.parse(e.data.due_date);
+  return Number.isFinite(due) && eventMs(e) > due;
+};
+const assignmentOf = (e: EventNamed<StudentCourseEvent>) => fieldOf(e, 'assignment_id');
+const num = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+const dayMs = 86_400_000;
+
+const riskRow = (row: Row, finish: { asOf?: number; risk?: typeof defaultRiskThresholds }) => {
+  const asOf = finish.asOf;
+  const since = num(row['last_activity']) ?? num(row['enrollment_date']);
+  return assessRisk(
+    {
+      dropped: row['dropped'] === true,
+      daysInactive:
+        asOf === undefined || since === null ? null : Math.max(0, Math.floor((asOf - since) / dayMs)),
+      quizzes: num(row['quizzes_completed']) ?? 0,
+      avgQuizPercentage: num(row['avg_quiz_percentage']),
+      quizTrendPerWeek: num(row['quiz_trend_per_week']),
+      missedAssignments: num(row['assignments_missed']) ?? 0,
+      lateSubmissions: num(row['late_submissions']) ?? 0,
+      videoCoveragePercentage: num(row['video_coverage_percentage']),
+    },
+    finish.risk ?? defaultRiskThresholds,
+  );
+};
+
+/**
+ * The at-risk early warning: per enrolled student and course, the signals of the risk rules, an
+ * explainable score (the sum of the weights of the rules that fire) and the reasons. Rewritten whole every
+ * run (`asOf`): days without activity count up to the end of the newest day computed.
+ */
+export const studentCourseRisk = defineBatchView<StudentCourseEvent>({
+  name: 'student_course_risk',
+  job: 'student_course_analytics',
+  doc:
+    'Per enrolled student and course: the at-risk signals (days without activity up to the end of the newest ' +
+    'day computed, quiz percentage trend, missed and late submissions, video coverage), a score 0-100 and ' +
+    `its reasons. Rules and weights: inactive (${riskWeights.inactive}) no own action in the course for ` +
+    `ULA_RISK_INACTIVE_DAYS (${defaultRiskThresholds.inactiveDays}) days; quiz_falling ` +
+    `(${riskWeights.quiz_falling}) least-squares slope of quiz percentages <= -ULA_RISK_QUIZ_DROP_POINTS_PER_WEEK ` +
+    `(${defaultRiskThresholds.quizDropPointsPerWeek}) points per week over >= ULA_RISK_QUIZ_TREND_MIN_QUIZZES ` +
+    `(${defaultRiskThresholds.quizTrendMinQuizzes}) quizzes; low_quiz_score (${riskWeights.low_quiz_score}) ` +
+    `mean quiz percentage < ULA_RISK_LOW_QUIZ_PERCENTAGE (${defaultRiskThresholds.lowQuizPercentage}); ` +
+    `missed_assignments (${riskWeights.missed_assignments}) >= ULA_RISK_MISSED_ASSIGNMENTS ` +
+    `(${defaultRiskThresholds.missedAssignments}) assignments opened but never submitted; late_submissions ` +
+    `(${riskWeights.late_submissions}) >= ULA_RISK_LATE_SUBMISSIONS (${defaultRiskThresholds.lateSubmissions}) ` +
+    `submissions after their due date; low_video_coverage (${riskWeights.low_video_coverage}) share of the ` +
+    `course's videos watched < ULA_RISK_LOW_VIDEO_COVERAGE_PERCENTAGE ` +
+    `(${defaultRiskThresholds.lowVideoCoveragePercentage} %). Level: high >= 50, medium >= 25, low > 0, ` +
+    'none, or dropped (score 0).',
+  sources,
+  where: aboutStudent,
+  period: 'all',
+  asOf: true,
+  keys: { student_id: student, course_id: course },
+  partitionKey: ['student_id'],
+  clustering: [{ name: 'course_id', order: 'ASC' }],
+  metrics: {
+    enrollment_date: earliest(eventMs, { where: isEnrol, doc: 'first COURSE_ENROLLED' }),
+    last_enrollment_date: latest(eventMs, { where: isEnrol }),
+    last_drop_date: latest(eventMs, { where: isDrop }),
+    last_activity: latest(eventMs, { where: isStudentAction, doc: 'last own action in the course' }),
+    quizzes_completed: count({ where: isQuiz }),
+    avg_quiz_percentage: avg(scorePercent, { where: isQuiz, doc: 'mean quiz score / max_score × 100' }),
+    quiz_week_sum: sum(weeksOf, { where: isQuiz, doc: 'regression sum: Σ week of each quiz' }),
+    quiz_week_sq_sum: sum((e) => weeksOf(e) ** 2, { where: isQuiz, doc: 'regression sum: Σ week²' }),
+    quiz_pct_sum: sum(scorePercent, { where: isQuiz, doc: 'regression sum: Σ quiz percentage' }),
+    quiz_week_pct_sum: sum(
+      (e) => {
+        const p = scorePercent(e);
+        return p === null ? null : weeksOf(e) * p;
+      },
+      { where: isQuiz, doc: 'regression sum: Σ week × percentage' },
+    ),
+    assignments_seen: countDistinct(assignmentOf, {
+      where: (e) => isSubmit(e) || e.eventType === 'VIEW_ASSIGNMENT_FIRST_TIME',
+      doc: 'distinct assignments opened or submitted',
+    }),
+    assignments_submitted: countDistinct(assignmentOf, {
+      where: isSubmit,
+      doc: 'distinct assignments submitted',
+    }),
+    late_submissions: count({ where: isLate, doc: 'SUBMIT_ASSIGNMENT after its due_date' }),
+    videos_watched: countDistinct((e) => fieldOf(e, 'video_id'), { where: isVideo, doc: 'distinct videos' }),
+  },
+  lookups: { course: { view: 'course_video_catalogue', key: (row) => ({ course_id: row['course_id']! }) } },
+  derived: {
+    dropped: enrollment.derived.dropped,
+    course_videos: {
+      type: 'bigint',
+      value: (_row, lookups) => num(lookups['course']?.['videos']) ?? 0,
+      doc: 'distinct videos of the course watched by any student',
+    },
+    video_coverage_percentage: {
+      type: 'double',
+      value: (row) => percent(row['videos_watched'], row['course_videos']),
+      doc: 'videos_watched / course_videos × 100 (2 decimals; null without course videos)',
+    },
+    days_inactive: {
+      type: 'int',
+      value: (row, _lookups, finish) => {
+        const since = num(row['last_activity']) ?? num(row['enrollment_date']);
+        return finish.asOf === undefined || since === null
+          ? null
+          : Math.max(0, Math.floor((finish.asOf - since) / dayMs));
+      },
+      doc: 'whole days from the last own action (or the enrolment) to the end of the newest day computed',
+    },
+    quiz_trend_per_week: {
+      type: 'double',
+      // Rounded to 0.1: quizzes minutes apart make the fit ill-conditioned (digits beyond are noise).
+      value: (row) => {
+        const trend = slope(
+          num(row['quizzes_completed']) ?? 0,
+          num(row['quiz_week_sum']) ?? 0,
+          num(row['quiz_week_sq_sum']) ?? 0,
+          num(row['quiz_pct_sum']) ?? 0,
+          num(row['quiz_week_pct_sum']) ?? 0,
+        );
+        return trend === null ? null : Math.round(trend * 10) / 10;
+      },
+      doc: 'least-squares slope of quiz percentages, points per week, to 0.1 (null below 2 quiz times)',
+    },
+    assignments_missed: {
+      type: 'bigint',
+      value: (row) => (num(row['assignments_seen']) ?? 0) - (num(row['assignments_submitted']) ?? 0),
+      doc: 'assignments_seen − assignments_submitted: opened, never submitted',
+    },
+    risk_score: { type: 'int', value: (row, _l, finish) => riskRow(row, finish).score, doc: '0-100' },
+    risk_level: {
+      type: 'text',
+      value: (row, _l, finish) => riskRow(row, finish).level,
+      doc: 'high, medium, low, none or dropped',
+    },
+    risk_reasons: {
+      type: 'text',
+      value: (row, _l, finish) => riskRow(row, finish).reasons.join(', '),
+      doc: 'the rules that fired, `rule:value`, comma-separated',
+    },
+  },
+  having: enrollment.having,
+});
+
+/** The risk rows of one course, ordered by student: a course's students with progress and risk. */
+export const courseStudentRisk = defineBatchViewProjection(studentCourseRisk, {
+  name: 'course_student_risk',
+  doc: 'Reverse lookup of student_course_risk: per course, one row per enrolled student with progress and risk.',
+  partitionKey: ['course_id'],
+  clustering: [{ name: 'student_id', order: 'ASC' }],
+});
+
+/** The institution-wide risk list: 16 partitions ordered by `risk_rank` (highest score first). */
+export const riskRanking = defineBatchViewProjection(studentCourseRisk, {
+  name: 'risk_ranking',
+  doc: 'student_course_risk ordered by risk: 16 partitions (bucket = hash of student_id), each ordered by risk_rank (highest score first, then student and course); rewritten whole every run.',
+  partitionKey: ['bucket'],
+  clustering: [
+    { name: 'risk_rank', order: 'ASC' },
+    { name: 'student_id', order: 'ASC' },
+    { name: 'course_id', order: 'ASC' },
+  ],
+  derived: {
+    ...studentCourseRisk.derived,
+    bucket: bucketOf('student_id'),
+    risk_rank: {
+      type: 'text',
+      value: (row) =>
+        riskRank(num(row['risk_score']) ?? 0, String(row['student_id']), String(row['course_id'])),
+      doc: '(100 − risk_score) zero-padded | student_id | course_id: one column that orders the list',
+    },
+  },
 });
