@@ -19,7 +19,7 @@ import {
   sessionUuidOf,
   userIdOf,
 } from './identity.ts';
-import type { Activity, Extensions, Statement } from './statement.ts';
+import type { Activity, Statement } from './statement.ts';
 import { PlayedSegmentsError, type PlayPairs, parsePlayedSegments, playedSeconds } from './video.ts';
 import {
   activityTypes,
@@ -611,8 +611,14 @@ export const dataFieldsOf = (definition: EventTypeDefinition): string[] =>
     (f) => f !== 'user_id' && f !== 'role',
   );
 
-const catalogueExtension = (extensions: Extensions | undefined, field: string) =>
-  extensions?.[ula.extension(field)];
+/** A catalogue-form field: the context extension, else the result extension (a null value is kept: major may be null). */
+function catalogueExtension(s: Statement, field: string): { value: unknown } | undefined {
+  const key = ula.extension(field);
+  for (const extensions of [s.context?.extensions, s.result?.extensions]) {
+    if (extensions && Object.hasOwn(extensions, key)) return { value: extensions[key] };
+  }
+  return undefined;
+}
 
 const catalogueForm: MappingRule = {
   name: 'catalogue-form',
@@ -634,9 +640,8 @@ const catalogueForm: MappingRule = {
         if (placeholder !== undefined) fields[field] = placeholder;
         continue;
       }
-      const value =
-        catalogueExtension(s.context?.extensions, field) ?? catalogueExtension(s.result?.extensions, field);
-      if (value !== undefined) fields[field] = value;
+      const found = catalogueExtension(s, field);
+      if (found !== undefined) fields[field] = found.value;
       else if (field === 'course_id') {
         const course = courseIdOf(s, input.options);
         if (course !== undefined) fields[field] = course;
