@@ -1,15 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ServingReader } from '@ula/core/serving/reader';
+import { csvField, rowsOfAnswer, toCsv, wantsCsv } from './csv.ts';
 import { dashboardAsset } from './dashboard/assets.ts';
 import { type ApiRequest, type ApiResponse, HttpError, header, json } from './http.ts';
 import { checkId } from './params.ts';
 import { entityRoutes } from './routes/entities.ts';
+import { listRoutes } from './routes/lists.ts';
 import { openApiDocument } from './routes/openapi.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import type { Deps, Route } from './routes/route.ts';
 import { viewRoutes } from './routes/views.ts';
 
-export const routes: readonly Route[] = [...overviewRoutes, ...entityRoutes, ...viewRoutes];
+export const routes: readonly Route[] = [...overviewRoutes, ...listRoutes, ...entityRoutes, ...viewRoutes];
 
 export interface AppOptions {
   reader: ServingReader;
@@ -215,8 +217,31 @@ export function createApp(options: AppOptions) {
       };
     const match = matchRoute(req.path);
     if (!match) throw new HttpError(404, 'not_found', `no endpoint ${req.path} (see /api/v1/openapi.json)`);
-    const input = { path: match.path, query: req.query };
-    const body = await cache.get(cacheKey(req), () => match.route.run(input, deps));
+    // CSV is the JSON answer's rows rendered per request; `format` is accepted by every route.
+    const csv = wantsCsv(req);
+    const { format: _format, ...query } = req.query;
+    if (_format !== undefined && _format !== 'csv' && _format !== 'json')
+      throw new HttpError(400, 'bad_request', 'format must be json or csv');
+    const input = { path: match.path, query };
+    const body = await cache.get(cacheKey({ ...req, query }), () => match.route.run(input, deps));
+    if (csv) {
+      let rows: Record<string, unknown>[];
+      try {
+        rows = rowsOfAnswer(JSON.parse(body));
+      } catch (error) {
+        throw new HttpError(406, 'not_acceptable', (error as Error).message);
+      }
+      const name = req.path.replace(/^\/api\/v1\//, '').replace(/[^A-Za-z0-9_.-]+/g, '-');
+      return {
+        statusCode: 200,
+        headers: {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename=${csvField(`${name}.csv`)}`,
+          'cache-control': 'no-store',
+        },
+        body: toCsv(rows),
+      };
+    }
     return {
       statusCode: 200,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },

@@ -10,7 +10,8 @@ export type ParamSpec =
   | { kind: 'id'; doc: string }
   | { kind: 'int'; min: number; max: number; default?: number; doc: string }
   | { kind: 'enum'; values: readonly string[]; doc: string }
-  | { kind: 'page'; doc: string };
+  | { kind: 'page'; doc: string }
+  | { kind: 'token'; doc: string };
 
 export const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
@@ -111,6 +112,11 @@ export function parseQuery<S extends Record<string, ParamSpec>>(
       }
       case 'page':
         out[name] = raw === undefined || raw === '' ? 0 : readPage(raw);
+        break;
+      case 'token':
+        if (raw !== undefined && (raw.length > 1024 || !/^[A-Za-z0-9_-]*$/.test(raw)))
+          throw badRequest(`${name} must be a token returned as next_cursor by a previous answer`);
+        out[name] = raw === '' ? undefined : raw;
         break;
     }
   }

@@ -39,6 +39,16 @@ export const sources = {
   courseStudents: 'course_student_enrollment',
   studentCourses: 'student_course_enrollment',
   studentCourseDetail: 'student_course_detailed',
+  /** Listing copies for prefix search and paging (16 id-hash partitions, clustered by id). */
+  studentDirectory: 'student_directory',
+  courseDirectory: 'course_directory',
+  /** At-risk lists: per course (partition = course) and institution-wide (16 partitions by rank). */
+  courseRisk: 'course_student_risk',
+  riskRanking: 'risk_ranking',
+  /** 7-day engagement: students per level on the last batch date. */
+  engagement: 'student_engagement_distribution',
+  /** The batch layer's recent activity per local day. */
+  batchRecent: { videos: 'video_daily_engagement', downloads: 'course_daily_engagement' },
 } as const;
 
 export type TotalsSource = typeof sources.coursePopularity | typeof sources.videoEngagement;
@@ -58,4 +68,10 @@ export const servingViewNames = (): string[] => [
   sources.courseStudents,
   sources.studentCourses,
   sources.studentCourseDetail,
+  sources.studentDirectory,
+  sources.courseDirectory,
+  sources.courseRisk,
+  sources.riskRanking,
+  sources.engagement,
+  ...Object.values(sources.batchRecent),
 ];

@@ -21,20 +21,11 @@ const tableOf = (deps: Deps, name: string): TableDefinition => {
 /** The key column of an overview table (course_id, student_id...), as declared. */
 const keyOf = (table: TableDefinition) => table.partitionKey[0] as string;
 
-const byKey = (key: string) => (a: Row, b: Row) => String(a[key]).localeCompare(String(b[key]));
-
 async function one(deps: Deps, tableName: string, id: string, what: string): Promise<Row> {
   const table = tableOf(deps, tableName);
   const row = (await deps.reader.partition(table, { [keyOf(table)]: id }))[0];
   if (!row) throw notFound(`no ${what} ${id}`);
   return row;
-}
-
-async function list(deps: Deps, tableName: string, offset: number, limit: number) {
-  const table = tableOf(deps, tableName);
-  const rows = ((await deps.reader.scanAll(tableName)) ?? []).slice().sort(byKey(keyOf(table)));
-  const p = paginate(rows.map(withoutPii), offset, limit);
-  return { view: tableName, ...p };
 }
 
 /** Rows of one partition of a drill-down table, paginated. */
@@ -46,13 +37,6 @@ async function partitionRows(deps: Deps, tableName: string, id: string, offset: 
 
 export const entityRoutes: Route[] = [
   route({
-    path: '/api/v1/courses',
-    summary: 'Courses with their batch totals (course_overview), paginated.',
-    tag: 'courses',
-    params: page,
-    handler: async (q, _input, deps) => list(deps, sources.courseOverview, q.page, q.limit),
-  }),
-  route({
     path: '/api/v1/courses/{courseId}',
     summary: 'One course (course_overview); 404 when unknown.',
     tag: 'courses',
@@ -60,26 +44,6 @@ export const entityRoutes: Route[] = [
     handler: async (_q, { path }, deps) => ({
       course: withoutPii(await one(deps, sources.courseOverview, path['courseId']!, 'course')),
     }),
-  }),
-  route({
-    path: '/api/v1/courses/{courseId}/students',
-    summary:
-      'Students enrolled in a course (course_student_enrollment, partition = course); 404 for an unknown course.',
-    tag: 'courses',
-    params: page,
-    handler: async (q, { path }, deps) => {
-      const id = path['courseId']!;
-      await one(deps, sources.courseOverview, id, 'course');
-      return { course_id: id, ...(await partitionRows(deps, sources.courseStudents, id, q.page, q.limit)) };
-    },
-  }),
-  route({
-    path: '/api/v1/students',
-    summary:
-      'Students with their batch totals (student_overview), paginated; ids only, never profile details.',
-    tag: 'students',
-    params: page,
-    handler: async (q, _input, deps) => list(deps, sources.studentOverview, q.page, q.limit),
   }),
   route({
     path: '/api/v1/students/{studentId}',

@@ -18,6 +18,7 @@ const schemaOf = (p: ParamSpec): Record<string, unknown> => {
     case 'enum':
       return { type: 'string', enum: [...p.values] };
     case 'page':
+    case 'token':
       return { type: 'string', description: 'opaque token' };
   }
 };

@@ -1,25 +1,19 @@
 import { withoutPii } from '@ula/core/serving/pii';
 import { sources } from '@ula/core/serving/sources';
+import { addDays } from '@ula/core/views/time';
 import { dateRange } from '../params.ts';
 import { type Deps, route } from './route.ts';
 
 const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 const hourMs = 3_600_000;
 
-/** Students by engagement level (the older system's thresholds on cumulative activity, see docs/serving.md). */
+/** Engagement levels of student_engagement_distribution (the older system's thresholds over the last 7 days). */
 export const engagementLevels = [
-  { level: 'Highly Active', min: 51 },
-  { level: 'Moderately Active', min: 10 },
-  { level: 'Low Activity', min: 1 },
-  { level: 'Inactive', min: 0 },
+  { level: 'highly_active', label: 'Highly active', min: 51, max: null },
+  { level: 'moderately_active', label: 'Moderately active', min: 10, max: 50 },
+  { level: 'low_activity', label: 'Low activity', min: 1, max: 9 },
+  { level: 'inactive', label: 'Inactive', min: 0, max: 0 },
 ] as const;
-const activityColumns = [
-  'total_videos_watched',
-  'total_assignments_submitted',
-  'total_quizzes_completed',
-  'total_logins',
-];
-const inactiveAfterDays = 14;
 
 async function health(deps: Deps) {
   const { reader } = deps;
@@ -131,36 +125,41 @@ export const overviewRoutes = [
   route({
     path: '/api/v1/engagement-distribution',
     summary:
-      'Students by activity level (videos + submissions + quizzes + logins); inactive after 14 days without activity.',
+      'Students by engagement level over the 7 days ending at the last batch date (student_engagement_distribution: interactions = videos watched + assignments submitted + logins; highly_active > 50, moderately_active 10-50, low_activity 1-9, inactive 0 = known students minus those counted).',
     tag: 'students',
-    params: {},
-    handler: async (_q, _input, deps) => {
-      const rows = (await deps.reader.scanAll(sources.studentOverview)) ?? [];
-      const counts = new Map<string, number>(engagementLevels.map((l) => [l.level, 0]));
-      const cutoff = deps.now() - inactiveAfterDays * 86_400_000;
-      for (const row of rows) {
-        const activity = activityColumns.reduce(
-          (s, c) => s + (typeof row[c] === 'number' ? (row[c] as number) : 0),
-          0,
-        );
-        const last = row['last_activity'] ?? row['last_login'];
-        const idle = typeof last === 'number' && last < cutoff;
-        const level = idle ? 'Inactive' : engagementLevels.find((l) => activity >= l.min)!.level;
-        counts.set(level, (counts.get(level) ?? 0) + 1);
-      }
-      const total = rows.length;
+    params: {
+      date: { kind: 'date', doc: 'local date the 7 days end at (default: the last date the batch computed)' },
+    },
+    handler: async (q, _input, deps) => {
+      const table = deps.reader.table(sources.engagement);
+      const watermark = await deps.reader.watermark(sources.engagement);
+      const date =
+        q.date ?? (watermark === undefined ? undefined : addDays(deps.reader.calendar.date(watermark), -1));
+      const rows = table && date ? await deps.reader.partition(table, { date }) : [];
+      const counted = new Map(rows.map((r) => [r['engagement_level'], Number(r['student_count'] ?? 0)]));
+      const active = [...counted.values()].reduce((a, b) => a + b, 0);
+      // Inactive students have no row: every known student (student_overview, cached) minus the active ones.
+      const known = (await deps.reader.scanAll(sources.studentOverview))?.length ?? active;
+      const total = Math.max(known, active);
+      const count = (level: string) => (level === 'inactive' ? total - active : (counted.get(level) ?? 0));
+      const pct = (n: number) => (total === 0 ? 0 : Math.round((n / total) * 10_000) / 100);
       const levels = engagementLevels.map((l) => ({
         level: l.level,
-        min_activity: l.min,
-        student_count: counts.get(l.level) ?? 0,
-        percentage: total === 0 ? 0 : Math.round(((counts.get(l.level) ?? 0) / total) * 10_000) / 100,
+        label: l.label,
+        min_interactions: l.min,
+        max_interactions: l.max,
+        student_count: count(l.level),
+        percentage: pct(count(l.level)),
       }));
-      const active = (counts.get('Highly Active') ?? 0) + (counts.get('Moderately Active') ?? 0);
       return {
+        view: sources.engagement,
+        date: date ?? null,
+        window_days: 7,
+        unit: 'students',
         total_students: total,
-        active_percentage: total === 0 ? 0 : Math.round((active / total) * 10_000) / 100,
-        activity_columns: activityColumns,
-        inactive_after_days: inactiveAfterDays,
+        active_students: active,
+        active_percentage: pct(active),
+        activity: 'videos watched + assignments submitted + logins in the 7 local days ending at date',
         levels,
       };
     },
