@@ -18,6 +18,7 @@ import {
   live,
   universityDefaults,
 } from '@ula/tools/generator/index';
+import { xapiStatementsOf } from '@ula/tools/generator/xapi';
 import { type Category, categories } from '../functions/core/src/events/envelope.ts';
 
 const usage = `usage: npm run produce -- [options]
@@ -50,6 +51,11 @@ sink
   --url URL                HTTP endpoint receiving binary-mode CloudEvents (default http://127.0.0.1:8081/)
   --concurrency N          HTTP requests in flight (default 64)
   --out FILE               NDJSON file (default events.ndjson)
+  --xapi                   the same university as xAPI statements (what an LMS sends an LRS) instead of
+                           CloudEvents: ndjson writes one statement per line; http POSTs each event's
+                           statements as an array to <url>/statements (X-Experience-API-Version 1.0.3,
+                           HTTP Basic from $ULA_XAPI_USER and $ULA_XAPI_PASSWORD); malformed records
+                           become statements without a verb (the LRS must answer 400)
 
 faults (for error-path, dedup and late-data tests)
   --malformed-rate R       share of outputs that are malformed records (0..1; default 0)
@@ -81,6 +87,7 @@ const { values } = parseArgs({
     url: { type: 'string', default: 'http://127.0.0.1:8081/' },
     concurrency: { type: 'string', default: '64' },
     out: { type: 'string', default: 'events.ndjson' },
+    xapi: { type: 'boolean', default: false },
     'malformed-rate': { type: 'string', default: '0' },
     'duplicate-rate': { type: 'string', default: '0' },
     'late-rate': { type: 'string', default: '0' },
@@ -124,6 +131,7 @@ const sinkName = values.sink;
 if (sinkName !== 'kafka' && sinkName !== 'http' && sinkName !== 'ndjson') {
   fail(`--sink must be kafka, http or ndjson, got "${sinkName}"`);
 }
+if (values.xapi && sinkName === 'kafka') fail('--xapi needs --sink http (an LRS) or ndjson');
 const limit = values.limit === undefined ? undefined : number('limit', values.limit, 1);
 const faults = {
   malformedRate: number('malformed-rate', values['malformed-rate'], 0, 0.99),
@@ -156,6 +164,25 @@ const university = createUniversity({
   courses: number('courses', values.courses, 1),
 });
 
+/** HTTP Basic credentials of the LRS from the environment (never from the command line: it is visible in ps). */
+function xapiAuthorization(): string {
+  const user = process.env['ULA_XAPI_USER'];
+  const password = process.env['ULA_XAPI_PASSWORD'];
+  if (!user || password === undefined)
+    fail('--xapi --sink http needs ULA_XAPI_USER and ULA_XAPI_PASSWORD (the LRS credentials)');
+  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/** One POST per generated item: its statements as an array. */
+const xapiRequestOf = (authorization: string) => (item: GeneratedItem) => ({
+  headers: {
+    'content-type': 'application/json',
+    'x-experience-api-version': '1.0.3',
+    authorization,
+  },
+  body: JSON.stringify(xapiStatementsOf(item)),
+});
+
 interface Sink {
   write(item: GeneratedItem): Promise<void> | undefined | void;
   close(): Promise<void> | void;
@@ -168,13 +195,23 @@ async function openSink(): Promise<Sink> {
   if (sinkName === 'ndjson') {
     const sink = new NdjsonSink(values.out);
     return {
-      write: (item) => sink.write(item),
+      write: values.xapi
+        ? (item) =>
+            sink.writeLines(
+              xapiStatementsOf(item).map((s) => JSON.stringify(s)),
+              item.kind === 'malformed',
+            )
+        : (item) => sink.write(item),
       close: () => sink.close(),
       describe: () => `${values.out} (${(sink.bytes / 1e6).toFixed(1)} MB)`,
     };
   }
   if (sinkName === 'http') {
-    const sink = new HttpSink({ url: values.url, concurrency: number('concurrency', values.concurrency, 1) });
+    const sink = new HttpSink({
+      url: values.xapi ? `${values.url.replace(/\/+$/, '')}/statements` : values.url,
+      concurrency: number('concurrency', values.concurrency, 1),
+      ...(values.xapi ? { encode: xapiRequestOf(xapiAuthorization()) } : {}),
+    });
     return {
       write: (item) => sink.write(item),
       close: () => sink.close(),

@@ -13,6 +13,18 @@ const dags = ['Airflow DAGs'];
 
 export const toolSettings: readonly Setting<unknown>[] = [
   tool({
+    name: 'ULA_XAPI_USER',
+    shown: '—',
+    readBy: ['produce --xapi'],
+    doc: 'HTTP Basic user (key) the producer sends statements to the LRS with (`--xapi --sink http`)',
+  }),
+  tool({
+    name: 'ULA_XAPI_PASSWORD',
+    shown: '—',
+    readBy: ['produce --xapi'],
+    doc: 'HTTP Basic password (secret) of `ULA_XAPI_USER`',
+  }),
+  tool({
     name: 'ULA_NAMESPACE',
     shown: '`ula`',
     readBy: ['deploy', 'verify', 'teardown'],

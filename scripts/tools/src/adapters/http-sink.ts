@@ -16,6 +16,8 @@ export interface HttpSinkOptions {
   /** Attempts per item on 5xx/429/network errors (default 5). */
   attempts?: number;
   timeoutMs?: number;
+  /** The request of an item (default: the binary-mode CloudEvent, or the malformed record as-is). */
+  encode?: (item: GeneratedItem) => { headers: Record<string, string>; body: string };
 }
 
 export interface HttpSinkCounts {
@@ -73,6 +75,9 @@ export class HttpSink {
   private readonly concurrency: number;
   private readonly attempts: number;
   private readonly timeoutMs: number;
+  private readonly encode:
+    | ((item: GeneratedItem) => { headers: Record<string, string>; body: string })
+    | undefined;
   private inFlight = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly pending = new Set<Promise<void>>();
@@ -81,6 +86,7 @@ export class HttpSink {
     this.concurrency = options.concurrency ?? 64;
     this.attempts = options.attempts ?? 5;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.encode = options.encode;
     this.poster = httpPoster(options.url, this.concurrency);
   }
 
@@ -91,7 +97,11 @@ export class HttpSink {
     }
     this.inFlight++;
     const malformed = item.kind === 'malformed';
-    const request = malformed ? httpBinaryOfMalformed(item.record) : httpBinaryOf(item.event);
+    const request = this.encode
+      ? this.encode(item)
+      : malformed
+        ? httpBinaryOfMalformed(item.record)
+        : httpBinaryOf(item.event);
     const done = this.deliver(request, malformed).finally(() => {
       this.inFlight--;
       this.pending.delete(done);

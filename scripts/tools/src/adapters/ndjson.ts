@@ -108,6 +108,13 @@ export class NdjsonSink {
     }
   }
 
+  /** Writes lines of another form (e.g. xAPI statements, one JSON per line) for one generated item. */
+  writeLines(lines: readonly string[], malformed: boolean): void {
+    for (const line of lines) this.append(`${line}\n`);
+    if (malformed) this.malformed++;
+    else this.events++;
+  }
+
   writeEvent(event: LmsEvent): void {
     this.append(toNdjsonLine(event));
     this.events++;

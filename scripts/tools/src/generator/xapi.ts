@@ -21,8 +21,8 @@ import {
 } from '@ula/core/xapi/vocabulary';
 import type { GeneratedItem } from './output.ts';
 
-/** The simulated LMS's home page: accounts on it are named by the catalogue user id. */
-export const xapiHomePage = 'https://lms.university.example';
+/** The simulated LMS's home page (ULA_XAPI_HOME_PAGE's default): accounts on it are named by the catalogue user id. */
+export const xapiHomePage = 'https://lms.example.edu';
 
 /** A statement as the generator sends it: id and timestamp always set. */
 export type GeneratedStatement = Statement & { id: string; timestamp: string };
