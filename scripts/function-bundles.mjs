@@ -5,7 +5,7 @@
 // scripts/test/function-folders.test.ts check the folders against them.
 import { readFileSync } from 'node:fs';
 
-export const functionNames = ['ingest', 'speed', 'batch', 'serving'];
+export const functionNames = ['ingest', 'speed', 'batch', 'serving', 'xapi'];
 
 /** Node.js of the functions and the toolchain: the major version of the repository's .node-version. */
 export const nodeMajor = Number(
@@ -14,8 +14,12 @@ export const nodeMajor = Number(
     .split('.')[0],
 );
 
-/** Native or optional-native modules stay out of the bundles; each function's package.json lists those it imports. */
-export const externalPackages = ['better-sqlite3', 'cassandra-driver', '@duckdb/node-api', 'playwright-core'];
+/**
+ * Native or optional-native modules stay out of the bundles; each function's package.json lists those it
+ * imports. kafkajs too: only xapi's Kafka event sink imports it, and it stays a declared dependency of that
+ * folder rather than tooling inlined into a bundle.
+ */
+export const externalPackages = ['better-sqlite3', 'cassandra-driver', '@duckdb/node-api', 'playwright-core', 'kafkajs'];
 
 /**
  * Imports esbuild leaves in a bundle although nothing installs them: `require()` calls inside try/catch

@@ -16,6 +16,7 @@ import { defaultRiskThresholds as riskDefaults } from './categories/student-cour
 /** What reads a variable (the table's "Read by" column). */
 export type Component =
   | 'ingest'
+  | 'xapi'
   | 'speed'
   | 'batch'
   | 'serving'
@@ -113,8 +114,8 @@ const setting = <T>(s: Setting<T>): Setting<T> => s;
 const optionalText = (s: Omit<Setting<string | undefined>, 'kind' | 'fallback'>) =>
   setting<string | undefined>({ ...s, kind: kinds.text, fallback: undefined });
 
-const lakeUsers: Component[] = ['ingest', 'batch'];
-const viewUsers: Component[] = ['speed', 'batch', 'serving', 'batch trigger'];
+const lakeUsers: Component[] = ['ingest', 'batch', 'xapi'];
+const viewUsers: Component[] = ['speed', 'batch', 'serving', 'batch trigger', 'xapi'];
 
 /** The settings several components share (the adapters' `Config`, see config.ts). */
 export const shared = {
@@ -129,14 +130,14 @@ export const shared = {
     name: 'ULA_DATA_DIR',
     kind: kinds.text,
     fallback: '.data',
-    readBy: ['ingest', 'speed', 'batch', 'serving', 'batch trigger'],
+    readBy: ['ingest', 'speed', 'batch', 'serving', 'batch trigger', 'xapi'],
     doc: 'embedded lake directory and SQLite file',
   }),
   kafkaBrokers: setting({
     name: 'ULA_KAFKA_BROKERS',
     kind: kinds.hostPorts,
     fallback: [] as string[],
-    readBy: ['tools (demo, produce, dispatcher)'],
+    readBy: ['xapi', 'tools (demo, produce, dispatcher)'],
     doc: 'Kafka bootstrap list (`host:port,…`)',
   }),
   s3Endpoint: setting<string | undefined>({
@@ -229,7 +230,7 @@ export const runtime = {
     name: 'METRICS_URL',
     kind: kinds.text,
     fallback: '/metrics',
-    readBy: ['ingest', 'speed', 'serving'],
+    readBy: ['ingest', 'speed', 'serving', 'xapi'],
     doc: "path of the function runtime's Prometheus endpoint (faas-js-runtime's variable)",
   }),
 } as const;
@@ -529,6 +530,113 @@ export const serving = {
   }),
 } as const;
 
+/** One HTTP Basic credential of the LRS: the key (user), its secret (password) and its scopes. */
+export interface XapiCredential {
+  key: string;
+  secret: string;
+  scopes: string[];
+}
+
+const xapiCredentials = kind(
+  'a comma-separated list of key:secret:scope+scope (no commas or colons inside key and secret)',
+  trimmed
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
+    .pipe(z.array(z.string().regex(/^[^:\s]+:[^:\s]+:[a-z/]+(\+[a-z/]+)*$/)).min(1))
+    .transform((entries) =>
+      entries.map((entry): XapiCredential => {
+        const [key, secret, scopes] = entry.split(':') as [string, string, string];
+        return { key, secret, scopes: scopes.split('+') };
+      }),
+    ),
+) as Kind<XapiCredential[] | undefined>;
+
+/** The xapi function (the LRS statements resource, docs/xapi.md). */
+export const xapi = {
+  auth: setting<'basic' | 'none'>({
+    name: 'ULA_XAPI_AUTH',
+    kind: kind('basic or none', trimmed.pipe(z.enum(['basic', 'none']))) as Kind<'basic' | 'none'>,
+    fallback: 'basic',
+    readBy: ['xapi'],
+    doc: '`basic`: every statements request needs HTTP Basic credentials of `ULA_XAPI_CREDENTIALS` (start fails without them); `none`: no authentication, for local development only',
+  }),
+  credentials: setting<XapiCredential[] | undefined>({
+    name: 'ULA_XAPI_CREDENTIALS',
+    kind: xapiCredentials,
+    fallback: undefined,
+    readBy: ['xapi'],
+    doc: "the LRS's Basic credentials, `key:secret:scopes` comma-separated, scopes `+`-separated (`statements/write` or `all` may store statements); a Secret in the cluster",
+  }),
+  maxBodyBytes: setting({
+    name: 'ULA_XAPI_MAX_BODY_BYTES',
+    kind: kinds.integer(1),
+    fallback: 4_194_304,
+    readBy: ['xapi'],
+    doc: 'largest statements request body (bytes); larger ones are answered 413',
+  }),
+  sink: setting<'kafka' | 'http' | undefined>({
+    name: 'ULA_XAPI_SINK',
+    kind: kind('kafka or http', trimmed.pipe(z.enum(['kafka', 'http']))) as Kind<
+      'kafka' | 'http' | undefined
+    >,
+    fallback: undefined,
+    shown: '— (required)',
+    readBy: ['xapi'],
+    doc: 'where derived events go: `kafka` (the category topics on `ULA_KAFKA_BROKERS`) or `http` (binary CloudEvents POSTed to `ULA_XAPI_SINK_URL`, a KafkaSink per category)',
+  }),
+  sinkUrl: setting<string | undefined>({
+    name: 'ULA_XAPI_SINK_URL',
+    kind: kind(
+      'an http(s) URL containing {category}',
+      trimmed.regex(/^https?:\/\/[^\s]+$/).refine((s) => s.includes('{category}')),
+    ) as Kind<string | undefined>,
+    fallback: undefined,
+    readBy: ['xapi'],
+    doc: 'with `ULA_XAPI_SINK=http`: the URL an event is POSTed to, `{category}` replaced by its category',
+  }),
+  homePage: setting({
+    name: 'ULA_XAPI_HOME_PAGE',
+    kind: kinds.url,
+    fallback: 'https://lms.example.edu',
+    readBy: ['xapi'],
+    doc: "the LMS's account home page: actors with an account on it keep their account name as user id; every other identity becomes a hashed id",
+  }),
+  defaultRole: setting<'student' | 'teacher'>({
+    name: 'ULA_XAPI_DEFAULT_ROLE',
+    kind: kind('student or teacher', trimmed.pipe(z.enum(['student', 'teacher']))) as Kind<
+      'student' | 'teacher'
+    >,
+    fallback: 'student',
+    readBy: ['xapi'],
+    doc: "role of an actor whose statement does not say it (the catalogue's `role`)",
+  }),
+  maxRequests: setting({
+    name: 'ULA_XAPI_MAX_REQUESTS',
+    kind: kinds.integer(1),
+    fallback: 1000,
+    readBy: ['xapi'],
+    doc: 'group commit: a batch of requests is written once it holds this many',
+  }),
+  lingerMs: setting({
+    name: 'ULA_XAPI_LINGER_MS',
+    kind: kinds.integer(0),
+    fallback: 1000,
+    readBy: ['xapi'],
+    doc: 'under low load a batch waits this long for more requests (fewer, larger lake files; `0` turns it off)',
+  }),
+  maxAgeMs: setting({
+    name: 'ULA_XAPI_MAX_AGE_MS',
+    kind: kinds.integer(0),
+    fallback: 2000,
+    readBy: ['xapi'],
+    doc: 'group commit: a batch is written when its oldest request is this old, even while a write runs',
+  }),
+} as const;
+
 export const trinoViews = {
   user: setting({
     name: 'ULA_TRINO_USER',
@@ -551,6 +659,7 @@ export const settingGroups = {
   trigger,
   health,
   serving,
+  xapi,
   trinoViews,
 };
 export const allSettings: readonly Setting<unknown>[] = Object.values(settingGroups).flatMap(

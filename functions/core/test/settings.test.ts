@@ -4,6 +4,7 @@ import { loadIngestSettings } from '../../ingest/src/settings.ts';
 import { loadServingSettings } from '../../serving/src/settings.ts';
 import { connect, mergedViewStatements } from '../../serving/src/trino/views.ts';
 import { loadSpeedSettings } from '../../speed/src/settings.ts';
+import { loadXapiSettings } from '../../xapi/src/settings.ts';
 import { loadConfig } from '../src/config.ts';
 import { installRuntimeHooks, loadRuntimeSettings } from '../src/http/runtime.ts';
 import { healthThresholds } from '../src/serving/health.ts';
@@ -26,6 +27,16 @@ const loaders: Record<string, (env: NodeJS.ProcessEnv) => unknown> = {
   trigger: loadTriggerSettings,
   serving: loadServingSettings,
   runtime: loadRuntimeSettings,
+  // xapi refuses to start without credentials and a sink: those lines are not about an invalid value.
+  xapi: (env) => {
+    try {
+      return loadXapiSettings(env);
+    } catch (error) {
+      if (error instanceof InvalidSettings && error.problems.every((p) => / is unset: /.test(p)))
+        return undefined;
+      throw error;
+    }
+  },
 };
 
 const problemsOf = (load: () => unknown): readonly string[] => {
@@ -114,7 +125,46 @@ describe('settings: defaults', () => {
         corsOrigins: [],
         apiCacheMs: 1000,
       });
+      const required = {
+        ULA_XAPI_CREDENTIALS: 'lms:pw:statements/write',
+        ULA_XAPI_SINK: 'kafka',
+        ULA_KAFKA_BROKERS: 'k:9092',
+      };
+      const { config: _xapiConfig, ...xapi } = loadXapiSettings({ ...env, ...required });
+      expect(xapi).toEqual({
+        credentials: [{ key: 'lms', secret: 'pw', scopes: ['statements/write'] }],
+        maxBodyBytes: 4_194_304,
+        sink: { kind: 'kafka', brokers: ['k:9092'] },
+        mapping: { homePage: 'https://lms.example.edu', defaultRole: 'student' },
+        groupCommit: { maxRequests: 1000, lingerMs: 1000, maxAgeMs: 2000 },
+      });
     }
+  });
+
+  it('xapi: refuses to start without credentials (unless ULA_XAPI_AUTH=none) or without a sink and its target', () => {
+    const problems = (env: NodeJS.ProcessEnv) => problemsOf(() => loadXapiSettings(env));
+    expect(problems({ ULA_XAPI_SINK: 'http', ULA_XAPI_SINK_URL: 'http://s/{category}' })).toEqual([
+      expect.stringMatching(/^ULA_XAPI_CREDENTIALS is unset/),
+    ]);
+    expect(problems({ ULA_XAPI_AUTH: 'none' })).toEqual([expect.stringMatching(/^ULA_XAPI_SINK is unset/)]);
+    expect(problems({ ULA_XAPI_AUTH: 'none', ULA_XAPI_SINK: 'http' })).toEqual([
+      expect.stringMatching(/needs ULA_XAPI_SINK_URL/),
+    ]);
+    expect(problems({ ULA_XAPI_AUTH: 'none', ULA_XAPI_SINK: 'kafka' })).toEqual([
+      expect.stringMatching(/needs ULA_KAFKA_BROKERS/),
+    ]);
+    expect(
+      loadXapiSettings({
+        ULA_XAPI_AUTH: 'none',
+        ULA_XAPI_SINK: 'http',
+        ULA_XAPI_SINK_URL: 'http://s/{category}',
+      }),
+    ).toMatchObject({ credentials: undefined, sink: { kind: 'http', urlTemplate: 'http://s/{category}' } });
+    expect(problems({ ULA_XAPI_CREDENTIALS: 'lms:pw' })).toEqual([
+      expect.stringMatching(
+        /^ULA_XAPI_CREDENTIALS="lms:pw": expected a comma-separated list of key:secret:scope/,
+      ),
+    ]);
   });
 
   it('reads the values the deploy manifests set', () => {

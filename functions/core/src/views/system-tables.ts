@@ -68,4 +68,21 @@ export const batchWatermarks: TableDefinition = {
   clustering: [],
 };
 
-export const systemTables: readonly TableDefinition[] = [batchRuns, batchWatermarks];
+/**
+ * The xAPI LRS's registry of stored statement ids (functions/xapi): a resent id with the same content is
+ * answered without being stored again, one with other content gets 409. Written after the statement's lake
+ * file and derived events, so a row means the statement is stored.
+ */
+export const xapiStatementIds: TableDefinition = {
+  name: 'xapi_statement_ids',
+  doc: 'xAPI statement ids the LRS stored: content hash (statement comparison rules) and when it was stored.',
+  columns: [
+    { name: 'statement_id', type: 'text' },
+    { name: 'content_hash', type: 'text', doc: 'SHA-256 of the canonical statement content (xapi/validate.ts)' },
+    { name: 'stored', type: 'timestamp' },
+  ],
+  partitionKey: ['statement_id'],
+  clustering: [],
+};
+
+export const systemTables: readonly TableDefinition[] = [batchRuns, batchWatermarks, xapiStatementIds];

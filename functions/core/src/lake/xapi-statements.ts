@@ -1,0 +1,210 @@
+/**
+ * The lake table of xAPI statements (`lake.raw.xapi_statements` in Trino): every statement the LRS accepted,
+ * mapped or not, in its redacted stored form (no mbox, no names: xapi/identity.ts redactStatement), with the
+ * columns analysts filter on. One Parquet file per group commit and UTC hour of `stored`:
+ * `xapi/statements/date=YYYY-MM-DD/hour=HH/<hash of the statement ids>.parquet`, so a retried flush of the
+ * same statements overwrites its file. A statement resent after a crash between its lake write and its
+ * registry row can sit in two files: readers keep one row per statement_id (the earliest stored).
+ *
+ * This file is the one place that defines the table's columns (writer, reader, Trino DDL).
+ */
+import { parquetReadObjects } from 'hyparquet';
+import { ByteWriter, parquetWrite, type SchemaElement } from 'hyparquet-writer';
+import type { ObjectStore } from '../adapters/object-store.ts';
+import { batchName, type UtcHour, utcHourOf } from './paths.ts';
+import { parquetContentType } from './raw-lake.ts';
+
+export const xapiStatementsPrefix = 'xapi/statements/';
+
+export interface XapiStatementRow {
+  statement_id: string;
+  /** Verb IRI. */
+  verb: string;
+  /** `object.definition.type`, '' when absent. */
+  activity_type: string;
+  /** The object's id (activity IRI, statement id), null for an Agent or Group object. */
+  object_id: string | null;
+  /** The mapped (hashed unless an LMS account) user id of the actor; null for an anonymous group. */
+  user_id: string | null;
+  registration: string | null;
+  /** The mapping rule that matched; null: unmapped. */
+  rule: string | null;
+  /** Ids of the derived catalogue events, comma-separated ('' when none). */
+  event_ids: string;
+  /** Their event types, comma-separated, same order. */
+  event_types: string;
+  /** The statement's `timestamp` (UTC). */
+  statement_time: Date;
+  /** When the LRS stored it (UTC); the partition. */
+  stored: Date;
+  /** The xAPI version of the request (1.0.3 or 2.0.0). */
+  version: string;
+  /** The stored statement as JSON, redacted. */
+  statement: string;
+}
+
+interface ColumnSpec {
+  name: keyof XapiStatementRow;
+  parquet: 'STRING' | 'TIMESTAMP_MILLIS_UTC';
+  nullable: boolean;
+  trino: string;
+  doc: string;
+}
+
+export const xapiStatementColumns: readonly ColumnSpec[] = [
+  { name: 'statement_id', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'statement id (UUID)' },
+  { name: 'verb', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'verb IRI' },
+  {
+    name: 'activity_type',
+    parquet: 'STRING',
+    nullable: false,
+    trino: 'varchar',
+    doc: "object.definition.type, '' if none",
+  },
+  {
+    name: 'object_id',
+    parquet: 'STRING',
+    nullable: true,
+    trino: 'varchar',
+    doc: 'activity IRI or statement id',
+  },
+  { name: 'user_id', parquet: 'STRING', nullable: true, trino: 'varchar', doc: 'mapped user id (hashed)' },
+  { name: 'registration', parquet: 'STRING', nullable: true, trino: 'varchar', doc: 'context.registration' },
+  { name: 'rule', parquet: 'STRING', nullable: true, trino: 'varchar', doc: 'mapping rule; null = unmapped' },
+  {
+    name: 'event_ids',
+    parquet: 'STRING',
+    nullable: false,
+    trino: 'varchar',
+    doc: 'derived event ids, comma-separated',
+  },
+  { name: 'event_types', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'derived event types' },
+  {
+    name: 'statement_time',
+    parquet: 'TIMESTAMP_MILLIS_UTC',
+    nullable: false,
+    trino: 'timestamp(3)',
+    doc: 'statement timestamp, UTC',
+  },
+  {
+    name: 'stored',
+    parquet: 'TIMESTAMP_MILLIS_UTC',
+    nullable: false,
+    trino: 'timestamp(3)',
+    doc: 'stored at, UTC',
+  },
+  {
+    name: 'version',
+    parquet: 'STRING',
+    nullable: false,
+    trino: 'varchar',
+    doc: 'xAPI version of the request',
+  },
+  { name: 'statement', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'redacted statement JSON' },
+];
+
+function schema(): SchemaElement[] {
+  return [
+    { name: 'root', num_children: xapiStatementColumns.length },
+    ...xapiStatementColumns.map((c): SchemaElement => {
+      const repetition_type = c.nullable ? 'OPTIONAL' : 'REQUIRED';
+      return c.parquet === 'STRING'
+        ? {
+            name: c.name,
+            type: 'BYTE_ARRAY',
+            converted_type: 'UTF8',
+            logical_type: { type: 'STRING' },
+            repetition_type,
+          }
+        : {
+            name: c.name,
+            type: 'INT64',
+            converted_type: 'TIMESTAMP_MILLIS',
+            logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+            repetition_type,
+          };
+    }),
+  ];
+}
+const parquetSchema = schema();
+
+export function encodeXapiStatements(rows: readonly XapiStatementRow[]): Uint8Array {
+  const writer = new ByteWriter();
+  parquetWrite({
+    writer,
+    schema: parquetSchema,
+    columnData: xapiStatementColumns.map((c) => ({ name: c.name, data: rows.map((r) => r[c.name]) })),
+    rowGroupSize: Math.max(rows.length, 1),
+    statistics: true,
+    createdBy: 'ula-xapi (hyparquet-writer)',
+  });
+  return new Uint8Array(writer.getBuffer());
+}
+
+const toDate = (value: unknown): Date =>
+  value instanceof Date ? value : new Date(typeof value === 'bigint' ? Number(value) : (value as number));
+const textOrNull = (value: unknown): string | null =>
+  value === null || value === undefined ? null : String(value);
+
+export async function decodeXapiStatements(bytes: Uint8Array): Promise<XapiStatementRow[]> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const rows = (await parquetReadObjects({ file })) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    statement_id: String(r['statement_id']),
+    verb: String(r['verb']),
+    activity_type: String(r['activity_type']),
+    object_id: textOrNull(r['object_id']),
+    user_id: textOrNull(r['user_id']),
+    registration: textOrNull(r['registration']),
+    rule: textOrNull(r['rule']),
+    event_ids: String(r['event_ids']),
+    event_types: String(r['event_types']),
+    statement_time: toDate(r['statement_time']),
+    stored: toDate(r['stored']),
+    version: String(r['version']),
+    statement: String(r['statement']),
+  }));
+}
+
+export const xapiStatementsPartitionPrefix = (p: UtcHour): string =>
+  `${xapiStatementsPrefix}date=${p.date}/hour=${p.hour}/`;
+
+/**
+ * Writes the rows as one file per UTC hour of `stored`; resolves once every file is durable. Returns the
+ * keys and bytes written.
+ */
+export async function writeXapiStatements(
+  store: ObjectStore,
+  rows: readonly XapiStatementRow[],
+): Promise<{ key: string; bytes: number; rows: number }[]> {
+  const byHour = new Map<string, XapiStatementRow[]>();
+  for (const row of rows) {
+    const prefix = xapiStatementsPartitionPrefix(utcHourOf(row.stored));
+    const group = byHour.get(prefix) ?? [];
+    if (group.length === 0) byHour.set(prefix, group);
+    group.push(row);
+  }
+  return Promise.all(
+    [...byHour].map(async ([prefix, group]) => {
+      const key = `${prefix}${batchName(group.map((r) => r.statement_id))}.parquet`;
+      const body = encodeXapiStatements(group);
+      await store.put(key, body, parquetContentType);
+      return { key, bytes: body.byteLength, rows: group.length };
+    }),
+  );
+}
+
+/** Every row under the table's prefix (tests and tools; a production reader is Trino). */
+export async function readXapiStatements(
+  store: ObjectStore,
+  prefix = xapiStatementsPrefix,
+): Promise<XapiStatementRow[]> {
+  const files = await store.list(prefix);
+  const rows = await Promise.all(
+    files.map(async (f) => {
+      const bytes = await store.get(f.key);
+      return bytes ? decodeXapiStatements(bytes) : [];
+    }),
+  );
+  return rows.flat();
+}
