@@ -1,9 +1,11 @@
--- Generated from functions/core/src/lake/raw-schema.ts by trino-tables.ts (rawTablesSqlFile; write it with
+-- Generated from functions/core/src/lake/raw-schema.ts and xapi-statements.ts by trino-tables.ts (rawTablesSqlFile; write it with
 -- `npx tsx scripts/trino-lake.ts --write`); a unit test checks this file is up to date.
 -- lake.raw.<category>: one external table per event category, partitioned by the UTC date and hour
 -- of the event time (docs/architecture.md#the-lake-layout). Partition projection finds the hour folders: new partitions
 -- appear with no sync_partition_metadata call. An event can be in the raw tables twice (at-least-once
 -- ingest, compaction swap): count events in the views lake.events.<category> (one row per event).
+-- lake.raw.xapi_statements: every statement the xapi function accepted (redacted), mapped or not;
+-- lake.serving.xapi_unmapped: the unmapped ones counted per UTC storage date, verb and activity type.
 -- A raw table created by an older version (its comment has another [layout ...] tag) is not replaced by
 -- CREATE ... IF NOT EXISTS: `npx tsx scripts/trino-lake.ts` drops and re-creates it (external: the
 -- Parquet files stay), or DROP TABLE it before running this file.
@@ -142,6 +144,32 @@ WITH (
   partition_projection_location_template = 's3://lake/raw/notification/date=${date}/hour=${hour}/'
 );
 
+CREATE TABLE IF NOT EXISTS lake.raw.xapi_statements (
+  statement_id varchar,
+  verb varchar,
+  activity_type varchar,
+  object_id varchar,
+  user_id varchar,
+  registration varchar,
+  rule varchar,
+  event_ids varchar,
+  event_types varchar,
+  statement_time timestamp(3),
+  stored timestamp(3),
+  version varchar,
+  statement varchar,
+  date varchar WITH (partition_projection_type = 'DATE', partition_projection_format = 'yyyy-MM-dd', partition_projection_range = ARRAY['2026-01-01', 'NOW+1DAYS'], partition_projection_interval = 1, partition_projection_interval_unit = 'DAYS'),
+  hour varchar WITH (partition_projection_type = 'INTEGER', partition_projection_range = ARRAY['0', '23'], partition_projection_digits = 2)
+)
+COMMENT 'xAPI statements accepted by the xapi function, mapped or not, redacted (no mbox, no names); partitioned by the UTC date and hour of stored; a statement id is here once unless the LRS failed between the lake write and the registry and the LMS resent it. [layout dd5f35cd0cf1]'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://lake/xapi/statements/',
+  partitioned_by = ARRAY['date', 'hour'],
+  partition_projection_enabled = true,
+  partition_projection_location_template = 's3://lake/xapi/statements/date=${date}/hour=${hour}/'
+);
+
 CREATE SCHEMA IF NOT EXISTS lake.events;
 
 CREATE OR REPLACE VIEW lake.events.auth
@@ -203,3 +231,14 @@ FROM (
   FROM lake.raw.notification
 )
 WHERE copy = 1;
+
+CREATE SCHEMA IF NOT EXISTS lake.serving;
+
+CREATE OR REPLACE VIEW lake.serving.xapi_unmapped
+COMMENT 'xAPI statements no mapping rule took, per UTC storage date, verb and activity type (from lake.raw.xapi_statements)'
+AS
+SELECT date, verb, activity_type, count(DISTINCT statement_id) AS statements,
+  min(stored) AS first_stored, max(stored) AS last_stored
+FROM lake.raw.xapi_statements
+WHERE rule IS NULL
+GROUP BY date, verb, activity_type;

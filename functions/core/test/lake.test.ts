@@ -144,4 +144,29 @@ describe('Trino raw tables', () => {
     const tag = (s: string) => /\[layout \w+\]/.exec(s)?.[0];
     expect(tag(rawTablesDdl({ bucket: 'other' })[1]!)).not.toBe(tag(ddl[1]!));
   });
+
+  it('has the xAPI statement table over xapi/statements/ (projected like the raw tables) and the unmapped view', async () => {
+    const { rawTablesDdl } = await import('../src/lake/trino-tables.ts');
+    const { xapiStatementColumns, xapiStatementsPrefix } = await import('../src/lake/xapi-statements.ts');
+    const ddl = rawTablesDdl({ bucket: 'b' });
+    const table = ddl.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS lake.raw.xapi_statements '));
+    expect(xapiStatementsPrefix).toBe('xapi/statements/');
+    expect(table).toContain(`external_location = 's3://b/xapi/statements/'`);
+    expect(table).toContain('partition_projection_enabled = true');
+    expect(table).toContain(
+      `partition_projection_location_template = 's3://b/xapi/statements/date=\${date}/hour=\${hour}/'`,
+    );
+    for (const c of xapiStatementColumns) expect(table).toContain(`  ${c.name} ${c.trino},\n`);
+    // The view reads columns the table has, filters the unmapped ones and keeps the partition column.
+    const names = new Set(xapiStatementColumns.map((c) => c.name));
+    for (const column of ['statement_id', 'verb', 'activity_type', 'rule', 'stored'])
+      expect(names, column).toContain(column);
+    const view = ddl.find((s) => s.startsWith('CREATE OR REPLACE VIEW lake.serving.xapi_unmapped\n'));
+    expect(view).toContain(
+      'FROM lake.raw.xapi_statements\nWHERE rule IS NULL\nGROUP BY date, verb, activity_type',
+    );
+    expect(view).toContain('count(DISTINCT statement_id)');
+    // The schema exists before the view is created.
+    expect(ddl.indexOf('CREATE SCHEMA IF NOT EXISTS lake.serving')).toBeLessThan(ddl.indexOf(view!));
+  });
 });

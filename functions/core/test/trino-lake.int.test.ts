@@ -3,7 +3,9 @@
  * writeRawGroup are visible through partition projection with no partition sync, the one-row-per-event views
  * lake.events.<category> count an event once when it is in two files (redelivery, the compaction swap), a
  * filter on date/hour prunes partitions through the view, and a raw table of an older layout is re-created
- * by ensureRawTables with its files kept.
+ * by ensureRawTables with its files kept. The xAPI statement table reads the xapi function's files the same way,
+ * and lake.serving.xapi_unmapped counts the unmapped statements per date, verb and activity type, a statement
+ * resent into a second file once.
  */
 import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
@@ -13,6 +15,11 @@ import type { LmsEvent } from '../src/events/envelope.ts';
 import { rawPartitionPrefix, type UtcHour } from '../src/lake/paths.ts';
 import { writeRawGroup } from '../src/lake/raw-lake.ts';
 import { ensureRawTables, rawLakeFirstDate, trinoClient, trinoQuery } from '../src/lake/trino-tables.ts';
+import {
+  writeXapiStatements,
+  type XapiStatementRow,
+  xapiStatementsPartitionPrefix,
+} from '../src/lake/xapi-statements.ts';
 
 const S3_ENDPOINT = process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000';
 const TRINO_URL = process.env['ULA_TRINO_URL'] || 'http://127.0.0.1:8080';
@@ -162,16 +169,79 @@ describe('raw lake in Trino (partition projection, one row per event)', () => {
            WITH (format = 'PARQUET', external_location = 's3://${BUCKET}/raw/video/', partitioned_by = ARRAY['date', 'hour'])`,
       );
       expect(await count(old, p)).toBe(0);
-      const report = await ensureRawTables(trino, lake);
+      const report = await ensureRawTables(trino, { ...lake, serving: lake.events });
       expect(report.recreated).toEqual([old]);
       expect(await count(old, p)).toBe(25);
       expect(await count(`lake.${lake.events}.video`, p)).toBe(25);
-      expect((await ensureRawTables(trino, lake)).recreated).toEqual([]);
+      expect((await ensureRawTables(trino, { ...lake, serving: lake.events })).recreated).toEqual([]);
     } finally {
       await dropSchemas(lake.schema, lake.events);
     }
     // Dropping the external tables left the files in place.
     expect((await store.list(rawPartitionPrefix('video', p))).map((o) => o.key)).toEqual([key]);
+  });
+});
+
+describe('xAPI statements in Trino', () => {
+  const statement = (
+    p: { start: number },
+    i: number,
+    verb: string,
+    rule: string | null,
+  ): XapiStatementRow => ({
+    statement_id: uuidv7(),
+    verb,
+    activity_type: `https://ula.example/test/${RUN}/type-${i % 2}`,
+    object_id: `https://ula.example/test/${RUN}/object-${i}`,
+    user_id: `u${i}`,
+    registration: null,
+    rule,
+    event_ids: '',
+    event_types: '',
+    statement_time: new Date(p.start + i * 1000),
+    stored: new Date(p.start + i * 1000 + 500),
+    version: '1.0.3',
+    statement: JSON.stringify({ run: RUN, i }),
+  });
+
+  it('reads a new hour of statements with no sync call and counts the unmapped ones per verb and type', async () => {
+    let p = freshHour();
+    while ((await store.list(xapiStatementsPartitionPrefix(p))).length > 0) p = freshHour();
+    const unknownVerb = `https://ula.example/test/${RUN}/verbs/pondered`;
+    const rows = [
+      ...Array.from({ length: 5 }, (_, i) => statement(p, i, unknownVerb, null)),
+      ...Array.from({ length: 3 }, (_, i) =>
+        statement(p, 10 + i, 'http://adlnet.gov/expapi/verbs/logged-in', 'session-login'),
+      ),
+    ];
+    const files = await writeXapiStatements(store, rows);
+    // A statement resent after a crash between its lake write and its registry row sits in a second file.
+    files.push(...(await writeXapiStatements(store, [rows[0]!])));
+    written.push(...files.map((f) => f.key));
+    expect(await count('lake.raw.xapi_statements', p)).toBe(9);
+    const unmapped = await trinoQuery(
+      trino,
+      `SELECT activity_type, statements FROM lake.serving.xapi_unmapped
+         WHERE date = '${p.date}' AND verb = '${unknownVerb}' ORDER BY activity_type`,
+    );
+    // Five unmapped statements: i = 0, 2, 4 of type-0 (i = 0 twice in the lake), i = 1, 3 of type-1.
+    expect(unmapped).toEqual([
+      [`https://ula.example/test/${RUN}/type-0`, 3],
+      [`https://ula.example/test/${RUN}/type-1`, 2],
+    ]);
+    const mapped = await trinoQuery(
+      trino,
+      `SELECT count(*) FROM lake.serving.xapi_unmapped WHERE date = '${p.date}' AND verb LIKE '%logged-in'`,
+    );
+    expect(mapped).toEqual([[0]]);
+  });
+
+  it('prunes partitions through the unmapped view (a WHERE on date reaches the table scan)', async () => {
+    const [[plan]] = (await trinoQuery(
+      trino,
+      `EXPLAIN SELECT * FROM lake.serving.xapi_unmapped WHERE date = '2026-07-02'`,
+    )) as [[string]];
+    expect(plan).toMatch(/date := date:string:PARTITION_KEY\s*:: \[\[2026-07-02\]\]/);
   });
 });
 

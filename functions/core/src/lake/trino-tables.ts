@@ -10,6 +10,11 @@
  *   that count events use these. A schema of its own, with the same table names, so the choice is the schema:
  *   `raw` = storage as it is, `events` = what happened.
  *
+ * - `lake.raw.xapi_statements`: every statement the xapi function accepted, in its redacted stored form, mapped
+ *   or not (xapi-statements.ts; partitioned like the raw tables, by the UTC date and hour of `stored`), and
+ *   `lake.serving.xapi_unmapped`: the statements no mapping rule took, counted per storage date, verb and
+ *   activity type (what a rule would have to cover next).
+ *
  * Partitions are found by **partition projection** (Trino's Hive connector computes the hour folders of the
  * queried dates from the table properties and lists them), so a new hour, a compacted hour, appears with no
  * `sync_partition_metadata` call or metastore write. Projected dates run from `rawLakeFirstDate` to tomorrow
@@ -23,10 +28,14 @@ import { createHash } from 'node:crypto';
 import { BasicAuth, Trino } from 'trino-client';
 import { type Category, categories } from '../events/envelope.ts';
 import { rawColumns, rawPartitionColumns } from './raw-schema.ts';
+import { xapiStatementColumns, xapiStatementsPrefix } from './xapi-statements.ts';
 
 export const rawSchema = 'raw';
 /** Schema of the one-row-per-event views `<catalog>.events.<category>`. */
 export const eventsSchema = 'events';
+/** The statement table's name in the raw schema; the view of the unmapped statements' counts (serving schema). */
+export const xapiStatementsTable = 'xapi_statements';
+export const xapiUnmappedView = 'xapi_unmapped';
 
 /**
  * First UTC date partition projection covers. Older partitions are invisible to Trino (not to the batch
@@ -46,6 +55,8 @@ export interface RawLakeNames {
   schema?: string;
   /** Schema of the one-row-per-event views (default `events`). */
   events?: string;
+  /** Schema of the view of unmapped xAPI statements (default `serving`, beside the merged views). */
+  serving?: string;
 }
 
 const names = (n: RawLakeNames = {}) => ({
@@ -53,6 +64,7 @@ const names = (n: RawLakeNames = {}) => ({
   catalog: n.catalog ?? 'lake',
   schema: n.schema ?? rawSchema,
   events: n.events ?? eventsSchema,
+  serving: n.serving ?? 'serving',
 });
 
 const partitionProjection: Record<(typeof rawPartitionColumns)[number], string> = {
@@ -69,35 +81,83 @@ const partitionProjection: Record<(typeof rawPartitionColumns)[number], string> 
 const layoutTag = (ddl: string) => `[layout ${createHash('sha256').update(ddl).digest('hex').slice(0, 12)}]`;
 
 interface RawTable {
-  category: Category;
-  /** `<catalog>.<schema>.<category>` */
+  /** Table name in the raw schema: a category, or `xapi_statements`. */
+  table: string;
+  /** `<catalog>.<schema>.<table>` */
   name: string;
   comment: string;
   ddl: string;
 }
 
-function rawTable(category: Category, n: ReturnType<typeof names>): RawTable {
-  const location = `s3://${n.bucket}/raw/${category}/`;
-  const columns = [
-    ...rawColumns.map((c) => `  ${c.name} ${c.trino}`),
+/**
+ * An external Parquet table over `location` partitioned by the UTC `date=`/`hour=` folders (projected), its
+ * comment ending with the layout tag of its definition.
+ */
+function externalTable(
+  table: string,
+  location: string,
+  columns: readonly { name: string; trino: string }[],
+  describe: string,
+  n: ReturnType<typeof names>,
+): RawTable {
+  const columnList = [
+    ...columns.map((c) => `  ${c.name} ${c.trino}`),
     ...rawPartitionColumns.map((p) => `  ${p} varchar WITH (${partitionProjection[p]})`),
   ].join(',\n');
-  const name = `${n.catalog}.${n.schema}.${category}`;
+  const name = `${n.catalog}.${n.schema}.${table}`;
   const body =
-    `(\n${columns}\n)\n%COMMENT%WITH (\n` +
+    `(\n${columnList}\n)\n%COMMENT%WITH (\n` +
     `  format = 'PARQUET',\n  external_location = '${location}',\n` +
     `  partitioned_by = ARRAY[${rawPartitionColumns.map((p) => `'${p}'`).join(', ')}],\n` +
     `  partition_projection_enabled = true,\n` +
     `  partition_projection_location_template = '${location}${rawPartitionColumns.map((p) => `${p}=\${${p}}`).join('/')}/'\n)`;
-  const comment =
-    `Raw ${category} events as stored; an event can be here twice (at-least-once ingest, compaction swap): ` +
-    `count events in ${n.catalog}.${n.events}.${category}. ${layoutTag(`${name} ${body}`)}`;
+  const comment = `${describe} ${layoutTag(`${name} ${body}`)}`;
   return {
-    category,
+    table,
     name,
     comment,
     ddl: `CREATE TABLE IF NOT EXISTS ${name} ${body.replace('%COMMENT%', `COMMENT '${comment}'\n`)}`,
   };
+}
+
+function rawTable(category: Category, n: ReturnType<typeof names>): RawTable {
+  return externalTable(
+    category,
+    `s3://${n.bucket}/raw/${category}/`,
+    rawColumns,
+    `Raw ${category} events as stored; an event can be here twice (at-least-once ingest, compaction swap): ` +
+      `count events in ${n.catalog}.${n.events}.${category}.`,
+    n,
+  );
+}
+
+/** Every statement the xapi function accepted (redacted), mapped or not: `<bucket>/xapi/statements/date=/hour=/`. */
+function xapiTable(n: ReturnType<typeof names>): RawTable {
+  return externalTable(
+    xapiStatementsTable,
+    `s3://${n.bucket}/${xapiStatementsPrefix}`,
+    xapiStatementColumns,
+    'xAPI statements accepted by the xapi function, mapped or not, redacted (no mbox, no names); ' +
+      'partitioned by the UTC date and hour of stored; a statement id is here once unless the LRS failed ' +
+      'between the lake write and the registry and the LMS resent it.',
+    n,
+  );
+}
+
+/**
+ * The statements no mapping rule took, counted per UTC storage date, verb and activity type (`rule` is
+ * NULL for them). Distinct statement ids, so a resent statement is counted once; grouped by the partition
+ * column `date`, so a WHERE on date prunes partitions.
+ */
+function unmappedViewDdl(n: ReturnType<typeof names>): string {
+  const table = `${n.catalog}.${n.schema}.${xapiStatementsTable}`;
+  return (
+    `CREATE OR REPLACE VIEW ${n.catalog}.${n.serving}.${xapiUnmappedView}\n` +
+    `COMMENT 'xAPI statements no mapping rule took, per UTC storage date, verb and activity type (from ${table})'\n` +
+    `AS\nSELECT date, verb, activity_type, count(DISTINCT statement_id) AS statements,\n` +
+    `  min(stored) AS first_stored, max(stored) AS last_stored\n` +
+    `FROM ${table}\nWHERE rule IS NULL\nGROUP BY date, verb, activity_type`
+  );
 }
 
 /**
@@ -122,14 +182,25 @@ function eventsView(category: Category, n: ReturnType<typeof names>): string {
   );
 }
 
-/** The statements creating the raw schema and tables (if absent), the events schema and views (replaced). */
+/** The raw schema's tables: one per category, then the xAPI statements. */
+const rawTables = (n: ReturnType<typeof names>): RawTable[] => [
+  ...categories.map((c) => rawTable(c, n)),
+  xapiTable(n),
+];
+
+/**
+ * The statements creating the raw schema and tables (if absent), the events schema and views (replaced),
+ * the view of unmapped xAPI statements (replaced).
+ */
 export function rawTablesDdl(lake: RawLakeNames = {}): string[] {
   const n = names(lake);
   return [
     `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.schema}`,
-    ...categories.map((c) => rawTable(c, n).ddl),
+    ...rawTables(n).map((t) => t.ddl),
     `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.events}`,
     ...categories.map((c) => eventsView(c, n)),
+    `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.serving}`,
+    unmappedViewDdl(n),
   ];
 }
 
@@ -137,12 +208,14 @@ export function rawTablesDdl(lake: RawLakeNames = {}): string[] {
 export function rawTablesSqlFile(lake: RawLakeNames = {}): string {
   const n = names(lake);
   return [
-    '-- Generated from functions/core/src/lake/raw-schema.ts by trino-tables.ts (rawTablesSqlFile; write it with',
+    '-- Generated from functions/core/src/lake/raw-schema.ts and xapi-statements.ts by trino-tables.ts (rawTablesSqlFile; write it with',
     '-- `npx tsx scripts/trino-lake.ts --write`); a unit test checks this file is up to date.',
     `-- ${n.catalog}.${n.schema}.<category>: one external table per event category, partitioned by the UTC date and hour`,
     '-- of the event time (docs/architecture.md#the-lake-layout). Partition projection finds the hour folders: new partitions',
     '-- appear with no sync_partition_metadata call. An event can be in the raw tables twice (at-least-once',
     `-- ingest, compaction swap): count events in the views ${n.catalog}.${n.events}.<category> (one row per event).`,
+    `-- ${n.catalog}.${n.schema}.${xapiStatementsTable}: every statement the xapi function accepted (redacted), mapped or not;`,
+    `-- ${n.catalog}.${n.serving}.${xapiUnmappedView}: the unmapped ones counted per UTC storage date, verb and activity type.`,
     '-- A raw table created by an older version (its comment has another [layout ...] tag) is not replaced by',
     '-- CREATE ... IF NOT EXISTS: `npx tsx scripts/trino-lake.ts` drops and re-creates it (external: the',
     '-- Parquet files stay), or DROP TABLE it before running this file.',
@@ -190,9 +263,8 @@ export async function ensureRawTables(trino: Trino, lake: RawLakeNames = {}): Pr
       )) as [string, string | null][]
     ).map(([table, comment]) => [table, comment ?? '']),
   );
-  for (const category of categories) {
-    const table = rawTable(category, n);
-    const existing = comments.get(category);
+  for (const table of rawTables(n)) {
+    const existing = comments.get(table.table);
     if (existing !== undefined && existing !== table.comment) {
       await trinoQuery(trino, `DROP TABLE IF EXISTS ${table.name}`);
       recreated.push(table.name);
@@ -201,5 +273,7 @@ export async function ensureRawTables(trino: Trino, lake: RawLakeNames = {}): Pr
   }
   await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.events}`);
   for (const category of categories) await trinoQuery(trino, eventsView(category, n));
+  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.serving}`);
+  await trinoQuery(trino, unmappedViewDdl(n));
   return { recreated };
 }
