@@ -19,6 +19,8 @@ export interface DemoArgs {
   liveSeconds: number | undefined;
   /** Exit once the dashboard is up (after live seconds, if any). */
   exit: boolean;
+  /** The university's activity as xAPI statements through the in-process LRS (the xapi function). */
+  xapi: boolean;
   help: boolean;
 }
 
@@ -37,6 +39,8 @@ local-directory lake → batch → SQLite views → API + dashboard) and keeps l
   --live-seconds N     stop live traffic after N seconds (and exit with --exit)
   --exit               exit after the backfill and batch (and live seconds), not serving forever
   --malformed-rate R   share of malformed records, rejected and dead-lettered (default 0.002)
+  --xapi               the activity arrives as an LMS sends it: xAPI statements, POSTed to the xapi function's
+                       LRS (in process), which stores them and hands their events to ingest and speed
   --reset              wipe the data folder first (ULA_DATA_DIR, default .data)
   --data-dir DIR       data folder (default ULA_DATA_DIR or .data)
   --kafka BROKERS      produce to Kafka and deliver with the Kafka dispatcher (ULA_KAFKA_BROKERS)
@@ -70,6 +74,7 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
       live: { type: 'boolean', default: true },
       'live-seconds': { type: 'string' },
       exit: { type: 'boolean', default: false },
+      xapi: { type: 'boolean', default: false },
       'malformed-rate': { type: 'string' },
       'data-dir': { type: 'string' },
       kafka: { type: 'string' },
@@ -98,6 +103,7 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     dataDir: values['data-dir'],
     liveSeconds: liveSeconds === undefined ? undefined : positive('live-seconds', liveSeconds, 0, false),
     exit: values.exit,
+    xapi: values.xapi,
     help: values.help,
   };
 }

@@ -2,9 +2,12 @@
  * Worker thread of the demo's backfill: runs the (CPU-bound) generator next to the main thread, which
  * runs the functions, and sends the generated items as ready-made CloudEvent requests in batches.
  * Flow control: at most `window` batches outstanding; the main thread sends a credit per batch consumed.
+ * With `xapi`, each item becomes the body of one LMS request instead: the JSON array of its xAPI statements
+ * (scripts/tools/src/generator/xapi.ts; a malformed record is an invalid statement), headers empty.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createUniversity, injectFaults, simulate } from '@ula/tools/generator/index';
+import { xapiStatementsOf } from '@ula/tools/generator/xapi';
 import { requestOf } from './events.ts';
 
 export interface GenerateJob {
@@ -18,6 +21,8 @@ export interface GenerateJob {
   skip: number;
   batchSize: number;
   window: number;
+  /** Items as xAPI statement requests (`npm start -- --xapi`), not CloudEvents. */
+  xapi: boolean;
 }
 
 /** A batch of requests: headers and body text per item. */
@@ -63,9 +68,14 @@ if (port) {
   for (const item of items) {
     n++;
     if (n <= job.skip) continue;
-    const request = requestOf(item);
-    headers.push(request.headers);
-    bodies.push(request.body.toString('utf8'));
+    if (job.xapi) {
+      headers.push({});
+      bodies.push(JSON.stringify(xapiStatementsOf(item)));
+    } else {
+      const request = requestOf(item);
+      headers.push(request.headers);
+      bodies.push(request.body.toString('utf8'));
+    }
     if (headers.length >= job.batchSize) await send();
   }
   if (headers.length > 0) await send();

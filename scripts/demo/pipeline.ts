@@ -3,7 +3,9 @@
  * in-process through their exported init/handle/shutdown, the in-process CloudEvents dispatcher in place
  * of Kafka + Knative Eventing, the batch job's `runBatch` in-process with a built-in daily trigger (and
  * the lake's compaction, `runCompaction`, after the backfill and hourly), and the adapters chosen by
- * configuration (defaults: local-directory lake and SQLite under the data folder).
+ * configuration (defaults: local-directory lake and SQLite under the data folder). With `--xapi` the
+ * generated activity is POSTed as xAPI statements to the xapi function's LRS in-process (xapi.ts), whose
+ * derived events take the dispatcher to ingest and speed like the native ones.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,12 +19,14 @@ import {
   InProcessDispatcher,
 } from '@ula/tools/dispatch/in-process';
 import { createUniversity, type GeneratedItem, live, type University } from '@ula/tools/generator/index';
+import { xapiHomePage, xapiStatementsOf } from '@ula/tools/generator/xapi';
 import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
 import type { ViewStore } from '../../functions/core/src/adapters/view-store.ts';
 import { openViewStore } from '../../functions/core/src/adapters/view-stores.ts';
 import { runCompaction } from '../../functions/core/src/batch/compact.ts';
 import { type BatchRunReport, runBatch } from '../../functions/core/src/batch/job.ts';
 import { type Config, loadConfig } from '../../functions/core/src/config.ts';
+import type { LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { type CompactionReport, compactionRange } from '../../functions/core/src/lake/compaction.ts';
 import { addDays, type LocalCalendar, localCalendar, utcDate } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';
@@ -31,6 +35,7 @@ import type { GenerateDone, GeneratedBatch, GenerateJob } from './generate-worke
 import { serveFunctionApi } from './http.ts';
 import { KafkaBus } from './kafka.ts';
 import { Progress } from './progress.ts';
+import { EmbeddedLrs, type XapiCounts } from './xapi.ts';
 
 const DAY = 86_400_000;
 /** The hourly compaction runs at this minute of each UTC hour (Airflow's lake_compaction: `15 * * * *`). */
@@ -69,6 +74,8 @@ export interface DemoSummary {
   speedEvents: number;
   deadLetterFile: string;
   batch: BatchRunReport | undefined;
+  /** With --xapi: the LMS requests the LRS answered. */
+  xapi: XapiCounts | undefined;
   totalSeconds: number;
   totalCpuSeconds: number;
 }
@@ -93,6 +100,7 @@ export class EmbeddedDemo {
   private server: Server | undefined;
   private dispatcher!: InProcessDispatcher;
   private kafka: KafkaBus | undefined;
+  private lrs: EmbeddedLrs | undefined;
   private deadLetters: WriteStream | undefined;
   private functionLog: WriteStream | undefined;
   private deadLetterWrites = 0;
@@ -180,6 +188,13 @@ export class EmbeddedDemo {
         policy: { retry: 5, backoffDelayMs: 100, timeoutMs: 30_000 },
         deadLetter: (record) => this.writeDeadLetter(record),
       });
+      if (this.args.xapi) {
+        if (this.config.kafka)
+          throw new Error('--xapi feeds the in-process bus: run it without --kafka / ULA_KAFKA_BROKERS');
+        this.lrs = await EmbeddedLrs.start(this.config, xapiHomePage, (events) =>
+          this.dispatchEvents(events),
+        );
+      }
       if (this.config.kafka) {
         this.kafka = await KafkaBus.start(
           this.config.kafka.brokers,
@@ -217,6 +232,11 @@ export class EmbeddedDemo {
   /** Writes to the real stdout (the summary). */
   print(text: string): void {
     originalStdoutWrite(text);
+  }
+
+  /** The xapi function's derived events onto the bus (its EventSink): resolves once each was answered. */
+  private async dispatchEvents(events: readonly LmsEvent[]): Promise<void> {
+    await Promise.all(events.map((event) => this.dispatcher.dispatch(requestOf({ kind: 'event', event }))));
   }
 
   private speedAccepts(request: CloudEventRequest, horizonMs: number): boolean {
@@ -296,6 +316,7 @@ export class EmbeddedDemo {
             skip,
             batchSize: 1000,
             window: 4,
+            xapi: this.args.xapi,
           },
           (delivered) => progress.set(delivered, Math.max(estimate, delivered)),
         );
@@ -411,22 +432,23 @@ export class EmbeddedDemo {
           for (let i = 0; i < batch.headers.length; i++) {
             inFlight++;
             this.eventsGenerated++;
-            this.dispatcher
-              .dispatch({ headers: batch.headers[i]!, body: Buffer.from(batch.bodies[i]!) })
-              .then(
-                () => {
-                  inFlight--;
-                  delivered++;
-                  if ((delivered & 1023) === 0) onProgress(delivered);
-                  if (inFlight < limit / 2) pump();
-                  finishIfDone();
-                },
-                (error) => {
-                  failure = error;
-                  void worker.terminate();
-                  rejectAll(error);
-                },
-              );
+            const delivery: Promise<unknown> = this.lrs
+              ? this.lrs.post(batch.bodies[i]!)
+              : this.dispatcher.dispatch({ headers: batch.headers[i]!, body: Buffer.from(batch.bodies[i]!) });
+            delivery.then(
+              () => {
+                inFlight--;
+                delivered++;
+                if ((delivered & 1023) === 0) onProgress(delivered);
+                if (inFlight < limit / 2) pump();
+                finishIfDone();
+              },
+              (error) => {
+                failure = error;
+                void worker.terminate();
+                rejectAll(error);
+              },
+            );
           }
         }
       };
@@ -560,7 +582,11 @@ export class EmbeddedDemo {
       for await (const item of items as AsyncIterable<GeneratedItem>) {
         if (signal.aborted) break;
         this.liveEvents++;
-        const p = this.kafka ? this.kafka.send([requestOf(item)]) : this.dispatcher.dispatch(requestOf(item));
+        const p: Promise<unknown> = this.lrs
+          ? this.lrs.post(JSON.stringify(xapiStatementsOf(item)))
+          : this.kafka
+            ? this.kafka.send([requestOf(item)])
+            : this.dispatcher.dispatch(requestOf(item));
         pending.add(p);
         p.finally(() => pending.delete(p));
       }
@@ -591,6 +617,7 @@ export class EmbeddedDemo {
       speedEvents: c.speed.delivered,
       deadLetterFile: this.deadLetterFile,
       batch: this.lastBatch,
+      xapi: this.lrs ? { ...this.lrs.counts } : undefined,
       // From process start (module loading included), as the user sees it.
       totalSeconds: performance.now() / 1000,
       totalCpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
@@ -606,6 +633,8 @@ export class EmbeddedDemo {
       this.abort.abort();
       if (this.dailyTimer) clearInterval(this.dailyTimer);
       await this.liveDone.catch(() => {});
+      // The LRS flushes its pending statements (their events onto the bus) before the bus drains.
+      await this.lrs?.close();
       await this.dispatcher?.drain();
       await this.kafka?.stop();
       await this.ingest?.shutdown();

@@ -15,6 +15,12 @@ export function summaryText(s: DemoSummary, args: DemoArgs): string {
     `rejected (4xx)      ${n(s.rejected)}  → dead letters in ${s.deadLetterFile} and the lake's dead-letter/`,
     `speed events        ${n(s.speedEvents)}  (inside the speed layer's horizon)`,
   ];
+  if (s.xapi) {
+    lines.push(
+      `xAPI requests       ${n(s.xapi.accepted)} stored (${n(s.xapi.statements)} statements), ` +
+        `${n(s.xapi.rejected)} refused (4xx: invalid statements)  → lake xapi/statements/`,
+    );
+  }
   if (s.batch) {
     lines.push(
       `batch               ${s.batch.status}: ${n(s.batch.daysRecomputed.length)} days recomputed, ` +
@@ -33,7 +39,7 @@ export function summaryText(s: DemoSummary, args: DemoArgs): string {
   lines.push(
     '',
     args.live
-      ? `Live traffic: ${args.rate} events/s to ingest and speed. Ctrl-C stops cleanly.`
+      ? `Live traffic: ${args.rate} events/s to ${args.xapi ? 'the LRS as xAPI statements' : 'ingest and speed'}. Ctrl-C stops cleanly.`
       : 'No live traffic (--no-live). Ctrl-C stops.',
     `Data in ${s.dataDir} (kept between runs; --reset wipes it).`,
     '',
