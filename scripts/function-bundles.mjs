@@ -19,7 +19,13 @@ export const nodeMajor = Number(
  * imports. kafkajs too: only xapi's Kafka event sink imports it, and it stays a declared dependency of that
  * folder rather than tooling inlined into a bundle.
  */
-export const externalPackages = ['better-sqlite3', 'cassandra-driver', '@duckdb/node-api', 'playwright-core', 'kafkajs'];
+export const externalPackages = [
+  'better-sqlite3',
+  'cassandra-driver',
+  '@duckdb/node-api',
+  'playwright-core',
+  'kafkajs',
+];
 
 /**
  * Imports esbuild leaves in a bundle although nothing installs them: `require()` calls inside try/catch

@@ -28,7 +28,7 @@ const reader = { key: 'dashboard', secret: 'r3ad', scopes: ['statements/read'] }
 const basic = (key: string, secret: string) => `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
 
 /** A login (mapped: LOGIN) of a student with an LMS account. */
-const login = (user = 'SV00001', extra: Record<string, unknown> = {}) => ({
+const login = (user = 'SV00001', extra: { id?: string; [field: string]: unknown } = {}) => ({
   actor: { objectType: 'Agent', account: { homePage: home, name: user } },
   verb: { id: 'https://w3id.org/xapi/adl/verbs/logged-in', display: { 'en-US': 'logged in' } },
   object: { id: home, objectType: 'Activity' },

@@ -78,7 +78,11 @@ export const xapiStatementIds: TableDefinition = {
   doc: 'xAPI statement ids the LRS stored: content hash (statement comparison rules) and when it was stored.',
   columns: [
     { name: 'statement_id', type: 'text' },
-    { name: 'content_hash', type: 'text', doc: 'SHA-256 of the canonical statement content (xapi/validate.ts)' },
+    {
+      name: 'content_hash',
+      type: 'text',
+      doc: 'SHA-256 of the canonical statement content (xapi/validate.ts)',
+    },
     { name: 'stored', type: 'timestamp' },
   ],
   partitionKey: ['statement_id'],
