@@ -8,3 +8,4 @@ export * from './dispatch/in-process.ts';
 export * from './dispatch/kafka-dispatcher.ts';
 export * from './generator/index.ts';
 export * from './views-doc.ts';
+export * from './xapi-doc.ts';

@@ -139,3 +139,4 @@ export * from './output.ts';
 export * from './random.ts';
 export { type BehaviourOptions, behaviourDefaults, Simulation } from './simulation.ts';
 export * from './university.ts';
+export * from './xapi.ts';
