@@ -90,7 +90,7 @@ beforeAll(async () => {
   );
   await store.upsert(
     tableNamed('course_student_enrollment'),
-    riskRows.map((r) => ({ course_id: r['course_id'], student_id: r['student_id'], videos_watched: 1 })),
+    riskRows.map((r) => ({ course_id: r['course_id']!, student_id: r['student_id']!, videos_watched: 1 })),
   );
 });
 afterAll(() => store.close());

@@ -1,0 +1,300 @@
+/**
+ * Serving, the lists scenario (issue 21): 30,000 students and 300 courses in the view store (Cassandra on
+ * the local stack, in a scratch keyspace, else SQLite), 4 enrolments per student with risk rows, a week of
+ * daily rows. The serving function runs bundled under the faas-js-runtime CLI in its own process with the
+ * answer cache off (ULA_API_CACHE_MS=0: every request reads the store), and each page's API call is
+ * measured on its own by a closed loop of 50 keep-alive connections (50 concurrent users, each sending
+ * its next request when the answer is in), with varied prefixes, courses and cursors. Target: p99 < 100 ms.
+ * Runs with `npm run bench -- serving` (beside serving.bench.ts).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listingBucket, riskRank } from '../../functions/core/src/categories/student-course/risk.ts';
+import { allTables, localCalendar, openViewStore, type Row } from '../../functions/core/src/index.ts';
+import { tableNamed } from '../../functions/core/src/views/catalogue.ts';
+import { batchWatermarks } from '../../functions/core/src/views/system-tables.ts';
+import { addDays } from '../../functions/core/src/views/time.ts';
+import { recreateKeyspace } from '../e2e/stack-run.ts';
+import { closedLoop } from './closed-loop.ts';
+import type { Bench, BenchResult } from './result.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const keyspace = 'ula_serving_lists_bench';
+const calendar = localCalendar('Asia/Ho_Chi_Minh');
+const studentCount = 30_000;
+const courseCount = 300;
+const perStudent = 4;
+const users = 50;
+const seconds = 8;
+const targetP99 = 100;
+
+const studentId = (i: number) => `SV${String(i).padStart(6, '0')}`;
+const courseId = (i: number) => `CS${String(i).padStart(4, '0')}`;
+
+/** Deterministic PRNG (mulberry32): the same university every run. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The rows the batch would write for this university (the columns the routes read). */
+function university(lastDate: string) {
+  const random = prng(21);
+  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  const rows = new Map<string, Row[]>();
+  const add = (table: string, row: Row) => {
+    const list = rows.get(table) ?? [];
+    list.push(row);
+    rows.set(table, list);
+  };
+  for (let c = 1; c <= courseCount; c++) {
+    const course: Row = {
+      course_id: courseId(c),
+      total_enrolled_students: 0,
+      total_videos_watched: int(0, 5000),
+      avg_quiz_score: int(300, 1000) / 10,
+      total_interactions: int(0, 20_000),
+    };
+    add('course_overview', course);
+    add('course_directory', { ...course, bucket: listingBucket(courseId(c)) });
+  }
+  for (let s = 1; s <= studentCount; s++) {
+    const id = studentId(s);
+    const student: Row = {
+      student_id: id,
+      total_courses_enrolled: perStudent,
+      total_videos_watched: int(0, 300),
+      total_logins: int(0, 100),
+      avg_quiz_score: int(200, 1000) / 10,
+    };
+    add('student_overview', student);
+    add('student_directory', { ...student, bucket: listingBucket(id) });
+    for (let k = 0; k < perStudent; k++) {
+      const course = courseId(((s * 7 + k * 79) % courseCount) + 1);
+      const score = [0, 0, 15, 25, 30, 45, 55, 70][int(0, 7)]!;
+      const risk: Row = {
+        student_id: id,
+        course_id: course,
+        videos_watched: int(0, 40),
+        quizzes_completed: int(0, 12),
+        avg_quiz_percentage: int(200, 1000) / 10,
+        video_coverage_percentage: int(0, 1000) / 10,
+        days_inactive: int(0, 20),
+        risk_score: score,
+        risk_level: score >= 50 ? 'high' : score >= 25 ? 'medium' : score > 0 ? 'low' : 'none',
+        risk_reasons: score > 0 ? 'inactive:9, low_video_coverage:12.5' : '',
+      };
+      add('course_student_risk', risk);
+      add('risk_ranking', { ...risk, bucket: listingBucket(id), risk_rank: riskRank(score, id, course) });
+      add('course_student_enrollment', {
+        course_id: course,
+        student_id: id,
+        enrollment_date: Date.parse('2026-09-01T02:00:00Z'),
+        videos_watched: risk['videos_watched']!,
+        quizzes_completed: risk['quizzes_completed']!,
+        dropped: false,
+      });
+    }
+  }
+  for (let d = 0; d < 7; d++) {
+    const date = addDays(lastDate, -d);
+    for (const [level, count] of [
+      ['highly_active', 2000],
+      ['moderately_active', 9000],
+      ['low_activity', 12_000],
+    ] as const)
+      add('student_engagement_distribution', { date, engagement_level: level, student_count: count });
+    for (let c = 1; c <= courseCount; c++) {
+      add('video_daily_engagement', {
+        date,
+        course_id: courseId(c),
+        total_watch_events: int(0, 200),
+        total_watch_seconds: int(0, 90_000),
+        active_video_watchers: int(0, 80),
+      });
+      add('course_daily_engagement', {
+        date,
+        course_id: courseId(c),
+        event_type: 'DOWNLOAD_MATERIAL',
+        event_count: int(0, 60),
+        unique_users: int(0, 40),
+      });
+    }
+  }
+  return rows;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const port = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess) {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`serving function exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/readiness`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('serving function did not become ready');
+}
+
+const encodeGet = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
+
+const bench: Bench = {
+  name: 'serving',
+  async run(): Promise<BenchResult> {
+    const contactPoints = (process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1').split(',');
+    let onCassandra = true;
+    try {
+      await recreateKeyspace(contactPoints.join(','), keyspace);
+    } catch (error) {
+      onCassandra = false;
+      process.stdout.write(
+        `  Cassandra not reachable (${(error as Error).message.split('\n')[0]}): SQLite\n`,
+      );
+    }
+    const dataDir = mkdtempSync(join(tmpdir(), 'ula-serving-lists-bench-'));
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ULA_TIMEZONE: 'Asia/Ho_Chi_Minh',
+      ULA_API_CACHE_MS: '0',
+    };
+    delete env['ULA_API_TOKEN'];
+    if (onCassandra)
+      Object.assign(env, {
+        ULA_CASSANDRA_CONTACT_POINTS: contactPoints.join(','),
+        ULA_CASSANDRA_KEYSPACE: keyspace,
+      });
+    else {
+      delete env['ULA_CASSANDRA_CONTACT_POINTS'];
+      env['ULA_DATA_DIR'] = dataDir;
+    }
+    const store = openViewStore(
+      onCassandra
+        ? { cassandra: { contactPoints, localDataCenter: 'datacenter1', keyspace }, dataDir }
+        : { cassandra: undefined, dataDir },
+    );
+    if (!onCassandra) await store.ensureTables(allTables);
+    const lastDate = addDays(calendar.date(Date.now()), -1);
+    const rows = university(lastDate);
+    const seedStarted = Date.now();
+    let seeded = 0;
+    for (const [table, list] of rows) {
+      process.stdout.write(`  seeding ${list.length.toLocaleString('en-US')} rows of ${table}…\n`);
+      for (let i = 0; i < list.length; i += 5000)
+        await store.upsert(tableNamed(table), list.slice(i, i + 5000));
+      seeded += list.length;
+    }
+    const watermark = calendar.startOfDate(addDays(lastDate, 1));
+    await store.upsert(
+      batchWatermarks,
+      ['student_engagement_distribution', 'video_daily_engagement'].map((view_name) => ({
+        view_name,
+        watermark,
+        run_id: 'bench',
+        updated_at: Date.now(),
+      })),
+    );
+    await store.close();
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+
+    execFileSync('node', [join(root, 'scripts/build-functions.mjs'), 'serving'], { stdio: 'inherit' });
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(
+      process.execPath,
+      [join(root, 'node_modules/faas-js-runtime/bin/cli.js'), './build/index.js', '--port', String(port)],
+      { cwd: join(root, 'functions/serving'), env, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    const figures: Record<string, number | string> = {};
+    const notes: string[] = [];
+    try {
+      await waitReady(url, child);
+      // Cursors of real pages (students beyond the first 500 included), and varied prefixes and courses.
+      const cursors: string[] = [];
+      let cursor: string | null = null;
+      for (let n = 0; n < 60; n++) {
+        const page = (await (
+          await fetch(`${url}/api/v1/students?limit=50${cursor ? `&cursor=${cursor}` : ''}`)
+        ).json()) as { next_cursor: string | null };
+        cursor = page.next_cursor;
+        if (!cursor) break;
+        cursors.push(cursor);
+      }
+      const riskCursors: string[] = [];
+      cursor = null;
+      for (let n = 0; n < 20; n++) {
+        const page = (await (
+          await fetch(`${url}/api/v1/risk?limit=50${cursor ? `&cursor=${cursor}` : ''}`)
+        ).json()) as { next_cursor: string | null };
+        cursor = page.next_cursor;
+        if (!cursor) break;
+        riskCursors.push(cursor);
+      }
+      const random = prng(7);
+      const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+      const prefix = () => `SV0${String(Math.floor(random() * 300)).padStart(3, '0')}`;
+      const course = () => courseId(1 + Math.floor(random() * courseCount));
+      const routes: [string, () => string][] = [
+        ['students (search by prefix)', () => `/api/v1/students?q=${prefix()}&limit=50`],
+        ['students (next page, cursor)', () => `/api/v1/students?limit=50&cursor=${pick(cursors)}`],
+        ['students (desc)', () => '/api/v1/students?limit=50&order=desc'],
+        ['courses (by id)', () => '/api/v1/courses?limit=50'],
+        ['courses (sort by a column)', () => '/api/v1/courses?limit=50&sort=avg_quiz_score&order=desc'],
+        ['course students (sort=risk)', () => `/api/v1/courses/${course()}/students?limit=50&sort=risk`],
+        ['risk (institution-wide, cursor)', () => `/api/v1/risk?limit=50&cursor=${pick(riskCursors)}`],
+        ['risk (one course)', () => `/api/v1/risk?limit=50&course_id=${course()}`],
+        ['risk (level=high)', () => '/api/v1/risk?limit=50&level=high'],
+        ['engagement-distribution (7 days)', () => '/api/v1/engagement-distribution'],
+        ['batch/recent-activity', () => '/api/v1/batch/recent-activity?days=7'],
+        ['students CSV', () => `/api/v1/students?q=${prefix()}&limit=200&format=csv`],
+      ];
+      let worst = 0;
+      for (const [name, next] of routes) {
+        const requests = Array.from({ length: 200_000 }, () => encodeGet(next()));
+        await closedLoop([{ port, requests: requests.slice(0, 500) }], users, 2); // warm-up
+        const r = await closedLoop([{ port, requests }], users, seconds);
+        const ok = r.statuses.get(200) ?? 0;
+        if (ok !== r.answered)
+          notes.push(`${name}: ${r.answered - ok} answers not 200 (${JSON.stringify([...r.statuses])})`);
+        figures[`${name} p50 / p99 ms, req/s`] =
+          `${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)}, ${Math.round(r.answered / r.seconds)}`;
+        worst = Math.max(worst, r.latencyMs.p99);
+      }
+      figures['worst route p99 ms'] = Math.round(worst * 10) / 10;
+      figures['target p99 ms'] = targetP99;
+      figures['store'] = onCassandra ? `cassandra (${keyspace})` : 'sqlite';
+      figures['rows seeded'] = seeded;
+      figures['seed seconds'] = Math.round(seedSeconds);
+      figures['machine'] = `${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`;
+      notes.push(
+        `${studentCount} students, ${courseCount} courses, ${perStudent} enrolments each; answer cache off; ${users} connections in a closed loop for ${seconds} s per route (each user sends its next request when the answer is in), latency from write to complete answer`,
+      );
+      if (worst >= targetP99) notes.push(`p99 target (${targetP99} ms) NOT met on every route`);
+      return { name: 'serving', figures, ratios: { 'worst route p99 / target': worst / targetP99 }, notes };
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
