@@ -362,6 +362,7 @@ export class Lrs {
   /** Flushes what is pending and refuses new requests (graceful shutdown). */
   async close(): Promise<void> {
     await this.commits.close();
+    await this.options.sink.close();
   }
 
   /** Throws when the lake, the registry or the sink is unreachable (readiness). */
