@@ -11,6 +11,7 @@ import {
   videoStudentCourseSummary,
   videoStudentEngagement,
 } from '../src/categories/video/batch-views.ts';
+import { type EventNamed, isEvent } from '../src/events/typed.ts';
 import {
   addInput,
   cassandraSchema,
@@ -21,7 +22,8 @@ import {
   newAggregation,
   speedFacts,
 } from '../src/index.ts';
-import { count } from '../src/views/aggregates.ts';
+import { avg, count, max, min, sum } from '../src/views/aggregates.ts';
+import { defineBatchView, key } from '../src/views/define.ts';
 
 const context = { calendar: localCalendar('Asia/Ho_Chi_Minh') };
 let n = 0;
@@ -121,6 +123,68 @@ describe('view engine', () => {
       ['2026-11-01T03:00:00.000Z', 'a'],
       ['2026-11-01T03:00:30.000Z', 'a'],
     ]);
+  });
+});
+
+describe('absent values (optional fields: unknown, not zero)', () => {
+  const quizCounts = defineBatchView<'QUIZ_COMPLETED'>({
+    name: 'quiz_counts_test',
+    job: 'assessment',
+    doc: 'test',
+    sources: ['assessment'],
+    where: (e): e is EventNamed<'QUIZ_COMPLETED'> => isEvent('QUIZ_COMPLETED')(e),
+    period: 'all',
+    keys: { user_id: key.text((e) => e.data.user_id) },
+    partitionKey: ['user_id'],
+    metrics: {
+      quizzes: count(),
+      avg_correct: avg((e) => e.data.correct_answers),
+      sum_correct: sum((e) => e.data.correct_answers),
+      min_correct: min((e) => e.data.correct_answers),
+      max_correct: max((e) => e.data.correct_answers),
+    },
+  });
+  const quiz = (user: string, correct: number | null | undefined): LmsEvent => ({
+    id: `20000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    category: 'assessment',
+    eventType: 'QUIZ_COMPLETED',
+    time: '2026-11-01T03:00:00.000Z',
+    data: {
+      user_id: user,
+      role: 'student',
+      quiz_id: 'Q1',
+      course_id: 'C1',
+      score: 1,
+      max_score: 2,
+      ...(correct === undefined ? {} : { correct_answers: correct }),
+    },
+  });
+
+  it('avg, sum, min and max skip undefined and null inputs, in one pass and across merged partials', () => {
+    const day1 = newAggregation(quizCounts);
+    const day2 = newAggregation(quizCounts);
+    for (const e of [quiz('a', 4), quiz('a', undefined), quiz('b', undefined)]) addInput(day1, e, context);
+    for (const e of [quiz('a', null), quiz('a', 8), quiz('b', null)]) addInput(day2, e, context);
+    const merged = decodeStates(quizCounts, encodeStates(day1)).aggregation;
+    mergeAggregation(merged, day2);
+    const byUser = Object.fromEntries(finishRows(merged).map((row) => [row['user_id'], row]));
+    // a: 4 and 8 known among 4 quizzes; b: none known.
+    expect(byUser['a']).toEqual({
+      user_id: 'a',
+      quizzes: 4,
+      avg_correct: 6,
+      sum_correct: 12,
+      min_correct: 4,
+      max_correct: 8,
+    });
+    expect(byUser['b']).toEqual({
+      user_id: 'b',
+      quizzes: 2,
+      avg_correct: null,
+      sum_correct: 0,
+      min_correct: null,
+      max_correct: null,
+    });
   });
 });
 

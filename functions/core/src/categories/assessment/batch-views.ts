@@ -19,7 +19,10 @@ const isStudent = (e: LmsEvent) => e.data.role === 'student';
 const isTeacher = (e: LmsEvent) => e.data.role === 'teacher';
 const courseKey = key.text<EventOf<'assessment'>>((e) => e.data.course_id);
 const userKey = key.text<LmsEvent>((e) => e.data.user_id);
+/** Undefined when the quiz did not state its counts (a plain xAPI result): the aggregates skip it. */
 const correctAnswers = (e: Quiz) => e.data.correct_answers;
+/** The assignment_type key of a submission whose source did not state the kind of assignment. */
+export const assignmentTypeNotStated = 'not_stated';
 const scoreOf = (e: Quiz | Grade) => e.data.score;
 /** score / max_score × 100 of a quiz or a grade. */
 const scorePercent = (e: Quiz | Grade) => {
@@ -103,7 +106,10 @@ export const assessmentEngagementTimeline = defineBatchViewOver<FirstActions>()(
 export const assessmentQuizPerformance = defineBatchView<'QUIZ_COMPLETED'>({
   name: 'assessment_quiz_performance',
   job: 'assessment',
-  doc: 'Per student and course: quizzes completed, correct answers, and score as a percentage of max_score.',
+  doc:
+    'Per student and course: quizzes completed, correct answers, and score as a percentage of max_score. The ' +
+    'correct-answer columns read only the quizzes that stated their counts (a plain xAPI result does not): ' +
+    'avg/min/max are null when none did, and total_correct_answers then is 0.',
   sources: ['assessment'],
   where: (e): e is Quiz => isQuiz(e) && isStudent(e),
   period: 'all',
@@ -157,11 +163,16 @@ export const assessmentTeacherWorkload = defineBatchView<'VIEW_STUDENT_WORK' | '
 export const assessmentSubmissionDistribution = defineBatchView<'SUBMIT_ASSIGNMENT'>({
   name: 'assessment_submission_distribution',
   job: 'assessment',
-  doc: "Per local date, course and the submission's assignment_type: submissions and distinct students.",
+  doc:
+    "Per local date, course and the submission's assignment_type: submissions and distinct students " +
+    `(assignment_type \`${assignmentTypeNotStated}\` when the source did not state it).`,
   sources: ['assessment'],
   where: (e): e is Submit => isSubmit(e) && isStudent(e),
   period: 'day',
-  keys: { course_id: courseKey, assignment_type: key.text((e) => e.data.assignment_type) },
+  keys: {
+    course_id: courseKey,
+    assignment_type: key.text((e) => e.data.assignment_type ?? assignmentTypeNotStated),
+  },
   partitionKey: ['date'],
   metrics: {
     submissions_count: count(),
@@ -176,7 +187,9 @@ const performanceStudent = (e: Quiz | Grade) =>
 export const assessmentStudentOverallPerformance = defineBatchView<'QUIZ_COMPLETED' | 'GRADE_ASSIGNMENT'>({
   name: 'assessment_student_overall_performance',
   job: 'assessment',
-  doc: 'Per student and course: quizzes (own completions) and graded assignments (grades received) side by side.',
+  doc:
+    'Per student and course: quizzes (own completions) and graded assignments (grades received) side by side ' +
+    '(avg_quiz_correct over the quizzes that stated their counts).',
   sources: ['assessment'],
   where: (e): e is Quiz | Grade => isQuiz(e) || isGrade(e),
   period: 'all',

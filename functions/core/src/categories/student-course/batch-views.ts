@@ -263,10 +263,10 @@ export const courseVideoCatalogue = defineBatchView<StudentCourseEvent>({
 /** Regression time axis of quiz trends: weeks since 2024-01-01 UTC (small numbers keep the sums exact enough). */
 const weekEpochMs = Date.UTC(2024, 0, 1);
 const weeksOf = (e: LmsEvent) => (eventMs(e) - weekEpochMs) / 604_800_000;
+/** A submission after its due date; one without a due date (a plain xAPI submission) is never late. */
 const isLate = (e: EventNamed<StudentCourseEvent>) => {
-  if (!isSubmit(e)) return false;
-  const due = Date.parse(e.data.due_date);
-  return Number.isFinite(due) && eventMs(e) > due;
+  if (!isSubmit(e) || e.data.due_date === undefined) return false;
+  return eventMs(e) > Date.parse(e.data.due_date);
 };
 const assignmentOf = (e: EventNamed<StudentCourseEvent>) => fieldOf(e, 'assignment_id');
 const num = (value: unknown): number | null => (typeof value === 'number' ? value : null);
@@ -311,7 +311,7 @@ export const studentCourseRisk = defineBatchView<StudentCourseEvent>({
     `missed_assignments (${riskWeights.missed_assignments}) >= ULA_RISK_MISSED_ASSIGNMENTS ` +
     `(${defaultRiskThresholds.missedAssignments}) assignments opened but never submitted; late_submissions ` +
     `(${riskWeights.late_submissions}) >= ULA_RISK_LATE_SUBMISSIONS (${defaultRiskThresholds.lateSubmissions}) ` +
-    `submissions after their due date; low_video_coverage (${riskWeights.low_video_coverage}) share of the ` +
+    `submissions after their due date (known due dates only); low_video_coverage (${riskWeights.low_video_coverage}) share of the ` +
     `course's videos watched < ULA_RISK_LOW_VIDEO_COVERAGE_PERCENTAGE ` +
     `(${defaultRiskThresholds.lowVideoCoveragePercentage} %). Level: high >= 50, medium >= 25, low > 0, ` +
     'none, or dropped (score 0).',
@@ -347,7 +347,10 @@ export const studentCourseRisk = defineBatchView<StudentCourseEvent>({
       where: isSubmit,
       doc: 'distinct assignments submitted',
     }),
-    late_submissions: count({ where: isLate, doc: 'SUBMIT_ASSIGNMENT after its due_date' }),
+    late_submissions: count({
+      where: isLate,
+      doc: 'SUBMIT_ASSIGNMENT after its due_date (only submissions with a known due date count)',
+    }),
     videos_watched: countDistinct((e) => fieldOf(e, 'video_id'), { where: isVideo, doc: 'distinct videos' }),
   },
   lookups: { course: { view: 'course_video_catalogue', key: (row) => ({ course_id: row['course_id']! }) } },
