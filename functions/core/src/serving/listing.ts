@@ -1,7 +1,8 @@
 /**
  * Lists read from bucketed listing tables (student_directory, course_directory, risk_ranking): the ids are
  * spread over `listingBuckets` partitions, each clustered by the listed column, so a page or a prefix
- * search reads one bounded slice of each partition (limit + 1 rows) and merges them; no table is scanned.
+ * search reads a bounded slice of each partition (about 2 × limit / 16 rows, more only from a bucket whose
+ * slice ended before the page did) and merges them; no table is scanned.
  * The cursor is the last value of the listed column, so pages neither repeat nor skip rows when rows are
  * added between requests (a row added before the cursor is simply not on later pages).
  */
@@ -48,29 +49,57 @@ export async function readListing(
     if (descending && (to === undefined || after < to)) to = after;
   }
   if (from !== undefined && to !== undefined && from >= to) return { rows: [] };
-  const buckets = Array.from({ length: listingBuckets }, (_, bucket) => bucket);
-  const slices = await Promise.all(
-    buckets.map((bucket) =>
-      store.readPartition(
-        table,
-        { bucket },
-        {
-          ...(from !== undefined ? { from } : {}),
-          ...(to !== undefined ? { to } : {}),
-          limit: limit + 1,
-          descending,
-        },
-      ),
-    ),
-  );
   const sign = descending ? -1 : 1;
-  const merged = slices
-    .flat()
-    .filter((row) => after === undefined || sign * compare(String(row[column]), after) > 0)
-    .sort((a, b) => sign * compare(String(a[column]), String(b[column])));
-  const rows = merged.slice(0, limit);
-  const more = merged.length > limit;
-  return more ? { rows, next: String(rows.at(-1)![column]) } : { rows };
+  const before = (a: string, b: string) => sign * compare(a, b) < 0;
+  // Ids hash evenly over the buckets, so a page takes about limit / buckets rows from each: read twice
+  // that (+1) per bucket, then read further only from the buckets whose slice ended before the page did.
+  const slices = Array.from({ length: listingBuckets }, (_, bucket) => ({
+    bucket,
+    rows: [] as Row[],
+    last: undefined as string | undefined,
+    done: false,
+  }));
+  let want = 2 * Math.ceil(limit / listingBuckets) + 1;
+  let pending = slices;
+  for (;;) {
+    await Promise.all(
+      pending.map(async (slice) => {
+        const resume = slice.last;
+        // Ascending resumes from the last value read (inclusive, dropped below); descending below it.
+        const lower = !descending && resume !== undefined ? resume : from;
+        const upper = descending && resume !== undefined ? resume : to;
+        const got = await store.readPartition(
+          table,
+          { bucket: slice.bucket },
+          {
+            ...(lower !== undefined ? { from: lower } : {}),
+            ...(upper !== undefined ? { to: upper } : {}),
+            limit: want,
+            descending,
+          },
+        );
+        slice.done = got.length < want;
+        const fresh = got.filter((row) => resume === undefined || String(row[column]) !== resume);
+        slice.rows.push(...fresh);
+        if (got.length > 0) slice.last = String(got.at(-1)![column]);
+      }),
+    );
+    const merged = slices
+      .flatMap((slice) => slice.rows)
+      .filter((row) => after === undefined || before(after, String(row[column])))
+      .sort((a, b) => sign * compare(String(a[column]), String(b[column])));
+    const edge = merged.length > limit ? String(merged[limit]![column]) : undefined;
+    // A bucket still open whose last row comes before the page's edge may hold rows of this page.
+    pending = slices.filter(
+      (slice) =>
+        !slice.done && (edge === undefined || (slice.last !== undefined && before(slice.last, edge))),
+    );
+    if (pending.length === 0) {
+      const rows = merged.slice(0, limit);
+      return merged.length > limit ? { rows, next: String(rows.at(-1)![column]) } : { rows };
+    }
+    want *= 2;
+  }
 }
 
 /** Rows of one partition ordered in memory by `column` (a course's risk list), paged after a cursor. */
