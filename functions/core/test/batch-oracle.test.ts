@@ -1,8 +1,27 @@
-import { describe, it } from 'vitest';
-import { runOracleScenario } from './batch-scenario.ts';
+import { describe, expect, it } from 'vitest';
+import { oracle } from './batch-oracle.ts';
+import { runOracleScenario, scenario } from './batch-scenario.ts';
 import { batchFixture } from './batch-support.ts';
 
 describe('batch views against an independent oracle (local-dir lake, SQLite)', () => {
+  it('the scenario holds quizzes and submissions without the optional fields, as plain xAPI maps them', () => {
+    const events = Object.values(scenario()).flat();
+    const lacking = (type: string, field: string) =>
+      events.filter((e) => e.eventType === type && !(field in e.data)).length /
+      events.filter((e) => e.eventType === type).length;
+    for (const [type, field] of [
+      ['QUIZ_COMPLETED', 'correct_answers'],
+      ['SUBMIT_ASSIGNMENT', 'due_date'],
+      ['SUBMIT_ASSIGNMENT', 'assignment_type'],
+      ['VIEW_ASSIGNMENT_FIRST_TIME', 'due_date'],
+    ] as const) {
+      expect(lacking(type, field), `${type} without ${field}`).toBeGreaterThan(0.05);
+      expect(lacking(type, field), `${type} without ${field}`).toBeLessThan(0.2);
+    }
+    const distribution = oracle(events)['assessment_submission_distribution'] ?? [];
+    expect(distribution.some((row) => row['assignment_type'] === 'not_stated')).toBe(true);
+  });
+
   it('all jobs in one pass: dedup, idempotent reruns, late events, local-midnight boundaries', async () => {
     const fixture = batchFixture();
     try {

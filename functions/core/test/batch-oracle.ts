@@ -50,6 +50,10 @@ export function generateDays(seed: number, firstDay: string, days: number, perDa
   const videoDuration = (v: number) => 300 + (v % 7) * 300;
   const events: LmsEvent[] = [];
   const dayStart = Date.parse(`${firstDay}T00:00:00+07:00`);
+  // Every 10th assignment and quiz comes as a plain xAPI statement maps it: without the optional fields
+  // (docs/events.md, "Optional fields"). Counted apart from the PRNG, so the random stream is unchanged.
+  let assessments = 0;
+  const plain = () => assessments++ % 10 === 3;
   for (let d = 0; d < days; d++) {
     const start = dayStart + d * 86_400_000;
     for (let n = 0; n < perDay; n++) {
@@ -90,13 +94,14 @@ export function generateDays(seed: number, firstDay: string, days: number, perDa
           const due = at(start + 5 * 86_400_000);
           const viewFirst = r.chance(0.8);
           const submitAt = t + r.int(60_000, 20 * 3_600_000);
+          const stated = plain() ? {} : { assignment_type: type, due_date: due };
+          const file = 'due_date' in stated ? { file_url: `s3://submissions/${student}_${a}.pdf` } : {};
           if (viewFirst)
             events.push(
               ev('VIEW_ASSIGNMENT_FIRST_TIME', at(t), student, {
                 assignment_id: a,
                 course_id: course,
-                assignment_type: type,
-                due_date: due,
+                ...stated,
               }),
             );
           if (r.chance(0.7)) {
@@ -104,9 +109,8 @@ export function generateDays(seed: number, firstDay: string, days: number, perDa
               ev('SUBMIT_ASSIGNMENT', at(submitAt), student, {
                 assignment_id: a,
                 course_id: course,
-                assignment_type: type,
-                due_date: due,
-                file_url: `s3://submissions/${student}_${a}.pdf`,
+                ...stated,
+                ...file,
               }),
             );
             // Sometimes the first-view event arrives with a later time than the submit (clock skew).
@@ -115,8 +119,7 @@ export function generateDays(seed: number, firstDay: string, days: number, perDa
                 ev('VIEW_ASSIGNMENT_FIRST_TIME', at(submitAt + 60_000), student, {
                   assignment_id: a,
                   course_id: course,
-                  assignment_type: type,
-                  due_date: due,
+                  ...stated,
                 }),
               );
             if (r.chance(0.5))
@@ -147,8 +150,7 @@ export function generateDays(seed: number, firstDay: string, days: number, perDa
             ev('QUIZ_COMPLETED', at(t), student, {
               quiz_id: `QUIZ${pad(c * 5 + r.int(0, 4))}`,
               course_id: course,
-              correct_answers: correct,
-              total_questions: total,
+              ...(plain() ? {} : { correct_answers: correct, total_questions: total }),
               score: (correct / total) * 10,
               max_score: 10,
             }),
@@ -470,7 +472,8 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
   out['assessment_submission_distribution'] = rowsOf(
     submits,
     ['date', 'course_id', 'assignment_type'],
-    (e) => [localDate(ms(e)), d(e, 'course_id'), d(e, 'assignment_type')],
+    // A submission that does not state its type has the documented key `not_stated`.
+    (e) => [localDate(ms(e)), d(e, 'course_id'), d<string | undefined>(e, 'assignment_type') ?? 'not_stated'],
     (g) => ({ submissions_count: g.length, unique_students: distinct(g.map((e) => e.data.user_id)) }),
   );
   const performance = [...quizzes, ...grades];
@@ -1037,7 +1040,11 @@ function riskOracle(scoped: E[], studentOf: (e: E) => string): Row[] {
           .map((e) => d<string>(e, 'assignment_id')),
       );
       const submitted = new Set(of('SUBMIT_ASSIGNMENT').map((e) => d<string>(e, 'assignment_id')));
-      const late = of('SUBMIT_ASSIGNMENT').filter((e) => ms(e) > Date.parse(d(e, 'due_date'))).length;
+      // Late: after a known due date; a submission without one is neither late nor on time.
+      const late = of('SUBMIT_ASSIGNMENT').filter((e) => {
+        const due = d<string | undefined>(e, 'due_date');
+        return due !== undefined && ms(e) > Date.parse(due);
+      }).length;
       const watched = new Set(of('VIDEO_WATCHED').map((e) => d<string>(e, 'video_id'))).size;
       const courseTotal = courseVideos.get(key[1] as string)?.size ?? 0;
       const coverage = pct(watched, courseTotal);
