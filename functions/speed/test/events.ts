@@ -43,6 +43,8 @@ const make = (category: Category, eventType: string, ms: number, data: LmsEvent[
 });
 
 type Maker = (rnd: () => number, ms: number) => LmsEvent;
+let submissions = 0;
+let quizzes = 0;
 const student = (rnd: () => number) => `SV${pad(1 + Math.floor(rnd() * 50))}`;
 const teacher = (rnd: () => number) => `GV${pad(1 + Math.floor(rnd() * 10))}`;
 const anyone = (rnd: () => number) =>
@@ -65,14 +67,36 @@ export const makers: Record<string, Maker> = {
   SUBMIT_ASSIGNMENT: (r, ms) => {
     const user = student(r);
     const assignment = `ASM${pad(1 + Math.floor(r() * 100))}`;
+    // Every 10th as a plain xAPI submission maps: without the optional type, due date and file.
+    const stated =
+      submissions++ % 10 === 3
+        ? {}
+        : {
+            assignment_type: 'homework',
+            due_date: '2026-12-01T16:59:00.000Z',
+            file_url: `s3://submissions/${user}_${assignment}.pdf`,
+          };
     return make('assessment', 'SUBMIT_ASSIGNMENT', ms, {
       user_id: user,
       role: 'student',
       assignment_id: assignment,
       course_id: course(r),
-      assignment_type: 'homework',
-      due_date: '2026-12-01T16:59:00.000Z',
-      file_url: `s3://submissions/${user}_${assignment}.pdf`,
+      ...stated,
+    });
+  },
+  QUIZ_COMPLETED: (r, ms) => {
+    const total = 10;
+    const correct = Math.floor(r() * (total + 1));
+    // Every 10th as a plain xAPI quiz result maps: the score without the answer counts.
+    const counts = quizzes++ % 10 === 3 ? {} : { correct_answers: correct, total_questions: total };
+    return make('assessment', 'QUIZ_COMPLETED', ms, {
+      user_id: student(r),
+      role: 'student',
+      quiz_id: `QUIZ${pad(1 + Math.floor(r() * 40))}`,
+      course_id: course(r),
+      ...counts,
+      score: correct,
+      max_score: total,
     });
   },
   EDIT_ASSIGNMENT: (r, ms) =>
@@ -146,7 +170,8 @@ export const makers: Record<string, Maker> = {
 /** Roughly the older system's category mix (video 35, assessment 25, course 18, auth 15, notification 4, profile 3). */
 const weights: [string, number][] = [
   ['VIDEO_WATCHED', 35],
-  ['SUBMIT_ASSIGNMENT', 10],
+  ['SUBMIT_ASSIGNMENT', 7],
+  ['QUIZ_COMPLETED', 3],
   ['EDIT_ASSIGNMENT', 8],
   ['GRADE_ASSIGNMENT', 7],
   ['COURSE_VIEW', 8],
