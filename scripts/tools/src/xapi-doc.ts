@@ -4,6 +4,7 @@
  * the section between its markers; a test checks it is current.
  */
 import { eventCatalogue } from '@ula/core/events/catalogue';
+import { optionalFieldsOf } from '@ula/core/events/define';
 import { catalogueVerbOf, dataFieldsOf, mappingRules } from '@ula/core/xapi/rules';
 import { defaultMaxOpenSessions } from '@ula/core/xapi/video';
 import { ula, ulaExtensions, withheldFields } from '@ula/core/xapi/vocabulary';
@@ -80,16 +81,19 @@ export function xapiMappingMarkdown(): string {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${code(k)} = ${code(String(v))}`)
       .join(', ')}).`,
-    'The standard rules read the same extensions for the fields standard statements lack',
+    'An [optional field](#optional-fields) may be left out. The standard rules read the same extensions',
+    'for the fields standard statements lack, and leave the optional ones out when they are absent',
     `(${[ulaExtensions.assignmentType, ulaExtensions.dueDate, ulaExtensions.fileUrl, ulaExtensions.correctAnswers, ulaExtensions.totalQuestions, ulaExtensions.materialType, ulaExtensions.sessionId].map((k) => code(k.slice(`${ula.namespace}/extensions/`.length))).join(', ')}).`,
     '',
     '| event type | verb | data fields (extensions) |',
     '|---|---|---|',
   );
   for (const definition of eventCatalogue) {
+    const optional = new Set(optionalFieldsOf(definition));
+    const note = (f: string) => (f in withheldFields ? ' (withheld)' : optional.has(f) ? ' (optional)' : '');
     lines.push(
       `| ${definition.eventType} | ${code(catalogueVerbOf(definition.eventType))} | ${dataFieldsOf(definition)
-        .map((f) => `${code(f.replaceAll('_', '-'))}${f in withheldFields ? ' (withheld)' : ''}`)
+        .map((f) => `${code(f.replaceAll('_', '-'))}${note(f)}`)
         .join(', ')} |`,
     );
   }

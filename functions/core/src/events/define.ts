@@ -55,3 +55,11 @@ export function defineCategory<Specs extends Record<string, EventTypeSpec<z.ZodR
   }
   return out as never;
 }
+
+/** The data fields of an event type that may be absent (declared `.optional()`: docs/events.md). */
+export function optionalFieldsOf(definition: EventTypeDefinition): string[] {
+  const shape = (definition.schema as unknown as z.ZodObject).shape;
+  return Object.entries(shape)
+    .filter(([, schema]) => schema.safeParse(undefined).success)
+    .map(([name]) => name);
+}

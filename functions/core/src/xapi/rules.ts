@@ -4,8 +4,11 @@
  * whose verb and object match a statement decides; a statement no rule matches is unmapped (stored raw,
  * counted by verb and activity type). A rule that matches but cannot fill a field the catalogue requires
  * leaves the statement unmapped with that reason: values are read or derived as documented, never invented.
+ * The catalogue's optional fields (those standard xAPI cannot carry) are left out when a statement does not
+ * state them.
  * docs/events.md's mapping table is generated from these declarations (a test keeps it equal).
  */
+import { z } from 'zod';
 import { eventCatalogue } from '../events/catalogue.ts';
 import type { EventTypeDefinition } from '../events/define.ts';
 import type { Role } from '../events/envelope.ts';
@@ -130,7 +133,10 @@ function sessionOf(s: Statement): string | undefined {
   return session === undefined ? undefined : sessionUuidOf(session);
 }
 
-/** The score and maximum from result.score: raw − min of max − min (min 0 when absent), else scaled of 1. */
+/**
+ * The score and maximum from result.score: raw − min of max − min (min 0 when absent); else scaled × (max −
+ * min) of max − min when max is stated; else scaled of 1 (the percentage is exact, the scale is unknown).
+ */
 export function scoreOf(s: Statement): { score: number; max_score: number } {
   const score = required(s.result?.score, 'no result.score');
   const min = score.min ?? 0;
@@ -138,7 +144,11 @@ export function scoreOf(s: Statement): { score: number; max_score: number } {
     const max = required(score.max, 'result.score has raw but no max');
     return { score: score.raw - min, max_score: max - min };
   }
-  if (score.scaled !== undefined) return { score: score.scaled, max_score: 1 };
+  if (score.scaled !== undefined) {
+    if (score.scaled < 0) throw new Unmappable('result.score.scaled is negative: catalogue scores are >= 0');
+    if (score.max === undefined) return { score: score.scaled, max_score: 1 };
+    return { score: score.scaled * (score.max - min), max_score: score.max - min };
+  }
   throw new Unmappable('result.score has neither raw nor scaled');
 }
 
@@ -149,10 +159,19 @@ function activityOfType(s: Statement, types: readonly string[]): Activity | unde
   return (s.context?.contextActivities?.parent ?? []).find((a) => types.includes(typeOf(a)));
 }
 
-const ulaText = (s: Statement, key: string, field: string) =>
-  required(textOf(anyExtension(s, key)), `no ${field} (extension ${key})`);
-const ulaCount = (s: Statement, key: string, field: string) =>
-  required(numberOf(anyExtension(s, key)), `no ${field} (extension ${key})`);
+/** An RFC 3339 date-time with any offset and precision (a real calendar date: no 30 February). */
+const rfc3339 = z.iso.datetime({ offset: true });
+/**
+ * The optional catalogue fields a platform extension states: `{ [field]: value }`, or `{}` when the statement
+ * does not state it (standard xAPI cannot). A stated value is passed as it is, so a wrong one is rejected by
+ * the catalogue naming the field; an RFC 3339 instant is normalised to UTC milliseconds as event times are.
+ */
+function stated(field: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  const instant = rfc3339.safeParse(value);
+  return { [field]: instant.success ? new Date(instant.data).toISOString() : value };
+}
+const ulaStated = (s: Statement, key: string, field: string) => stated(field, anyExtension(s, key));
 
 /** Item types of ITEM_CLICK by activity type. */
 const itemTypes = [
@@ -472,15 +491,16 @@ const submission: MappingRule = {
   fields: {
     assignment_id: 'the assignment activity (object, else parent)',
     course_id: 'the course activity of the context',
-    assignment_type: 'platform extension `assignment-type` (required: standard xAPI has no such field)',
-    due_date: 'platform extension `due-date` (required)',
-    file_url: "platform extension `file-url`, else the first attachment's `fileUrl` (required)",
+    assignment_type:
+      'platform extension `assignment-type`; absent without it (standard xAPI has no kind of assignment: views group it as `not_stated`)',
+    due_date:
+      'platform extension `due-date` (an RFC 3339 instant, normalised to UTC ms); absent without it (Moodle and Open edX send none: neither late nor on time)',
+    file_url: "platform extension `file-url`, else the first attachment's `fileUrl`; absent without either",
   },
   matches: (s) => verbIn(s, verbs.submitted) && objectTypeIn(s, assignmentAndSubmission),
   map(input) {
     const s = input.statement;
-    const fileUrl =
-      textOf(anyExtension(s, ulaExtensions.fileUrl)) ?? s.attachments?.find((a) => a.fileUrl)?.fileUrl;
+    const fileUrl = anyExtension(s, ulaExtensions.fileUrl) ?? s.attachments?.find((a) => a.fileUrl)?.fileUrl;
     return [
       {
         eventType: 'SUBMIT_ASSIGNMENT',
@@ -488,9 +508,9 @@ const submission: MappingRule = {
         fields: {
           assignment_id: assignmentIdOf(input),
           course_id: courseOf(input),
-          assignment_type: ulaText(s, ulaExtensions.assignmentType, 'assignment_type'),
-          due_date: ulaText(s, ulaExtensions.dueDate, 'due_date'),
-          file_url: required(fileUrl, 'no file_url (extension file-url or an attachment fileUrl)'),
+          ...ulaStated(s, ulaExtensions.assignmentType, 'assignment_type'),
+          ...ulaStated(s, ulaExtensions.dueDate, 'due_date'),
+          ...stated('file_url', fileUrl),
         },
       },
     ];
@@ -508,8 +528,9 @@ const grading: MappingRule = {
     student_id: 'the actor (the graded student)',
     assignment_id: 'the assignment activity (object, else parent)',
     course_id: 'the course activity of the context',
-    score: '`result.score`: raw − min (min 0 when absent), else scaled',
-    max_score: '`result.score`: max − min, else 1 with scaled',
+    score:
+      '`result.score`: raw − min (min 0 when absent), else scaled × (max − min) when max is stated, else scaled',
+    max_score: '`result.score`: max − min, else 1 with scaled and no max',
   },
   matches: (s) =>
     verbIn(s, gradingVerbs) &&
@@ -554,10 +575,12 @@ const quizResult: MappingRule = {
     quiz_id: 'the assessment activity (object, else parent)',
     course_id: 'the course activity of the context',
     correct_answers:
-      'platform extension `correct-answers` (required: a score does not say how many answers were right)',
-    total_questions: 'platform extension `total-questions` (required)',
-    score: '`result.score`: raw − min (min 0 when absent), else scaled',
-    max_score: '`result.score`: max − min, else 1 with scaled',
+      'platform extension `correct-answers`; absent without it (a score does not say how many answers were right)',
+    total_questions: 'platform extension `total-questions`; absent without it',
+    score:
+      '`result.score` (required: without it the statement is unmapped): raw − min (min 0 when absent), else scaled × (max − min) when max is stated, else scaled; a negative scaled is unmapped',
+    max_score:
+      '`result.score`: max − min, else 1 with scaled and no max (the percentage is exact, the scale unknown)',
   },
   matches: (s) => verbIn(s, quizVerbs) && objectTypeIn(s, quizActivityTypes),
   map(input) {
@@ -570,8 +593,8 @@ const quizResult: MappingRule = {
         fields: {
           quiz_id: idOfIri(quiz.id, input.options),
           course_id: courseOf(input),
-          correct_answers: ulaCount(s, ulaExtensions.correctAnswers, 'correct_answers'),
-          total_questions: ulaCount(s, ulaExtensions.totalQuestions, 'total_questions'),
+          ...ulaStated(s, ulaExtensions.correctAnswers, 'correct_answers'),
+          ...ulaStated(s, ulaExtensions.totalQuestions, 'total_questions'),
           ...scoreOf(s),
         },
       },

@@ -290,7 +290,7 @@ describe('assessment', () => {
     ],
   };
 
-  it('Moodle assignment_submitted without due date stays unmapped naming the field; with the platform extensions it is SUBMIT_ASSIGNMENT', () => {
+  it('Moodle assignment_submitted as published is SUBMIT_ASSIGNMENT without type, due date or file; the platform extensions add them', () => {
     // Moodle logstore_xapi tests/mod_assign/assignment_submitted/existing_assignment_submitted/statements.json
     const statement: Statement = {
       actor: account(moodle, '1'),
@@ -299,15 +299,26 @@ describe('assessment', () => {
       context: { contextActivities: moodleParents },
     };
     const bare = map(statement);
-    expect(bare.rule).toBeUndefined();
-    expect(bare.reason).toContain('assignment_type');
+    expect(bare.rule).toBe('submission');
+    expect(bare.events.map((e) => [e.eventType, e.data])).toEqual([
+      [
+        'SUBMIT_ASSIGNMENT',
+        {
+          user_id: expect.stringMatching(/^acct-[0-9a-f]{40}$/),
+          role: 'student',
+          assignment_id: `${moodle}/mod/assign/view.php?id=1`,
+          course_id: 'www.example.org/course/2',
+        },
+      ],
+    ]);
     const full = map({
       ...statement,
       context: {
         contextActivities: moodleParents,
         extensions: {
           [ulaExtensions.assignmentType]: 'essay',
-          [ulaExtensions.dueDate]: '2026-03-09T16:59:00.000Z',
+          // An offset is normalised to UTC milliseconds, as event times are.
+          [ulaExtensions.dueDate]: '2026-03-09T23:59:00+07:00',
         },
       },
       attachments: [
@@ -332,6 +343,33 @@ describe('assessment', () => {
         file_url: 's3://submissions/1.pdf',
       },
     ]);
+  });
+
+  it('submission near misses stay unmapped with the reason: no course, a due date or type that is stated but wrong', () => {
+    const actor = account(moodle, '1');
+    const submit = { id: 'http://activitystrea.ms/schema/1.0/submit' };
+    const noCourse = map({
+      actor,
+      verb: submit,
+      object: submissionObject,
+      context: { contextActivities: { parent: [assignment] } },
+    });
+    expect([noCourse.rule, noCourse.reason]).toEqual([undefined, expect.stringContaining('no course')]);
+    for (const [extension, value, field] of [
+      [ulaExtensions.dueDate, 'next friday', 'due_date'],
+      [ulaExtensions.dueDate, '2026-02-30T16:59:00Z', 'due_date'],
+      [ulaExtensions.assignmentType, 'exam', 'assignment_type'],
+      [ulaExtensions.fileUrl, 42, 'file_url'],
+    ] as const) {
+      const wrong = map({
+        actor,
+        verb: submit,
+        object: submissionObject,
+        context: { contextActivities: moodleParents, extensions: { [extension]: value } },
+      });
+      expect(wrong.rule, field).toBeUndefined();
+      expect(wrong.reason, field).toContain(`submission: data.${field}`);
+    }
   });
 
   it('Moodle assignment_graded (tla scored, instructor) gives GRADE_ASSIGNMENT by the instructor of the actor, score raw − min of max − min', () => {
@@ -362,7 +400,7 @@ describe('assessment', () => {
     expect(result.userId).toBe(grade?.data['student_id']);
   });
 
-  it('a score only scaled gives score = scaled of max 1; min shifts raw and max', () => {
+  it('a score only scaled gives scaled × max when max is stated, else scaled of 1; min shifts raw and max', () => {
     const quiz = act(`${home}/quizzes/QUIZ7`, 'http://adlnet.gov/expapi/activities/assessment');
     const context = {
       contextActivities: { parent: [act(`${home}/courses/COURSE3`)] },
@@ -384,6 +422,22 @@ describe('assessment', () => {
       correct_answers: 3,
       total_questions: 4,
     });
+    const scaledOfMax = map({
+      actor,
+      verb: { id: 'http://adlnet.gov/expapi/verbs/passed' },
+      object: quiz,
+      context,
+      result: { score: { scaled: 0.75, max: 40 } },
+    });
+    expect(scaledOfMax.events[0]?.data).toMatchObject({ score: 30, max_score: 40 });
+    const negative = map({
+      actor,
+      verb: { id: 'http://adlnet.gov/expapi/verbs/failed' },
+      object: quiz,
+      context,
+      result: { score: { scaled: -0.5 } },
+    });
+    expect(negative.reason).toContain('scaled is negative');
     const shifted = map({
       actor,
       verb: { id: 'http://adlnet.gov/expapi/verbs/completed' },
@@ -401,7 +455,7 @@ describe('assessment', () => {
     expect(noScore.reason).toContain('no result.score');
   });
 
-  it('Moodle quiz attempt completed (attempt object, quiz as parent) needs the question counts; its answered questions map to nothing', () => {
+  it('Moodle quiz attempt completed (attempt object, quiz as parent) is QUIZ_COMPLETED from result.score, with the counts when stated; its answered questions map to nothing', () => {
     // Moodle logstore_xapi tests/mod_quiz/attempt_submitted/match/statements.json
     const parents = {
       parent: [
@@ -423,7 +477,28 @@ describe('assessment', () => {
         success: true,
       },
     } satisfies Statement;
-    expect(map({ ...attempt, context: { contextActivities: parents } }).reason).toContain('correct_answers');
+    const published = map({ ...attempt, context: { contextActivities: parents } });
+    expect(published.events.map((e) => [e.eventType, e.data])).toEqual([
+      [
+        'QUIZ_COMPLETED',
+        {
+          user_id: expect.stringMatching(/^acct-[0-9a-f]{40}$/),
+          role: 'student',
+          quiz_id: `${moodle}/mod/quiz/view.php?id=1`,
+          course_id: 'www.example.org/course/2',
+          score: 50,
+          max_score: 100,
+        },
+      ],
+    ]);
+    // Near misses: no score at all, no course.
+    const { result: _, ...unscored } = attempt;
+    expect(map({ ...unscored, context: { contextActivities: parents } }).reason).toBe(
+      'quiz-result: no result.score',
+    );
+    expect(
+      map({ ...attempt, context: { contextActivities: { parent: parents.parent.slice(0, 1) } } }).reason,
+    ).toContain('no course');
     const counted = map({
       ...attempt,
       context: {
@@ -433,9 +508,16 @@ describe('assessment', () => {
     });
     expect(counted.events[0]?.data).toMatchObject({
       quiz_id: `${moodle}/mod/quiz/view.php?id=1`,
+      correct_answers: 5,
+      total_questions: 10,
       score: 50,
       max_score: 100,
     });
+    const badCount = map({
+      ...attempt,
+      context: { contextActivities: parents, extensions: { [ulaExtensions.totalQuestions]: 0 } },
+    });
+    expect(badCount.reason).toContain('data.total_questions');
     const answered = map({
       actor: account(moodle, '1'),
       verb: { id: 'http://adlnet.gov/expapi/verbs/answered' },

@@ -4,6 +4,8 @@
  * own random stream, so the good events are identical whatever the fault rates.
  */
 
+import { eventCatalogue } from '@ula/core/events/catalogue';
+import { optionalFieldsOf } from '@ula/core/events/define';
 import { cloudEventSource, cloudEventType, type LmsEvent } from '@ula/core/events/envelope';
 import { v7 } from 'uuid';
 import { DAY, HOUR } from './calendar.ts';
@@ -23,7 +25,10 @@ export interface FaultOptions {
   lateDelay?: readonly [number, number];
 }
 
-const optionalFields = new Set(['old_email', 'new_email', 'old_phone', 'new_phone', 'change_reason']);
+/** Per event type, the fields the catalogue lets be absent: removing one is no defect. */
+const optionalFields = new Map(
+  eventCatalogue.map((definition) => [definition.eventType, new Set(optionalFieldsOf(definition))]),
+);
 
 function checkRate(name: string, value: number | undefined): number {
   const v = value ?? 0;
@@ -49,7 +54,7 @@ export function malform(event: LmsEvent, defect: Defect, random: Random): Malfor
   const attributes = attributesOf(event);
   attributes['id'] = v7({ msecs: Date.parse(event.time), random: random.fill(new Uint8Array(16)) });
   const data: Record<string, unknown> = { ...event.data };
-  const required = Object.keys(data).filter((k) => !optionalFields.has(k));
+  const required = Object.keys(data).filter((k) => !optionalFields.get(event.eventType)?.has(k));
   let body: string;
   switch (defect) {
     case 'bad_json': {
