@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assignmentTypeNotStated } from '../../src/categories/assessment/batch-views.ts';
+import { StatementMapper } from '../../src/xapi/mapping.ts';
+import type { Activity } from '../../src/xapi/statement.ts';
 import { computeViews, ev, pick } from '../batch-support.ts';
 
 const range = { from: '2026-03-01', to: '2026-03-03' };
@@ -93,5 +95,82 @@ describe('optional assessment fields in the views', () => {
     expect(
       pick(rows['student_course_risk']!, ['student_id', 'assignments_submitted', 'late_submissions']),
     ).toEqual([{ student_id: 'SV001', assignments_submitted: 4, late_submissions: 1 }]);
+  });
+
+  it("Moodle's published submission and quiz attempt statements, mapped, reach the views", async () => {
+    // Moodle logstore_xapi tests/mod_assign/assignment_submitted and tests/mod_quiz/attempt_submitted.
+    const moodle = 'http://www.example.org';
+    const act = (id: string, type: string): Activity => ({
+      objectType: 'Activity',
+      id,
+      definition: { type },
+    });
+    const course = act(`${moodle}/course/view.php?id=2`, 'https://w3id.org/xapi/cmi5/activitytype/course');
+    const actor = { objectType: 'Agent' as const, account: { homePage: moodle, name: '1' } };
+    const mapper = new StatementMapper({ homePage: moodle, defaultRole: 'student' });
+    const submitted = mapper.map({
+      id: '00000000-0000-4000-8000-000000000101',
+      timestamp: '2026-03-02T03:00:00.000Z',
+      actor,
+      verb: { id: 'http://activitystrea.ms/schema/1.0/submit' },
+      object: act(
+        `${moodle}/mod/assign/view.php?id=1#submission`,
+        'https://xapi.edlm/profiles/edlm-lms/concepts/activity-types/submission',
+      ),
+      context: {
+        contextActivities: {
+          parent: [
+            act(
+              `${moodle}/mod/assign/view.php?id=1`,
+              'https://xapi.edlm/profiles/edlm-lms/concepts/activity-types/assignment',
+            ),
+            course,
+          ],
+        },
+      },
+    });
+    const attempt = mapper.map({
+      id: '00000000-0000-4000-8000-000000000102',
+      timestamp: '2026-03-02T04:00:00.000Z',
+      actor,
+      verb: { id: 'http://adlnet.gov/expapi/verbs/completed' },
+      object: act(
+        `${moodle}/mod/quiz/attempt.php?attempt=1&cmid=1`,
+        'http://adlnet.gov/expapi/activities/attempt',
+      ),
+      context: {
+        contextActivities: {
+          parent: [
+            act(`${moodle}/mod/quiz/view.php?id=1`, 'http://adlnet.gov/expapi/activities/assessment'),
+            course,
+          ],
+        },
+      },
+      result: { completion: true, score: { max: 100, min: 0, raw: 50, scaled: 0 }, success: true },
+    });
+    const events = [...submitted.events, ...attempt.events];
+    expect(events.map((e) => e.eventType)).toEqual(['SUBMIT_ASSIGNMENT', 'QUIZ_COMPLETED']);
+    const rows = await computeViews(
+      'assessment',
+      events,
+      ['assessment_submission_distribution', 'assessment_quiz_performance'],
+      range,
+    );
+    expect(rows['assessment_submission_distribution']).toEqual([
+      {
+        date: '2026-03-02',
+        course_id: 'www.example.org/course/2',
+        assignment_type: assignmentTypeNotStated,
+        submissions_count: 1,
+        unique_students: 1,
+      },
+    ]);
+    expect(
+      pick(rows['assessment_quiz_performance']!, [
+        'total_quizzes_completed',
+        'avg_correct_answers',
+        'avg_quiz_percentage',
+      ]),
+    ).toEqual([{ total_quizzes_completed: 1, avg_correct_answers: null, avg_quiz_percentage: 50 }]);
   });
 });
