@@ -5,6 +5,7 @@ import { loadServingSettings } from '../../serving/src/settings.ts';
 import { connect, mergedViewStatements } from '../../serving/src/trino/views.ts';
 import { loadSpeedSettings } from '../../speed/src/settings.ts';
 import { loadXapiSettings } from '../../xapi/src/settings.ts';
+import { defaultRiskThresholds } from '../src/categories/student-course/risk.ts';
 import { loadConfig } from '../src/config.ts';
 import { installRuntimeHooks, loadRuntimeSettings } from '../src/http/runtime.ts';
 import { healthThresholds } from '../src/serving/health.ts';
@@ -111,6 +112,8 @@ describe('settings: defaults', () => {
         writeAttempts: 5,
         pushgatewayUrl: undefined,
         compactionLatenessMinutes: 10,
+        // The at-risk rules' defaults are declared once, beside the rules.
+        risk: defaultRiskThresholds,
       });
       expect(loadTriggerSettings(env)).toMatchObject({ port: 8084, host: '127.0.0.1' });
       const { config: _servingConfig, ...serving } = loadServingSettings(env);
@@ -197,6 +200,9 @@ describe('settings: defaults', () => {
       sdkDecoding: true,
     });
     expect(loadBatchSettings({ ULA_BATCH_LOOKBACK_DAYS: '3' }).stateRetentionDays).toBe(6);
+    expect(
+      loadBatchSettings({ ULA_RISK_INACTIVE_DAYS: '10', ULA_RISK_QUIZ_DROP_POINTS_PER_WEEK: '7.5' }).risk,
+    ).toEqual({ ...defaultRiskThresholds, inactiveDays: 10, quizDropPointsPerWeek: 7.5 });
     expect(
       loadBatchSettings({ ULA_BATCH_LOOKBACK_DAYS: '3', ULA_BATCH_STATE_RETENTION_DAYS: '30' })
         .stateRetentionDays,
