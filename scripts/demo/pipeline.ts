@@ -25,9 +25,11 @@ import type { ViewStore } from '../../functions/core/src/adapters/view-store.ts'
 import { openViewStore } from '../../functions/core/src/adapters/view-stores.ts';
 import { runCompaction } from '../../functions/core/src/batch/compact.ts';
 import { type BatchRunReport, runBatch } from '../../functions/core/src/batch/job.ts';
+import type { RiskThresholds } from '../../functions/core/src/categories/student-course/risk.ts';
 import { type Config, loadConfig } from '../../functions/core/src/config.ts';
 import type { LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { type CompactionReport, compactionRange } from '../../functions/core/src/lake/compaction.ts';
+import { readSettings, readTogether, risk } from '../../functions/core/src/settings.ts';
 import { addDays, type LocalCalendar, localCalendar, utcDate } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';
 import { requestOf } from './events.ts';
@@ -92,6 +94,8 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 export class EmbeddedDemo {
   readonly timings: StageTiming[] = [];
   readonly config: Config;
+  /** The at-risk rules' thresholds (ULA_RISK_*), read as the batch entry point reads them. */
+  readonly risk: RiskThresholds;
   readonly calendar: LocalCalendar;
   readonly dataDir: string;
   private ingest!: FunctionModule;
@@ -124,7 +128,10 @@ export class EmbeddedDemo {
     if (args.s3 !== undefined) process.env['ULA_S3_ENDPOINT'] = args.s3;
     if (args.cassandra !== undefined) process.env['ULA_CASSANDRA_CONTACT_POINTS'] = args.cassandra;
     if (args.kafka !== undefined) process.env['ULA_KAFKA_BROKERS'] = args.kafka;
-    this.config = loadConfig();
+    [this.config, this.risk] = readTogether(
+      () => loadConfig(),
+      () => readSettings(process.env, risk),
+    );
     this.dataDir = resolve(this.config.dataDir);
     this.calendar = localCalendar(this.config.timeZone);
   }
@@ -517,6 +524,7 @@ export class EmbeddedDemo {
       views,
       calendar: this.calendar,
       lookbackDays: 7,
+      risk: this.risk,
       log: () => {
         steps++;
         progress?.set(steps, Math.max(steps, 60));
