@@ -68,6 +68,8 @@ describe('dashboard in headless Chromium', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  const apiJson = async <T>(path: string): Promise<T> =>
+    (await fetch(`${api.url}${path}`)).json() as Promise<T>;
   const loaded = (name: string) => page.waitForSelector(`main[data-page="${name}"]`, { timeout: 20_000 });
 
   it('overview: KPIs, every chart with data, freshness of both layers', async () => {
@@ -85,6 +87,18 @@ describe('dashboard in headless Chromium', () => {
     expect(Number(await page.getAttribute('svg[data-chart="daily-active-users"]', 'data-bars'))).toBe(14);
     expect(Number(await page.getAttribute('svg[data-chart="activity-mix"]', 'data-bars'))).toBe(5);
     expect(Number(await page.getAttribute('svg[data-chart="engagement"]', 'data-slices'))).toBeGreaterThan(0);
+    // The legend names each level of /api/v1/engagement-distribution with its count, as the API labels it.
+    const engagement = await apiJson<{ levels: { label: string; student_count: number }[] }>(
+      '/api/v1/engagement-distribution',
+    );
+    expect(
+      await page.$$eval('svg[data-chart="engagement"] > text', (ts) => ts.map((t) => t.textContent)),
+    ).toEqual([
+      String(engagement.levels.reduce((n, l) => n + l.student_count, 0)),
+      ...engagement.levels.map((l) => `${l.label} (${l.student_count})`),
+    ]);
+    // Axis labels are drawn (ticks of the line chart).
+    expect((await page.$$('svg[data-chart="active-users"] text')).length).toBeGreaterThanOrEqual(10);
     expect(Number(await page.getAttribute('svg[data-chart="top-videos"]', 'data-bars'))).toBeGreaterThan(0);
     // Days before the watermark drawn in batch blue, today in speed green.
     const fills = await page.$$eval('svg[data-chart="daily-active-users"] rect', (rs) =>
@@ -102,6 +116,11 @@ describe('dashboard in headless Chromium', () => {
     await loaded('courses');
     const rows = await page.$$('[data-testid="courses"] tbody tr');
     expect(rows.length).toBeGreaterThanOrEqual(8);
+    const { total_courses } = await apiJson<{ total_courses: number }>('/api/v1/summary');
+    expect(await page.textContent('[data-testid="courses-table"] h2')).toBe(
+      `Courses (1–${rows.length} of ${total_courses})`,
+    );
+    expect(await page.isDisabled('[data-testid="courses-next"]')).toBe(total_courses <= 50);
     const id = await page.getAttribute('[data-testid="courses"] tbody tr[data-id^="CS"]', 'data-id');
     await page.click(`[data-testid="courses"] tbody tr[data-id="${id}"]`);
     await page.waitForSelector('[data-testid="course-students"] tbody tr', { timeout: 20_000 });
@@ -120,7 +139,29 @@ describe('dashboard in headless Chromium', () => {
   it('students: list, drill down to a student, their courses and one course in detail', async () => {
     await page.click('nav a[data-nav="students"]');
     await loaded('students');
-    expect((await page.$$('[data-testid="students"] tbody tr')).length).toBeGreaterThan(50);
+    // Pages of 50 from the cursor list, counted by the summary's total; Next and Previous walk them.
+    const { total_students: total } = await apiJson<{ total_students: number }>('/api/v1/summary');
+    expect(total).toBeGreaterThan(50);
+    expect(total).toBeLessThanOrEqual(100);
+    const heading = () => page.textContent('[data-testid="students-table"] h2');
+    const ids = () =>
+      page.$$eval('[data-testid="students"] tbody tr', (rs) => rs.map((r) => r.getAttribute('data-id')));
+    expect(await heading()).toBe(`Students (1–50 of ${total})`);
+    const first = await ids();
+    expect(first).toHaveLength(50);
+    expect(await page.isDisabled('[data-testid="students-previous"]')).toBe(true);
+    await page.click('[data-testid="students-next"]');
+    await page.waitForSelector(
+      `[data-testid="students-table"] h2:has-text("Students (51–${total} of ${total})")`,
+    );
+    const second = await ids();
+    expect(second).toHaveLength(total - 50);
+    expect(new Set([...first, ...second]).size).toBe(total);
+    expect([...first, ...second]).toEqual([...first, ...second].sort());
+    expect(await page.isDisabled('[data-testid="students-next"]')).toBe(true);
+    await page.click('[data-testid="students-previous"]');
+    await page.waitForSelector('[data-testid="students-table"] h2:has-text("Students (1–50 of")');
+    expect(await ids()).toEqual(first);
     await page.click('[data-testid="students"] tbody tr[data-id^="S0"]');
     await page.waitForSelector('[data-testid="student-courses"] tbody tr', { timeout: 20_000 });
     const course = await page.getAttribute('[data-testid="student-courses"] tbody tr', 'data-id');

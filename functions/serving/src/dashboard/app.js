@@ -20,7 +20,7 @@
       else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
       else node.setAttribute(k, v === true ? '' : String(v));
     }
-    for (const c of children.flat())
+    for (const c of children.flat(Number.POSITIVE_INFINITY))
       if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
     return node;
   };
@@ -28,7 +28,7 @@
     const node = document.createElementNS(svgNs, tag);
     for (const [k, v] of Object.entries(attrs))
       if (v !== undefined && v !== null) node.setAttribute(k, String(v));
-    for (const c of children.flat())
+    for (const c of children.flat(Number.POSITIVE_INFINITY))
       if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
     return node;
   };
@@ -88,6 +88,50 @@
       el('div', { class: 'value' }, value),
       el('div', { class: 'sub' }, sub || ''),
     );
+  // Students and courses come in cursor pages (next_cursor); per list, the cursor of the page shown and
+  // those of the pages before it, kept across refreshes and drill-downs. Counts come from the summary.
+  const LIST_PAGE = 50;
+  const pagers = { students: { cursor: null, previous: [] }, courses: { cursor: null, previous: [] } };
+  const listPath = (name) =>
+    `/api/v1/${name}?limit=${LIST_PAGE}${pagers[name].cursor ? `&cursor=${enc(pagers[name].cursor)}` : ''}`;
+  const pageTitle = (label, name, list, total) => {
+    const of = typeof total === 'number' ? ` of ${fmt(total)}` : '';
+    if (list.items.length === 0) return `${label} (none${of})`;
+    const first = pagers[name].previous.length * LIST_PAGE + 1;
+    return `${label} (${fmt(first)}–${fmt(first + list.items.length - 1)}${of})`;
+  };
+  function pager(name, list) {
+    const p = pagers[name];
+    const go = (cursor, previous) => {
+      p.cursor = cursor;
+      p.previous = previous;
+      render();
+    };
+    return el(
+      'div',
+      { class: 'pager' },
+      el(
+        'button',
+        {
+          type: 'button',
+          'data-testid': `${name}-previous`,
+          disabled: p.previous.length === 0,
+          onclick: () => go(p.previous.at(-1), p.previous.slice(0, -1)),
+        },
+        '‹ Previous',
+      ),
+      el(
+        'button',
+        {
+          type: 'button',
+          'data-testid': `${name}-next`,
+          disabled: !list.next_cursor,
+          onclick: () => go(list.next_cursor, [...p.previous, p.cursor]),
+        },
+        'Next ›',
+      ),
+    );
+  }
   const failed = (r) => el('div', { class: 'empty error' }, `unavailable: ${r.error.message}`);
   const empty = (text) => el('div', { class: 'empty' }, text);
 
@@ -539,13 +583,13 @@
 
     const engagementCard = engagement.value
       ? card(
-          'Student engagement levels',
+          'Student engagement levels (last 7 days)',
           'chart-engagement',
           donut(
-            engagement.value.levels.map((l) => ({ label: l.level, value: l.student_count })),
+            engagement.value.levels.map((l) => ({ label: l.label ?? l.level, value: l.student_count })),
             { name: 'engagement' },
           ),
-          `${engagement.value.total_students} students · active ${engagement.value.active_percentage}%`,
+          `${fmt(engagement.value.total_students)} students · active ${engagement.value.active_percentage}% · interactions = videos watched + submissions + logins`,
         )
       : card('Student engagement levels', 'chart-engagement', failed(engagement));
 
@@ -586,11 +630,13 @@
   }
 
   async function courses(courseId) {
-    const list = await settle(api('/api/v1/courses?limit=500'));
+    const [list, summary] = await Promise.all([
+      settle(api(listPath('courses'))),
+      settle(api('/api/v1/summary')),
+    ]);
     const left = list.value
-      ? card(
-          `Courses (${list.value.total})`,
-          'courses-table',
+      ? card(pageTitle('Courses', 'courses', list.value, summary.value?.total_courses), 'courses-table', [
+          pager('courses', list.value),
           table(list.value.items, {
             columns: ['course_id', ...numericColumns(list.value.items, ['course_id']).slice(0, 4)],
             key: 'course_id',
@@ -600,7 +646,7 @@
               location.hash = `#/courses/${enc(r.course_id)}`;
             },
           }),
-        )
+        ])
       : card('Courses', 'courses-table', failed(list));
     let right = card('Course', 'course-detail', empty('select a course'));
     if (courseId) {
@@ -644,12 +690,14 @@
   }
 
   async function students(studentId, courseId) {
-    const list = await settle(api('/api/v1/students?limit=500'));
-    const idKey = list.value?.items[0] ? Object.keys(list.value.items[0])[0] : 'student_id';
+    const [list, summary] = await Promise.all([
+      settle(api(listPath('students'))),
+      settle(api('/api/v1/summary')),
+    ]);
+    const idKey = 'student_id';
     const left = list.value
-      ? card(
-          `Students (${list.value.total})`,
-          'students-table',
+      ? card(pageTitle('Students', 'students', list.value, summary.value?.total_students), 'students-table', [
+          pager('students', list.value),
           table(list.value.items, {
             columns: [idKey, ...numericColumns(list.value.items, [idKey]).slice(0, 4)],
             key: idKey,
@@ -659,7 +707,7 @@
               location.hash = `#/students/${enc(r[idKey])}`;
             },
           }),
-        )
+        ])
       : card('Students', 'students-table', failed(list));
     let right = card('Student', 'student-detail', empty('select a student'));
     if (studentId) {
