@@ -8,6 +8,7 @@
  * runtime itself routes only `/`, which `handle` answers), `readiness`/`liveness` for probes, `shutdown()`
  * on SIGTERM/SIGINT.
  */
+import type { EventSink } from '@ula/core/adapters/event-sink';
 import { openEventSink } from '@ula/core/adapters/event-sinks';
 import { lakeStore } from '@ula/core/adapters/object-stores';
 import type { ViewStore } from '@ula/core/adapters/view-store';
@@ -26,6 +27,14 @@ let store: ViewStore | undefined;
 let uninstall: (() => void)[] = [];
 
 export async function init(): Promise<void> {
+  await initWith();
+}
+
+/**
+ * `init` with parts replaced: `sink` instead of the one ULA_XAPI_SINK chooses (the benchmark measures the
+ * function's own cost with an in-process sink; the settings are still read and checked).
+ */
+export async function initWith(parts: { sink?: EventSink } = {}): Promise<void> {
   const settings = loadXapiSettings();
   const metrics = xapiMetrics();
   store = openViewStore(settings.config);
@@ -33,7 +42,7 @@ export async function init(): Promise<void> {
   await registry.ensureTable();
   const service = new Lrs({
     lake: lakeStore(settings.config),
-    sink: openEventSink(settings.sink),
+    sink: parts.sink ?? openEventSink(settings.sink),
     registry,
     mapper: new StatementMapper(settings.mapping),
     metrics,
