@@ -198,7 +198,7 @@ export class Lrs {
     }
     const prepared = statements.map((statement): Prepared => {
       const hash = contentHash(statement);
-      const id = statementIdOf(statement);
+      const id = statementIdOf(statement, hash);
       return { id, hash, statement };
     });
     const authority = this.authorityOf(request);

@@ -11,7 +11,7 @@
  *   activity typed as a course), else the platform's `course-id` extension, else the Open edX course of a
  *   `block-v1:` object.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type {
   Activity,
   Actor,
@@ -33,8 +33,9 @@ export interface IdentityOptions {
 /** Catalogue ids are at most 64 characters. */
 const maxIdLength = 64;
 
-const sha1 = (text: string) => createHash('sha1').update(text, 'utf8').digest('hex');
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+// One-shot digests (crypto.hash): no Hash object per call, on the path of every statement.
+const sha1 = (text: string) => hash('sha1', text, 'hex');
+const sha256 = (text: string) => hash('sha256', text, 'hex');
 
 const trimSlash = (iri: string) => iri.replace(/\/+$/, '');
 
@@ -257,7 +258,7 @@ export const sessionUuidOf = (value: string): string =>
  * the same event ids and the events' own dedup downstream holds.
  */
 export function eventIdOf(statementId: string, index: number, timeMs: number): string {
-  const digest = createHash('sha256').update(`${statementId.toLowerCase()}#${index}`, 'utf8').digest();
+  const digest = hash('sha256', `${statementId.toLowerCase()}#${index}`, 'buffer');
   const bytes = new Uint8Array(16);
   let ms = timeMs;
   for (let i = 5; i >= 0; i--) {

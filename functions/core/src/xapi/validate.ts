@@ -9,7 +9,7 @@
  * from its content so a resend is the same statement) and the content hash the LRS compares a resent id by
  * (contentHash: the spec's statement comparison rules).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import type { Statement, XapiVersion } from './statement.ts';
 
@@ -470,53 +470,51 @@ export function validateStatementBatch(body: unknown, version: XapiVersion): Sta
 
 // ---- identity and comparison ------------------------------------------------------------------------------
 
-/** JSON with object keys sorted at every level: the canonical text hashes are taken of. */
-export function canonicalJson(value: unknown): string {
+/**
+ * The canonical text of `value`: JSON with object keys sorted (UTF-16 code unit order) at every level and
+ * undefined members left out; with `sortMembers`, every `member` array (a Group's members are a set) in the
+ * order of its elements' canonical texts. One pass, no copy of the value: the LRS takes it of every statement.
+ */
+function canonicalText(value: unknown, sortMembers: boolean, key?: string): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => canonicalText(item, sortMembers));
+    if (sortMembers && key === 'member') items.sort();
+    return `[${items.join(',')}]`;
+  }
+  const object = value as Record<string, unknown>;
+  let text = '{';
+  for (const name of Object.keys(object).sort()) {
+    const member = object[name];
+    if (member === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += `${JSON.stringify(name)}:${canonicalText(member, sortMembers, name)}`;
+  }
+  return `${text}}`;
 }
 
-/** Group members are a set (comparison rules): sorted by their canonical text, at any depth. */
-function withSortedMembers(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(withSortedMembers);
-  const out: Record<string, unknown> = {};
-  for (const [key, member] of Object.entries(value)) {
-    const inner = withSortedMembers(member);
-    out[key] =
-      key === 'member' && Array.isArray(inner)
-        ? [...inner].sort((a, b) => {
-            const [x, y] = [canonicalJson(a), canonicalJson(b)];
-            return x < y ? -1 : x > y ? 1 : 0;
-          })
-        : inner;
-  }
-  return out;
-}
+/** JSON with object keys sorted at every level: the canonical text hashes are taken of. */
+export const canonicalJson = (value: unknown): string => canonicalText(value, false);
 
 /**
  * SHA-256 (hex) of what makes a statement the same statement (Data §2.3.1, statement comparison): its
  * normalised content without `id`, `stored`, `authority` and `version`, key order and Group member order
  * ignored. Take it of the statement as received (before the LRS sets `timestamp`), so a resend matches.
+ * The registry keeps these hashes: the text they are taken of must not change between releases.
  */
 export function contentHash(statement: Statement): string {
   const { id: _id, stored: _stored, authority: _authority, version: _version, ...content } = statement;
-  return createHash('sha256')
-    .update(canonicalJson(withSortedMembers(content)))
-    .digest('hex');
+  return hash('sha256', canonicalText(content, true), 'hex');
 }
 
 /**
  * The statement's id: its own, or a name-based UUID (version 8, RFC 9562 §5.8, from SHA-256) of its
- * content, so sending the same id-less statement twice names it twice the same.
+ * content, so sending the same id-less statement twice names it twice the same. `hashOfContent`: its
+ * contentHash when the caller has it already.
  */
-export function statementIdOf(statement: Statement): string {
+export function statementIdOf(statement: Statement, hashOfContent?: string): string {
   if (statement.id !== undefined) return statement.id;
-  const hex = contentHash(statement);
+  const hex = hashOfContent ?? contentHash(statement);
   const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

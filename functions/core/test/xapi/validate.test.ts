@@ -2,6 +2,7 @@
  * The LRS's statement rules (xAPI 1.0.3 Data §2.2-2.4, xAPI 2.0 additions) on statements written from the
  * specification's examples: valid ones come back normalised, each broken rule is a 400 naming its JSON path.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Statement } from '../../src/xapi/statement.ts';
 import {
@@ -360,6 +361,26 @@ describe('contentHash and statementIdOf', () => {
     const a = valid(completed());
     const other = valid(edit(completed, (s) => (s.result.score.raw = 84)));
     expect(contentHash(other)).not.toBe(contentHash(a));
+  });
+
+  it('hash the canonical text the registry keeps (sorted keys, members sorted by their text), unchanged across releases', () => {
+    // Registry rows hold these hashes: a change of the text would turn every resend into a 409.
+    const statement = valid({
+      actor: {
+        objectType: 'Group',
+        member: [{ account: { name: 'b', homePage: 'https://h' } }, { mbox: 'mailto:a@x.org' }],
+        account: { name: 'g', homePage: 'https://h' },
+      },
+      verb: { id: 'https://v/é' },
+      object: { id: 'https://o', definition: { extensions: { 'https://e': { z: null, a: [2, 1] } } } },
+    });
+    const text =
+      '{"actor":{"account":{"homePage":"https://h","name":"g"},"member":[' +
+      '{"account":{"homePage":"https://h","name":"b"},"objectType":"Agent"},' +
+      '{"mbox":"mailto:a@x.org","objectType":"Agent"}],"objectType":"Group"},' +
+      '"object":{"definition":{"extensions":{"https://e":{"a":[2,1],"z":null}}},"id":"https://o","objectType":"Activity"},' +
+      '"verb":{"id":"https://v/é"}}';
+    expect(contentHash(statement)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
   });
 
   it('keep a given id and derive a stable UUID (v8) from the content otherwise', () => {
