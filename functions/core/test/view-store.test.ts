@@ -178,6 +178,34 @@ export function viewStoreBehaviour(label: string, open: () => Promise<StoreUnder
       expect(await t.store.readPartition(timeline, { user_id: 'nobody' })).toEqual([]);
     });
 
+    it('reads many partitions at once: every row of each named partition, absent ones adding nothing', async () => {
+      const base = Date.UTC(2026, 4, 1);
+      const users = Array.from({ length: 150 }, (_, i) => `many-${i}`);
+      await t.store.upsert(
+        timeline,
+        users.flatMap((user_id, i) => [
+          { user_id, at: base, value: i },
+          { user_id, at: base + 1000, value: i + 0.5 },
+        ]),
+      );
+      // More partitions than one query takes, the stored ones mixed with absent ones.
+      const asked = users
+        .slice(0, 140)
+        .flatMap((user_id, i) => (i % 10 === 0 ? [user_id, `absent-${i}`] : [user_id]));
+      const rows = await t.store.readPartitions(
+        timeline,
+        asked.map((user_id) => ({ user_id })),
+      );
+      const key = (r: Row) => `${r['user_id']}@${r['at']}`;
+      const expected = users.slice(0, 140).flatMap((user_id, i) => [
+        { user_id, at: base, value: i },
+        { user_id, at: base + 1000, value: i + 0.5 },
+      ]);
+      expect(rows.map(key).sort()).toEqual(expected.map(key).sort());
+      expect(rows.find((r) => r['user_id'] === 'many-7' && r['at'] === base + 1000)).toEqual(expected[15]);
+      expect(await t.store.readPartitions(timeline, [])).toEqual([]);
+    });
+
     it('expires rows after their TTL', async () => {
       await t.store.upsert(small, [{ id: 'short', n: 1 }], { ttlSeconds: 2 });
       await t.store.upsert(small, [{ id: 'kept', n: 2 }]);

@@ -1,6 +1,7 @@
 /**
  * The registry of stored statement ids (view-store table xapi_statement_ids: SQLite embedded, Cassandra in
- * the cluster). Read once per group commit for the ids of its requests, written after the statements' lake
+ * the cluster). Read once per group commit for the ids of its requests (readPartitions: one SQLite query per
+ * 64 ids, concurrent partition reads in Cassandra), written after the statements' lake
  * file and events, so a row means "stored".
  *
  * The race it leaves open: two first sends of one id with different content, in the same instant in two
@@ -27,9 +28,6 @@ export interface StatementRegistry {
   health(): Promise<void>;
 }
 
-/** Reads run concurrently, this many at a time (one partition each: Cassandra's way, no IN over partitions). */
-const readConcurrency = 64;
-
 export class ViewStoreRegistry implements StatementRegistry {
   constructor(private readonly store: ViewStore) {}
 
@@ -38,17 +36,15 @@ export class ViewStoreRegistry implements StatementRegistry {
   }
 
   async lookup(ids: readonly string[]): Promise<Map<string, string>> {
+    const rows = await this.store.readPartitions(
+      xapiStatementIds,
+      ids.map((id) => ({ statement_id: id })),
+    );
     const known = new Map<string, string>();
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
-        const rows = await this.store.readPartition(xapiStatementIds, { statement_id: id }, { limit: 1 });
-        const hash = rows[0]?.['content_hash'];
-        if (typeof hash === 'string') known.set(id, hash);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(readConcurrency, ids.length) }, worker));
+    for (const row of rows) {
+      const hash = row['content_hash'];
+      if (typeof hash === 'string') known.set(String(row['statement_id']), hash);
+    }
     return known;
   }
 

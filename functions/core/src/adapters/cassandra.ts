@@ -5,6 +5,9 @@ import type { SpeedGroup } from '../views/engine.ts';
 import type { ViewStore } from './view-store.ts';
 
 const { Client, types, errors } = cassandra;
+
+/** Partition reads in flight at once in readPartitions (one request each). */
+const partitionReadConcurrency = 64;
 type CassandraClient = InstanceType<typeof Client>;
 
 /** Tuning of the Cassandra view store; defaults suit one node and the batch writers. */
@@ -207,6 +210,16 @@ export class CassandraViewStore implements ViewStore {
     }
     const rows: Row[] = [];
     await this.pages(query, params, options.limit ?? 5000, (row) => rows.push(fromCassandra(table, row)));
+    return rows;
+  }
+
+  async readPartitions(table: TableDefinition, partitions: readonly Row[]): Promise<Row[]> {
+    const rows: Row[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < partitions.length) rows.push(...(await this.readPartition(table, partitions[next++]!)));
+    };
+    await Promise.all(Array.from({ length: Math.min(partitionReadConcurrency, partitions.length) }, worker));
     return rows;
   }
 

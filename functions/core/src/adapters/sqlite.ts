@@ -155,6 +155,24 @@ export class SqliteViewStore implements ViewStore {
     return (this.prepare(sql).all(...params) as Row[]).map((r) => fromSqlite(table, r));
   }
 
+  async readPartitions(table: TableDefinition, partitions: readonly Row[]): Promise<Row[]> {
+    const keys = table.partitionKey.map(q).join(', ');
+    const tuple = `(${table.partitionKey.map(() => '?').join(', ')})`;
+    // A fixed number of partitions per query (the last chunk repeats its last partition), so one statement
+    // is prepared per table, not one per count.
+    const sql = `SELECT ${table.columns.map((c) => q(c.name)).join(', ')} FROM ${q(table.name)} WHERE (${keys}) IN (VALUES ${Array.from({ length: partitionsPerQuery }, () => tuple).join(', ')}) AND (${expiresAt} IS NULL OR ${expiresAt} > ?)`;
+    const statement = this.prepare(sql);
+    const rows: Row[] = [];
+    for (let start = 0; start < partitions.length; start += partitionsPerQuery) {
+      const chunk = partitions.slice(start, start + partitionsPerQuery);
+      const params: unknown[] = [];
+      for (let i = 0; i < partitionsPerQuery; i++)
+        params.push(...partitionParams(table, chunk[Math.min(i, chunk.length - 1)]!));
+      for (const row of statement.all(...params, this.now()) as Row[]) rows.push(fromSqlite(table, row));
+    }
+    return rows;
+  }
+
   async scan(
     table: TableDefinition,
     options: { limit?: number; pageState?: string } = {},
@@ -291,6 +309,9 @@ export function openSqliteViewStore(dataDir: string): SqliteViewStore {
   mkdirSync(dataDir, { recursive: true });
   return new SqliteViewStore(join(dataDir, 'views.sqlite'));
 }
+
+/** Partitions per query of readPartitions. */
+const partitionsPerQuery = 64;
 
 const toSqlite = (value: Value | undefined): unknown =>
   value === undefined ? null : typeof value === 'boolean' ? (value ? 1 : 0) : value;

@@ -36,6 +36,11 @@ export interface ViewStore {
     partition: Row,
     options?: { from?: Row[string]; to?: Row[string]; limit?: number; descending?: boolean },
   ): Promise<Row[]>;
+  /**
+   * Every row of each of `partitions` (distinct; no order across them; an absent one adds nothing): SQLite reads
+   * them in a few queries, Cassandra one partition per request, many at once (no IN across partitions).
+   */
+  readPartitions(table: TableDefinition, partitions: readonly Row[]): Promise<Row[]>;
   /** Every row of a small table, a page at a time. */
   scan(
     table: TableDefinition,
