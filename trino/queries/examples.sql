@@ -57,6 +57,24 @@ FROM cassandra.lms_analytics.student_overview
 ORDER BY total_watch_seconds DESC
 LIMIT 10;
 
+-- name: at_risk_students
+-- The at-risk early warning (batch view student_course_risk; rules and weights in docs/views.md): enrolled
+-- students by score, with the reasons. One course's list is one partition of course_student_risk.
+SELECT student_id, course_id, risk_score, risk_level, risk_reasons, days_inactive, avg_quiz_percentage,
+  video_coverage_percentage
+FROM cassandra.lms_analytics.student_course_risk
+ORDER BY risk_score DESC, student_id, course_id
+LIMIT 50;
+
+-- name: risk_levels_per_course
+-- Enrolled students of each course per risk level (batch, course_student_risk).
+SELECT course_id, count(*) AS enrolled, count_if(risk_level = 'high') AS high,
+  count_if(risk_level = 'medium') AS medium, count_if(risk_level = 'low') AS low,
+  count_if(risk_level = 'dropped') AS dropped
+FROM cassandra.lms_analytics.course_student_risk
+GROUP BY course_id
+ORDER BY high DESC, medium DESC, course_id;
+
 -- name: course_engagement_by_event_type
 -- Daily course activity by event type over the last 14 days (batch).
 SELECT date, event_type, sum(event_count) AS events, sum(unique_users) AS user_days

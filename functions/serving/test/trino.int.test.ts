@@ -12,7 +12,7 @@
  * - the raw-lake example gets events of today written to the real lake (removed afterwards).
  */
 import { randomUUID } from 'node:crypto';
-import { localCalendar, openViewStore } from '@ula/core';
+import { localCalendar, openViewStore, type Row } from '@ula/core';
 import { S3Store } from '@ula/core/adapters/s3';
 import type { LmsEvent } from '@ula/core/events/envelope';
 import { categories } from '@ula/core/events/envelope';
@@ -51,6 +51,8 @@ const mergedViews = mergedViewStatements()
   .filter((v): v is string => v !== undefined);
 let applied: string[] = [];
 let skipped: { view: string; missing: string[] }[] = [];
+/** The batch rows the seed wrote, per view. */
+let seeded: Map<string, Row[]> = new Map();
 
 /** An example query pointed at the seeded keyspace and its merged views. */
 const onSeeded = (sql: string) =>
@@ -66,7 +68,7 @@ beforeAll(async () => {
     dataDir: '',
   });
   try {
-    await seed(views, scenario(calendar, 'x'), calendar);
+    ({ batch: seeded } = await seed(views, scenario(calendar, 'x'), calendar));
   } finally {
     await views.close();
   }
@@ -192,6 +194,21 @@ describe('Trino lake objects and example queries', () => {
       [4, 4],
       [3, 3],
     ]);
+  });
+
+  it('reads the at-risk rows as the batch wrote them (student_course_risk through the cassandra catalog)', async () => {
+    const q = exampleQueries().find((e) => e.name === 'at_risk_students')!;
+    const fromTrino = records(await query(trino, onSeeded(q.sql)));
+    const written = [...(seeded.get('student_course_risk') ?? [])].sort(
+      (a, b) =>
+        Number(b['risk_score']) - Number(a['risk_score']) ||
+        String(a['student_id']).localeCompare(String(b['student_id'])) ||
+        String(a['course_id']).localeCompare(String(b['course_id'])),
+    );
+    expect(written.length).toBeGreaterThan(0);
+    const columns = ['student_id', 'course_id', 'risk_score', 'risk_level', 'risk_reasons', 'days_inactive'];
+    const pick = (r: Row) => columns.map((c) => r[c] ?? null);
+    expect(fromTrino.map(pick)).toEqual(written.slice(0, 50).map(pick));
   });
 
   it('orders video popularity by total view seconds', async () => {
