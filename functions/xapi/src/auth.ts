@@ -4,11 +4,22 @@
  * time. No `Authorization` or unknown credentials → 401 (with WWW-Authenticate); known credentials without
  * the scope → 403.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { XapiCredential } from '@ula/core/settings';
 import { XapiError } from '@ula/core/xapi/validate';
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+const digest = (text: string): Buffer => hash('sha256', text, 'buffer');
+
+/** The digest of each configured secret, taken once (every request is compared with every credential). */
+const secretDigests = new WeakMap<XapiCredential, Buffer>();
+const secretDigest = (credential: XapiCredential): Buffer => {
+  let known = secretDigests.get(credential);
+  if (!known) {
+    known = digest(credential.secret);
+    secretDigests.set(credential, known);
+  }
+  return known;
+};
 
 /** Throws XapiError 401/403 unless the header carries credentials with `scope` (or `all`); no credentials configured: open. */
 export function authorize(
@@ -32,7 +43,7 @@ export function authorize(
   const key = colon < 0 ? decoded : decoded.slice(0, colon);
   const secret = colon < 0 ? '' : decoded.slice(colon + 1);
   const given = digest(secret);
-  const credential = credentials.find((c) => c.key === key && timingSafeEqual(digest(c.secret), given));
+  const credential = credentials.find((c) => c.key === key && timingSafeEqual(secretDigest(c), given));
   if (!credential)
     throw new XapiError(
       401,

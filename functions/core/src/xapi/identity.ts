@@ -11,7 +11,7 @@
  *   activity typed as a course), else the platform's `course-id` extension, else the Open edX course of a
  *   `block-v1:` object.
  */
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type {
   Activity,
   Actor,
@@ -241,7 +241,7 @@ const platformNamespace = Buffer.from('5b1f8a3c9d2e4f60a7b8c9d0e1f2a3b4', 'hex')
 
 /** A name-based UUID (v5, SHA-1) in the platform's namespace: the same name always gives the same UUID. */
 export function nameUuid(name: string): string {
-  const digest = createHash('sha1').update(platformNamespace).update(name, 'utf8').digest();
+  const digest = hash('sha1', Buffer.concat([platformNamespace, Buffer.from(name, 'utf8')]), 'buffer');
   const bytes = new Uint8Array(digest.subarray(0, 16));
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
