@@ -207,7 +207,7 @@ describe('Trino lake objects and example queries', () => {
     );
     expect(written.length).toBeGreaterThan(0);
     const columns = ['student_id', 'course_id', 'risk_score', 'risk_level', 'risk_reasons', 'days_inactive'];
-    const pick = (r: Row) => columns.map((c) => r[c] ?? null);
+    const pick = (r: Record<string, unknown>) => columns.map((c) => r[c] ?? null);
     expect(fromTrino.map(pick)).toEqual(written.slice(0, 50).map(pick));
   });
 
