@@ -13,7 +13,8 @@ export type ParamSpec =
   | { kind: 'page'; doc: string }
   | { kind: 'token'; doc: string };
 
-export const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** Catalogue ids; `+` too, as in Open edX course keys (`course-v1:Org+Course+Run`) that xAPI statements carry. */
+export const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$/;
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isDate(value: string): boolean {
@@ -32,7 +33,7 @@ const single = (name: string, raw: unknown): string | undefined => {
 export function checkId(name: string, value: string): string {
   if (!idPattern.test(value))
     throw badRequest(
-      `${name} must be 1-64 characters of letters, digits, '_', '.', ':' or '-'; got ${JSON.stringify(value.slice(0, 80))}`,
+      `${name} must be 1-64 characters of letters, digits, '_', '.', ':', '+' or '-'; got ${JSON.stringify(value.slice(0, 80))}`,
     );
   return value;
 }

@@ -273,6 +273,8 @@ export function apiBehaviour(
         `/api/v1/courses/${p}nobody`,
         `/api/v1/courses/${p}nobody/students`,
         `/api/v1/students/${p}u2/courses/${p}C2`,
+        // An Open edX course key (from xAPI statements) is a valid id: unknown here, not malformed.
+        `/api/v1/courses/course-v1:${p}+nobody+2026`,
         '/api/v1/views/no_such_view',
         '/api/v1/nothing',
       ]) {
