@@ -78,8 +78,16 @@ const durationPattern =
 const timestampPattern =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
+/** `YYYY-MM-DDTHH:MM:SS.sssZ`, what Date#toISOString writes for years 0-9999. */
+const canonicalUtcPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** The UTC instant of an ISO 8601 timestamp (ms precision); undefined when it is not one or has no zone and one is required. */
 export function parseTimestamp(text: string, zoneRequired: boolean): Date | undefined {
+  // Most clients send the canonical UTC form (toISOString's): taken as is when it reads back the same.
+  if (canonicalUtcPattern.test(text)) {
+    const instant = new Date(text);
+    if (!Number.isNaN(instant.getTime()) && instant.toISOString() === text) return instant;
+  }
   const m = timestampPattern.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s = '0', frac = '', zone] = m;
@@ -385,25 +393,36 @@ function pathText(base: string, path: readonly PropertyKey[]): string {
   return text;
 }
 
-/** The first null outside `extensions` (the spec: no property may be null, extension values aside). */
-function firstNull(value: unknown, path: PropertyKey[] = []): PropertyKey[] | undefined {
-  if (value === null) return path;
+/**
+ * The path of the first null outside `extensions` (the spec: no property may be null, extension values
+ * aside). The path is built only on the way back from a null: the search allocates nothing.
+ */
+function firstNull(value: unknown): PropertyKey[] | undefined {
+  if (value === null) return [];
   if (typeof value !== 'object') return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = firstNull(value[i], [...path, i]);
-      if (found) return found;
+      const found = firstNull(value[i]);
+      if (found) {
+        found.unshift(i);
+        return found;
+      }
     }
     return undefined;
   }
-  for (const [key, member] of Object.entries(value)) {
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    const member = object[key];
     if (key === 'extensions') {
       // Extension values may be null; the map itself may not.
-      if (member === null) return [...path, key];
+      if (member === null) return [key];
       continue;
     }
-    const found = firstNull(member, [...path, key]);
-    if (found) return found;
+    const found = firstNull(member);
+    if (found) {
+      found.unshift(key);
+      return found;
+    }
   }
   return undefined;
 }
