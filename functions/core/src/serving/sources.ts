@@ -38,6 +38,8 @@ export const sources = {
   studentOverview: 'student_overview',
   courseStudents: 'course_student_enrollment',
   studentCourses: 'student_course_enrollment',
+  /** Per local date and student: activity in the 7 days ending at the date. */
+  studentActivity7d: 'student_activity_7d',
   studentCourseDetail: 'student_course_detailed',
   /** Listing copies for prefix search and paging (16 id-hash partitions, clustered by id). */
   studentDirectory: 'student_directory',

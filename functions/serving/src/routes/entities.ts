@@ -1,6 +1,7 @@
 import type { Row, TableDefinition } from '@ula/core';
 import { withoutPii } from '@ula/core/serving/pii';
 import { sources } from '@ula/core/serving/sources';
+import { addDays } from '@ula/core/views/time';
 import { HttpError, notFound } from '../http.ts';
 import { paginate } from '../params.ts';
 import { type Deps, type Route, route } from './route.ts';
@@ -80,6 +81,44 @@ export const entityRoutes: Route[] = [
       const row = rows.find((r) => r['course_id'] === courseId);
       if (!row) throw notFound(`student ${studentId} has no activity in course ${courseId}`);
       return { student_id: studentId, course_id: courseId, detail: withoutPii(row) };
+    },
+  }),
+  route({
+    path: '/api/v1/students/{studentId}/activity',
+    summary:
+      "A student's activity over the 7 local days ending at each of the last `days` days the batch computed (student_activity_7d: interactions, videos watched, assignments submitted, logins; zeros where the student had no row, i.e. no activity in those 7 days); one clustering-key read per day, no scan; 404 for an unknown student.",
+    tag: 'students',
+    params: {
+      days: {
+        kind: 'int',
+        min: 1,
+        max: 92,
+        default: 14,
+        doc: 'days ending with the last day the batch computed',
+      },
+    },
+    handler: async (q, { path }, deps) => {
+      const id = path['studentId']!;
+      await one(deps, sources.studentOverview, id, 'student');
+      const table = tableOf(deps, sources.studentActivity7d);
+      const watermark = await deps.reader.watermark(sources.studentActivity7d);
+      if (watermark === undefined)
+        return { student_id: id, watermark: null, days: [], note: 'the batch has not computed any day yet' };
+      const last = addDays(deps.reader.calendar.date(watermark), -1);
+      const dates = Array.from({ length: q.days }, (_, k) => addDays(last, k - q.days + 1));
+      const metrics = ['interactions', 'videos_watched', 'assignments_submitted', 'logins'];
+      const days = await Promise.all(
+        dates.map(async (date) => {
+          // The first row at or after the id in the day's partition is the student's, when there is one.
+          const [row] = await deps.reader.store.readPartition(table, { date }, { from: id, limit: 1 });
+          const own = row?.['student_id'] === id ? row : undefined;
+          return {
+            date,
+            ...Object.fromEntries(metrics.map((m) => [m, (own?.[m] as number | undefined) ?? 0])),
+          };
+        }),
+      );
+      return { student_id: id, view: sources.studentActivity7d, watermark, days };
     },
   }),
 ];

@@ -1,0 +1,93 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: tests read untyped JSON answers
+/**
+ * GET /api/v1/students/{id}/activity: the student's row of student_activity_7d for each of the last days the
+ * batch computed, zeros where the student has no row; neighbours in the same day partition never leak in.
+ */
+import { batchWatermarks, localCalendar, type Row } from '@ula/core';
+import { openSqliteViewStore } from '@ula/core/adapters/sqlite';
+import type { ViewStore } from '@ula/core/adapters/view-store';
+import { ServingReader } from '@ula/core/serving/reader';
+import { tableNamed } from '@ula/core/views/catalogue';
+import { addDays } from '@ula/core/views/time';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+
+const calendar = localCalendar('Asia/Ho_Chi_Minh');
+const lastDay = '2026-03-10';
+
+describe('student activity route', () => {
+  let store: ViewStore;
+  let app: ReturnType<typeof createApp>;
+  const get = async (path: string) => {
+    const [p, query = ''] = path.split('?');
+    const res = await app.handle({
+      method: 'GET',
+      path: p!,
+      query: Object.fromEntries(new URLSearchParams(query)),
+      headers: {},
+    });
+    return { status: res.statusCode, json: JSON.parse(res.body) as any };
+  };
+  // S002 is active on every other day; S001 and S003 sit next to it in each partition.
+  const activity = (k: number): Row => ({
+    interactions: 10 + k,
+    videos_watched: k,
+    assignments_submitted: 1,
+    logins: 9,
+  });
+
+  beforeAll(async () => {
+    store = openSqliteViewStore(':memory:');
+    await store.ensureTables([
+      tableNamed('student_activity_7d'),
+      tableNamed('student_overview'),
+      batchWatermarks,
+    ]);
+    await store.upsert(
+      tableNamed('student_overview'),
+      ['S001', 'S002', 'S003'].map((student_id) => ({ student_id })),
+    );
+    const rows: Row[] = [];
+    for (let k = 0; k < 10; k++) {
+      const date = addDays(lastDay, -k);
+      rows.push(
+        { date, student_id: 'S001', ...activity(100) },
+        { date, student_id: 'S003', ...activity(200) },
+      );
+      if (k % 2 === 0) rows.push({ date, student_id: 'S002', ...activity(k) });
+    }
+    await store.upsert(tableNamed('student_activity_7d'), rows);
+    await store.upsert(batchWatermarks, [
+      { view_name: 'student_activity_7d', watermark: calendar.startOfDate(addDays(lastDay, 1)) },
+    ]);
+    const reader = new ServingReader(store, {
+      calendar,
+      thresholds: { speedStaleSeconds: 300, speedDownSeconds: 900, batchStaleHours: 30, batchDownHours: 54 },
+      batchTtlMs: 0,
+    });
+    app = createApp({ reader, corsOrigins: [], cacheMs: 0 });
+  });
+  afterAll(() => store?.close());
+
+  it('gives each day up to the watermark, the own row or zeros', async () => {
+    const r = await get('/api/v1/students/S002/activity?days=4');
+    expect(r.status).toBe(200);
+    expect(r.json.days.map((d: any) => d.date)).toEqual([3, 2, 1, 0].map((k) => addDays(lastDay, -k)));
+    expect(r.json.days).toEqual(
+      [3, 2, 1, 0].map((k) => ({
+        date: addDays(lastDay, -k),
+        ...(k % 2 === 0
+          ? activity(k)
+          : { interactions: 0, videos_watched: 0, assignments_submitted: 0, logins: 0 }),
+      })),
+    );
+  });
+
+  it('defaults to 14 days, refuses more than 92 and unknown students', async () => {
+    expect((await get('/api/v1/students/S001/activity')).json.days).toHaveLength(14);
+    expect((await get('/api/v1/students/S001/activity?days=93')).status).toBe(400);
+    const unknown = await get('/api/v1/students/S999/activity');
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.message).toMatch(/S999/);
+  });
+});
