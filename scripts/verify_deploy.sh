@@ -3,7 +3,9 @@
 # (a Parquet object under raw/video/date=…/hour=…/ in S3, one row in Trino's lake.events.video) and a speed
 # view (the serving API's course_popularity), triggers one batch run through the JobSink (a batch-request
 # CloudEvent POSTed as the Airflow DAG does) and waits until batch_runs says it succeeded, and calls the
-# serving API with its token (and without: 401). Each check prints ok/FAIL with its time; each wait has a
+# serving API with its token (and without: 401), and posts one xAPI statement to the LRS (the xapi function,
+# Basic credentials) that must reach lake.raw.xapi_statements and, as its COURSE_ENROLLED event through the
+# KafkaSink and the topic, the speed view course_realtime_enrollment_rate. Each check prints ok/FAIL with its time; each wait has a
 # timeout; the exit code is non-zero if any check fails. The checks are scripts/verify/checks.ts, the same
 # code in both modes: only the endpoints differ.
 #
@@ -12,11 +14,12 @@
 #                                            scripts/deploy_minikube.sh deployed), through port-forwards:
 #                                            Trino (svc/trino), MinIO (svc/minio), the JobSink
 #                                            (knative-eventing svc/job-sink), the API through Kourier
-#                                            (svc/kourier, Host header of ksvc serving); Kafka through its
-#                                            NodePort listener <minikube ip>:30092. Credentials from the
-#                                            Secrets ula-api (token) and ula-lake (S3 keys).
-#   scripts/verify_deploy.sh --local         against the local stack (npm run stack:up): starts ingest, speed
-#                                            and serving (their build/index.js under faas-js-runtime), the
+#                                            (svc/kourier, Host header of ksvc serving; the LRS likewise,
+#                                            ksvc xapi); Kafka through its NodePort listener
+#                                            <minikube ip>:30092. Credentials from the Secrets ula-api
+#                                            (token), ula-lake (S3 keys) and ula-xapi (Basic).
+#   scripts/verify_deploy.sh --local         against the local stack (npm run stack:up): starts ingest, speed,
+#                                            serving and xapi (their build/index.js under faas-js-runtime), the
 #                                            KafkaSource stand-in and the JobSink stand-in
 #                                            (functions/batch/src/trigger.ts) itself, stops them afterwards.
 # Options:
@@ -50,7 +53,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ -n "$LOCAL" ]]; then
-  for name in ingest speed serving batch; do
+  for name in ingest speed serving batch xapi; do
     if [[ ! -f "$ROOT/functions/$name/build/index.js" ]]; then
       echo "verify: functions/$name/build/index.js missing: building the functions" >&2
       (cd "$ROOT" && node scripts/toolchain.mjs npm run -s build)
@@ -101,6 +104,11 @@ AWS_SECRET_ACCESS_KEY="$(secret "$ULA_NAMESPACE" ula-lake secret-access-key)"
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 serving_url="$(kubectl get ksvc serving -n "$ULA_NAMESPACE" -o jsonpath='{.status.url}')"
 [[ -n "$serving_url" ]] || { echo "verify: ksvc serving in $ULA_NAMESPACE has no URL (not Ready?)" >&2; exit 1; }
+xapi_url="$(kubectl get ksvc xapi -n "$ULA_NAMESPACE" -o jsonpath='{.status.url}')"
+[[ -n "$xapi_url" ]] || { echo "verify: ksvc xapi in $ULA_NAMESPACE has no URL (not Ready?)" >&2; exit 1; }
+ULA_XAPI_USER="$(secret "$ULA_NAMESPACE" ula-xapi username)"
+ULA_XAPI_PASSWORD="$(secret "$ULA_NAMESPACE" ula-xapi password)"
+export ULA_XAPI_USER ULA_XAPI_PASSWORD
 
 port_forward trino svc/trino 8080 && trino_port="$PF_PORT"
 port_forward minio svc/minio 9000 && minio_port="$PF_PORT"
@@ -116,6 +124,7 @@ ULA_S3_BUCKET=lake node "$ROOT/scripts/toolchain.mjs" tsx "$ROOT/scripts/verify/
   --jobsink "http://127.0.0.1:$jobsink_port/$ULA_NAMESPACE/batch-jobs" \
   --serving "http://127.0.0.1:$kourier_port" --serving-host "${serving_url#*://}" \
   --token "$token" \
+  --xapi "http://127.0.0.1:$kourier_port/xapi" --xapi-host "${xapi_url#*://}" \
   --keyspace "$(secret "$ULA_NAMESPACE" ula-cassandra keyspace)" \
   --timezone "$(kubectl get configmap ula-config -n "$ULA_NAMESPACE" -o jsonpath='{.data.ULA_TIMEZONE}')" \
   "${pass[@]}" || status=$?

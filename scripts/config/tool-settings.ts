@@ -15,13 +15,13 @@ export const toolSettings: readonly Setting<unknown>[] = [
   tool({
     name: 'ULA_XAPI_USER',
     shown: '—',
-    readBy: ['produce --xapi'],
-    doc: 'HTTP Basic user (key) the producer sends statements to the LRS with (`--xapi --sink http`)',
+    readBy: ['produce --xapi', 'verify'],
+    doc: 'HTTP Basic user (key) the producer sends statements to the LRS with (`--xapi --sink http`), and verify_deploy.sh\'s xAPI check',
   }),
   tool({
     name: 'ULA_XAPI_PASSWORD',
     shown: '—',
-    readBy: ['produce --xapi'],
+    readBy: ['produce --xapi', 'verify'],
     doc: 'HTTP Basic password (secret) of `ULA_XAPI_USER`',
   }),
   tool({

@@ -11,7 +11,11 @@
  *             (unique) course in the last minutes (Cassandra through the API);
  *  4. batch:  one batch-request CloudEvent POSTed to the JobSink (structured mode, as the Airflow DAG does):
  *             202, then its run in batch_runs (Trino's cassandra catalog) reaches `succeeded`;
- *  5. api:    the serving API answers /api/v1/health with the bearer token, and 401 without it.
+ *  5. api:    the serving API answers /api/v1/health with the bearer token, and 401 without it;
+ *  6. xapi:   (when an LRS endpoint is given) one `registered` statement for a unique Open edX course POSTed to
+ *             <base>/statements with the LRS's Basic credentials, as an LMS does: 200 with its id, then the
+ *             statement in Trino's lake.raw.xapi_statements (rule enrolment) and its COURSE_ENROLLED event in
+ *             the speed view course_realtime_enrollment_rate (the API), through the KafkaSink and the topic.
  *
  * Each check prints `ok`/`FAIL`, its time and a detail; each wait has a timeout. Exit code 1 on any failure.
  */
@@ -50,6 +54,8 @@ export interface Endpoints {
   batchDate?: string | undefined;
   /** Timeout of each wait, ms. */
   timeoutMs: number;
+  /** The xapi function: its `<base>` URL (…/xapi), the Host header (Kourier), its Basic credentials. */
+  xapi?: { base: string; host?: string | undefined; username: string; password: string } | undefined;
 }
 
 interface Outcome {
@@ -78,8 +84,18 @@ function httpGet(
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<{ status: number; ok: boolean; text: () => Promise<string> }> {
+  return httpSend('GET', url, headers, undefined, timeoutMs);
+}
+
+function httpSend(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; ok: boolean; text: () => Promise<string> }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', headers, timeout: timeoutMs }, (res) => {
+    const req = httpRequest(url, { method, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -89,9 +105,11 @@ function httpGet(
         resolve({ status, ok: status >= 200 && status < 300, text: async () => body });
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url.pathname}: no answer in ${timeoutMs} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`${method} ${url.pathname}: no answer in ${timeoutMs} ms`)),
+    );
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -310,6 +328,69 @@ export async function runChecks(
       throw new Error(`GET /api/v1/health without the token: HTTP ${anonymous.status}, expected 401`);
     return `/api/v1/health 200 with the token (${Object.keys(body).join(', ')}), 401 without`;
   });
+
+  // 6. The LRS: a statement as an LMS sends it, into the lake table and, as an event, a speed view.
+  if (e.xapi) {
+    const lrs = e.xapi;
+    const courseId = `course-v1:ULA+VERIFY${tag}+X`;
+    const statement = {
+      id: randomUUID(),
+      actor: { objectType: 'Agent', account: { homePage: 'https://verify.example', name: `verify-${tag}` } },
+      verb: { id: 'http://adlnet.gov/expapi/verbs/registered', display: { 'en-US': 'registered' } },
+      object: {
+        objectType: 'Activity',
+        id: `https://verify.example/courses/${courseId}`,
+        definition: { type: 'http://adlnet.gov/expapi/activities/course' },
+      },
+      timestamp: new Date(now).toISOString(),
+    };
+    const posted = await check('xapi post', async () => {
+      const res = await httpSend(
+        'POST',
+        new URL(`${lrs.base.replace(/\/+$/, '')}/statements`),
+        {
+          'content-type': 'application/json',
+          'x-experience-api-version': '1.0.3',
+          authorization: `Basic ${Buffer.from(`${lrs.username}:${lrs.password}`).toString('base64')}`,
+          ...(lrs.host ? { host: lrs.host } : {}),
+        },
+        JSON.stringify([statement]),
+        30_000,
+      );
+      const text = await res.text();
+      if (res.status !== 200 || text !== JSON.stringify([statement.id]))
+        throw new Error(`POST ${lrs.base}/statements: HTTP ${res.status} ${text.slice(0, 300)}`);
+      return `statement ${statement.id} (registered, ${courseId}) stored: 200`;
+    });
+    await check('xapi lake', async () => {
+      if (!posted) throw new Error('no statement was stored');
+      const sql =
+        `SELECT rule, event_types FROM lake.raw.xapi_statements WHERE date >= ` +
+        `'${utcHourOf(new Date(now).toISOString()).date}' AND statement_id = '${statement.id}'`;
+      const found = await waitFor('lake.raw.xapi_statements row', e.timeoutMs, async () => {
+        const rows = (await query(trino, sql)).rows;
+        return rows.length > 0 ? { value: rows } : { state: 'no row yet' };
+      });
+      if (found.length !== 1) throw new Error(`${found.length} rows for the statement (expected 1)`);
+      const [rule, types] = found[0] as [string | null, string];
+      if (rule !== 'enrolment' || types !== 'COURSE_ENROLLED')
+        throw new Error(`stored with rule ${rule} and events ${types}, expected enrolment / COURSE_ENROLLED`);
+      return `lake.raw.xapi_statements: 1 row, rule enrolment → COURSE_ENROLLED`;
+    });
+    await check('xapi view', async () => {
+      if (!posted) throw new Error('no statement was stored');
+      const path = `/api/v1/views/course_realtime_enrollment_rate?minutes=15&course_id=${encodeURIComponent(courseId)}`;
+      const rows = await waitFor('course_realtime_enrollment_rate row', e.timeoutMs, async () => {
+        const res = await api(path);
+        if (!res.ok) return { state: `GET ${path}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}` };
+        const items = (JSON.parse(await res.text()) as { items?: Record<string, unknown>[] }).items ?? [];
+        return items.length > 0 ? { value: items } : { state: 'no row yet' };
+      });
+      const enrollments = rows.reduce((n, r) => n + Number(r['enrollments'] ?? 0), 0);
+      if (enrollments !== 1) throw new Error(`${enrollments} enrolments for ${courseId} (expected 1)`);
+      return `course_realtime_enrollment_rate (speed): 1 enrolment for ${courseId}`;
+    });
+  }
 
   const failed = outcomes.filter((o) => !o.ok);
   print(

@@ -2,11 +2,13 @@
  * The local stack as a deployment for scripts/verify_deploy.sh --local: the same processes the cluster runs,
  * each as the local stack runs it (README, component table):
  *
- * - ingest, speed and serving: their bundles (functions/<name>/build/index.js) under faas-js-runtime, as the
- *   function images start them, on free loopback ports; serving with a random API token;
+ * - ingest, speed, serving and xapi: their bundles (functions/<name>/build/index.js) under faas-js-runtime, as
+ *   the function images start them, on free loopback ports; serving with a random API token, xapi with random
+ *   Basic credentials and the Kafka event sink (the local stack's stand-in for the cluster's KafkaSinks);
  * - the KafkaSource stand-in (scripts/tools/src/dispatch/kafka-dispatcher.ts) delivering video_topic (the
- *   verification's event is a video event) to ingest and speed, in fresh consumer groups that start at the
- *   topic's current end (only new records are delivered; the groups are deleted afterwards);
+ *   verification's event is a video event) and course_topic (the xAPI check's enrolment) to ingest and speed,
+ *   in fresh consumer groups that start at the topics' current ends (only new records are delivered; the
+ *   groups are deleted afterwards);
  * - the JobSink stand-in (functions/batch/src/trigger.ts), which runs the batch job entry point
  *   (functions/batch/build/index.js) as a child process per request.
  *
@@ -33,6 +35,8 @@ export interface LocalDeployment {
   servingUrl: string;
   triggerUrl: string;
   apiToken: string;
+  /** The LRS: `<base>` and its Basic credentials. */
+  xapi: { base: string; username: string; password: string };
   stop(): Promise<void>;
 }
 
@@ -100,11 +104,12 @@ const stopProcess = (child: ChildProcess) =>
 export async function startLocalDeployment(
   log: (line: string) => void = (l) => console.log(l),
 ): Promise<LocalDeployment> {
-  for (const name of ['ingest', 'speed', 'serving', 'batch']) {
+  for (const name of ['ingest', 'speed', 'serving', 'batch', 'xapi']) {
     if (!existsSync(join(root, 'functions', name, 'build', 'index.js')))
       throw new Error(`functions/${name}/build/index.js is missing: run npm run build first`);
   }
   const apiToken = randomBytes(16).toString('hex');
+  const xapiUser = { username: 'ula-verify', password: randomBytes(16).toString('hex') };
   const env: Record<string, string> = {
     ...localStackEnv(),
     ULA_S3_BUCKET: process.env['ULA_S3_BUCKET'] || 'lake',
@@ -121,9 +126,10 @@ export async function startLocalDeployment(
   let dispatcher: Dispatcher | undefined;
   const groupPrefix = `ula-verify-${Date.now().toString(36)}`;
   const sinks = ['ingest', 'speed'];
-  // The verification sends one video event: the dispatcher (one KafkaSource per subscriber in the cluster,
-  // over all six category topics) delivers that topic only here, which keeps its start short.
-  const topic = topicOf('video');
+  // The verification sends one video event and one enrolment statement: the dispatcher (one KafkaSource per
+  // subscriber in the cluster, over all six category topics) delivers those topics only here, which keeps its
+  // start short.
+  const topics = [topicOf('video'), topicOf('course')];
   const kafka = new Kafka({
     clientId: 'ula-verify-admin',
     brokers: env['ULA_KAFKA_BROKERS']!.split(','),
@@ -146,13 +152,19 @@ export async function startLocalDeployment(
     const runtime = join(root, 'node_modules/faas-js-runtime/bin/cli.js');
     const urls: Record<string, string> = {};
     const starting: Promise<string>[] = [];
-    for (const name of ['ingest', 'speed', 'serving']) {
+    for (const name of ['ingest', 'speed', 'serving', 'xapi']) {
       const port = await freePort();
       urls[name] = `http://127.0.0.1:${port}`;
       const p = spawnLogged(name, [runtime, './build/index.js'], join(root, 'functions', name), {
         ...env,
         FUNC_PORT: String(port),
         ...(name === 'serving' ? { ULA_API_TOKEN: apiToken } : {}),
+        ...(name === 'xapi'
+          ? {
+              ULA_XAPI_SINK: 'kafka',
+              ULA_XAPI_CREDENTIALS: `${xapiUser.username}:${xapiUser.password}:statements/write`,
+            }
+          : {}),
       });
       processes.push(p);
       starting.push(
@@ -174,17 +186,19 @@ export async function startLocalDeployment(
     );
     const ready = await Promise.all(starting);
     let t0 = Date.now();
-    // Fresh groups at the topic's end (kafkajs joins each group once to commit: ~5 s, so in parallel).
+    // Fresh groups at the topics' ends (kafkajs joins each group once to commit: ~5 s, so in parallel).
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({
-        partition: p.partition,
-        offset: p.high,
-      }));
-      await Promise.all(
-        sinks.map((sink) => admin.setOffsets({ groupId: `${groupPrefix}-${sink}`, topic, partitions })),
-      );
+      for (const topic of topics) {
+        const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => ({
+          partition: p.partition,
+          offset: p.high,
+        }));
+        await Promise.all(
+          sinks.map((sink) => admin.setOffsets({ groupId: `${groupPrefix}-${sink}`, topic, partitions })),
+        );
+      }
     } finally {
       await admin.disconnect();
     }
@@ -197,14 +211,15 @@ export async function startLocalDeployment(
         { name: 'speed', url: urls['speed']! },
       ],
       groupPrefix,
-      topics: [topic],
+      topics,
     });
     log(
       `local: ready after ${ready.join(', ')}; consumer groups ${groups}, dispatcher ${seconds(Date.now() - t0)}`,
     );
     log(
       `local: ingest ${urls['ingest']}, speed ${urls['speed']}, serving ${urls['serving']} (faas-js-runtime, ` +
-        `build/index.js), batch trigger :${triggerPort}, dispatcher groups ${groupPrefix}-{ingest,speed} on ${topic}`,
+        `build/index.js), xapi ${urls['xapi']}/xapi, batch trigger :${triggerPort}, dispatcher groups ` +
+        `${groupPrefix}-{ingest,speed} on ${topics.join(', ')}`,
     );
     return {
       env,
@@ -213,6 +228,7 @@ export async function startLocalDeployment(
       servingUrl: urls['serving']!,
       triggerUrl: `http://127.0.0.1:${triggerPort}/jobs/batch`,
       apiToken,
+      xapi: { base: `${urls['xapi']}/xapi`, ...xapiUser },
       stop,
     };
   } catch (error) {

@@ -5,7 +5,8 @@
 //   --serving-host HOST (Host header for the API, e.g. Kourier), --keyspace KS (lms_analytics),
 //   --timezone TZ (ULA_TIMEZONE or Asia/Ho_Chi_Minh), --batch-job JOB (all), --batch-date YYYY-MM-DD
 //   (default yesterday, local), --timeout SECONDS (per wait; 60), --topic NAME (produce there instead of the
-//   category topic: a way to see the checks fail).
+//   category topic: a way to see the checks fail), --xapi URL (the LRS <base>, …/xapi: the xAPI checks run;
+//   credentials ULA_XAPI_USER / ULA_XAPI_PASSWORD), --xapi-host HOST (its Host header, e.g. Kourier).
 import { parseArgs } from 'node:util';
 import { type Endpoints, runChecks } from './checks.ts';
 import { startLocalDeployment } from './local.ts';
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     'batch-date': { type: 'string' },
     timeout: { type: 'string', default: '60' },
     topic: { type: 'string' },
+    xapi: { type: 'string' },
+    'xapi-host': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -65,6 +68,16 @@ try {
     batchJob: values['batch-job'],
     batchDate: values['batch-date'],
     timeoutMs,
+    xapi: local
+      ? local.xapi
+      : values.xapi
+        ? {
+            base: values.xapi,
+            host: values['xapi-host'],
+            username: need(process.env['ULA_XAPI_USER'], 'ULA_XAPI_USER (with --xapi)'),
+            password: need(process.env['ULA_XAPI_PASSWORD'], 'ULA_XAPI_PASSWORD (with --xapi)'),
+          }
+        : undefined,
   };
   ok = await runChecks(endpoints);
 } catch (error) {
