@@ -9,7 +9,8 @@
  * 3. the image's command: `scripts.start` run by `sh` with `NODE_ENV=production` and a container-like
  *    environment (only the settings the deployment gives it);
  * 4. liveness and readiness probed, one valid and one invalid request (ingest and speed: CloudEvents;
- *    serving: the API with and without its token); batch: run as JobSink runs it, from an event file
+ *    serving: the API with and without its token; xapi: `<base>/about`, a valid statement 200, an invalid one
+ *    400, no credentials 401, with the Kafka event sink); batch: run as JobSink runs it, from an event file
  *    (a valid request exits 0 and records its run, an invalid one exits 2).
  *
  * Usage (the local stack up, `npm run build` done): node scripts/toolchain.mjs tsx scripts/image-check/main.ts [name…]
@@ -38,8 +39,10 @@ interface PackageJson {
 }
 
 const run = { keyspace: 'ula_image_check', bucket: 'ula-image-check' };
-const ports: Record<string, number> = { ingest: 18091, speed: 18092, serving: 18093 };
+const ports: Record<string, number> = { ingest: 18091, speed: 18092, serving: 18093, xapi: 18094 };
 const apiToken = randomUUID();
+/** The LRS's Basic credentials (as the Secret ula-xapi gives them in the cluster). */
+const xapiCredential = { key: 'image-check', secret: randomUUID() };
 const eventTime = '2026-11-02T01:07:05.000Z'; // 08:07 in the stack's Asia/Ho_Chi_Minh calendar
 const eventDate = '2026-11-02';
 
@@ -141,6 +144,13 @@ function launchEnv(name: string, funcYaml: FuncYaml): NodeJS.ProcessEnv {
     ULA_TRINO_URL: process.env['ULA_TRINO_URL'] ?? 'http://127.0.0.1:8080',
     ...(ports[name] === undefined ? {} : { FUNC_PORT: String(ports[name]) }),
     ...(name === 'serving' ? { ULA_API_TOKEN: apiToken } : {}),
+    // The cluster's sink is a KafkaSink per category (HTTP); here the local stack's Kafka takes the events.
+    ...(name === 'xapi'
+      ? {
+          ULA_XAPI_CREDENTIALS: `${xapiCredential.key}:${xapiCredential.secret}:statements/write`,
+          ULA_XAPI_SINK: 'kafka',
+        }
+      : {}),
   };
 }
 
@@ -210,6 +220,35 @@ async function postEvent(base: string, lmsEvent: LmsEvent): Promise<{ status: nu
   return { status: response.status, body: await response.json().catch(() => undefined) };
 }
 
+/** POSTs statements to the LRS at `base` (`auth` false: no credentials). */
+async function postStatements(
+  base: string,
+  body: unknown,
+  auth = true,
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-experience-api-version': '1.0.3',
+  };
+  if (auth)
+    headers['authorization'] =
+      `Basic ${Buffer.from(`${xapiCredential.key}:${xapiCredential.secret}`).toString('base64')}`;
+  const response = await fetch(`${base}/xapi/statements`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json().catch(() => undefined) };
+}
+
+const loginStatement = (withVerb: boolean): Record<string, unknown> => ({
+  id: randomUUID(),
+  actor: { objectType: 'Agent', account: { homePage: 'https://lms.example.edu', name: 'SVIMG0001' } },
+  ...(withVerb ? { verb: { id: 'https://w3id.org/xapi/adl/verbs/logged-in' } } : {}),
+  object: { objectType: 'Activity', id: 'https://lms.example.edu' },
+  timestamp: eventTime,
+});
+
 /** Step 4 per function. */
 const probes: Record<string, (base: string) => Promise<void>> = {
   async ingest(base) {
@@ -252,6 +291,27 @@ const probes: Record<string, (base: string) => Promise<void>> = {
       headers: { authorization: `Bearer ${apiToken}` },
     });
     check(bad.status === 400, `GET /api/v1/daily-active-users?from=yesterday got ${bad.status}, not 400`);
+  },
+  async xapi(base) {
+    const about = await fetch(`${base}/xapi/about`, { headers: { 'x-experience-api-version': '1.0.3' } });
+    const versions = ((await about.json().catch(() => ({}))) as { version?: string[] }).version;
+    check(
+      about.status === 200 && Array.isArray(versions) && versions.includes('1.0.3'),
+      `GET /xapi/about got ${about.status} ${JSON.stringify(versions)}`,
+    );
+    const valid = loginStatement(true);
+    const stored = await postStatements(base, valid);
+    check(
+      stored.status === 200 && JSON.stringify(stored.body) === JSON.stringify([valid['id']]),
+      `a valid statement got ${stored.status} ${JSON.stringify(stored.body)}, not 200 [its id]`,
+    );
+    const invalid = await postStatements(base, loginStatement(false));
+    check(
+      invalid.status === 400 && /verb/.test(JSON.stringify(invalid.body)),
+      `a statement without a verb got ${invalid.status} ${JSON.stringify(invalid.body)}, not 400 naming the verb`,
+    );
+    const anonymous = await postStatements(base, loginStatement(true), false);
+    check(anonymous.status === 401, `a statement without credentials got ${anonymous.status}, not 401`);
   },
 };
 
