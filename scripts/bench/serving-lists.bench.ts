@@ -61,7 +61,7 @@ function university(lastDate: string) {
       course_id: courseId(c),
       total_enrolled_students: 0,
       total_videos_watched: int(0, 5000),
-      avg_quiz_score: int(300, 1000) / 10,
+      avg_quiz_percentage: int(300, 1000) / 10,
       total_interactions: int(0, 20_000),
     };
     add('course_overview', course);
@@ -74,7 +74,7 @@ function university(lastDate: string) {
       total_courses_enrolled: perStudent,
       total_videos_watched: int(0, 300),
       total_logins: int(0, 100),
-      avg_quiz_score: int(200, 1000) / 10,
+      avg_quiz_percentage: int(200, 1000) / 10,
     };
     add('student_overview', student);
     add('student_directory', { ...student, bucket: listingBucket(id) });
@@ -257,7 +257,7 @@ const bench: Bench = {
         ['students (next page, cursor)', () => `/api/v1/students?limit=50&cursor=${pick(cursors)}`],
         ['students (desc)', () => '/api/v1/students?limit=50&order=desc'],
         ['courses (by id)', () => '/api/v1/courses?limit=50'],
-        ['courses (sort by a column)', () => '/api/v1/courses?limit=50&sort=avg_quiz_score&order=desc'],
+        ['courses (sort by a column)', () => '/api/v1/courses?limit=50&sort=avg_quiz_percentage&order=desc'],
         ['course students (sort=risk)', () => `/api/v1/courses/${course()}/students?limit=50&sort=risk`],
         ['risk (institution-wide, cursor)', () => `/api/v1/risk?limit=50&cursor=${pick(riskCursors)}`],
         ['risk (one course)', () => `/api/v1/risk?limit=50&course_id=${course()}`],

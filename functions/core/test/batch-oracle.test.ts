@@ -22,6 +22,26 @@ describe('batch views against an independent oracle (local-dir lake, SQLite)', (
     expect(distribution.some((row) => row['assignment_type'] === 'not_stated')).toBe(true);
   });
 
+  it('the scenario scores on mixed scales, so only percentages of max_score are comparable', () => {
+    const events = Object.values(scenario()).flat();
+    const scales = (type: string) =>
+      new Set(
+        events
+          .filter((e) => e.eventType === type)
+          .map((e) => `${e.data['course_id']}/${e.data['max_score']}`),
+      );
+    // Grades out of 10 and of 100 within one course; quizzes out of 10 and (plain xAPI) of 1.
+    expect(scales('GRADE_ASSIGNMENT')).toContain('COURSE001/10');
+    expect(scales('GRADE_ASSIGNMENT')).toContain('COURSE001/100');
+    expect(scales('QUIZ_COMPLETED')).toContain('COURSE001/10');
+    expect(scales('QUIZ_COMPLETED')).toContain('COURSE001/1');
+    const bands = oracle(events)['assessment_score_distribution'] ?? [];
+    for (const assessment of ['quiz', 'assignment'])
+      expect(
+        new Set(bands.filter((r) => r['assessment'] === assessment).map((r) => r['score_band'])).size,
+      ).toBeGreaterThan(5);
+  });
+
   it('all jobs in one pass: dedup, idempotent reruns, late events, local-midnight boundaries', async () => {
     const fixture = batchFixture();
     try {

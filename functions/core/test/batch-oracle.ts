@@ -128,8 +128,10 @@ export function generateDays(seed: number, firstDay: string, days: number, perDa
                   student_id: student,
                   assignment_id: a,
                   course_id: course,
-                  score: r.int(40, 100),
-                  max_score: 100,
+                  // Mixed scales, as the generator grades: homework and labs out of 10, the rest of 100.
+                  ...(type === 'homework' || type === 'lab'
+                    ? { score: r.int(40, 100) / 10, max_score: 10 }
+                    : { score: r.int(40, 100), max_score: 100 }),
                 }),
               );
             if (r.chance(0.3))
@@ -146,13 +148,15 @@ export function generateDays(seed: number, firstDay: string, days: number, perDa
         case 4: {
           const total = r.int(10, 20);
           const correct = r.int(0, total);
+          // A plain xAPI result maps to a fraction of 1 (result.score.scaled); the platform's own out of 10.
+          const stated = !plain();
           events.push(
             ev('QUIZ_COMPLETED', at(t), student, {
               quiz_id: `QUIZ${pad(c * 5 + r.int(0, 4))}`,
               course_id: course,
-              ...(plain() ? {} : { correct_answers: correct, total_questions: total }),
-              score: (correct / total) * 10,
-              max_score: 10,
+              ...(stated ? { correct_answers: correct, total_questions: total } : {}),
+              score: stated ? (correct / total) * 10 : correct / total,
+              max_score: stated ? 10 : 1,
             }),
           );
           break;
@@ -294,6 +298,11 @@ const pct = (part: number | null, whole: number | null) =>
 const completion = (e: E) =>
   Math.min(100, (d(e, 'watch_duration_seconds') / d(e, 'video_duration_seconds')) * 100);
 const scorePct = (e: E) => ((d<number>(e, 'score') as number) / (d<number>(e, 'max_score') as number)) * 100;
+/** Bands of 10 points: 0 … 90 (a full score in 90), 100 above the maximum; to 6 decimals, as documented. */
+const scoreBandOf = (e: E) => {
+  const p = Number(scorePct(e).toFixed(6));
+  return p > 100 ? 100 : p === 100 ? 90 : 10 * Math.floor(p / 10);
+};
 
 function rowsOf<T>(
   items: readonly T[],
@@ -451,11 +460,9 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
     (e) => [d(e, 'student_id'), d(e, 'course_id')],
     (g) => ({
       total_assignments_graded: g.length,
-      avg_assignment_score: avgOf(g.map((e) => d(e, 'score'))),
-      min_assignment_score: minOf(g.map((e) => d(e, 'score'))),
-      max_assignment_score: maxOf(g.map((e) => d(e, 'score'))),
-      total_assignment_score: sumOf(g.map((e) => d(e, 'score'))),
-      avg_score_percentage: avgOf(g.map(scorePct)),
+      avg_assignment_percentage: avgOf(g.map(scorePct)),
+      min_assignment_percentage: minOf(g.map(scorePct)),
+      max_assignment_percentage: maxOf(g.map(scorePct)),
     }),
   );
   const teacherWork = of('VIEW_STUDENT_WORK', 'GRADE_ASSIGNMENT').filter((e) => e.data.role === 'teacher');
@@ -466,7 +473,7 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
     (g) => ({
       total_works_viewed: g.filter((e) => e.eventType === 'VIEW_STUDENT_WORK').length,
       total_assignments_graded: g.filter((e) => e.eventType === 'GRADE_ASSIGNMENT').length,
-      avg_score_given: avgOf(g.filter((e) => e.eventType === 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
+      avg_percentage_given: avgOf(g.filter((e) => e.eventType === 'GRADE_ASSIGNMENT').map(scorePct)),
     }),
   );
   out['assessment_submission_distribution'] = rowsOf(
@@ -489,10 +496,20 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
         avg_quiz_correct: avgOf(q.map((e) => d(e, 'correct_answers'))),
         avg_quiz_percentage: avgOf(q.map(scorePct)),
         assignments_graded: gr.length,
-        avg_assignment_score: avgOf(gr.map((e) => d(e, 'score'))),
         avg_assignment_percentage: avgOf(gr.map(scorePct)),
       };
     },
+  );
+  out['assessment_score_distribution'] = rowsOf(
+    performance,
+    ['course_id', 'assessment', 'score_band'],
+    (e) => [d(e, 'course_id'), e.eventType === 'QUIZ_COMPLETED' ? 'quiz' : 'assignment', scoreBandOf(e)],
+    (g) => ({
+      results: g.length,
+      students: distinct(
+        g.map((e) => (e.eventType === 'QUIZ_COMPLETED' ? e.data.user_id : d(e, 'student_id'))),
+      ),
+    }),
   );
 
   // video
@@ -851,8 +868,8 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       total_materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,
       total_assignments_submitted: typed(g, 'SUBMIT_ASSIGNMENT').length,
       total_quizzes_completed: typed(g, 'QUIZ_COMPLETED').length,
-      avg_assignment_score: avgOf(typed(g, 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
-      avg_quiz_score: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
+      avg_assignment_percentage: avgOf(typed(g, 'GRADE_ASSIGNMENT').map(scorePct)),
+      avg_quiz_percentage: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
       total_interactions: own(g).length,
       active_students: distinct(own(g).map(studentOf)),
       last_activity: maxOf(own(g).map(ms)),
@@ -871,8 +888,8 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
         total_quizzes_completed: typed(g, 'QUIZ_COMPLETED').length,
         total_logins: typed(g, 'LOGIN').length,
         total_materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,
-        avg_assignment_score: avgOf(typed(g, 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
-        avg_quiz_score: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
+        avg_assignment_percentage: avgOf(typed(g, 'GRADE_ASSIGNMENT').map(scorePct)),
+        avg_quiz_percentage: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
         total_watch_seconds: watch,
         last_login: maxOf(typed(g, 'LOGIN').map(ms)),
         last_activity: maxOf(own(g).map(ms)),
@@ -893,7 +910,8 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       assignments_submitted: typed(g, 'SUBMIT_ASSIGNMENT').length,
       quizzes_completed: typed(g, 'QUIZ_COMPLETED').length,
       materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,
-      avg_score: avgOf(typed(g, 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
+      avg_assignment_percentage: avgOf(typed(g, 'GRADE_ASSIGNMENT').map(scorePct)),
+      avg_quiz_percentage: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
       last_activity: maxOf(own(g).map(ms)),
       dropped: lastDrop !== null && lastDrop >= lastEnrol,
     };
@@ -921,8 +939,8 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
         materials_downloaded: typed(g, 'DOWNLOAD_MATERIAL').length,
         assignments_submitted: typed(g, 'SUBMIT_ASSIGNMENT').length,
         quizzes_completed: typed(g, 'QUIZ_COMPLETED').length,
-        avg_assignment_score: avgOf(typed(g, 'GRADE_ASSIGNMENT').map((e) => d(e, 'score'))),
-        avg_quiz_score: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
+        avg_assignment_percentage: avgOf(typed(g, 'GRADE_ASSIGNMENT').map(scorePct)),
+        avg_quiz_percentage: avgOf(typed(g, 'QUIZ_COMPLETED').map(scorePct)),
         last_activity_date: maxOf(own(g).map(ms)),
         watch_time_minutes: watch / 60,
       };

@@ -90,7 +90,7 @@ export function listsBehaviour(label: string, open: () => Promise<ViewStore>) {
         course_id: c,
         bucket: listingBucket(c),
         total_enrolled_students: (i * 7) % 13,
-        avg_quiz_score: i === 3 ? null : i * 2.5,
+        avg_quiz_percentage: i === 3 ? null : i * 2.5,
       }));
       await store.upsert(tableNamed('course_directory'), courseRows);
       await store.upsert(
@@ -177,8 +177,8 @@ export function listsBehaviour(label: string, open: () => Promise<ViewStore>) {
       });
 
       it('sorts courses by any column, nulls last, ties by id, paging over the sorted list', async () => {
-        const all = await everyPage('/api/v1/courses?sort=avg_quiz_score&order=desc', 7);
-        const scores = all.map((r) => r.avg_quiz_score);
+        const all = await everyPage('/api/v1/courses?sort=avg_quiz_percentage&order=desc', 7);
+        const scores = all.map((r) => r.avg_quiz_percentage);
         expect(scores.at(-1)).toBeNull();
         const numbers = scores.slice(0, -1) as number[];
         expect(numbers).toEqual([...numbers].sort((a, b) => b - a));

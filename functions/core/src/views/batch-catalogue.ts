@@ -11,8 +11,8 @@ import type { BatchJob, BatchViewDefinition } from './define.ts';
 /**
  * Every batch view, in job order (the older system's 37 views of jobs 1-5, its 4 of student_course_analytics,
  * the reverse-lookup copy course_student_enrollment, the 7-day engagement distribution that replaces the
- * older system's all-time one, the batch sides of merged speed views, and intermediate stages that are not
- * stored).
+ * older system's all-time one, the batch sides of merged speed views, the score distributions, and
+ * intermediate stages that are not stored).
  * Adding a view = declaring it in its category's batch-views.ts and listing it here.
  */
 export const batchViews: readonly BatchViewDefinition<never>[] = [
@@ -32,6 +32,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   assessment.assessmentTeacherWorkload,
   assessment.assessmentSubmissionDistribution,
   assessment.assessmentStudentOverallPerformance,
+  assessment.assessmentScoreDistribution,
   // video
   video.videoTotalWatchTime,
   video.videoStudentEngagement,

@@ -62,15 +62,40 @@ describe('student_course_analytics batch views (given events → expected rows)'
         student_id: 'SV001',
         assignment_id: 'ASM001',
         course_id: 'COURSE001',
-        score: 90,
+        score: 92.8,
         max_score: 100,
+      }),
+      // Another scale (8.5 of 10): the student's scores are compared as percentages, (92.8 + 85) / 2.
+      ev('GRADE_ASSIGNMENT', '2026-03-02T09:30', 'GV001', {
+        student_id: 'SV001',
+        assignment_id: 'ASM002',
+        course_id: 'COURSE001',
+        score: 8.5,
+        max_score: 10,
+      }),
+      ev('QUIZ_COMPLETED', '2026-03-02T10:00', 'SV001', {
+        quiz_id: 'QUIZ001',
+        course_id: 'COURSE001',
+        score: 0.75,
+        max_score: 1,
       }),
     ];
     const rows = await computeViews('student_course_analytics', events, ['student_overview'], range);
-    expect(
-      pick(rows['student_overview']!, ['student_id', 'total_logins', 'avg_assignment_score', 'last_login']),
-    ).toEqual([
-      { student_id: 'SV001', total_logins: 1, avg_assignment_score: 90, last_login: at('2026-03-02T08:00') },
+    const columns = [
+      'student_id',
+      'total_logins',
+      'avg_assignment_percentage',
+      'avg_quiz_percentage',
+      'last_login',
+    ];
+    expect(pick(rows['student_overview']!, columns)).toEqual([
+      {
+        student_id: 'SV001',
+        total_logins: 1,
+        avg_assignment_percentage: 88.9,
+        avg_quiz_percentage: 75,
+        last_login: at('2026-03-02T08:00'),
+      },
     ]);
   });
 });

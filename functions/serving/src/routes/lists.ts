@@ -270,7 +270,6 @@ export const listRoutes: Route[] = [
         const withRisk: Row = {
           ...row,
           quizzes_completed: row['quizzes_completed'] ?? null,
-          avg_quiz_percentage: r?.['avg_quiz_percentage'] ?? null,
           video_coverage_percentage: r?.['video_coverage_percentage'] ?? null,
           days_inactive: r?.['days_inactive'] ?? null,
           risk_score: r?.['risk_score'] ?? null,

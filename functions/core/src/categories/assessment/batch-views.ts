@@ -4,6 +4,7 @@ import { type EventNamed, type EventOf, fieldOf, isEvent } from '../../events/ty
 import { avg, count, countDistinct, earliest, latest, max, min, sum } from '../../views/aggregates.ts';
 import type { Row } from '../../views/columns.ts';
 import { defineBatchView, defineBatchViewOver, eventMs, key } from '../../views/define.ts';
+import { scoreBand, scoreBandAboveMaximum, scorePercent } from './score.ts';
 
 type Submit = EventNamed<'SUBMIT_ASSIGNMENT'>;
 type FirstView = EventNamed<'VIEW_ASSIGNMENT_FIRST_TIME'>;
@@ -23,13 +24,8 @@ const userKey = key.text<LmsEvent>((e) => e.data.user_id);
 const correctAnswers = (e: Quiz) => e.data.correct_answers;
 /** The assignment_type key of a submission whose source did not state the kind of assignment. */
 export const assignmentTypeNotStated = 'not_stated';
-const scoreOf = (e: Quiz | Grade) => e.data.score;
-/** score / max_score × 100 of a quiz or a grade. */
-const scorePercent = (e: Quiz | Grade) => {
-  const score = e.data.score;
-  const maxScore = e.data.max_score;
-  return score === undefined || !maxScore ? null : (score / maxScore) * 100;
-};
+/** score / max_score × 100 of a quiz or a grade: the only form in which scores are averaged or compared. */
+const percentOf = (e: Quiz | Grade) => scorePercent(e.data.score, e.data.max_score);
 
 export const assessmentStudentSubmissions = defineBatchView<'SUBMIT_ASSIGNMENT'>({
   name: 'assessment_student_submissions',
@@ -121,14 +117,16 @@ export const assessmentQuizPerformance = defineBatchView<'QUIZ_COMPLETED'>({
     total_correct_answers: sum(correctAnswers, { type: 'bigint' }),
     min_correct_answers: min(correctAnswers, { type: 'bigint' }),
     max_correct_answers: max(correctAnswers, { type: 'bigint' }),
-    avg_quiz_percentage: avg(scorePercent, { doc: 'mean of score / max_score × 100' }),
+    avg_quiz_percentage: avg(percentOf, { doc: 'mean of score / max_score × 100' }),
   },
 });
 
 export const assessmentGradingStats = defineBatchView<'GRADE_ASSIGNMENT'>({
   name: 'assessment_grading_stats',
   job: 'assessment',
-  doc: 'Per graded student and course: GRADE_ASSIGNMENT events and scores received.',
+  doc:
+    'Per graded student and course: GRADE_ASSIGNMENT events and the scores received, as percent of each ' +
+    "grade's max_score (assignments are graded on different scales).",
   sources: ['assessment'],
   where: isGrade,
   period: 'all',
@@ -136,18 +134,16 @@ export const assessmentGradingStats = defineBatchView<'GRADE_ASSIGNMENT'>({
   partitionKey: ['student_id'],
   metrics: {
     total_assignments_graded: count(),
-    avg_assignment_score: avg(scoreOf),
-    min_assignment_score: min(scoreOf),
-    max_assignment_score: max(scoreOf),
-    total_assignment_score: sum(scoreOf),
-    avg_score_percentage: avg(scorePercent, { doc: 'mean of score / max_score × 100' }),
+    avg_assignment_percentage: avg(percentOf, { doc: 'mean of score / max_score × 100' }),
+    min_assignment_percentage: min(percentOf, { doc: 'lowest score / max_score × 100' }),
+    max_assignment_percentage: max(percentOf, { doc: 'highest score / max_score × 100' }),
   },
 });
 
 export const assessmentTeacherWorkload = defineBatchView<'VIEW_STUDENT_WORK' | 'GRADE_ASSIGNMENT'>({
   name: 'assessment_teacher_workload',
   job: 'assessment',
-  doc: 'Per teacher and course: student works viewed, assignments graded, mean score given.',
+  doc: 'Per teacher and course: student works viewed, assignments graded, mean score given (percent of max_score).',
   sources: ['assessment'],
   where: (e): e is WorkView | Grade => isTeacher(e) && (e.eventType === 'VIEW_STUDENT_WORK' || isGrade(e)),
   period: 'all',
@@ -156,7 +152,10 @@ export const assessmentTeacherWorkload = defineBatchView<'VIEW_STUDENT_WORK' | '
   metrics: {
     total_works_viewed: count({ where: isWorkView }),
     total_assignments_graded: count({ where: isGrade }),
-    avg_score_given: avg((e) => fieldOf(e, 'score'), { where: isGrade }),
+    avg_percentage_given: avg((e) => scorePercent(fieldOf(e, 'score'), fieldOf(e, 'max_score')), {
+      where: isGrade,
+      doc: 'mean score / max_score × 100 of the grades given',
+    }),
   },
 });
 
@@ -198,9 +197,41 @@ export const assessmentStudentOverallPerformance = defineBatchView<'QUIZ_COMPLET
   metrics: {
     quizzes_completed: count({ where: isQuiz }),
     avg_quiz_correct: avg((e) => fieldOf(e, 'correct_answers'), { where: isQuiz }),
-    avg_quiz_percentage: avg(scorePercent, { where: isQuiz }),
+    avg_quiz_percentage: avg(percentOf, { where: isQuiz, doc: 'mean quiz score / max_score × 100' }),
     assignments_graded: count({ where: isGrade }),
-    avg_assignment_score: avg(scoreOf, { where: isGrade }),
-    avg_assignment_percentage: avg(scorePercent, { where: isGrade }),
+    avg_assignment_percentage: avg(percentOf, { where: isGrade, doc: 'mean grade score / max_score × 100' }),
+  },
+});
+
+/** What a score distribution row counts: quiz completions or assignment grades. */
+const assessmentKind = (e: Quiz | Grade) => (isQuiz(e) ? 'quiz' : 'assignment');
+
+/**
+ * The score distributions of a course's instructor page: quiz and assignment results per band of 10
+ * percentage points of their maximum, whatever scale each was graded on.
+ */
+export const assessmentScoreDistribution = defineBatchView<'QUIZ_COMPLETED' | 'GRADE_ASSIGNMENT'>({
+  name: 'assessment_score_distribution',
+  job: 'assessment',
+  doc:
+    "Per course: students' quiz completions (assessment `quiz`) and assignment grades received " +
+    '(`assignment`) by score band, score / max_score × 100 in bands of 10 points: band 0 = [0, 10), … ' +
+    `90 = [90, 100], ${scoreBandAboveMaximum} = above the maximum. Every result counts (retakes too); bands ` +
+    'without results have no row.',
+  sources: ['assessment'],
+  where: (e): e is Quiz | Grade => (isQuiz(e) && isStudent(e)) || isGrade(e),
+  period: 'all',
+  keys: {
+    course_id: courseKey,
+    assessment: key.text(assessmentKind, 'quiz or assignment'),
+    score_band: key.int((e) => {
+      const percent = percentOf(e);
+      return percent === null ? undefined : scoreBand(percent);
+    }, 'lower bound of the band, percent of max_score'),
+  },
+  partitionKey: ['course_id'],
+  metrics: {
+    results: count({ doc: 'quiz completions or grades in the band' }),
+    students: countDistinct(performanceStudent, { doc: 'distinct students with a result in the band' }),
   },
 });

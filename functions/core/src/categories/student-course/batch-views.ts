@@ -17,6 +17,7 @@ import {
   key,
   percent,
 } from '../../views/define.ts';
+import { scorePercent } from '../assessment/score.ts';
 import { assessRisk, defaultRiskThresholds, listingBucket, riskRank, riskWeights, slope } from './risk.ts';
 
 /** The events of the job's categories: course, video, assessment and auth. */
@@ -40,12 +41,13 @@ const isStudentAction = (e: LmsEvent) => e.data.role === 'student';
 // Over every event of the job: undefined for the event types that do not declare the field.
 const courseOf = (e: EventNamed<StudentCourseEvent>) => fieldOf(e, 'course_id');
 const watchSeconds = (e: EventNamed<StudentCourseEvent>) => fieldOf(e, 'watch_duration_seconds');
-const score = (e: EventNamed<StudentCourseEvent>) => fieldOf(e, 'score');
-const scorePercent = (e: EventNamed<StudentCourseEvent>) => {
-  const s = score(e);
-  const maxScore = fieldOf(e, 'max_score');
-  return s === undefined || !maxScore ? null : (s / maxScore) * 100;
-};
+/** A quiz's or grade's score / max_score × 100 (raw scores are on different scales: never averaged). */
+const percentOf = (e: EventNamed<StudentCourseEvent>) =>
+  scorePercent(fieldOf(e, 'score'), fieldOf(e, 'max_score'));
+const assignmentPercentage = () =>
+  avg(percentOf, { where: isGrade, doc: 'mean GRADE_ASSIGNMENT score / max_score × 100 (grades received)' });
+const quizPercentage = () =>
+  avg(percentOf, { where: isQuiz, doc: 'mean QUIZ_COMPLETED score / max_score × 100' });
 const student = key.text<AnyEvent>(studentOf);
 const course = key.text<EventNamed<StudentCourseEvent>>(courseOf);
 const minutes = (column: string): Derived => ({
@@ -61,7 +63,7 @@ const sources = ['course', 'video', 'assessment', 'auth'] as const;
 export const courseOverview = defineBatchView<StudentCourseEvent>({
   name: 'course_overview',
   job: 'student_course_analytics',
-  doc: 'Per course: enrolled students, videos watched, materials downloaded, submissions, quizzes and scores by students.',
+  doc: 'Per course: enrolled students, videos watched, materials downloaded, submissions, quizzes and scores (percent of max_score) by students.',
   sources,
   where: aboutStudent,
   period: 'all',
@@ -76,8 +78,8 @@ export const courseOverview = defineBatchView<StudentCourseEvent>({
     total_materials_downloaded: count({ where: isDownload }),
     total_assignments_submitted: count({ where: isSubmit }),
     total_quizzes_completed: count({ where: isQuiz }),
-    avg_assignment_score: avg(score, { where: isGrade }),
-    avg_quiz_score: avg(scorePercent, { where: isQuiz, doc: 'mean quiz score / max_score × 100' }),
+    avg_assignment_percentage: assignmentPercentage(),
+    avg_quiz_percentage: quizPercentage(),
     total_interactions: count({ where: isStudentAction, doc: 'student events on the course' }),
     active_students: countDistinct(studentOf, { where: isStudentAction }),
     last_activity: latest(eventMs, { where: isStudentAction }),
@@ -87,7 +89,7 @@ export const courseOverview = defineBatchView<StudentCourseEvent>({
 export const studentOverview = defineBatchView<StudentCourseEvent>({
   name: 'student_overview',
   job: 'student_course_analytics',
-  doc: 'Per student: courses enrolled, videos, submissions, quizzes, downloads, logins, scores and watch time.',
+  doc: 'Per student: courses enrolled, videos, submissions, quizzes, downloads, logins, scores (percent of max_score) and watch time.',
   sources,
   where: aboutStudent,
   period: 'all',
@@ -100,8 +102,8 @@ export const studentOverview = defineBatchView<StudentCourseEvent>({
     total_quizzes_completed: count({ where: isQuiz }),
     total_logins: count({ where: isLogin }),
     total_materials_downloaded: count({ where: isDownload }),
-    avg_assignment_score: avg(score, { where: isGrade, doc: 'mean GRADE_ASSIGNMENT score received' }),
-    avg_quiz_score: avg(scorePercent, { where: isQuiz, doc: 'mean quiz score / max_score × 100' }),
+    avg_assignment_percentage: assignmentPercentage(),
+    avg_quiz_percentage: quizPercentage(),
     total_watch_seconds: sum(watchSeconds, { where: isVideo, type: 'bigint' }),
     last_login: latest(eventMs, { where: isLogin }),
     last_activity: latest(eventMs, { where: isStudentAction }),
@@ -112,7 +114,7 @@ export const studentOverview = defineBatchView<StudentCourseEvent>({
 export const studentCourseDetailed = defineBatchView<StudentCourseEvent>({
   name: 'student_course_detailed',
   job: 'student_course_analytics',
-  doc: 'Per student and course with any activity: enrolment dates, videos, watch time, downloads, submissions, quizzes, scores, last activity.',
+  doc: 'Per student and course with any activity: enrolment dates, videos, watch time, downloads, submissions, quizzes, scores (percent of max_score), last activity.',
   sources,
   where: aboutStudent,
   period: 'all',
@@ -127,8 +129,8 @@ export const studentCourseDetailed = defineBatchView<StudentCourseEvent>({
     materials_downloaded: count({ where: isDownload }),
     assignments_submitted: count({ where: isSubmit }),
     quizzes_completed: count({ where: isQuiz }),
-    avg_assignment_score: avg(score, { where: isGrade }),
-    avg_quiz_score: avg(scorePercent, { where: isQuiz }),
+    avg_assignment_percentage: assignmentPercentage(),
+    avg_quiz_percentage: quizPercentage(),
     last_activity_date: latest(eventMs, { where: isStudentAction }),
   },
   derived: { watch_time_minutes: minutes('watch_time_seconds') },
@@ -144,7 +146,8 @@ const enrollment = {
     assignments_submitted: 'assignments_submitted',
     quizzes_completed: 'quizzes_completed',
     materials_downloaded: 'materials_downloaded',
-    avg_score: 'avg_assignment_score',
+    avg_assignment_percentage: 'avg_assignment_percentage',
+    avg_quiz_percentage: 'avg_quiz_percentage',
     last_activity: 'last_activity_date',
   },
   derived: {
@@ -328,13 +331,13 @@ export const studentCourseRisk = defineBatchView<StudentCourseEvent>({
     last_drop_date: latest(eventMs, { where: isDrop }),
     last_activity: latest(eventMs, { where: isStudentAction, doc: 'last own action in the course' }),
     quizzes_completed: count({ where: isQuiz }),
-    avg_quiz_percentage: avg(scorePercent, { where: isQuiz, doc: 'mean quiz score / max_score × 100' }),
+    avg_quiz_percentage: quizPercentage(),
     quiz_week_sum: sum(weeksOf, { where: isQuiz, doc: 'regression sum: Σ week of each quiz' }),
     quiz_week_sq_sum: sum((e) => weeksOf(e) ** 2, { where: isQuiz, doc: 'regression sum: Σ week²' }),
-    quiz_pct_sum: sum(scorePercent, { where: isQuiz, doc: 'regression sum: Σ quiz percentage' }),
+    quiz_pct_sum: sum(percentOf, { where: isQuiz, doc: 'regression sum: Σ quiz percentage' }),
     quiz_week_pct_sum: sum(
       (e) => {
-        const p = scorePercent(e);
+        const p = percentOf(e);
         return p === null ? null : weeksOf(e) * p;
       },
       { where: isQuiz, doc: 'regression sum: Σ week × percentage' },
