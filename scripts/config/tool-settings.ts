@@ -16,7 +16,7 @@ export const toolSettings: readonly Setting<unknown>[] = [
     name: 'ULA_XAPI_USER',
     shown: '—',
     readBy: ['produce --xapi', 'verify'],
-    doc: 'HTTP Basic user (key) the producer sends statements to the LRS with (`--xapi --sink http`), and verify_deploy.sh\'s xAPI check',
+    doc: "HTTP Basic user (key) the producer sends statements to the LRS with (`--xapi --sink http`), and verify_deploy.sh's xAPI check",
   }),
   tool({
     name: 'ULA_XAPI_PASSWORD',
