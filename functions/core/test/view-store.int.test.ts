@@ -1,6 +1,14 @@
 import cassandra from 'cassandra-driver';
 import { describe, expect, it } from 'vitest';
-import { allTables, CassandraViewStore, cqlCreateTable, isTransient, loadConfig } from '../src/index.ts';
+import {
+  allTables,
+  CassandraViewStore,
+  cassandraSchema,
+  cqlAddColumns,
+  cqlCreateTable,
+  isTransient,
+  loadConfig,
+} from '../src/index.ts';
 import { suiteTables, viewStoreBehaviour } from './view-store.test.ts';
 
 const config = loadConfig({
@@ -48,6 +56,27 @@ describe('Cassandra view store against the applied schema', () => {
     try {
       await store.ensureTables(allTables);
     } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a table of an older version: the schema adds the columns a view gained, twice harmlessly', async () => {
+    const table = allTables.find((t) => t.name === 'course_overview')!;
+    const older = { ...table, columns: table.columns.filter((c) => !c.name.endsWith('_percentage')) };
+    expect(older.columns.length).toBeLessThan(table.columns.length);
+    const store = new CassandraViewStore({ ...settings, keyspace: scratch });
+    try {
+      await createScratchKeyspace();
+      await store.client.execute(`DROP TABLE IF EXISTS ${scratch}.${table.name}`);
+      await store.client.execute(cqlCreateTable(older, scratch));
+      await expect(store.ensureTables([table])).rejects.toThrow(/missing columns: course_overview\.avg_/);
+      // What cassandra/schema.cql holds for the table, applied over the older one, then again.
+      const statements = [cqlCreateTable(table, scratch), cqlAddColumns(table, scratch)!];
+      expect(cassandraSchema(scratch)).toContain(statements.join('\n'));
+      for (const statement of [...statements, ...statements]) await store.client.execute(statement);
+      await store.ensureTables([table]);
+    } finally {
+      await store.client.execute(`DROP TABLE IF EXISTS ${scratch}.${table.name}`);
       await store.close();
     }
   });

@@ -23,7 +23,7 @@ import { runBatch } from '../../../functions/core/src/batch/job.ts';
 import { loadConfig } from '../../../functions/core/src/config.ts';
 import { allTables } from '../../../functions/core/src/views/catalogue.ts';
 import type { Row } from '../../../functions/core/src/views/columns.ts';
-import { cqlCreateTable } from '../../../functions/core/src/views/tables.ts';
+import { cqlAddColumns, cqlCreateTable } from '../../../functions/core/src/views/tables.ts';
 import { localCalendar } from '../../../functions/core/src/views/time.ts';
 import { storedViews } from '../../../functions/core/test/batch-scenario.ts';
 import { readRows } from '../../../functions/core/test/batch-support.ts';
@@ -72,6 +72,9 @@ async function resetKeyspace() {
     );
     for (const table of allTables) {
       await admin.execute(cqlCreateTable(table, keyspace));
+      // The keyspace outlives runs: a table of an older version gets the columns views added since.
+      const addColumns = cqlAddColumns(table, keyspace);
+      if (addColumns) await admin.execute(addColumns);
       await admin.execute(`TRUNCATE ${keyspace}.${table.name}`);
     }
   } finally {

@@ -94,6 +94,19 @@ export function cqlCreateTable(t: TableDefinition, keyspace: string): string {
   return `CREATE TABLE IF NOT EXISTS ${keyspace}.${t.name} (\n${columns}\n  PRIMARY KEY (${primaryKey(t)})\n) WITH ${options.join('\n  AND ')};`;
 }
 
+/**
+ * ALTER TABLE adding the table's non-key columns that an existing table lacks (Cassandra 4.1+ `ADD IF NOT
+ * EXISTS`): applied after CREATE TABLE IF NOT EXISTS, the schema also upgrades a keyspace created by an
+ * earlier version when a view gains a column. Columns a view no longer declares are left in place (a
+ * process of the previous version may still write them); undefined for a table with key columns only.
+ */
+export function cqlAddColumns(t: TableDefinition, keyspace: string): string | undefined {
+  const keys = new Set([...t.partitionKey, ...t.clustering.map((c) => c.name)]);
+  const columns = t.columns.filter((c) => !keys.has(c.name));
+  if (columns.length === 0) return undefined;
+  return `ALTER TABLE ${keyspace}.${t.name} ADD IF NOT EXISTS (${columns.map((c) => `${c.name} ${cqlType[c.type]}`).join(', ')});`;
+}
+
 /** CREATE TABLE statement for the embedded SQLite store (same columns, same key). */
 export function sqliteCreateTable(t: TableDefinition): string {
   const columns = t.columns.map((c) => `  "${c.name}" ${sqliteType[c.type]}`).join(',\n');
