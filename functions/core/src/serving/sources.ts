@@ -47,6 +47,8 @@ export const sources = {
   /** At-risk lists: per course (partition = course) and institution-wide (16 partitions by rank). */
   courseRisk: 'course_student_risk',
   riskRanking: 'risk_ranking',
+  /** Per course: quiz and assignment results by band of percent of the maximum score. */
+  scoreDistribution: 'assessment_score_distribution',
   /** 7-day engagement: students per level on the last batch date. */
   engagement: 'student_engagement_distribution',
   /** The batch layer's recent activity per local day. */
@@ -75,5 +77,6 @@ export const servingViewNames = (): string[] => [
   sources.courseRisk,
   sources.riskRanking,
   sources.engagement,
+  sources.scoreDistribution,
   ...Object.values(sources.batchRecent),
 ];

@@ -1,4 +1,5 @@
-import type { Row, TableDefinition } from '@ula/core';
+import { percent, type Row, type TableDefinition } from '@ula/core';
+import { scoreBands } from '@ula/core/categories/assessment/score';
 import { withoutPii } from '@ula/core/serving/pii';
 import { sources } from '@ula/core/serving/sources';
 import { addDays } from '@ula/core/views/time';
@@ -45,6 +46,43 @@ export const entityRoutes: Route[] = [
     handler: async (_q, { path }, deps) => ({
       course: withoutPii(await one(deps, sources.courseOverview, path['courseId']!, 'course')),
     }),
+  }),
+  route({
+    path: '/api/v1/courses/{courseId}/score-distribution',
+    summary:
+      "A course's quiz and assignment score distributions as percent of the maximum (assessment_score_distribution, one partition): for quizzes (students' completions) and assignments (grades received), every band of 10 points, 0-10 % … 90-100 % (a full score in the top band) and above 100 % (extra credit), with results, distinct students and the band's share of the results (zeros where no result fell); 404 for an unknown course.",
+    tag: 'courses',
+    params: {},
+    handler: async (_q, { path }, deps) => {
+      const id = path['courseId']!;
+      await one(deps, sources.courseOverview, id, 'course');
+      const rows = await deps.reader.partition(tableOf(deps, sources.scoreDistribution), { course_id: id });
+      const distribution = (assessment: 'quiz' | 'assignment') => {
+        const own = rows.filter((r) => r['assessment'] === assessment);
+        const total = own.reduce((n, r) => n + Number(r['results'] ?? 0), 0);
+        const bands = scoreBands.map(({ band, from, to, label }) => {
+          const row = own.find((r) => r['score_band'] === band);
+          const results = Number(row?.['results'] ?? 0);
+          return {
+            band,
+            from,
+            to,
+            label,
+            results,
+            students: Number(row?.['students'] ?? 0),
+            share_percentage: percent(results, total) ?? 0,
+          };
+        });
+        return { results: total, bands };
+      };
+      return {
+        course_id: id,
+        view: sources.scoreDistribution,
+        unit: 'percent of max_score',
+        quiz: distribution('quiz'),
+        assignment: distribution('assignment'),
+      };
+    },
   }),
   route({
     path: '/api/v1/students/{studentId}',

@@ -23,3 +23,13 @@ export const scoreBand = (percent: number): number => {
   if (exact > 100) return scoreBandAboveMaximum;
   return Math.min(90, Math.floor(exact / scoreBandWidth) * scoreBandWidth);
 };
+
+/** Every band of the distributions, in order, with its bounds and a label (what a histogram draws). */
+export const scoreBands: readonly { band: number; from: number; to: number | null; label: string }[] = [
+  ...Array.from({ length: 10 }, (_, k) => {
+    const from = k * scoreBandWidth;
+    const to = from + scoreBandWidth;
+    return { band: from, from, to, label: `${from}–${to} %` };
+  }),
+  { band: scoreBandAboveMaximum, from: 100, to: null, label: 'above 100 %' },
+];
