@@ -40,6 +40,8 @@ export function viewsMarkdown(): string {
     'Metric kinds: count, count_distinct (exact, members kept in the batch state), sum, avg, min, max,',
     'earliest/latest (instants); "(subset)" = counted over a subset of the view\'s events only;',
     '"derived" = computed from the row. Views marked "daily" have one partition per local date.',
+    'Scores are percent of their maximum (`score / max_score × 100`, columns `…_percentage`): quizzes and',
+    'assignments come on different scales (out of 10, of 100, fractions of 1), so raw scores are never averaged.',
     '',
   ];
   let stored = 0;
