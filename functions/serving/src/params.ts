@@ -1,3 +1,4 @@
+import { idPattern } from '@ula/core/events/define';
 import { addDays, utcDate } from '@ula/core/views/time';
 import { badRequest } from './http.ts';
 
@@ -13,8 +14,8 @@ export type ParamSpec =
   | { kind: 'page'; doc: string }
   | { kind: 'token'; doc: string };
 
-/** Catalogue ids; `+` too, as in Open edX course keys (`course-v1:Org+Course+Run`) that xAPI statements carry. */
-export const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$/;
+export { idPattern };
+
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isDate(value: string): boolean {
@@ -33,7 +34,7 @@ const single = (name: string, raw: unknown): string | undefined => {
 export function checkId(name: string, value: string): string {
   if (!idPattern.test(value))
     throw badRequest(
-      `${name} must be 1-64 characters of letters, digits, '_', '.', ':', '+' or '-'; got ${JSON.stringify(value.slice(0, 80))}`,
+      `${name} must be 1-64 characters of letters, digits, '_', '.', ':', '+', '@' or '-'; got ${JSON.stringify(value.slice(0, 80))}`,
     );
   return value;
 }

@@ -36,13 +36,15 @@ export function xapiMappingMarkdown(): string {
     '- **Role**: the platform extension ' + code(ulaExtensions.role) + ", else the event type's only role,",
     '  else `ULA_XAPI_DEFAULT_ROLE`.',
     "- **Course**: the object when it is a course, else the context's parent then grouping activities (Open edX",
-    '  `course-v1:` keys, Moodle `…/course/view.php?id=N` → `<host>/course/N`, `<home page>/courses/<id>`, any',
+    '  `course-v1:` keys, Moodle `…/course/view.php?id=N` → `<host>:course:N`, `<home page>/courses/<id>`, any',
     '  activity typed as a course), else the extension ' +
       code(ulaExtensions.courseId) +
       ', else the course of',
     '  an Open edX `block-v1:` object.',
-    '- **Ids of activities**: the last path segment of an IRI on the home page, else the IRI itself, else (over',
-    '  64 characters) `iri-` and 40 hex digits of its SHA-256.',
+    '- **Ids of activities** (and every id the mapping derives): the last path segment of an IRI on the home',
+    '  page, Moodle activity pages `…/mod/<module>/view.php?id=N` → `<host>:<module>:N`, else the IRI itself,',
+    "  when it has the API's id form (1–64 of letters, digits, `_ . : + @ -`), else `iri-` and 40 hex digits",
+    '  of its SHA-256.',
     "- **Event id and time**: a UUID v7 whose first 48 bits are the event time's milliseconds and whose other",
     '  bits come from SHA-256 of (statement id, index of the event): a resent statement gives the same ids. The',
     "  time is the statement's `timestamp` in RFC 3339 UTC with milliseconds.",

@@ -19,6 +19,12 @@ interface EventTypeSpec<Shape extends z.ZodRawShape> {
 }
 
 const id = z.string().min(1).max(64);
+
+/**
+ * The form of ids the API takes in paths and filters, and the form the xAPI mapping gives ids it derives
+ * from foreign IRIs: letters, digits, `_ . : + @ -` (`+` and `@` as in Open edX course and block keys).
+ */
+export const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.:+@-]{0,63}$/;
 /** Shared field types, so every category spells them the same way. */
 export const field = {
   id,

@@ -12,6 +12,7 @@
  *   `block-v1:` object.
  */
 import { hash } from 'node:crypto';
+import { idPattern } from '../events/define.ts';
 import type {
   Activity,
   Actor,
@@ -29,9 +30,6 @@ export interface IdentityOptions {
   /** Accounts on this home page keep their `name` as the user id. */
   homePage: string;
 }
-
-/** Catalogue ids are at most 64 characters. */
-const maxIdLength = 64;
 
 // One-shot digests (crypto.hash): no Hash object per call, on the path of every statement.
 const sha1 = (text: string) => hash('sha1', text, 'hex');
@@ -51,8 +49,7 @@ export function userIdOf(actor: Actor, options: IdentityOptions): string | undef
     const { homePage, name } = actor.account;
     if (
       trimSlash(homePage) === trimSlash(options.homePage) &&
-      name.length > 0 &&
-      name.length <= maxIdLength &&
+      idPattern.test(name) &&
       !looksLikeEmail(name)
     ) {
       return name;
@@ -72,11 +69,16 @@ export function idOfIri(iri: string, options: IdentityOptions): string {
     const last = iri.slice(home.length).split(/[/?#]/).filter(Boolean).at(-1);
     if (last !== undefined) {
       const decoded = safeDecode(last);
-      if (decoded.length <= maxIdLength) return decoded;
+      if (idPattern.test(decoded)) return decoded;
     }
   }
-  return iri.length <= maxIdLength ? iri : `iri-${sha256(iri).slice(0, 40)}`;
+  const module = moodleModule.exec(iri);
+  if (module) return fitId(`${module[1]}:${module[2]}:${module[3]}`);
+  return fitId(iri);
 }
+
+/** Moodle's activity pages, `…/mod/<module>/view.php?id=N`: `<host>:<module>:<N>` (e.g. `moodle.edu:quiz:7`). */
+const moodleModule = /^https?:\/\/([^/?#]+)(?:\/[^?#]*)?\/mod\/([a-z0-9_]+)\/view\.php\?(?:[^#]*&)?id=(\d+)/;
 
 const safeDecode = (text: string) => {
   try {
@@ -95,13 +97,14 @@ export function courseIdOfIri(iri: string, options: IdentityOptions): string | u
   const edx = openEdxCourseKey.exec(iri);
   if (edx?.[1]) return fitId(safeDecode(edx[1]));
   const moodle = moodleCourse.exec(iri);
-  if (moodle) return `${moodle[1]}/course/${moodle[2]}`;
+  if (moodle) return fitId(`${moodle[1]}:course:${moodle[2]}`);
   const home = `${trimSlash(options.homePage)}/courses/`;
   if (iri.startsWith(home)) return idOfIri(iri, options);
   return undefined;
 }
 
-const fitId = (id: string) => (id.length <= maxIdLength ? id : `iri-${sha256(id).slice(0, 40)}`);
+/** The id itself when it has the API's id form (events/define.ts idPattern), else `iri-` and its SHA-256. */
+const fitId = (id: string) => (idPattern.test(id) ? id : `iri-${sha256(id).slice(0, 40)}`);
 
 const courseTypes: readonly string[] = activityTypes.course;
 const isCourse = (activity: Activity, options: IdentityOptions) =>

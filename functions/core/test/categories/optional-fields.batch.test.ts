@@ -159,7 +159,7 @@ describe('optional assessment fields in the views', () => {
     expect(rows['assessment_submission_distribution']).toEqual([
       {
         date: '2026-03-02',
-        course_id: 'www.example.org/course/2',
+        course_id: 'www.example.org:course:2',
         assignment_type: assignmentTypeNotStated,
         submissions_count: 1,
         unique_students: 1,

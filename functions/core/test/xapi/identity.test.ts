@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { courseIdOf, mboxSha1sum, redactStatement, userIdOf } from '../../src/xapi/identity.ts';
+import { idPattern } from '../../src/events/define.ts';
+import { courseIdOf, idOfIri, mboxSha1sum, redactStatement, userIdOf } from '../../src/xapi/identity.ts';
 import type { Statement } from '../../src/xapi/statement.ts';
 import { ula } from '../../src/xapi/vocabulary.ts';
 
@@ -60,7 +61,7 @@ describe('courses', () => {
       of({
         context: { contextActivities: { parent: [activity('http://moodle.test/course/view.php?id=12')] } },
       }),
-    ).toBe('moodle.test/course/12');
+    ).toBe('moodle.test:course:12');
     expect(
       of({ context: { contextActivities: { grouping: [activity('https://lms.test/courses/COURSE9')] } } }),
     ).toBe('COURSE9');
@@ -72,7 +73,7 @@ describe('courses', () => {
           },
         },
       }),
-    ).toBe('https://other.test/c/1');
+    ).toMatch(/^iri-[0-9a-f]{40}$/);
     expect(of({ context: { extensions: { [ula.extension('course_id')]: 'C42' } } })).toBe('C42');
     expect(
       of({
@@ -134,5 +135,34 @@ describe('redactStatement', () => {
       userIdOf(person, options),
     );
     expect(redacted.verb).toEqual(statement.verb);
+  });
+});
+
+describe('derived ids have the API id form (events/define.ts idPattern)', () => {
+  it('keeps ids of that form, hashes the others, so every course, item and user can be named in an API filter', () => {
+    const iris = [
+      'http://moodle.test:8080/course/view.php?id=12',
+      'https://moodle.test/mod/resource/view.php?id=5',
+      'http://localhost:18000/xblock/block-v1:edX+DemoX+Demo_Course+type@video+block@0b9e39477cf34507a7a48f74be381fdd',
+      'https://lms.test/videos/VID%20with%20space',
+      `https://lms.test/items/${'x'.repeat(70)}`,
+    ];
+    for (const iri of iris) expect(idOfIri(iri, options)).toMatch(idPattern);
+    expect(idOfIri('https://moodle.test/mod/resource/view.php?id=5', options)).toBe('moodle.test:resource:5');
+    expect(idOfIri('https://moodle.test/blocks/thing.php?x=1', options)).toMatch(/^iri-[0-9a-f]{40}$/);
+    expect(idOfIri('https://lms.test/videos/VID001', options)).toBe('VID001');
+    const course = courseIdOf(
+      {
+        actor: { objectType: 'Agent', account: { homePage: 'https://lms.test', name: 'SV1' } },
+        verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' },
+        object: { objectType: 'Activity', id: 'http://moodle.test:8080/course/view.php?id=12' },
+      },
+      options,
+    );
+    expect(course).toBe('moodle.test:8080:course:12');
+    expect(course).toMatch(idPattern);
+    expect(
+      userIdOf({ objectType: 'Agent', account: { homePage: 'https://lms.test', name: 'jane doe' } }, options),
+    ).toMatch(/^acct-[0-9a-f]{40}$/);
   });
 });

@@ -161,7 +161,7 @@ describe('registration and access', () => {
     expect(dropped.userId).toBe(enrolled.userId);
   });
 
-  it('Moodle enrolled / left on a course URL give COURSE_ENROLLED / COURSE_DROPPED of <host>/course/<id>', () => {
+  it('Moodle enrolled / left on a course URL give COURSE_ENROLLED / COURSE_DROPPED of <host>:course:<id>', () => {
     // Moodle logstore_xapi tests/core/user_enrolment_created and user_enrolment_deleted
     const actor = account(moodle, '2');
     const inn = map({
@@ -171,7 +171,7 @@ describe('registration and access', () => {
     });
     const out = map({ actor, verb: { id: 'http://activitystrea.ms/leave' }, object: moodleCourse });
     expect([inn.events[0]?.data['course_id'], out.events[0]?.eventType]).toEqual([
-      'www.example.org/course/2',
+      'www.example.org:course:2',
       'COURSE_DROPPED',
     ]);
   });
@@ -306,8 +306,8 @@ describe('assessment', () => {
         {
           user_id: expect.stringMatching(/^acct-[0-9a-f]{40}$/),
           role: 'student',
-          assignment_id: `${moodle}/mod/assign/view.php?id=1`,
-          course_id: 'www.example.org/course/2',
+          assignment_id: 'www.example.org:assign:1',
+          course_id: 'www.example.org:course:2',
         },
       ],
     ]);
@@ -336,8 +336,8 @@ describe('assessment', () => {
       {
         user_id: expect.stringMatching(/^acct-[0-9a-f]{40}$/),
         role: 'student',
-        assignment_id: `${moodle}/mod/assign/view.php?id=1`,
-        course_id: 'www.example.org/course/2',
+        assignment_id: 'www.example.org:assign:1',
+        course_id: 'www.example.org:course:2',
         assignment_type: 'essay',
         due_date: '2026-03-09T16:59:00.000Z',
         file_url: 's3://submissions/1.pdf',
@@ -394,7 +394,7 @@ describe('assessment', () => {
       role: 'teacher',
       score: 1,
       max_score: 2,
-      course_id: 'www.example.org/course/2',
+      course_id: 'www.example.org:course:2',
     });
     expect(grade?.data['user_id']).not.toBe(grade?.data['student_id']);
     expect(result.userId).toBe(grade?.data['student_id']);
@@ -484,8 +484,8 @@ describe('assessment', () => {
         {
           user_id: expect.stringMatching(/^acct-[0-9a-f]{40}$/),
           role: 'student',
-          quiz_id: `${moodle}/mod/quiz/view.php?id=1`,
-          course_id: 'www.example.org/course/2',
+          quiz_id: 'www.example.org:quiz:1',
+          course_id: 'www.example.org:course:2',
           score: 50,
           max_score: 100,
         },
@@ -507,7 +507,7 @@ describe('assessment', () => {
       },
     });
     expect(counted.events[0]?.data).toMatchObject({
-      quiz_id: `${moodle}/mod/quiz/view.php?id=1`,
+      quiz_id: 'www.example.org:quiz:1',
       correct_answers: 5,
       total_questions: 10,
       score: 50,
