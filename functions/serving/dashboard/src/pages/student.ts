@@ -1,0 +1,244 @@
+/**
+ * A student: activity over the last 7 days (and each 7-day window of the last two weeks) and all time,
+ * progress, scores as percent of the maximum and risk per course, and their sessions.
+ */
+import { api, enc, query, type Settled, settle } from '../api.ts';
+import { BATCH, chartFigure, SPEED } from '../charts.ts';
+import { type Child, card, firstNum, fmt, h, kpi, note, num, pctText, type Row, timeText } from '../dom.ts';
+import { reasonsText } from '../risk-words.ts';
+import { link, type Route } from '../router.ts';
+import { dataTable } from '../table.ts';
+import { assignmentPctColumns, quizPctColumns } from './course.ts';
+import type { PageResult } from './page.ts';
+
+interface Items {
+  items: Row[];
+}
+interface Activity {
+  watermark: number | null;
+  days: {
+    date: string;
+    interactions: number;
+    videos_watched: number;
+    assignments_submitted: number;
+    logins: number;
+  }[];
+}
+
+function panel<T>(title: string, testid: string, r: Settled<T>, body: (v: T) => Child): HTMLElement {
+  return card(title, testid, r.ok ? body(r.value) : note(`unavailable: ${r.error.message}`, 'error'));
+}
+
+/** Rows of a view partitioned by this student (`key` = its student column), keyed by course. */
+const byCourse = (r: Settled<Items>): Map<unknown, Row> =>
+  new Map(r.ok ? r.value.items.map((row) => [row['course_id'], row]) : []);
+
+export async function studentPage(route: Route): Promise<PageResult> {
+  const id = route.parts[0]!;
+  const view = (name: string, key: string) =>
+    settle(api<Items>(`/api/v1/views/${name}${query({ [key]: id, limit: 1000 })}`));
+  const [student, activity, courses, performance, risk, sessions, auth] = await Promise.all([
+    api<{ student: Row }>(`/api/v1/students/${enc(id)}`),
+    settle(api<Activity>(`/api/v1/students/${enc(id)}/activity?days=14`)),
+    settle(api<Items>(`/api/v1/students/${enc(id)}/courses?limit=500`)),
+    view('assessment_student_overall_performance', 'user_id'),
+    view('student_course_risk', 'student_id'),
+    view('auth_user_session_metrics', 'user_id'),
+    view('auth_user_activity_summary', 'user_id'),
+  ]);
+  const s = student.student;
+  const allTime = h(
+    'div',
+    { class: 'kpis' },
+    kpi('Courses', fmt(s['total_courses_enrolled']), 'enrolled, all time', 'batch', 'kpi-courses'),
+    kpi(
+      'Videos watched',
+      fmt(s['total_videos_watched']),
+      `${fmt(s['total_watch_time_minutes'])} min of video`,
+      'batch',
+      'kpi-videos',
+    ),
+    kpi(
+      'Submissions',
+      fmt(s['total_assignments_submitted']),
+      'assignments, all time',
+      'batch',
+      'kpi-submissions',
+    ),
+    kpi(
+      'Quizzes',
+      fmt(s['total_quizzes_completed']),
+      `mean ${pctText(firstNum(s, quizPctColumns))} of the maximum`,
+      'batch',
+      'kpi-quizzes',
+    ),
+    kpi('Logins', fmt(s['total_logins']), `last ${timeText(s['last_login'])}`, 'batch', 'kpi-logins'),
+    kpi(
+      'Downloads',
+      fmt(s['total_materials_downloaded']),
+      `last activity ${timeText(s['last_activity'])}`,
+      'batch',
+      'kpi-downloads',
+    ),
+  );
+
+  const activityCard = panel('Activity in the last 7 days', 'student-activity', activity, (a) => {
+    const last = a.days.at(-1);
+    if (!last) return note('the batch has not computed any day yet');
+    return [
+      h(
+        'p',
+        { class: 'lead', 'data-testid': 'student-7d' },
+        `In the 7 days to ${last.date}: ${fmt(last.interactions)} interactions — ${fmt(last.videos_watched)} videos watched, ${fmt(last.assignments_submitted)} assignments submitted, ${fmt(last.logins)} logins.`,
+      ),
+      chartFigure({
+        name: 'student-activity',
+        title: `Activity of ${id} in the 7 days ending at each date (events)`,
+        kind: 'bar',
+        labels: a.days.map((d) => d.date.slice(5)),
+        series: [
+          { label: 'videos watched', values: a.days.map((d) => d.videos_watched), color: BATCH, stack: 'a' },
+          {
+            label: 'assignments submitted',
+            values: a.days.map((d) => d.assignments_submitted),
+            color: '#b45309',
+            stack: 'a',
+          },
+          { label: 'logins', values: a.days.map((d) => d.logins), color: SPEED, stack: 'a' },
+        ],
+        xTitle: 'end of the 7-day window (local date, MM-DD)',
+        yTitle: 'events in 7 days',
+        summary: a.days.map((d) => `${d.date}: ${d.interactions}`).join('; '),
+      }),
+    ];
+  });
+
+  const perf = byCourse(performance);
+  const riskOf = byCourse(risk);
+  const rows: Row[] = courses.ok
+    ? courses.value.items.map((c) => {
+        const p = perf.get(c['course_id']);
+        const r = riskOf.get(c['course_id']);
+        return {
+          ...c,
+          quiz_pct: firstNum(p, quizPctColumns) ?? firstNum(r, quizPctColumns),
+          assignment_pct: firstNum(p, assignmentPctColumns),
+          video_coverage_percentage: num(r, 'video_coverage_percentage'),
+          risk_score: num(r, 'risk_score'),
+          risk_level: r?.['risk_level'] ?? null,
+          risk_reasons: r?.['risk_reasons'] ?? null,
+        };
+      })
+    : [];
+  const coursesCard = courses.ok
+    ? card(
+        'Progress and scores per course',
+        'student-courses-card',
+        rows.some((r) => r['quiz_pct'] !== null || r['assignment_pct'] !== null)
+          ? chartFigure({
+              name: 'student-course-scores',
+              title: `Mean quiz and assignment scores of ${id} per course (% of the maximum)`,
+              kind: 'bar',
+              labels: rows.map((r) => String(r['course_id'])),
+              series: [
+                {
+                  label: 'quizzes (% of max)',
+                  values: rows.map((r) => r['quiz_pct'] as number | null),
+                  color: BATCH,
+                },
+                {
+                  label: 'assignments (% of max)',
+                  values: rows.map((r) => r['assignment_pct'] as number | null),
+                  color: '#6d28d9',
+                },
+              ],
+              xTitle: 'course',
+              yTitle: '% of the maximum',
+              summary: rows
+                .map(
+                  (r) =>
+                    `${r['course_id']}: quizzes ${pctText(r['quiz_pct'] as number | null)}, assignments ${pctText(r['assignment_pct'] as number | null)}`,
+                )
+                .join('; '),
+            })
+          : note('no graded work yet'),
+        dataTable({
+          testid: 'student-courses',
+          caption: `Courses of ${id}: progress, scores (percent of the maximum) and risk`,
+          key: 'course_id',
+          rows,
+          rowHref: (r) => link(['courses', String(r['course_id'])]),
+          columns: [
+            { key: 'course_id', title: 'course' },
+            { key: 'enrollment_date', title: 'enrolled' },
+            { key: 'dropped' },
+            { key: 'videos_watched', numeric: true },
+            {
+              key: 'video_coverage_percentage',
+              title: 'video coverage',
+              numeric: true,
+              text: (r) => pctText(num(r, 'video_coverage_percentage')),
+            },
+            { key: 'assignments_submitted', numeric: true },
+            { key: 'quizzes_completed', numeric: true },
+            {
+              key: 'quiz_pct',
+              title: 'mean quiz score',
+              numeric: true,
+              text: (r) => pctText(num(r, 'quiz_pct')),
+            },
+            {
+              key: 'assignment_pct',
+              title: 'mean assignment score',
+              numeric: true,
+              text: (r) => pctText(num(r, 'assignment_pct')),
+            },
+            { key: 'materials_downloaded', numeric: true },
+            { key: 'last_activity' },
+            { key: 'risk_score', numeric: true },
+            { key: 'risk_level' },
+            { key: 'risk_reasons', title: 'reasons', text: (r) => reasonsText(r['risk_reasons']) },
+          ],
+        }),
+      )
+    : card('Courses', 'student-courses-card', note(`unavailable: ${courses.error.message}`, 'error'));
+
+  const sessionsCard = panel('Sessions', 'student-sessions', sessions, (m) => {
+    const row = m.items[0];
+    const a = auth.ok ? auth.value.items[0] : undefined;
+    const item = (k: string, v: string) => [h('dt', {}, k), h('dd', {}, v)];
+    return [
+      h(
+        'dl',
+        { class: 'facts' },
+        item('completed sessions', fmt(row?.['total_sessions'] ?? 0)),
+        item('mean session', `${fmt(row?.['avg_session_duration_minutes'])} min`),
+        item('longest session', `${fmt(row?.['max_session_duration_minutes'])} min`),
+        item('time online', `${fmt(row?.['total_time_online_minutes'])} min`),
+        item('logins', fmt(a?.['total_logins'])),
+        item('first activity', timeText(a?.['first_activity'])),
+        item('last activity', timeText(a?.['last_activity'])),
+      ),
+      h(
+        'p',
+        { class: 'caption' },
+        'Sessions = a login and a later logout of the same session (auth_user_session_metrics); recent logins per day are in the 7-day chart.',
+      ),
+    ];
+  });
+
+  return {
+    title: `Student ${id}`,
+    content: [
+      h(
+        'section',
+        { class: 'card', 'data-testid': 'student-detail' },
+        h('h2', {}, `Student ${id}`),
+        h('p', { class: 'caption' }, 'All time (batch layer)'),
+        allTime,
+      ),
+      h('div', { class: 'grid' }, activityCard, sessionsCard),
+      h('div', { class: 'grid one' }, coursesCard),
+    ],
+  };
+}
