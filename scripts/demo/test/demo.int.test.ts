@@ -142,7 +142,7 @@ describe('npm start (embedded demo)', () => {
     expect(await kpi('kpi-courses')).toBeGreaterThan(0);
     // Daily bars for the backfilled days.
     expect(
-      Number(await page.getAttribute('svg[data-chart="daily-active-users"]', 'data-bars')),
+      Number(await page.getAttribute('canvas[data-chart="daily-active-users"]', 'data-points')),
     ).toBeGreaterThanOrEqual(Number(days));
     await page.waitForTimeout(500);
     const shot = join(artifacts, 'demo-dashboard-overview.png');
