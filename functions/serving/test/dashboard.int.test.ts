@@ -307,14 +307,19 @@ describe('dashboard in headless Chromium', () => {
     ])
       expect(Number(await chart(name, 'points')), name).toBeGreaterThan(0);
     expect(await chart('course-enrolments', 'legend')).toBe('enrolments|drops');
-    // Quiz bands count every student of the course with a quiz percentage.
-    const risk = await apiJson<{ items: { avg_quiz_percentage: number | null }[] }>(
-      `/api/v1/risk?course_id=${id}&limit=500`,
+    // Score bands in % of the maximum, as the score-distribution route counts them.
+    const scores = await apiJson<Record<'quiz' | 'assignment', { results: number; bands: unknown[] }>>(
+      `/api/v1/courses/${id}/score-distribution`,
     );
-    const withQuiz = risk.items.filter((r) => r.avg_quiz_percentage !== null).length;
-    expect(await page.textContent('[data-summary="course-quiz-distribution"]')).toContain(
-      `${withQuiz} students with quizzes`,
-    );
+    for (const assessment of ['quiz', 'assignment'] as const) {
+      expect(scores[assessment].results, assessment).toBeGreaterThan(0);
+      expect(Number(await chart(`course-${assessment}-distribution`, 'points'))).toBe(
+        scores[assessment].bands.length,
+      );
+      expect(await page.textContent(`[data-summary="course-${assessment}-distribution"]`)).toContain(
+        `${scores[assessment].results.toLocaleString('en-US')} results`,
+      );
+    }
     const videos = await apiJson<{ items: unknown[] }>(
       `/api/v1/views/video_drop_off_indicators?course_id=${id}&limit=1000`,
     );

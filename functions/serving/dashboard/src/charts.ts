@@ -191,11 +191,3 @@ export function mountCharts(root: ParentNode): void {
 export function destroyCharts(root: ParentNode): void {
   for (const canvas of root.querySelectorAll('canvas')) Chart.getChart(canvas)?.destroy();
 }
-
-/** Bucket counts of percentages in 10-point bands (0-10 … 90-100), for score distributions. */
-export function percentBands(values: readonly number[]): { labels: string[]; counts: number[] } {
-  const labels = Array.from({ length: 10 }, (_, i) => `${i * 10}–${i * 10 + 10}`);
-  const counts = labels.map(() => 0);
-  for (const v of values) counts[Math.min(9, Math.max(0, Math.floor(v / 10)))]! += 1;
-  return { labels, counts };
-}

@@ -4,7 +4,7 @@
  * material popularity, and the course's students with progress and risk.
  */
 import { api, enc, query, type Settled, settle } from '../api.ts';
-import { BATCH, chartFigure, PALETTE, percentBands } from '../charts.ts';
+import { BATCH, chartFigure, PALETTE } from '../charts.ts';
 import { type Child, card, firstNum, fmt, h, kpi, label, note, num, pctText, type Row } from '../dom.ts';
 import { reasonsText } from '../risk-words.ts';
 import { cursorsOf, link, type Route, withParams } from '../router.ts';
@@ -27,6 +27,23 @@ interface Items {
   next_cursor?: string | null;
   next_page?: string | null;
   total?: number;
+}
+
+/** GET /api/v1/courses/{id}/score-distribution: results per band of 10 % of the maximum. */
+interface Bands {
+  results: number;
+  bands: {
+    label: string;
+    from: number;
+    to: number;
+    results: number;
+    students: number;
+    share_percentage: number;
+  }[];
+}
+interface ScoreDistribution {
+  quiz: Bands;
+  assignment: Bands;
 }
 
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
@@ -78,7 +95,7 @@ export async function coursePage(route: Route): Promise<PageResult> {
   const studentsPath = `/api/v1/courses/${enc(id)}/students${query({ sort, limit: pageSize, cursor })}`;
   const view = (name: string, params: Record<string, string | number>) =>
     settle(api<Items>(`/api/v1/views/${name}${query({ course_id: id, limit: 1000, ...params })}`));
-  const [course, enrolments, engagement, videos, materials, risk, students] = await Promise.all([
+  const [course, enrolments, engagement, videos, materials, risk, students, scores] = await Promise.all([
     api<{ course: Row }>(`/api/v1/courses/${enc(id)}`),
     view('course_enrollment_stats', { from: fromDate() }),
     view('course_daily_engagement', { from: fromDate() }),
@@ -86,6 +103,7 @@ export async function coursePage(route: Route): Promise<PageResult> {
     view('course_material_popularity', {}),
     settle(riskRows(id)),
     settle(api<Items>(studentsPath)),
+    settle(api<ScoreDistribution>(`/api/v1/courses/${enc(id)}/score-distribution`)),
   ]);
   const c = course.course;
   const assignmentPct = firstNum(c, assignmentPctColumns);
@@ -220,48 +238,34 @@ export async function coursePage(route: Route): Promise<PageResult> {
         ];
   });
 
-  const quizCard = panel('Quiz scores (% of the maximum)', 'course-quiz', risk, (rows) => {
-    const values = rows.map((r) => firstNum(r, quizPctColumns)).filter((v): v is number => v !== null);
-    const bands = percentBands(values);
-    return values.length === 0
-      ? note('no quizzes completed in this course')
-      : chartFigure({
-          name: 'course-quiz-distribution',
-          title: `Students of ${id} by mean quiz score, in bands of 10 % of the maximum (students)`,
-          kind: 'bar',
-          labels: bands.labels,
-          series: [{ label: 'students', values: bands.counts, color: BATCH }],
-          xTitle: 'mean quiz score (% of the maximum)',
-          yTitle: 'students',
-          summary: `${values.length} students with quizzes; median ${pctText(median(values))}; ${bands.counts.slice(0, 5).reduce((a, b) => a + b, 0)} under 50 %.`,
-        });
-  });
-
-  const assignmentCard = panel(
-    'Assignment scores (% of the maximum)',
-    'course-assignments',
-    students,
-    (s) => {
-      const values = s.items
-        .map((r) => firstNum(r, assignmentPctColumns))
-        .filter((v): v is number => v !== null);
-      if (values.length === 0)
-        return note(
-          'no assignment percentages served for this course yet (graded assignments as percent of their maximum)',
-        );
-      const bands = percentBands(values);
-      return chartFigure({
-        name: 'course-assignment-distribution',
-        title: `Students of ${id} by mean assignment score, in bands of 10 % of the maximum (students)`,
-        kind: 'bar',
-        labels: bands.labels,
-        series: [{ label: 'students (this page of the list)', values: bands.counts, color: '#6d28d9' }],
-        xTitle: 'mean assignment score (% of the maximum)',
-        yTitle: 'students',
-        summary: `${values.length} graded students on this page; median ${pctText(median(values))}.`,
-      });
-    },
-  );
+  const bandCard = (assessment: 'quiz' | 'assignment', what: string, color: string) =>
+    panel(`${what} scores (% of the maximum)`, `course-${assessment}`, scores, (d) => {
+      const { results, bands } = d[assessment];
+      const half = bands.filter((b) => b.to <= 50).reduce((n, b) => n + b.results, 0);
+      return results === 0
+        ? note(`no ${assessment} results in this course yet`)
+        : chartFigure({
+            name: `course-${assessment}-distribution`,
+            title: `${what} results of ${id} by score, in bands of 10 % of the maximum (results)`,
+            kind: 'bar',
+            labels: bands.map((b) => b.label),
+            series: [
+              {
+                label: assessment === 'quiz' ? 'quiz completions' : 'grades received',
+                values: bands.map((b) => b.results),
+                color,
+              },
+            ],
+            xTitle: 'score (% of the maximum)',
+            yTitle: 'results',
+            summary: `${fmt(results)} results; ${pctText((half / results) * 100)} of them at or under 50 %. ${bands
+              .filter((b) => b.results > 0)
+              .map((b) => `${b.label}: ${fmt(b.results)} (${fmt(b.students)} students)`)
+              .join('; ')}.`,
+          });
+    });
+  const quizCard = bandCard('quiz', 'Quiz', BATCH);
+  const assignmentCard = bandCard('assignment', 'Assignment', '#6d28d9');
 
   const timelinessCard = panel('Submission timeliness', 'course-timeliness', risk, (rows) => {
     const sum = (c: string) => rows.reduce((n, r) => n + (num(r, c) ?? 0), 0);
@@ -427,11 +431,4 @@ export async function coursePage(route: Route): Promise<PageResult> {
       h('div', { class: 'grid one' }, videoCard, studentsCard),
     ],
   };
-}
-
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
