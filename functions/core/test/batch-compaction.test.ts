@@ -16,7 +16,12 @@ import type { BatchRunReport } from '../src/batch/job.ts';
 import { utcPartitionsOfLocalDay } from '../src/batch/plan.ts';
 import { type RawInput, RawListing, readDay } from '../src/batch/source.ts';
 import { categories, type LmsEvent } from '../src/events/envelope.ts';
-import { type CompactionReport, compactLake, compactPartition } from '../src/lake/compaction.ts';
+import {
+  type CompactionReport,
+  compactLake,
+  compactPartition,
+  rawEventTable,
+} from '../src/lake/compaction.ts';
 import { parseRawKey, rawPrefix } from '../src/lake/paths.ts';
 import { canonical, generateDays, prng } from './batch-oracle.ts';
 import { expectViewsMatchOracle, scenario, storedViews } from './batch-scenario.ts';
@@ -62,7 +67,13 @@ class CompactAfterListing extends HookedStore {
       this.done.add(prefix);
       const category = categories.find((c) => c === m[1])!;
       this.reports.push(
-        await compactLake({ lake: this.inner, from: m[2]!, to: m[2]!, categories: [category], now: later }),
+        await compactLake({
+          lake: this.inner,
+          from: m[2]!,
+          to: m[2]!,
+          tables: [rawEventTable(category)],
+          now: later,
+        }),
       );
     }
     return listed; // the listing from before the swap
@@ -140,7 +151,11 @@ describe('readDay while partitions are compacted', () => {
           await writeLake(this.inner, late);
           const keys = (await this.inner.list(hour)).map((o) => o.key);
           expect(keys).toHaveLength(2);
-          await compactPartition(this.inner, 'video', { date: lateDate, hour: lateHour, keys });
+          await compactPartition(this.inner, rawEventTable('video'), {
+            date: lateDate,
+            hour: lateHour,
+            keys,
+          });
         }
         return listed;
       }
@@ -230,7 +245,7 @@ describe('batch runs while the lake is compacted', () => {
     const left = (await inner.list(rawPrefix)).map((o) => parseRawKey(o.key)!);
     for (const c of compacted)
       expect(
-        left.filter((p) => p.category === c.category && p.date === c.date && p.hour === c.hour),
+        left.filter((p) => p.category === c.table && p.date === c.date && p.hour === c.hour),
       ).toHaveLength(1);
   }, 60_000);
 

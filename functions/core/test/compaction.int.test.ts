@@ -118,7 +118,7 @@ describe('lake compaction on S3', () => {
     const p = `auth/${date}/09`;
     expect((await lakeState(lake)).get(p)!.length).toBeGreaterThanOrEqual(2);
     const report = await compactLake({ lake, from: date, to: date, now: allClosed });
-    expect(report.compacted.map((c) => `${c.category}/${c.date}/${c.hour}`)).toEqual([p]);
+    expect(report.compacted.map((c) => `${c.table}/${c.date}/${c.hour}`)).toEqual([p]);
     const want = new Map([...expected.get(p)!, ...lateExpected.get(p)!]);
     expect(want.size).toBe(26);
     expectCompacted((await lakeState(lake)).get(p), want);

@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../src/adapters/local-dir.ts';
-import { type CompactionOptions, compactLake, compactPartition } from '../src/lake/compaction.ts';
+import {
+  type CompactionOptions,
+  compactLake,
+  compactPartition,
+  rawEventTable,
+} from '../src/lake/compaction.ts';
 import {
   type Expected,
   expectCompacted,
@@ -82,7 +87,7 @@ describe('lake compaction', () => {
         );
       } else {
         expectCompacted(after.get(p), want);
-        const done = report.compacted.find((c) => `${c.category}/${c.date}/${c.hour}` === p)!;
+        const done = report.compacted.find((c) => `${c.table}/${c.date}/${c.hour}` === p)!;
         expect(done).toMatchObject({ filesBefore: before.get(p)!.length, filesAfter: 1, events: want.size });
         expect(done.duplicatesDropped).toBe(
           before.get(p)!.reduce((n, f) => n + f.rows.length, 0) - want.size,
@@ -157,7 +162,7 @@ describe('lake compaction', () => {
     }
     expect(want.size).toBe(40 + 10);
     const report = await compact(lake);
-    expect(report.compacted.map((c) => `${c.category}/${c.date}/${c.hour}`)).toEqual([p]);
+    expect(report.compacted.map((c) => `${c.table}/${c.date}/${c.hour}`)).toEqual([p]);
     expectCompacted((await lakeState(lake)).get(p), want);
   }, 60_000);
 
@@ -172,7 +177,7 @@ describe('lake compaction', () => {
         if (partitionOf(key) === victim && ++gets === 2) {
           // Another compactor swaps the partition between this run's listing and its reads.
           const keys = (await inner.list(`raw/course/date=${date}/hour=09/`)).map((o) => o.key);
-          await compactPartition(inner, 'course', { date, hour: '09', keys });
+          await compactPartition(inner, rawEventTable('course'), { date, hour: '09', keys });
         }
         return this.inner.get(key);
       }
@@ -187,7 +192,7 @@ describe('lake compaction', () => {
     })(inner);
     const logs: Record<string, unknown>[] = [];
     const report = await compact(lake, { log: (e) => logs.push(e) });
-    expect(report.skipped).toEqual([`course/date=${date}/hour=09`]);
+    expect(report.skipped).toEqual([`raw/course/date=${date}/hour=09/`]);
     expect(report.compacted).toHaveLength(11);
     expect(writes.filter((w) => partitionOf(w.split(' ')[1]!) === victim)).toEqual([]);
     expect(logs.filter((l) => l['event'] === 'compaction_skipped')).toHaveLength(1);

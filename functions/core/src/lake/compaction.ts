@@ -1,27 +1,88 @@
 /**
- * Hourly compaction of the raw lake: once a (category, UTC date, UTC hour) partition is closed (its end
- * plus the allowed lateness has passed), its files are rewritten into one file (or a few of at most
- * `maxEventsPerFile` events), sorted by event time, one row per event id.
+ * Hourly compaction of the lake's tables: the raw event tables (`raw/<category>/`) and the xAPI statement
+ * table (`xapi/statements/`), both written as one small file per group commit and UTC hour. Once a
+ * (table, UTC date, UTC hour) partition is closed (its end plus the allowed lateness has passed), its files
+ * are rewritten into one file (or a few of at most `maxEventsPerFile` rows), sorted by the table's time
+ * column, one row per id. A table is described by a `CompactableTable` (its prefix, codec, id and time
+ * columns); the swap below is the same for every table.
  *
  * The swap, and why it is safe:
  * 1. list the partition; read every file (a listed file that has vanished means another compaction ran:
  *    the partition is skipped, never written from a partial read);
- * 2. write the compacted file(s), named like ingest's files by the set of their event ids, so a rerun
- *    after a crash writes the same names with the same content;
+ * 2. write the compacted file(s), named like the writers' files by the set of their ids, so a rerun after a
+ *    crash writes the same names with the same content;
  * 3. delete the inputs that are not outputs.
- * Every event of a deleted file is in a file that was durable before the delete, so a crash at any step
- * loses nothing. Between 2 and 3 a listing holds every event of the hour twice: readers count one row per
- * event id (the batch's day reader does; Trino's one-row-per-event views do), as they must anyway because
- * ingest is at-least-once. A file that arrives after the listing is left alone and compacted by a later run.
- * Duplicates by event id are dropped here: the row accepted first (lowest ingest_time) is kept.
+ * Every row of a deleted file is in a file that was durable before the delete, so a crash at any step
+ * loses nothing. Between 2 and 3 a listing holds every row of the hour twice: readers count one row per
+ * id (the batch's day reader does; Trino's one-row-per-event views and xapi_unmapped do), as they must
+ * anyway because the writers are at-least-once. A file that arrives after the listing is left alone and
+ * compacted by a later run. Duplicates by id are dropped here: the row accepted first (lowest ingest_time;
+ * for statements, lowest stored) is kept.
  */
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { type Category, categories } from '../events/envelope.ts';
 import { addDays, utcDate } from '../views/time.ts';
 import { decodeRawParquet, encodeRawParquet } from './parquet.ts';
-import { parseRawKey, rawFileKey, rawPrefix, type UtcHour } from './paths.ts';
+import { batchName, rawPrefix, type UtcHour } from './paths.ts';
 import { parquetContentType } from './raw-lake.ts';
 import type { RawEventRow } from './raw-schema.ts';
+import {
+  decodeXapiStatements,
+  encodeXapiStatements,
+  type XapiStatementRow,
+  xapiStatementsPrefix,
+  xapiStatementsTable,
+} from './xapi-statements.ts';
+
+/**
+ * A lake table compaction can rewrite: files `<prefix>date=YYYY-MM-DD/hour=HH/<name>.parquet`, each
+ * named by the hash of its rows' ids (paths.ts batchName), rows identified by an id.
+ */
+export interface CompactableTable<Row = unknown> {
+  /** Its name in reports and logs: the table's name in Trino's raw schema (`video`, `xapi_statements`). */
+  name: string;
+  /** Key prefix of its partitions, ending in '/'. */
+  prefix: string;
+  decode(bytes: Uint8Array): Promise<Row[]>;
+  encode(rows: readonly Row[]): Uint8Array;
+  id(row: Row): string;
+  /** The order of a compacted file (UTC ms; ties by id). */
+  sortTime(row: Row): number;
+  /** Of the rows sharing an id, the one with the lowest value (the copy accepted first) is kept. */
+  acceptedTime(row: Row): number;
+}
+
+/** The raw event table of a category (`lake.raw.<category>`): by event time, the first ingest kept. */
+export const rawEventTable = (category: Category): CompactableTable<RawEventRow> => ({
+  name: category,
+  prefix: `${rawPrefix}${category}/`,
+  decode: decodeRawParquet,
+  encode: encodeRawParquet,
+  id: (row) => row.event_id,
+  sortTime: (row) => row.event_time.getTime(),
+  acceptedTime: (row) => row.ingest_time.getTime(),
+});
+
+/**
+ * The xAPI statement table (`lake.raw.xapi_statements`, xapi-statements.ts): partitioned, sorted and
+ * deduplicated by `stored`. A statement resent after a crash between the lake write and the registry row
+ * sits in two files with two `stored` times: the first is kept.
+ */
+export const xapiStatementTable: CompactableTable<XapiStatementRow> = {
+  name: xapiStatementsTable,
+  prefix: xapiStatementsPrefix,
+  decode: decodeXapiStatements,
+  encode: encodeXapiStatements,
+  id: (row) => row.statement_id,
+  sortTime: (row) => row.stored.getTime(),
+  acceptedTime: (row) => row.stored.getTime(),
+};
+
+/** Every table the hourly compaction covers. */
+export const compactableTables: readonly CompactableTable[] = [
+  ...categories.map((c) => rawEventTable(c) as CompactableTable),
+  xapiStatementTable as CompactableTable,
+];
 
 const hourMs = 3_600_000;
 
@@ -34,18 +95,21 @@ export interface CompactionOptions {
   now?: () => number;
   /** An hour is closed this long after its end (late events still arriving; default 10 minutes). */
   latenessMs?: number;
-  /** Events per compacted file at most (default 1,000,000: one file per hour at any rate seen so far). */
+  /** Rows per compacted file at most (default 1,000,000: one file per hour at any rate seen so far). */
   maxEventsPerFile?: number;
-  categories?: readonly Category[];
+  /** The tables compacted (default: every raw category and the xAPI statement table). */
+  tables?: readonly CompactableTable[];
   log?: (entry: Record<string, unknown>) => void;
 }
 
 export interface PartitionCompaction {
-  category: Category;
+  /** CompactableTable.name: the category of a raw table, `xapi_statements`. */
+  table: string;
   date: string;
   hour: string;
   filesBefore: number;
   filesAfter: number;
+  /** Rows after deduplication: events, or statements. */
   events: number;
   duplicatesDropped: number;
   bytesBefore: number;
@@ -60,7 +124,7 @@ export interface CompactionReport {
   /** Partitions still open (within their hour or its lateness): left as they are. */
   partitionsOpen: number;
   compacted: PartitionCompaction[];
-  /** Partitions skipped because a listed file vanished while reading (another compaction ran). */
+  /** Partitions (key prefixes) skipped because a listed file vanished while reading (another compaction ran). */
   skipped: string[];
   ms: number;
 }
@@ -80,7 +144,7 @@ export function compactionRange(now: number): { from: string; to: string } {
   return { from: utcDate(now - compactionWindowDays * 86_400_000), to: utcDate(now) };
 }
 
-/** Compacts every closed partition of the range that holds more than one file. */
+/** Compacts every closed partition of the range and tables that holds more than one file. */
 export async function compactLake(options: CompactionOptions): Promise<CompactionReport> {
   const now = options.now ?? Date.now;
   const started = Date.now();
@@ -96,8 +160,8 @@ export async function compactLake(options: CompactionOptions): Promise<Compactio
     ms: 0,
   };
   const cutoff = now() - latenessMs;
-  for (const category of options.categories ?? categories) {
-    for (const partition of await listPartitions(options.lake, category, options.from, options.to)) {
+  for (const table of options.tables ?? compactableTables) {
+    for (const partition of await listPartitions(options.lake, table, options.from, options.to)) {
       const end = Date.parse(`${partition.date}T${partition.hour}:00:00Z`) + hourMs;
       if (end > cutoff) {
         report.partitionsOpen++;
@@ -105,9 +169,9 @@ export async function compactLake(options: CompactionOptions): Promise<Compactio
       }
       report.partitionsClosed++;
       if (partition.keys.length < 2) continue;
-      const done = await compactPartition(options.lake, category, partition, options.maxEventsPerFile);
+      const done = await compactPartition(options.lake, table, partition, options.maxEventsPerFile);
       if (done === undefined) {
-        const name = `${category}/date=${partition.date}/hour=${partition.hour}`;
+        const name = partitionPrefix(table, partition);
         report.skipped.push(name);
         log({ event: 'compaction_skipped', partition: name, reason: 'a listed file vanished while reading' });
         continue;
@@ -126,18 +190,26 @@ interface ListedPartition extends UtcHour {
   bytes: number;
 }
 
-/** The raw partitions of one category within [from, to], with their files. */
+const partitionPrefix = (table: CompactableTable, p: UtcHour): string =>
+  `${table.prefix}date=${p.date}/hour=${p.hour}/`;
+
+const fileKeyPattern = /^date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/[^/]+\.parquet$/;
+
+/** The partitions of one table within [from, to], with their files (other keys under it are ignored). */
 async function listPartitions(
   lake: ObjectStore,
-  category: Category,
+  table: CompactableTable,
   from: string,
   to: string,
 ): Promise<ListedPartition[]> {
   const out = new Map<string, ListedPartition>();
   for (let date = from; date <= to; date = addDays(date, 1)) {
-    for (const object of await lake.list(`${rawPrefix}${category}/date=${date}/`)) {
-      const p = parseRawKey(object.key);
-      if (!p || p.category !== category) continue;
+    for (const object of await lake.list(`${table.prefix}date=${date}/`)) {
+      const m = object.key.startsWith(table.prefix)
+        ? fileKeyPattern.exec(object.key.slice(table.prefix.length))
+        : null;
+      if (!m) continue;
+      const p = { date: m[1]!, hour: m[2]! };
       const id = `${p.date}/${p.hour}`;
       let partition = out.get(id);
       if (!partition) {
@@ -155,13 +227,13 @@ async function listPartitions(
  * Rewrites one partition's files as sorted, deduplicated files; undefined when a listed file vanished
  * before it was read (nothing is written then).
  */
-export async function compactPartition(
+export async function compactPartition<Row>(
   lake: ObjectStore,
-  category: Category,
+  table: CompactableTable<Row>,
   partition: UtcHour & { keys: readonly string[] },
   maxEventsPerFile = 1_000_000,
 ): Promise<PartitionCompaction | undefined> {
-  const byId = new Map<string, RawEventRow>();
+  const byId = new Map<string, Row>();
   let rows = 0;
   let bytesBefore = 0;
   // A few reads ahead of the decoding: one at a time left a compaction of small files idle on I/O.
@@ -179,32 +251,28 @@ export async function compactPartition(
     delete reads[i];
     if (bytes === undefined) return undefined;
     bytesBefore += bytes.byteLength;
-    for (const row of await decodeRawParquet(bytes)) {
+    for (const row of await table.decode(bytes)) {
       rows++;
-      const kept = byId.get(row.event_id);
-      if (!kept || row.ingest_time.getTime() < kept.ingest_time.getTime()) byId.set(row.event_id, row);
+      const id = table.id(row);
+      const kept = byId.get(id);
+      if (!kept || table.acceptedTime(row) < table.acceptedTime(kept)) byId.set(id, row);
     }
   }
-  const sorted = [...byId.values()].sort(
-    (a, b) =>
-      a.event_time.getTime() - b.event_time.getTime() ||
-      (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0),
-  );
-  const outputs: { key: string; rows: RawEventRow[] }[] = [];
+  const sorted = [...byId.entries()]
+    .map(([id, row]) => ({ id, time: table.sortTime(row), row }))
+    .sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const outputs: { key: string; rows: Row[] }[] = [];
   for (let i = 0; i < sorted.length; i += maxEventsPerFile) {
     const chunk = sorted.slice(i, i + maxEventsPerFile);
     outputs.push({
-      key: rawFileKey(
-        category,
-        partition,
-        chunk.map((r) => r.event_id),
-      ),
-      rows: chunk,
+      // Named as the writers name their files (paths.ts batchName), so a rerun writes the same key.
+      key: `${partitionPrefix(table, partition)}${batchName(chunk.map((r) => r.id))}.parquet`,
+      rows: chunk.map((r) => r.row),
     });
   }
   const inputs = new Set(partition.keys);
   const result: PartitionCompaction = {
-    category,
+    table: table.name,
     date: partition.date,
     hour: partition.hour,
     filesBefore: partition.keys.length,
@@ -220,7 +288,7 @@ export async function compactPartition(
     return result;
   }
   for (const output of outputs) {
-    const body = encodeRawParquet(output.rows);
+    const body = table.encode(output.rows);
     result.bytesAfter += body.byteLength;
     await lake.put(output.key, body, parquetContentType);
   }

@@ -28,13 +28,13 @@ import { createHash } from 'node:crypto';
 import { BasicAuth, Trino } from 'trino-client';
 import { type Category, categories } from '../events/envelope.ts';
 import { rawColumns, rawPartitionColumns } from './raw-schema.ts';
-import { xapiStatementColumns, xapiStatementsPrefix } from './xapi-statements.ts';
+import { xapiStatementColumns, xapiStatementsPrefix, xapiStatementsTable } from './xapi-statements.ts';
 
 export const rawSchema = 'raw';
 /** Schema of the one-row-per-event views `<catalog>.events.<category>`. */
 export const eventsSchema = 'events';
-/** The statement table's name in the raw schema; the view of the unmapped statements' counts (serving schema). */
-export const xapiStatementsTable = 'xapi_statements';
+/** The statement table's name in the raw schema (defined with its columns); the view of the unmapped statements' counts (serving schema). */
+export { xapiStatementsTable };
 export const xapiUnmappedView = 'xapi_unmapped';
 
 /**

@@ -15,6 +15,8 @@ import { batchName, type UtcHour, utcHourOf } from './paths.ts';
 import { parquetContentType } from './raw-lake.ts';
 
 export const xapiStatementsPrefix = 'xapi/statements/';
+/** The table's name in Trino's raw schema (`lake.raw.xapi_statements`). */
+export const xapiStatementsTable = 'xapi_statements';
 
 export interface XapiStatementRow {
   statement_id: string;
