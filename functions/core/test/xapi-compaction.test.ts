@@ -1,0 +1,391 @@
+/**
+ * Compaction of the xAPI statement table (`xapi/statements/`, lake/compaction.ts xapiStatementTable) on a
+ * local-dir lake: statements written as the LRS writes them (one file per group commit and UTC hour of
+ * `stored`), some resent after a crash (the same statement_id in another file, stored later). Expected rows
+ * are computed from the rows written: per hour, one row per statement id, the earliest stored kept, sorted
+ * by stored; the open hour untouched; a crash at every step loses nothing and a rerun writes the reference
+ * bytes; the batch entry point's compact run compacts raw and statement tables and records the run.
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalDirStore } from '../src/adapters/local-dir.ts';
+import type { ObjectStore } from '../src/adapters/object-store.ts';
+import { openSqliteViewStore } from '../src/adapters/sqlite.ts';
+import { runCompaction } from '../src/batch/compact.ts';
+import { compactLake, xapiStatementTable } from '../src/lake/compaction.ts';
+import { utcHourOf } from '../src/lake/paths.ts';
+import {
+  decodeXapiStatements,
+  writeXapiStatements,
+  type XapiStatementRow,
+  xapiStatementsPrefix,
+} from '../src/lake/xapi-statements.ts';
+import { batchRuns } from '../src/views/system-tables.ts';
+import { prng } from './batch-oracle.ts';
+import {
+  expectCompacted,
+  expectNothingLost,
+  FaultyStore,
+  InjectedFault,
+  lakeState,
+  type Op,
+  writeSmallFiles,
+} from './compaction-support.ts';
+
+const date = '2026-03-02';
+const allClosed = () => Date.parse(`${date}T23:59:00Z`);
+const hourMs = 3_600_000;
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ula-xapi-compaction-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+let lakes = 0;
+const newLake = () => new LocalDirStore(join(root, `lake-${++lakes}`));
+
+const compactStatements = (lake: ObjectStore, now = allClosed) =>
+  compactLake({ lake, from: date, to: date, now, tables: [xapiStatementTable] });
+
+/** Per `date/hour` of stored, per statement id: the row expected after compaction (the earliest stored). */
+type ExpectedStatements = Map<string, Map<string, XapiStatementRow>>;
+
+const partitionOfStored = (stored: Date) => {
+  const p = utcHourOf(stored);
+  return `${p.date}/${p.hour}`;
+};
+
+function statementRow(id: string, stored: Date, r: ReturnType<typeof prng>): XapiStatementRow {
+  const user = `SV${String(r.int(1, 40)).padStart(3, '0')}`;
+  const statementTime = new Date(stored.getTime() - r.int(0, 60_000));
+  const mapped = r.chance(0.8);
+  return {
+    statement_id: id,
+    verb: mapped ? 'http://adlnet.gov/expapi/verbs/completed' : 'http://example.edu/verbs/bookmarked',
+    activity_type: 'http://adlnet.gov/expapi/activities/course',
+    object_id: `https://lms.example.edu/course/${r.int(1, 5)}`,
+    user_id: user,
+    registration: null,
+    rule: mapped ? 'course-completed' : null,
+    event_ids: mapped ? `${id}-e1` : '',
+    event_types: mapped ? 'COURSE_COMPLETED' : '',
+    statement_time: statementTime,
+    stored,
+    version: '1.0.3',
+    // The stored form carries `stored`: a resend's row differs from the first copy's.
+    statement: JSON.stringify({ id, actor: { account: { name: user } }, stored: stored.toISOString() }),
+  };
+}
+
+/**
+ * Statements of `hours` (`perHour` each, one at the first and one at the last millisecond of the hour),
+ * written in group commits of up to `maxPerWrite` in stored order; a share of each commit's statements is
+ * resent in a later commit, stored 1 ms to 10 minutes later (sometimes the next hour). Returns what the
+ * table must hold after compaction.
+ */
+async function writeStatements(
+  lake: ObjectStore,
+  spec: { seed: number; hours: number[]; perHour: number; maxPerWrite: number; resendShare?: number },
+): Promise<{ expected: ExpectedStatements; files: number; rows: number }> {
+  const r = prng(spec.seed);
+  const rows: XapiStatementRow[] = [];
+  let n = 0;
+  for (const hour of spec.hours) {
+    const start = Date.parse(`${date}T${String(hour).padStart(2, '0')}:00:00.000Z`);
+    for (let i = 0; i < spec.perHour; i++) {
+      const ms = i === 0 ? start : i === 1 ? start + hourMs - 1 : start + r.int(0, hourMs - 1);
+      const id = `0195cccc-0000-4000-8000-${(++n).toString(16).padStart(12, '0')}`;
+      const row = statementRow(id, new Date(ms), r);
+      rows.push(row);
+      if (r.chance(spec.resendShare ?? 0.25))
+        rows.push({ ...row, stored: new Date(ms + r.int(1, 600_000)), statement: `${row.statement} ` });
+    }
+  }
+  rows.sort((a, b) => a.stored.getTime() - b.stored.getTime());
+  // The files written, by key: a later commit of the same ids in the same hour replaces the file
+  // (files are named by their ids), as the LRS's retried flush does.
+  const files = new Map<string, XapiStatementRow[]>();
+  for (let i = 0; i < rows.length; ) {
+    // A group commit never holds one id twice (the LRS refuses that): a commit ends before a repeated id.
+    const commit: XapiStatementRow[] = [];
+    const ids = new Set<string>();
+    for (let size = r.int(1, spec.maxPerWrite); i < rows.length && commit.length < size; i++) {
+      if (ids.has(rows[i]!.statement_id)) break;
+      ids.add(rows[i]!.statement_id);
+      commit.push(rows[i]!);
+    }
+    for (const { key } of await writeXapiStatements(lake, commit))
+      files.set(
+        key,
+        commit.filter((row) => key.startsWith(xapiStatementsPartitionPrefix(utcHourOf(row.stored)))),
+      );
+  }
+  const expected: ExpectedStatements = new Map();
+  for (const row of [...files.values()].flat()) {
+    const p = partitionOfStored(row.stored);
+    const ids = expected.get(p) ?? new Map<string, XapiStatementRow>();
+    expected.set(p, ids);
+    const kept = ids.get(row.statement_id);
+    if (!kept || row.stored.getTime() < kept.stored.getTime()) ids.set(row.statement_id, row);
+  }
+  return { expected, files: files.size, rows: [...files.values()].flat().length };
+}
+
+interface StatementFile {
+  key: string;
+  bytes: Uint8Array;
+  rows: XapiStatementRow[];
+}
+
+/** Every statement file, decoded, by `date/hour`. */
+async function statementState(lake: ObjectStore): Promise<Map<string, StatementFile[]>> {
+  const out = new Map<string, StatementFile[]>();
+  for (const o of await lake.list(xapiStatementsPrefix)) {
+    const m = /date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(o.key);
+    if (!m) throw new Error(`not a statement file: ${o.key}`);
+    const bytes = await lake.get(o.key);
+    if (!bytes) continue;
+    const p = `${m[1]}/${m[2]}`;
+    out.set(p, [...(out.get(p) ?? []), { key: o.key, bytes, rows: await decodeXapiStatements(bytes) }]);
+  }
+  return out;
+}
+
+/** Keys and bytes of every statement file, for comparing two states exactly. */
+const statementFingerprint = (state: Map<string, StatementFile[]>): Record<string, string> =>
+  Object.fromEntries(
+    [...state.values()]
+      .flat()
+      .map((f) => [f.key, Buffer.from(f.bytes).toString('base64')] as const)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+
+/** Every expected statement id is in its hour, and no other id. */
+function expectNoStatementLost(state: Map<string, StatementFile[]>, expected: ExpectedStatements) {
+  for (const [p, want] of expected) {
+    const ids = new Set((state.get(p) ?? []).flatMap((f) => f.rows.map((r) => r.statement_id)));
+    expect([...ids].sort(), p).toEqual([...want.keys()].sort());
+  }
+  expect([...state.keys()].sort()).toEqual([...expected.keys()].sort());
+}
+
+/** A compacted hour: one file, one row per id (the earliest stored, whole), sorted by stored. */
+function expectStatementsCompacted(files: StatementFile[] | undefined, want: Map<string, XapiStatementRow>) {
+  expect(files).toHaveLength(1);
+  const rows = files![0]!.rows;
+  expect(rows).toHaveLength(want.size);
+  for (let i = 1; i < rows.length; i++)
+    expect(rows[i]!.stored.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.stored.getTime());
+  for (const row of rows) expect(row).toEqual(want.get(row.statement_id));
+}
+
+const spec = { seed: 51, hours: [8, 9, 10], perHour: 60, maxPerWrite: 9 };
+
+describe('xAPI statement table compaction', () => {
+  it('rewrites each closed hour into one file sorted by stored, the earliest copy of a resent id kept; the open hour untouched', async () => {
+    const lake = newLake();
+    const { expected, files, rows } = await writeStatements(lake, spec);
+    const before = await statementState(lake);
+    // The fixture is what it claims: many files per hour, resent ids within an hour, nothing lost yet.
+    for (const p of ['08', '09', '10']) expect(before.get(`${date}/${p}`)!.length).toBeGreaterThan(5);
+    expect([...before.values()].flat()).toHaveLength(files);
+    const distinct = [...expected.values()].reduce((sum, ids) => sum + ids.size, 0);
+    expect(rows - distinct).toBeGreaterThan(20);
+    expectNoStatementLost(before, expected);
+
+    // 11:05 UTC: hours 08 and 09 are closed; 10 closes at 11:10, and resends stored in 11 are open too.
+    const report = await compactStatements(lake, () => Date.parse(`${date}T11:05:00Z`));
+    expect(report.skipped).toEqual([]);
+    expect(report.partitionsClosed).toBe(2);
+    expect(report.partitionsOpen).toBe(expected.size - 2);
+    expect(report.compacted.map((c) => `${c.table}/${c.hour}`).sort()).toEqual([
+      'xapi_statements/08',
+      'xapi_statements/09',
+    ]);
+    const after = await statementState(lake);
+    expectNoStatementLost(after, expected);
+    for (const [p, want] of expected) {
+      const open = p >= `${date}/10`;
+      if (open) {
+        expect(statementFingerprint(new Map([[p, after.get(p)!]])), p).toEqual(
+          statementFingerprint(new Map([[p, before.get(p)!]])),
+        );
+        continue;
+      }
+      expectStatementsCompacted(after.get(p), want);
+      const done = report.compacted.find((c) => `${c.date}/${c.hour}` === p)!;
+      const rowsBefore = before.get(p)!.reduce((sum, f) => sum + f.rows.length, 0);
+      expect(done).toMatchObject({ filesBefore: before.get(p)!.length, filesAfter: 1, events: want.size });
+      expect(done.duplicatesDropped).toBe(rowsBefore - want.size);
+      expect(done.duplicatesDropped).toBeGreaterThan(0);
+    }
+
+    // Once every hour is closed, the rest are compacted too; a rerun changes nothing (same keys, same bytes).
+    await compactStatements(lake);
+    const final = await statementState(lake);
+    for (const [p, want] of expected) expectStatementsCompacted(final.get(p), want);
+    const again = await compactStatements(lake);
+    expect(again.compacted).toEqual([]);
+    expect(again.partitionsClosed).toBe(expected.size);
+    expect(statementFingerprint(await statementState(lake))).toEqual(statementFingerprint(final));
+  }, 60_000);
+
+  it('a late statement file in a compacted hour is merged by the next run', async () => {
+    const lake = newLake();
+    const { expected } = await writeStatements(lake, { ...spec, seed: 52, hours: [9] });
+    await compactStatements(lake);
+    const p = `${date}/09`;
+    const [compacted] = (await statementState(lake)).get(p)!;
+    // A resend of a compacted statement (stored later, same hour) and a new statement land after the run.
+    const r = prng(53);
+    const first = compacted!.rows[0]!;
+    const resend = {
+      ...first,
+      stored: new Date(first.stored.getTime() + 1),
+      statement: `${first.statement} `,
+    };
+    const fresh = statementRow('0195dddd-0000-4000-8000-000000000001', new Date(`${date}T09:30:00Z`), r);
+    await writeXapiStatements(lake, [resend, fresh]);
+    expect((await statementState(lake)).get(p)).toHaveLength(2);
+    const report = await compactStatements(lake);
+    expect(report.compacted).toMatchObject([{ table: 'xapi_statements', hour: '09', duplicatesDropped: 1 }]);
+    const want = new Map([...expected.get(p)!, [fresh.statement_id, fresh]]);
+    expectStatementsCompacted((await statementState(lake)).get(p), want);
+  }, 60_000);
+});
+
+describe('a crash at every step of a statement table compaction', () => {
+  const small = { seed: 61, hours: [9, 10], perHour: 10, maxPerWrite: 4, resendShare: 0.4 };
+  let template: string;
+  let expected: ExpectedStatements;
+  let reference: Record<string, string>;
+  let inputFiles: number;
+  beforeAll(async () => {
+    const lake = newLake();
+    template = lake.root;
+    ({ expected, files: inputFiles } = await writeStatements(lake, small));
+    const copy = newLake();
+    await cp(template, copy.root, { recursive: true });
+    await compactStatements(copy);
+    reference = statementFingerprint(await statementState(copy));
+    expect(Object.keys(reference)).toHaveLength(expected.size);
+    for (const files of (await statementState(lake)).values()) expect(files.length).toBeGreaterThan(1);
+  });
+
+  it.each([
+    ['list', false],
+    ['get', false],
+    ['put', false],
+    ['put', true],
+    ['delete', false],
+    ['delete', true],
+  ] as [Op, boolean][])(
+    'call n of %s failing (after it completed: %s), for every n: nothing lost; a rerun writes the reference bytes',
+    async (op, after) => {
+      let faults = 0;
+      for (let n = 1; ; n++) {
+        const inner = newLake();
+        await cp(template, inner.root, { recursive: true });
+        const lake = new FaultyStore(inner, { op, n, after });
+        const outcome = await compactStatements(lake).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        await lake.settled();
+        if (!lake.fired) {
+          expect(outcome).toBeUndefined();
+          expect(statementFingerprint(await statementState(inner))).toEqual(reference);
+          break;
+        }
+        faults++;
+        expect(outcome, `${op} #${n}`).toBeInstanceOf(InjectedFault);
+        expectNoStatementLost(await statementState(inner), expected);
+        await compactStatements(inner);
+        const state = await statementState(inner);
+        for (const [p, want] of expected) expectStatementsCompacted(state.get(p), want);
+        expect(statementFingerprint(state), `${op} #${n}`).toEqual(reference);
+      }
+      // Every call of a run was failed once: a list per date, a put per hour, a get and a delete per file.
+      expect(faults).toBeGreaterThanOrEqual(
+        { list: 1, get: inputFiles, put: expected.size, delete: inputFiles }[op],
+      );
+    },
+    120_000,
+  );
+
+  it('a crash after the put, before the deletes: old files beside the compacted one, then a rerun gives one', async () => {
+    const inner = newLake();
+    await cp(template, inner.root, { recursive: true });
+    const before = await statementState(inner);
+    const lake = new FaultyStore(inner, { op: 'delete', n: 1 });
+    await expect(compactStatements(lake)).rejects.toThrow(InjectedFault);
+    await lake.settled();
+    const mid = await statementState(inner);
+    expect([...mid].filter(([p, files]) => files.length === before.get(p)!.length + 1)).toHaveLength(1);
+    for (const [p, files] of before)
+      for (const f of files) expect(mid.get(p)!.map((m) => m.key)).toContain(f.key);
+    expectNoStatementLost(mid, expected);
+    await compactStatements(inner);
+    expect(statementFingerprint(await statementState(inner))).toEqual(reference);
+  }, 60_000);
+});
+
+describe('the batch entry point’s compact run', () => {
+  it('compacts the raw event tables and the statement table in one run, recorded in batch_runs', async () => {
+    const lake = newLake();
+    const raw = await writeSmallFiles(lake, {
+      seed: 71,
+      date,
+      hours: [9],
+      types: ['LOGIN', 'VIDEO_WATCHED'],
+      perHour: 20,
+      maxPerWrite: 6,
+    });
+    const statements = await writeStatements(lake, { seed: 72, hours: [9], perHour: 30, maxPerWrite: 7 });
+    // Hours with more than one file are compacted (a resend stored in the next hour may be alone there).
+    const statementFiles = await statementState(lake);
+    const compactedHours = [...statementFiles].filter(([, files]) => files.length > 1).map(([p]) => p);
+    expect(compactedHours).toContain(`${date}/09`);
+    const views = openSqliteViewStore(':memory:');
+    try {
+      const report = await runCompaction({
+        request: { job: 'compact', from: date, to: date },
+        runId: 'compact-both',
+        lake,
+        views,
+        now: allClosed,
+      });
+      const byTable = new Map(report.compacted.map((c) => [`${c.table}/${c.hour}`, c]));
+      expect([...byTable.keys()].sort()).toEqual(
+        ['auth/09', 'video/09', ...compactedHours.map((p) => `xapi_statements/${p.slice(-2)}`)].sort(),
+      );
+      const rawState = await lakeState(lake);
+      expectNothingLost(rawState, raw.expected);
+      for (const [p, want] of raw.expected) expectCompacted(rawState.get(p), want);
+      const xapiState = await statementState(lake);
+      for (const [p, want] of statements.expected) {
+        if (compactedHours.includes(p)) expectStatementsCompacted(xapiState.get(p), want);
+        else
+          expect(xapiState.get(p), `${p}: a single file, nothing to compact`).toEqual(statementFiles.get(p));
+      }
+      // The run row counts every table's rows and files: events_read = distinct rows of the compacted hours.
+      const distinct = (ids: Iterable<Map<string, unknown>>) => [...ids].reduce((sum, m) => sum + m.size, 0);
+      const compactedStatements = [...statements.expected]
+        .filter(([p]) => compactedHours.includes(p))
+        .map(([, ids]) => ids);
+      const [run] = await views.readPartition(batchRuns, { run_id: 'compact-both' });
+      expect(run).toMatchObject({
+        job: 'compact',
+        status: 'succeeded',
+        events_read: distinct(raw.expected.values()) + distinct(compactedStatements),
+        rows_written: byTable.size,
+      });
+    } finally {
+      await views.close();
+    }
+  }, 60_000);
+});
