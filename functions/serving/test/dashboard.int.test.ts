@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const artifacts = join(root, 'test-artifacts');
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
 const studentCount = 620;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The rich scenario plus grades, assignments opened and never submitted, and drops (course page panels). */
 function scenarioWithAssessments() {
@@ -156,8 +158,23 @@ describe('dashboard in headless Chromium', () => {
     page.getAttribute(`canvas[data-chart="${name}"]`, `data-${attribute}`);
   const rowIds = (testid: string) =>
     page.$$eval(`[data-testid="${testid}"] tbody tr`, (rs) => rs.map((r) => r.getAttribute('data-id')));
-  const shot = (name: string, p: Page = page) =>
-    p.screenshot({ path: join(artifacts, `dashboard-${name}.png`), fullPage: true });
+  const shot = async (name: string, p: Page = page) => {
+    await p.screenshot({ path: join(artifacts, `dashboard-${name}.png`), fullPage: true });
+    expect(await accessibilityViolations(p), name).toEqual([]);
+  };
+  /** axe-core's WCAG 2.1 A and AA rules on the page as shown (contrast, names, labels, table headers, ARIA). */
+  const accessibilityViolations = async (p: Page) => {
+    if (!(await p.evaluate('typeof window.axe !== "undefined"')))
+      await p.addScriptTag({ content: axeSource });
+    const result = (await p.evaluate(
+      `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
+    )) as { violations: { id: string; nodes: { target: string[] }[] }[]; passes: { id: string }[] };
+    // The rules that matter here ran and found something to check.
+    const passed = result.passes.map((r) => r.id);
+    for (const rule of ['color-contrast', 'th-has-data-cells', 'label', 'link-name'])
+      if (rule !== 'label' || (await p.$('input'))) expect(passed, rule).toContain(rule);
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  };
 
   it('overview: KPIs, charts with legends and summaries, freshness of both layers', async () => {
     await open(page, '#/overview', 'overview');
@@ -260,8 +277,10 @@ describe('dashboard in headless Chromium', () => {
     expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(ids.filter((id) => id.startsWith('S61')));
     await shot('students');
 
-    // Open the student beyond 500.
-    await loadedAfter(page, 'student', () => page.click('[data-testid="students"] tbody tr[data-id="S615"]'));
+    // Open the student beyond 500 from the keyboard: its id cell is a link; the new page's heading takes focus.
+    await page.focus('[data-testid="students"] tbody tr[data-id="S615"] th a');
+    await loadedAfter(page, 'student', () => page.keyboard.press('Enter'));
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Student S615');
     expect(page.url()).toContain('#/students/S615');
     expect(await page.textContent('[data-testid="student-detail"] h2')).toBe('Student S615');
     const courses = await apiJson<{ items: { course_id: string }[] }>('/api/v1/students/S615/courses');
