@@ -20,6 +20,7 @@ import {
   decodeXapiStatements,
   writeXapiStatements,
   type XapiStatementRow,
+  xapiStatementsPartitionPrefix,
   xapiStatementsPrefix,
 } from '../src/lake/xapi-statements.ts';
 import { batchRuns } from '../src/views/system-tables.ts';
