@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { LocalDirStore } from '@ula/core/adapters/local-dir';
 import { openSqliteViewStore, type SqliteViewStore } from '@ula/core/adapters/sqlite';
 import { readRawRows, writeRawGroup } from '@ula/core/lake/raw-lake';
+import {
+  readXapiStatements,
+  writeXapiStatements,
+  type XapiStatementRow,
+  xapiStatementsPrefix,
+} from '@ula/core/lake/xapi-statements';
 import { batchViewNamed } from '@ula/core/views/batch-catalogue';
 import { batchTable } from '@ula/core/views/tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,7 +143,7 @@ describe('batch trigger (local JobSink)', () => {
     expect(await done.json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/lake error/) });
   }, 60_000);
 
-  it('runs a compact request: one file per closed hour, the same events, the run in batch_runs', async () => {
+  it('runs a compact request: one file per closed hour of each table, the same rows, the run in batch_runs', async () => {
     // Two ingest files in the (closed) hour video/2026-03-10/05 UTC, one event in both (a redelivery).
     const lake = new LocalDirStore(join(dir, 'lake'));
     const partition = { date: '2026-03-10', hour: '05' };
@@ -152,6 +158,30 @@ describe('batch trigger (local JobSink)', () => {
     await writeRawGroup(lake, { category: 'video', partition, events: [b!, c!] });
     const prefix = 'raw/video/date=2026-03-10/hour=05/';
     expect(await lake.list(prefix)).toHaveLength(2);
+    // Two statement files in the same hour of stored: s2 resent (stored later) after a crash of the LRS.
+    const statement = (id: string, stored: string): XapiStatementRow => ({
+      statement_id: id,
+      verb: 'http://adlnet.gov/expapi/verbs/experienced',
+      activity_type: '',
+      object_id: 'https://lms.example.edu/page/1',
+      user_id: 'SV001',
+      registration: null,
+      rule: null,
+      event_ids: '',
+      event_types: '',
+      statement_time: new Date(`${stored}Z`),
+      stored: new Date(`${stored}Z`),
+      version: '1.0.3',
+      statement: JSON.stringify({ id, stored }),
+    });
+    const [s1, s2, s2Resent] = [
+      statement('0195eeee-0000-4000-8000-000000000001', '2026-03-10T05:02:00'),
+      statement('0195eeee-0000-4000-8000-000000000002', '2026-03-10T05:03:00'),
+      statement('0195eeee-0000-4000-8000-000000000002', '2026-03-10T05:09:00'),
+    ];
+    await writeXapiStatements(lake, [s1!, s2!]);
+    await writeXapiStatements(lake, [s2Resent!]);
+    expect(await lake.list(xapiStatementsPrefix)).toHaveLength(2);
 
     const res = await post(base, event('e7', { job: 'compact', from: '2026-03-10', to: '2026-03-10' }));
     expect(res.status).toBe(202);
@@ -164,13 +194,15 @@ describe('batch trigger (local JobSink)', () => {
         status: 'succeeded',
         range_from: '2026-03-10',
         range_to: '2026-03-10',
-        events_read: 3,
-        rows_written: 1,
+        events_read: 3 + 2,
+        rows_written: 2,
       },
     });
     const files = await lake.list(prefix);
     expect(files).toHaveLength(1);
     const rows = await readRawRows(lake, files[0]!.key);
     expect(rows.map((r) => r.event_id)).toEqual([a!.id, b!.id, c!.id]);
+    expect(await lake.list(xapiStatementsPrefix)).toHaveLength(1);
+    expect(await readXapiStatements(lake)).toEqual([s1, s2]);
   }, 60_000);
 });
