@@ -1,8 +1,9 @@
 /**
  * Lake compaction against the real S3 of the local stack (versitygw at ULA_S3_ENDPOINT, default
  * http://127.0.0.1:9000; `npm run stack:up`): the same distinct events per partition before and after, one
- * sorted file per closed hour, a crash after the puts and before the deletes then a rerun, a late file, and
- * the batch reader of a day whose files were swapped after it listed them. Uses a bucket of its own.
+ * sorted file per closed hour, a crash after the puts and before the deletes then a rerun, a late file, the
+ * batch reader of a day whose files were swapped after it listed them, and the xAPI statement table
+ * compacted beside the raw tables. Uses a bucket of its own.
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { RawListing, readDay } from '../src/batch/source.ts';
 import { categories } from '../src/events/envelope.ts';
 import { compactLake } from '../src/lake/compaction.ts';
 import { rawPrefix } from '../src/lake/paths.ts';
+import { xapiStatementsPrefix } from '../src/lake/xapi-statements.ts';
 import { calendar } from './batch-support.ts';
 import {
   type Expected,
@@ -25,6 +27,13 @@ import {
   smallFilesEvents,
   writeSmallFiles,
 } from './compaction-support.ts';
+import {
+  expectNoStatementLost,
+  expectStatementsCompacted,
+  statementFingerprint,
+  statementState,
+  writeStatements,
+} from './xapi-compaction-support.ts';
 
 const endpoint = process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000';
 process.env['AWS_ACCESS_KEY_ID'] ||= 'ula-local-access';
@@ -35,7 +44,8 @@ const allClosed = () => Date.parse(`${date}T23:59:00Z`);
 
 let lake: S3Store;
 const clear = async () => {
-  await Promise.all((await lake.list(rawPrefix)).map((o) => lake.delete(o.key)));
+  for (const prefix of [rawPrefix, xapiStatementsPrefix])
+    await Promise.all((await lake.list(prefix)).map((o) => lake.delete(o.key)));
 };
 beforeAll(async () => {
   lake = new S3Store({ bucket, endpoint });
@@ -137,5 +147,42 @@ describe('lake compaction on S3', () => {
     expect(seen).toHaveLength(ids.size);
     expect(new Set(seen)).toEqual(ids);
     expect(stats.relisted).toBe(9);
+  });
+});
+
+describe('xAPI statement table compaction on S3', () => {
+  it('one file per closed hour beside the raw tables, earliest stored kept; a crash before the deletes then a rerun', async () => {
+    await clear();
+    const raw = await writeSmallFiles(lake, { ...spec, seed: 44, hours: [9], idPrefix: '0195eeee' });
+    const { expected } = await writeStatements(lake, {
+      seed: 45,
+      date,
+      hours: [8, 9],
+      perHour: 30,
+      maxPerWrite: 6,
+    });
+    const before = await statementState(lake);
+    for (const h of ['08', '09']) expect(before.get(`${date}/${h}`)!.length).toBeGreaterThan(2);
+    // The puts of every table, then the first delete fails: old and compacted files side by side.
+    const faulty = new FaultyStore(lake, { op: 'delete', n: 1 });
+    await expect(compactLake({ lake: faulty, from: date, to: date, now: allClosed })).rejects.toThrow(
+      InjectedFault,
+    );
+    await faulty.settled();
+    expectNoStatementLost(await statementState(lake), expected);
+    expectNothingLost(await lakeState(lake), raw.expected);
+
+    const report = await compactLake({ lake, from: date, to: date, now: allClosed });
+    expect(report.compacted.filter((c) => c.table === 'xapi_statements').map((c) => c.hour)).toEqual(
+      [...before].filter(([, files]) => files.length > 1).map(([p]) => p.slice(-2)),
+    );
+    const after = await statementState(lake);
+    for (const [p, want] of expected)
+      if (before.get(p)!.length > 1) expectStatementsCompacted(after.get(p), want);
+    const rawAfter = await lakeState(lake);
+    for (const [p, want] of raw.expected) expectCompacted(rawAfter.get(p), want);
+    const again = await compactLake({ lake, from: date, to: date, now: allClosed });
+    expect(again.compacted).toEqual([]);
+    expect(statementFingerprint(await statementState(lake))).toEqual(statementFingerprint(after));
   });
 });
