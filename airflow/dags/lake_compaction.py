@@ -1,10 +1,11 @@
-"""Hourly compaction of the raw lake of the University Learning Analytics Lambda architecture.
+"""Hourly compaction of the lake of the University Learning Analytics Lambda architecture.
 
 Ingest writes many small Parquet files per (category, UTC date, UTC hour) partition (one per group
-commit). Every hour, at minute 15 UTC, this DAG asks Knative **JobSink** to run the batch entry point's
-``compact`` job, which rewrites each *closed* partition of the requested UTC dates into one file (an hour
-is closed 10 minutes after its end, ``ULA_COMPACTION_LATENESS_MINUTES`` of the job; minute 15 leaves a
-few minutes more), and waits for it::
+commit), and the xapi function per UTC hour of its statement table (xapi/statements/). Every hour, at
+minute 15 UTC, this DAG asks Knative **JobSink** to run the batch entry point's ``compact`` job, which
+rewrites each *closed* partition of either table in the requested UTC dates into one file (an hour is
+closed 10 minutes after its end, ``ULA_COMPACTION_LATENESS_MINUTES`` of the job; minute 15 leaves a few
+minutes more), and waits for it::
 
     trigger_compact  --POST CloudEvent-->  JobSink  (202 Accepted + Location header -> XCom)
     wait_compact     --GET Location---->   JobSink  (202 running: poke again / 200 succeeded / 400 failed)
