@@ -30,7 +30,6 @@ import {
 import {
   expectNoStatementLost,
   expectStatementsCompacted,
-  statementFingerprint,
   statementState,
   writeStatements,
 } from './xapi-compaction-support.ts';
@@ -183,6 +182,6 @@ describe('xAPI statement table compaction on S3', () => {
     for (const [p, want] of raw.expected) expectCompacted(rawAfter.get(p), want);
     const again = await compactLake({ lake, from: date, to: date, now: allClosed });
     expect(again.compacted).toEqual([]);
-    expect(statementFingerprint(await statementState(lake))).toEqual(statementFingerprint(after));
+    expect(fingerprint(await statementState(lake))).toEqual(fingerprint(after));
   });
 });

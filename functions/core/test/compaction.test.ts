@@ -16,16 +16,17 @@ import {
   rawEventTable,
 } from '../src/lake/compaction.ts';
 import {
+  type CrashScenario,
+  crashAtEveryCall,
+  crashBeforeDeletes,
+  crashCases,
   type Expected,
   expectCompacted,
   expectNothingLost,
-  type Fault,
-  FaultyStore,
   fingerprint,
   HookedStore,
-  InjectedFault,
+  type LakeFile,
   lakeState,
-  type Op,
   partitionOf,
   type SmallFilesSpec,
   smallFilesEvents,
@@ -237,45 +238,25 @@ describe('a crash at every step of a compaction run', () => {
     for (const files of (await lakeState(lake)).values()) expect(files.length).toBeGreaterThan(1);
   });
 
-  const runWithFault = async (fault: Fault) => {
-    const inner = newLake();
-    await cp(template, inner.root, { recursive: true });
-    const lake = new FaultyStore(inner, fault);
-    const outcome = await compact(lake).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    await lake.settled();
-    return { inner, lake, outcome };
-  };
+  const scenario = (): CrashScenario<Map<string, LakeFile[]>> => ({
+    copy: async () => {
+      const lake = newLake();
+      await cp(template, lake.root, { recursive: true });
+      return lake;
+    },
+    compact,
+    state: lakeState,
+    expectNothingLost: (state) => expectNothingLost(state, expected),
+    expectCompacted: (state) => {
+      for (const [p, want] of expected) expectCompacted(state.get(p), want);
+    },
+    reference,
+  });
 
-  it.each([
-    ['list', false],
-    ['get', false],
-    ['put', false],
-    ['put', true],
-    ['delete', false],
-    ['delete', true],
-  ] as [Op, boolean][])(
+  it.each(crashCases)(
     'call n of %s failing (after it completed: %s), for every n: nothing lost; a rerun gives exactly once',
     async (op, after) => {
-      let faults = 0;
-      for (let n = 1; ; n++) {
-        const { inner, lake, outcome } = await runWithFault({ op, n, after });
-        if (!lake.fired) {
-          // The run made fewer than n such calls: it succeeded untouched.
-          expect(outcome).toBeUndefined();
-          expect(fingerprint(await lakeState(inner))).toEqual(reference);
-          break;
-        }
-        faults++;
-        expect(outcome, `${op} #${n}`).toBeInstanceOf(InjectedFault);
-        expectNothingLost(await lakeState(inner), expected);
-        await compact(inner);
-        const state = await lakeState(inner);
-        for (const [p, want] of expected) expectCompacted(state.get(p), want);
-        expect(fingerprint(state), `${op} #${n}`).toEqual(reference);
-      }
+      const faults = await crashAtEveryCall(scenario(), op, after);
       const partitions = expected.size;
       const files = Object.keys(reference).length;
       expect(files).toBe(partitions);
@@ -287,19 +268,6 @@ describe('a crash at every step of a compaction run', () => {
   );
 
   it('a crash after a put, before any delete, leaves the old files beside the new one; a rerun gives exactly once', async () => {
-    const inner = newLake();
-    await cp(template, inner.root, { recursive: true });
-    const before = await lakeState(inner);
-    const lake = new FaultyStore(inner, { op: 'delete', n: 1 });
-    await expect(compact(lake)).rejects.toThrow(InjectedFault);
-    await lake.settled();
-    const mid = await lakeState(inner);
-    // The first partition compacted has its old files plus the compacted one; nothing was deleted anywhere.
-    expect([...mid].filter(([p, files]) => files.length === before.get(p)!.length + 1)).toHaveLength(1);
-    for (const [p, files] of before)
-      for (const f of files) expect(mid.get(p)!.map((m) => m.key)).toContain(f.key);
-    expectNothingLost(mid, expected);
-    await compact(inner);
-    expect(fingerprint(await lakeState(inner))).toEqual(reference);
+    await crashBeforeDeletes(scenario());
   }, 60_000);
 });

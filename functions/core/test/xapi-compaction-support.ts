@@ -137,15 +137,6 @@ export async function statementState(lake: ObjectStore): Promise<Map<string, Sta
   return out;
 }
 
-/** Keys and bytes of every statement file, for comparing two states exactly. */
-export const statementFingerprint = (state: Map<string, StatementFile[]>): Record<string, string> =>
-  Object.fromEntries(
-    [...state.values()]
-      .flat()
-      .map((f) => [f.key, Buffer.from(f.bytes).toString('base64')] as const)
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-
 /** Every expected statement id is in its hour, and no other id. */
 export function expectNoStatementLost(state: Map<string, StatementFile[]>, expected: ExpectedStatements) {
   for (const [p, want] of expected) {

@@ -19,20 +19,22 @@ import { writeXapiStatements } from '../src/lake/xapi-statements.ts';
 import { batchRuns } from '../src/views/system-tables.ts';
 import { prng } from './batch-oracle.ts';
 import {
+  type CrashScenario,
+  crashAtEveryCall,
+  crashBeforeDeletes,
+  crashCases,
   expectCompacted,
   expectNothingLost,
-  FaultyStore,
-  InjectedFault,
+  fingerprint,
   lakeState,
-  type Op,
   writeSmallFiles,
 } from './compaction-support.ts';
 import {
   type ExpectedStatements,
   expectNoStatementLost,
   expectStatementsCompacted,
+  type StatementFile,
   type StatementsSpec,
-  statementFingerprint,
   statementRow,
   statementState,
   writeStatements,
@@ -82,8 +84,8 @@ describe('xAPI statement table compaction', () => {
     for (const [p, want] of expected) {
       const open = p >= `${date}/10`;
       if (open) {
-        expect(statementFingerprint(new Map([[p, after.get(p)!]])), p).toEqual(
-          statementFingerprint(new Map([[p, before.get(p)!]])),
+        expect(fingerprint(new Map([[p, after.get(p)!]])), p).toEqual(
+          fingerprint(new Map([[p, before.get(p)!]])),
         );
         continue;
       }
@@ -102,7 +104,7 @@ describe('xAPI statement table compaction', () => {
     const again = await compactStatements(lake);
     expect(again.compacted).toEqual([]);
     expect(again.partitionsClosed).toBe(expected.size);
-    expect(statementFingerprint(await statementState(lake))).toEqual(statementFingerprint(final));
+    expect(fingerprint(await statementState(lake))).toEqual(fingerprint(final));
   }, 60_000);
 
   it('a late statement file in a compacted hour is merged by the next run', async () => {
@@ -149,44 +151,30 @@ describe('a crash at every step of a statement table compaction', () => {
     const copy = newLake();
     await cp(template, copy.root, { recursive: true });
     await compactStatements(copy);
-    reference = statementFingerprint(await statementState(copy));
+    reference = fingerprint(await statementState(copy));
     expect(Object.keys(reference)).toHaveLength(expected.size);
     for (const files of (await statementState(lake)).values()) expect(files.length).toBeGreaterThan(1);
   });
 
-  it.each([
-    ['list', false],
-    ['get', false],
-    ['put', false],
-    ['put', true],
-    ['delete', false],
-    ['delete', true],
-  ] as [Op, boolean][])(
+  const scenario = (): CrashScenario<Map<string, StatementFile[]>> => ({
+    copy: async () => {
+      const lake = newLake();
+      await cp(template, lake.root, { recursive: true });
+      return lake;
+    },
+    compact: (lake) => compactStatements(lake),
+    state: statementState,
+    expectNothingLost: (state) => expectNoStatementLost(state, expected),
+    expectCompacted: (state) => {
+      for (const [p, want] of expected) expectStatementsCompacted(state.get(p), want);
+    },
+    reference,
+  });
+
+  it.each(crashCases)(
     'call n of %s failing (after it completed: %s), for every n: nothing lost; a rerun writes the reference bytes',
     async (op, after) => {
-      let faults = 0;
-      for (let n = 1; ; n++) {
-        const inner = newLake();
-        await cp(template, inner.root, { recursive: true });
-        const lake = new FaultyStore(inner, { op, n, after });
-        const outcome = await compactStatements(lake).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-        await lake.settled();
-        if (!lake.fired) {
-          expect(outcome).toBeUndefined();
-          expect(statementFingerprint(await statementState(inner))).toEqual(reference);
-          break;
-        }
-        faults++;
-        expect(outcome, `${op} #${n}`).toBeInstanceOf(InjectedFault);
-        expectNoStatementLost(await statementState(inner), expected);
-        await compactStatements(inner);
-        const state = await statementState(inner);
-        for (const [p, want] of expected) expectStatementsCompacted(state.get(p), want);
-        expect(statementFingerprint(state), `${op} #${n}`).toEqual(reference);
-      }
+      const faults = await crashAtEveryCall(scenario(), op, after);
       // Every call of a run was failed once: a list per date, a put per hour, a get and a delete per file.
       expect(faults).toBeGreaterThanOrEqual(
         { list: 1, get: inputFiles, put: expected.size, delete: inputFiles }[op],
@@ -196,19 +184,7 @@ describe('a crash at every step of a statement table compaction', () => {
   );
 
   it('a crash after the put, before the deletes: old files beside the compacted one, then a rerun gives one', async () => {
-    const inner = newLake();
-    await cp(template, inner.root, { recursive: true });
-    const before = await statementState(inner);
-    const lake = new FaultyStore(inner, { op: 'delete', n: 1 });
-    await expect(compactStatements(lake)).rejects.toThrow(InjectedFault);
-    await lake.settled();
-    const mid = await statementState(inner);
-    expect([...mid].filter(([p, files]) => files.length === before.get(p)!.length + 1)).toHaveLength(1);
-    for (const [p, files] of before)
-      for (const f of files) expect(mid.get(p)!.map((m) => m.key)).toContain(f.key);
-    expectNoStatementLost(mid, expected);
-    await compactStatements(inner);
-    expect(statementFingerprint(await statementState(inner))).toEqual(reference);
+    await crashBeforeDeletes(scenario());
   }, 60_000);
 });
 
