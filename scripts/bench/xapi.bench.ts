@@ -15,9 +15,11 @@
  *   (c) HTTP: binary CloudEvents POSTed one per event to a process on loopback answering 202 at once, the
  *       stand-in for the KafkaSink the deployment posts to, sharing the 2 CPUs.
  * The target of issue 23 (xapi statements/s ≥ 0.5 × ingest events/s) is judged on the function's own cost
- * with the deployment's sink: (c)'s CPU per statement of the xapi process alone against ingest's CPU per
- * event (the sink stand-in's CPU would be a KafkaSink's elsewhere). Every ratio is printed, each against an
- * ingest run made just before that sink's runs (the machine is shared; its load moves between runs).
+ * with the deployment's sink: (a)'s CPU per statement plus the HTTP sink client's CPU per event (measured
+ * alone in this process against the stand-in) against ingest's CPU per event. (c) bounds it from below: the
+ * stand-in sharing the 2 CPUs with the load generator swells every process's CPU per unit. Every ratio is
+ * printed, each against an ingest run made just before that sink's runs (the machine is shared; its load
+ * moves between runs).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { HttpEventSink } from '../../functions/core/src/adapters/event-sink-http.ts';
 import { toHttpBinary } from '../../functions/core/src/events/cloudevents.ts';
 import { sampleEvent } from '../../functions/ingest/test/events.ts';
 import { bundleOptions } from '../function-bundles.mjs';
@@ -157,6 +160,28 @@ export async function buildInProcessBundle(): Promise<string> {
   return outfile;
 }
 
+/**
+ * CPU µs per event of the HttpEventSink alone, in this process with nothing else loaded: flushes of 128
+ * events to the stand-in. What the xapi process pays for the deployment's sink when the KafkaSink runs
+ * elsewhere; in the closed-loop run the stand-in shares the CPUs and every process's CPU per unit swells.
+ */
+async function httpSinkClientCpuUs(sinkUrl: string): Promise<number> {
+  const client = new HttpEventSink({ urlTemplate: `${sinkUrl}/ula/{category}-sink` });
+  const events = Array.from({ length: 128 }, (_, i) =>
+    sampleEvent(i, new Date(Date.UTC(2030, 0, 1) + i * 1000)),
+  );
+  try {
+    for (let i = 0; i < 20; i++) await client.send(events);
+    const sends = 200;
+    const before = process.cpuUsage();
+    for (let i = 0; i < sends; i++) await client.send(events);
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / (sends * events.length);
+  } finally {
+    await client.close();
+  }
+}
+
 /** A counter's sum over its label sets, from a Prometheus text page. */
 async function counter(url: string, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -179,6 +204,8 @@ const bench: Bench = {
     const figures: BenchResult['figures'] = { connections, 'seconds per run': seconds };
     const ratios: Record<string, number> = {};
     const notes: string[] = [];
+    /** ingest's CPU µs per event in the run before each sink's, by sink name. */
+    const ingestCpuBefore: Record<string, number> = {};
     /** Function CPU µs per item of each run, by label. */
     const cpuPerItem: Record<string, number> = {};
     const run = async (
@@ -270,6 +297,7 @@ const bench: Bench = {
       };
       for (const [i, { name, bundle, env }] of sinks.entries()) {
         const ingest = await ingestRun(i);
+        ingestCpuBefore[name] = ingest.cpu;
         for (const perRequest of [1, 50]) {
           const label = `xapi, ${name}, ${perRequest === 1 ? '1 statement per request' : `arrays of ${perRequest}`}`;
           let measured: Load;
@@ -294,13 +322,29 @@ const bench: Bench = {
             ingest.cpu / cpuPerItem[label]!;
         }
       }
+      // The target's figure: the function's own cost (in-process run) plus its HTTP sink client's, against
+      // the ingest run next to the in-process one.
+      const clientCpu = await httpSinkClientCpuUs(sink.url);
+      figures['HTTP sink client alone (bench process): CPU µs per event'] = Math.round(clientCpu);
+      for (const perRequest of [1, 50]) {
+        const own =
+          cpuPerItem[
+            `xapi, in-process sink, ${perRequest === 1 ? '1 statement per request' : `arrays of ${perRequest}`}`
+          ];
+        const peer = ingestCpuBefore['in-process sink'];
+        if (own !== undefined && peer !== undefined)
+          ratios[
+            `TARGET xapi own CPU + HTTP sink client, ${perRequest === 1 ? '1 per request' : `arrays of ${perRequest}`}: ingest CPU per event / xapi CPU per statement`
+          ] = peer / (own + clientCpu);
+      }
     } finally {
       sink.child.kill('SIGTERM');
       await rm(work, { recursive: true, force: true });
     }
     notes.push(
       `machine: ${(await import('node:os')).cpus().length} CPUs shared by load generator, function and sink (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end)`,
-      'target of issue 23: ratio >= 0.5, judged on the HTTP sink (the deployment posts to a KafkaSink) by CPU: the xapi process alone against ingest; its statements/s here also pays for the stand-in sharing the CPUs',
+      "target of issue 23 (ratio >= 0.5): the TARGET ratios, the function with the deployment's sink (HTTP posts to a KafkaSink running elsewhere): its in-process CPU per statement plus the HTTP sink client's CPU per event, against ingest's CPU per event",
+      "the HTTP stand-in runs share 2 CPUs among load generator, function and stand-in: every process's CPU per unit swells there (the stand-in's own CPU per event doubles between arrays and single statements), so they bound the figure from below",
       'statements/s ratios with the in-process sink show the function alone under the same closed loop; the Kafka sink is the local stack path',
     );
     return { name: 'xapi', figures, ratios, notes };
