@@ -16,8 +16,8 @@
  *       stand-in for the KafkaSink the deployment posts to, sharing the 2 CPUs.
  * The target of issue 23 (xapi statements/s ≥ 0.5 × ingest events/s) is judged on the function's own cost
  * with the deployment's sink: (a)'s CPU per statement plus the HTTP sink client's CPU per event (measured
- * alone in this process against the stand-in) against ingest's CPU per event. (c) bounds it from below: the
- * stand-in sharing the 2 CPUs with the load generator swells every process's CPU per unit. Every ratio is
+ * alone in this process against the stand-in) against ingest's CPU per event. In (c) the stand-in shares the
+ * 2 CPUs with the load generator and the function, which swells every process's CPU per unit. Every ratio is
  * printed, each against an ingest run made just before that sink's runs (the machine is shared; its load
  * moves between runs).
  */
@@ -344,7 +344,7 @@ const bench: Bench = {
     notes.push(
       `machine: ${(await import('node:os')).cpus().length} CPUs shared by load generator, function and sink (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end)`,
       "target of issue 23 (ratio >= 0.5): the TARGET ratios, the function with the deployment's sink (HTTP posts to a KafkaSink running elsewhere): its in-process CPU per statement plus the HTTP sink client's CPU per event, against ingest's CPU per event",
-      "the HTTP stand-in runs share 2 CPUs among load generator, function and stand-in: every process's CPU per unit swells there (the stand-in's own CPU per event doubles between arrays and single statements), so they bound the figure from below",
+      "the HTTP stand-in runs share 2 CPUs among load generator, function and stand-in: every process's CPU per unit swells there (the stand-in's own CPU per event about doubles from arrays to single statements); the machine's other load moves every figure between runs: compare several runs
       'statements/s ratios with the in-process sink show the function alone under the same closed loop; the Kafka sink is the local stack path',
     );
     return { name: 'xapi', figures, ratios, notes };
