@@ -344,7 +344,7 @@ const bench: Bench = {
     notes.push(
       `machine: ${(await import('node:os')).cpus().length} CPUs shared by load generator, function and sink (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end)`,
       "target of issue 23 (ratio >= 0.5): the TARGET ratios, the function with the deployment's sink (HTTP posts to a KafkaSink running elsewhere): its in-process CPU per statement plus the HTTP sink client's CPU per event, against ingest's CPU per event",
-      "the HTTP stand-in runs share 2 CPUs among load generator, function and stand-in: every process's CPU per unit swells there (the stand-in's own CPU per event about doubles from arrays to single statements); the machine's other load moves every figure between runs: compare several runs
+      "the HTTP stand-in runs share 2 CPUs among load generator, function and stand-in: every process's CPU per unit swells there (the stand-in's own CPU per event about doubles from arrays to single statements); the machine's other load moves every figure between runs: compare several runs",
       'statements/s ratios with the in-process sink show the function alone under the same closed loop; the Kafka sink is the local stack path',
     );
     return { name: 'xapi', figures, ratios, notes };
