@@ -22,7 +22,6 @@ import { openViewStore } from '../../../functions/core/src/adapters/view-stores.
 import { runBatch } from '../../../functions/core/src/batch/job.ts';
 import { loadConfig } from '../../../functions/core/src/config.ts';
 import { allTables } from '../../../functions/core/src/views/catalogue.ts';
-import type { Row } from '../../../functions/core/src/views/columns.ts';
 import { cqlAddColumns, cqlCreateTable } from '../../../functions/core/src/views/tables.ts';
 import { localCalendar } from '../../../functions/core/src/views/time.ts';
 import { storedViews } from '../../../functions/core/test/batch-scenario.ts';
@@ -31,6 +30,7 @@ import { Ingest } from '../../../functions/ingest/src/ingest.ts';
 import { ingestMetrics } from '../../../functions/ingest/src/metrics.ts';
 import { loadIngestSettings } from '../../../functions/ingest/src/settings.ts';
 import { requestOf } from '../events.ts';
+import { normalise } from './comparable-rows.ts';
 
 const endpoint = process.env['ULA_S3_ENDPOINT'] ?? 'http://127.0.0.1:9000';
 const bucket = 'ula-demo-it';
@@ -111,31 +111,6 @@ async function ingestAll(lake: ObjectStore): Promise<{ delivered: number; deadLe
   await Promise.all(pending);
   await ingest.close();
   return dispatcher.counts['ingest']!;
-}
-
-/** Row values as comparable JSON: Cassandra's Long/Date/Set types and float noise normalised. */
-function normalise(rows: Row[]): string[] {
-  const value = (v: unknown): unknown => {
-    if (v === null || v === undefined) return null;
-    if (typeof v === 'bigint') return Number(v);
-    if (typeof v === 'number') return Number.isInteger(v) ? v : Number(v.toPrecision(10));
-    if (v instanceof Date) return v.getTime();
-    if (typeof v === 'object' && 'toNumber' in (v as object)) return (v as { toNumber(): number }).toNumber();
-    if (v instanceof Set) return [...v].map(value).sort();
-    if (v instanceof Map) return [...v.entries()].map(([k, x]) => [k, value(x)]).sort();
-    if (Array.isArray(v)) return v.map(value);
-    if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, value(x)]));
-    return v;
-  };
-  return rows
-    .map((row) =>
-      JSON.stringify(
-        Object.keys(row)
-          .sort()
-          .map((k) => [k, value(row[k])]),
-      ),
-    )
-    .sort();
 }
 
 describe('embedded adapters vs the real stack, same seed', () => {
