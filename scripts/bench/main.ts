@@ -20,6 +20,7 @@ const { values, positionals } = parseArgs({
     stack: { type: 'boolean' },
     'compaction-days': { type: 'string' },
     multipliers: { type: 'string' },
+    stores: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -34,6 +35,7 @@ if (values.help) {
       `Benchmarks: ${files.map((f) => f.replace('.bench.ts', '')).join(', ')}`,
       'Flags: --scale N (all; default 1), --lingers 0,3000 (ingest-live), --days N --students N --stack',
       '       --compaction-days N (soak), --multipliers 1,10,30 (batch-scale); ULA_BENCH_LANES=N (batch)',
+      '       --stores cassandra,sqlite (serving lists)',
       '',
     ].join('\n'),
   );

@@ -3,8 +3,10 @@
  * the local stack, in a scratch keyspace, else SQLite), 4 enrolments per student with risk rows, a week of
  * daily rows. The serving function runs bundled under the faas-js-runtime CLI in its own process with the
  * answer cache off (ULA_API_CACHE_MS=0: every request reads the store), and each page's API call is
- * measured on its own by a closed loop of 50 keep-alive connections (50 concurrent users, each sending
- * its next request when the answer is in), with varied prefixes, courses and cursors. Target: p99 < 100 ms.
+ * measured on its own, with varied prefixes, courses and cursors, under two readings of "50 concurrent
+ * users": a closed loop of 50 keep-alive connections (each sends its next request when the answer is in:
+ * the harsh one, a saturation test) and 50 users with about a second of think time (an open loop of 50
+ * requests/s). Target: p99 < 100 ms on each store (`--stores cassandra,sqlite`, both by default).
  * Runs with `npm run bench -- serving` (beside serving.bench.ts).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -13,13 +15,18 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listingBucket, riskRank } from '../../functions/core/src/categories/student-course/risk.ts';
+import {
+  listingBucket,
+  riskRank,
+  riskRankBucket,
+} from '../../functions/core/src/categories/student-course/risk.ts';
 import { allTables, localCalendar, openViewStore, type Row } from '../../functions/core/src/index.ts';
 import { tableNamed } from '../../functions/core/src/views/catalogue.ts';
 import { batchWatermarks } from '../../functions/core/src/views/system-tables.ts';
 import { addDays } from '../../functions/core/src/views/time.ts';
 import { recreateKeyspace } from '../e2e/stack-run.ts';
 import { closedLoop } from './closed-loop.ts';
+import { openLoop } from './open-loop.ts';
 import type { Bench, BenchResult } from './result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -30,6 +37,8 @@ const courseCount = 300;
 const perStudent = 4;
 const users = 50;
 const seconds = 8;
+/** Seconds of the think-time run (50 users, one request each per second). */
+const thinkSeconds = 8;
 const targetP99 = 100;
 
 const studentId = (i: number) => `SV${String(i).padStart(6, '0')}`;
@@ -94,7 +103,8 @@ function university(lastDate: string) {
         risk_reasons: score > 0 ? 'inactive:9, low_video_coverage:12.5' : '',
       };
       add('course_student_risk', risk);
-      add('risk_ranking', { ...risk, bucket: listingBucket(id), risk_rank: riskRank(score, id, course) });
+      const rank = riskRank(score, id, course);
+      add('risk_ranking', { ...risk, bucket: riskRankBucket(rank), risk_rank: rank });
       add('course_student_enrollment', {
         course_id: course,
         student_id: id,
@@ -157,143 +167,165 @@ async function waitReady(url: string, child: ChildProcess) {
 
 const encodeGet = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
 
+/** One store's figures: the university seeded, the function started on it, every route under both loads. */
+async function measure(
+  kind: 'cassandra' | 'sqlite',
+  figures: Record<string, number | string>,
+  notes: string[],
+) {
+  const contactPoints = (process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1').split(',');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ula-serving-lists-bench-'));
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ULA_TIMEZONE: 'Asia/Ho_Chi_Minh',
+    ULA_API_CACHE_MS: '0',
+  };
+  delete env['ULA_API_TOKEN'];
+  if (kind === 'cassandra')
+    Object.assign(env, {
+      ULA_CASSANDRA_CONTACT_POINTS: contactPoints.join(','),
+      ULA_CASSANDRA_KEYSPACE: keyspace,
+    });
+  else {
+    delete env['ULA_CASSANDRA_CONTACT_POINTS'];
+    env['ULA_DATA_DIR'] = dataDir;
+  }
+  const store = openViewStore(
+    kind === 'cassandra'
+      ? { cassandra: { contactPoints, localDataCenter: 'datacenter1', keyspace }, dataDir }
+      : { cassandra: undefined, dataDir },
+  );
+  if (kind === 'sqlite') await store.ensureTables(allTables);
+  const lastDate = addDays(calendar.date(Date.now()), -1);
+  const rows = university(lastDate);
+  const seedStarted = Date.now();
+  let seeded = 0;
+  for (const [table, list] of rows) {
+    for (let i = 0; i < list.length; i += 5000)
+      await store.upsert(tableNamed(table), list.slice(i, i + 5000));
+    seeded += list.length;
+  }
+  const watermark = calendar.startOfDate(addDays(lastDate, 1));
+  await store.upsert(
+    batchWatermarks,
+    ['student_engagement_distribution', 'video_daily_engagement'].map((view_name) => ({
+      view_name,
+      watermark,
+      run_id: 'bench',
+      updated_at: Date.now(),
+    })),
+  );
+  await store.close();
+  process.stdout.write(
+    `  ${kind}: seeded ${seeded.toLocaleString('en-US')} rows in ${Math.round((Date.now() - seedStarted) / 1000)} s\n`,
+  );
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [join(root, 'node_modules/faas-js-runtime/bin/cli.js'), './build/index.js', '--port', String(port)],
+    { cwd: join(root, 'functions/serving'), env, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  let worst = { harsh: 0, thinking: 0 };
+  try {
+    await waitReady(url, child);
+    // Cursors of real pages (students beyond the first 500 included), and varied prefixes and courses.
+    const cursorsOf = async (path: string, pages: number) => {
+      const found: string[] = [];
+      let cursor: string | null = null;
+      for (let n = 0; n < pages; n++) {
+        const page = (await (await fetch(`${url}${path}${cursor ? `&cursor=${cursor}` : ''}`)).json()) as {
+          next_cursor: string | null;
+        };
+        cursor = page.next_cursor;
+        if (!cursor) break;
+        found.push(cursor);
+      }
+      return found;
+    };
+    const cursors = await cursorsOf('/api/v1/students?limit=50', 60);
+    const riskCursors = await cursorsOf('/api/v1/risk?limit=50', 20);
+    const highCursors = await cursorsOf('/api/v1/risk?limit=50&level=high', 20);
+    const random = prng(7);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+    const prefix = () => `SV0${String(Math.floor(random() * 300)).padStart(3, '0')}`;
+    const course = () => courseId(1 + Math.floor(random() * courseCount));
+    const routes: [string, () => string][] = [
+      ['students (search by prefix)', () => `/api/v1/students?q=${prefix()}&limit=50`],
+      ['students (next page, cursor)', () => `/api/v1/students?limit=50&cursor=${pick(cursors)}`],
+      ['students (desc)', () => '/api/v1/students?limit=50&order=desc'],
+      ['courses (by id)', () => '/api/v1/courses?limit=50'],
+      ['courses (sort by a column)', () => '/api/v1/courses?limit=50&sort=avg_quiz_percentage&order=desc'],
+      ['course students (sort=risk)', () => `/api/v1/courses/${course()}/students?limit=50&sort=risk`],
+      ['risk (institution-wide, cursor)', () => `/api/v1/risk?limit=50&cursor=${pick(riskCursors)}`],
+      ['risk (one course)', () => `/api/v1/risk?limit=50&course_id=${course()}`],
+      ['risk (level=high)', () => '/api/v1/risk?limit=50&level=high'],
+      ['risk (level=high, cursor)', () => `/api/v1/risk?limit=50&level=high&cursor=${pick(highCursors)}`],
+      ['engagement-distribution (7 days)', () => '/api/v1/engagement-distribution'],
+      ['batch/recent-activity', () => '/api/v1/batch/recent-activity?days=7'],
+      ['students CSV', () => `/api/v1/students?q=${prefix()}&limit=200&format=csv`],
+    ];
+    for (const [name, next] of routes) {
+      const requests = Array.from({ length: 200_000 }, () => encodeGet(next()));
+      await closedLoop([{ port, requests: requests.slice(0, 500) }], users, 2); // warm-up
+      const r = await closedLoop([{ port, requests }], users, seconds);
+      const ok = r.statuses.get(200) ?? 0;
+      if (ok !== r.answered)
+        notes.push(
+          `${kind} ${name}: ${r.answered - ok} answers not 200 (${JSON.stringify([...r.statuses])})`,
+        );
+      // 50 users who read an answer for about a second before the next click: 50 requests/s, open loop.
+      const paths = Array.from({ length: users * thinkSeconds }, () => next());
+      const t = await openLoop(url, paths, users, thinkSeconds);
+      if (t.failures > 0) notes.push(`${kind} ${name}: ${t.failures} failures with think time`);
+      figures[`${kind} ${name}: closed loop p50 / p99 ms, req/s; 1 s think time p50 / p99 ms`] =
+        `${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)}, ${Math.round(r.answered / r.seconds)}; ${t.p50} / ${t.p99}`;
+      worst = { harsh: Math.max(worst.harsh, r.latencyMs.p99), thinking: Math.max(worst.thinking, t.p99) };
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  figures[`${kind}: worst p99 ms, closed loop / think time`] =
+    `${Math.round(worst.harsh * 10) / 10} / ${Math.round(worst.thinking * 10) / 10}`;
+  return worst;
+}
+
 const bench: Bench = {
   name: 'serving',
-  async run(): Promise<BenchResult> {
-    const contactPoints = (process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1').split(',');
-    let onCassandra = true;
-    try {
-      await recreateKeyspace(contactPoints.join(','), keyspace);
-    } catch (error) {
-      onCassandra = false;
-      process.stdout.write(
-        `  Cassandra not reachable (${(error as Error).message.split('\n')[0]}): SQLite\n`,
-      );
-    }
-    const dataDir = mkdtempSync(join(tmpdir(), 'ula-serving-lists-bench-'));
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      ULA_TIMEZONE: 'Asia/Ho_Chi_Minh',
-      ULA_API_CACHE_MS: '0',
-    };
-    delete env['ULA_API_TOKEN'];
-    if (onCassandra)
-      Object.assign(env, {
-        ULA_CASSANDRA_CONTACT_POINTS: contactPoints.join(','),
-        ULA_CASSANDRA_KEYSPACE: keyspace,
-      });
-    else {
-      delete env['ULA_CASSANDRA_CONTACT_POINTS'];
-      env['ULA_DATA_DIR'] = dataDir;
-    }
-    const store = openViewStore(
-      onCassandra
-        ? { cassandra: { contactPoints, localDataCenter: 'datacenter1', keyspace }, dataDir }
-        : { cassandra: undefined, dataDir },
-    );
-    if (!onCassandra) await store.ensureTables(allTables);
-    const lastDate = addDays(calendar.date(Date.now()), -1);
-    const rows = university(lastDate);
-    const seedStarted = Date.now();
-    let seeded = 0;
-    for (const [table, list] of rows) {
-      process.stdout.write(`  seeding ${list.length.toLocaleString('en-US')} rows of ${table}…\n`);
-      for (let i = 0; i < list.length; i += 5000)
-        await store.upsert(tableNamed(table), list.slice(i, i + 5000));
-      seeded += list.length;
-    }
-    const watermark = calendar.startOfDate(addDays(lastDate, 1));
-    await store.upsert(
-      batchWatermarks,
-      ['student_engagement_distribution', 'video_daily_engagement'].map((view_name) => ({
-        view_name,
-        watermark,
-        run_id: 'bench',
-        updated_at: Date.now(),
-      })),
-    );
-    await store.close();
-    const seedSeconds = (Date.now() - seedStarted) / 1000;
-
-    execFileSync('node', [join(root, 'scripts/build-functions.mjs'), 'serving'], { stdio: 'inherit' });
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const child = spawn(
-      process.execPath,
-      [join(root, 'node_modules/faas-js-runtime/bin/cli.js'), './build/index.js', '--port', String(port)],
-      { cwd: join(root, 'functions/serving'), env, stdio: ['ignore', 'inherit', 'inherit'] },
-    );
+  async run({ flags }): Promise<BenchResult> {
+    const stores = String(flags['stores'] ?? 'cassandra,sqlite')
+      .split(',')
+      .map((s) => s.trim());
+    for (const s of stores)
+      if (s !== 'cassandra' && s !== 'sqlite') throw new Error(`--stores: cassandra and/or sqlite, not ${s}`);
     const figures: Record<string, number | string> = {};
     const notes: string[] = [];
-    try {
-      await waitReady(url, child);
-      // Cursors of real pages (students beyond the first 500 included), and varied prefixes and courses.
-      const cursors: string[] = [];
-      let cursor: string | null = null;
-      for (let n = 0; n < 60; n++) {
-        const page = (await (
-          await fetch(`${url}/api/v1/students?limit=50${cursor ? `&cursor=${cursor}` : ''}`)
-        ).json()) as { next_cursor: string | null };
-        cursor = page.next_cursor;
-        if (!cursor) break;
-        cursors.push(cursor);
+    const ratios: Record<string, number> = {};
+    execFileSync('node', [join(root, 'scripts/build-functions.mjs'), 'serving'], { stdio: 'inherit' });
+    for (const kind of stores as ('cassandra' | 'sqlite')[]) {
+      if (kind === 'cassandra') {
+        try {
+          await recreateKeyspace(process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1', keyspace);
+        } catch (error) {
+          notes.push(`Cassandra not reachable (${(error as Error).message.split('\n')[0]}): skipped`);
+          continue;
+        }
       }
-      const riskCursors: string[] = [];
-      cursor = null;
-      for (let n = 0; n < 20; n++) {
-        const page = (await (
-          await fetch(`${url}/api/v1/risk?limit=50${cursor ? `&cursor=${cursor}` : ''}`)
-        ).json()) as { next_cursor: string | null };
-        cursor = page.next_cursor;
-        if (!cursor) break;
-        riskCursors.push(cursor);
-      }
-      const random = prng(7);
-      const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
-      const prefix = () => `SV0${String(Math.floor(random() * 300)).padStart(3, '0')}`;
-      const course = () => courseId(1 + Math.floor(random() * courseCount));
-      const routes: [string, () => string][] = [
-        ['students (search by prefix)', () => `/api/v1/students?q=${prefix()}&limit=50`],
-        ['students (next page, cursor)', () => `/api/v1/students?limit=50&cursor=${pick(cursors)}`],
-        ['students (desc)', () => '/api/v1/students?limit=50&order=desc'],
-        ['courses (by id)', () => '/api/v1/courses?limit=50'],
-        ['courses (sort by a column)', () => '/api/v1/courses?limit=50&sort=avg_quiz_percentage&order=desc'],
-        ['course students (sort=risk)', () => `/api/v1/courses/${course()}/students?limit=50&sort=risk`],
-        ['risk (institution-wide, cursor)', () => `/api/v1/risk?limit=50&cursor=${pick(riskCursors)}`],
-        ['risk (one course)', () => `/api/v1/risk?limit=50&course_id=${course()}`],
-        ['risk (level=high)', () => '/api/v1/risk?limit=50&level=high'],
-        ['engagement-distribution (7 days)', () => '/api/v1/engagement-distribution'],
-        ['batch/recent-activity', () => '/api/v1/batch/recent-activity?days=7'],
-        ['students CSV', () => `/api/v1/students?q=${prefix()}&limit=200&format=csv`],
-      ];
-      let worst = 0;
-      for (const [name, next] of routes) {
-        const requests = Array.from({ length: 200_000 }, () => encodeGet(next()));
-        await closedLoop([{ port, requests: requests.slice(0, 500) }], users, 2); // warm-up
-        const r = await closedLoop([{ port, requests }], users, seconds);
-        const ok = r.statuses.get(200) ?? 0;
-        if (ok !== r.answered)
-          notes.push(`${name}: ${r.answered - ok} answers not 200 (${JSON.stringify([...r.statuses])})`);
-        figures[`${name} p50 / p99 ms, req/s`] =
-          `${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)}, ${Math.round(r.answered / r.seconds)}`;
-        worst = Math.max(worst, r.latencyMs.p99);
-      }
-      figures['worst route p99 ms'] = Math.round(worst * 10) / 10;
-      figures['target p99 ms'] = targetP99;
-      figures['store'] = onCassandra ? `cassandra (${keyspace})` : 'sqlite';
-      figures['rows seeded'] = seeded;
-      figures['seed seconds'] = Math.round(seedSeconds);
-      figures['machine'] = `${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`;
-      notes.push(
-        `${studentCount} students, ${courseCount} courses, ${perStudent} enrolments each; answer cache off; ${users} connections in a closed loop for ${seconds} s per route (each user sends its next request when the answer is in), latency from write to complete answer`,
-      );
-      if (worst >= targetP99) notes.push(`p99 target (${targetP99} ms) NOT met on every route`);
-      return { name: 'serving', figures, ratios: { 'worst route p99 / target': worst / targetP99 }, notes };
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
-      rmSync(dataDir, { recursive: true, force: true });
+      const worst = await measure(kind, figures, notes);
+      ratios[`${kind} worst p99 / target, closed loop`] = worst.harsh / targetP99;
+      ratios[`${kind} worst p99 / target, 1 s think time`] = worst.thinking / targetP99;
+      if (worst.harsh >= targetP99 || worst.thinking >= targetP99)
+        notes.push(`${kind}: p99 target (${targetP99} ms) NOT met on every route under every load`);
     }
+    figures['target p99 ms'] = targetP99;
+    figures['machine'] = `${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} at the end`;
+    notes.push(
+      `${studentCount} students, ${courseCount} courses, ${perStudent} enrolments each; answer cache off. Per route: ${users} connections in a closed loop for ${seconds} s (each user sends its next request when the answer is in; latency from write to complete answer), then ${users} users with about 1 s think time: an open loop of ${users} requests/s for ${thinkSeconds} s (latency from the due time)`,
+    );
+    return { name: 'serving', figures, ratios, notes };
   },
 };
 

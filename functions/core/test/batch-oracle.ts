@@ -946,20 +946,20 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       };
     },
   );
-  // Listing copies: the overview rows with their listing bucket (FNV-1a of the id, modulo 16).
+  // Listing copies: the overview rows with their listing bucket (first character of the id, in id order).
   out['student_directory'] = out['student_overview'].map((r) => ({
     ...r,
-    bucket: fnvBucket(r['student_id'] as string),
+    bucket: idBucket(r['student_id'] as string),
   }));
   out['course_directory'] = out['course_overview'].map((r) => ({
     ...r,
-    bucket: fnvBucket(r['course_id'] as string),
+    bucket: idBucket(r['course_id'] as string),
   }));
   out['student_course_risk'] = riskOracle(scoped, studentOf);
   out['course_student_risk'] = out['student_course_risk'];
   out['risk_ranking'] = out['student_course_risk'].map((r) => ({
     ...r,
-    bucket: fnvBucket(r['student_id'] as string),
+    bucket: Math.floor(((100 - (r['risk_score'] as number)) * 64) / 101),
     risk_rank: `${String(100 - (r['risk_score'] as number)).padStart(3, '0')}|${r['student_id']}|${r['course_id']}`,
   }));
   // 7-day activity and engagement distribution, for every local date from the first to the last event.
@@ -1002,13 +1002,9 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
   return out;
 }
 
-/** FNV-1a 32-bit over UTF-16 code units, modulo 16: the listing bucket of an id. */
-function fnvBucket(id: string): number {
-  let h = 2166136261;
-  for (const ch of id) {
-    h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
-  }
-  return h % 16;
+/** The listing bucket of an id: its first character's code halved (64 buckets in id order). */
+function idBucket(id: string): number {
+  return Math.min(63, Math.floor(id.charCodeAt(0) / 2));
 }
 
 /**

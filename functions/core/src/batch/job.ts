@@ -559,7 +559,7 @@ class JobsRun {
       const table = batchTable(view);
       await withContext('view store', () =>
         replacesWhole(view)
-          ? store.replacePartitions(table, partitionsOf(table, viewRows), viewRows)
+          ? store.replacePartitions(table, partitionsToReplace(view, table, viewRows), viewRows)
           : store.upsert(table, viewRows),
       );
       countRows(report, view.job, viewRows.length);
@@ -592,10 +592,10 @@ function dedupeFiles(files: readonly RawInput[]): RawInput[] {
 
 /**
  * An as-of view keyed by a derived column (a ranking) is written whole: its key can move between runs, and
- * replacing its partitions removes the row under the old key. (Its partitions never vanish: rows are only
- * added, `having` being monotone.)
+ * replacing its partitions removes the row under the old key. A partition all of whose rows moved away
+ * (a score band left empty) is replaced too: see `partitionsToReplace`.
  */
-const replacesWhole = (view: BatchViewDefinition<never>): boolean =>
+export const replacesWhole = (view: BatchViewDefinition<never>): boolean =>
   view.asOf === true &&
   [...view.partitionKey, ...(view.clustering ?? []).map((c) => c.name)].some(
     (name) => view.derived?.[name] !== undefined,
@@ -606,6 +606,28 @@ function partitionsOf(table: TableDefinition, rows: readonly Row[]): Row[] {
   const out = new Map<string, Row>();
   for (const row of rows) {
     const partition = Object.fromEntries(table.partitionKey.map((k) => [k, row[k] ?? null]));
+    out.set(JSON.stringify(partition), partition);
+  }
+  return [...out.values()];
+}
+
+/**
+ * The partitions a whole-view write replaces: those of its rows and, when the partition key is one derived
+ * column with a declared `domain` (risk_ranking's score bands), every partition it can take, so a
+ * partition that all its rows left is emptied rather than keeping them under their old key.
+ */
+export function partitionsToReplace(
+  view: BatchViewDefinition<never>,
+  table: TableDefinition,
+  rows: readonly Row[],
+) {
+  const found = partitionsOf(table, rows);
+  const [column, ...others] = table.partitionKey;
+  const domain = column !== undefined && others.length === 0 ? view.derived?.[column]?.domain : undefined;
+  if (!domain) return found;
+  const out = new Map(found.map((p) => [JSON.stringify(p), p]));
+  for (const value of domain) {
+    const partition: Row = { [column!]: value };
     out.set(JSON.stringify(partition), partition);
   }
   return [...out.values()];

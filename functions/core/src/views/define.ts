@@ -35,6 +35,11 @@ export interface Derived {
   type: ColumnType;
   value: (row: Row, lookups: Record<string, Row | undefined>, finish: FinishContext) => Value;
   doc?: string;
+  /**
+   * Every value the column can take, for a bounded partition key (listing buckets): a view written whole
+   * replaces each of these partitions, so one that all its rows left is emptied, not left stale.
+   */
+  domain?: readonly Value[];
 }
 
 /** A row of another view of the same job that derived columns may read, found by keys built from this row. */

@@ -5,7 +5,14 @@
  * batch layer's recent activity. See docs/serving.md, "Lists, search and sorting".
  */
 import type { Row, TableDefinition } from '@ula/core';
-import { pageSorted, readListing } from '@ula/core/serving/listing';
+import {
+  listingBucket,
+  listingBuckets,
+  type RiskAssessment,
+  riskRankBucket,
+  riskRankRange,
+} from '@ula/core/categories/student-course/risk';
+import { pageOfSorted, pageSorted, readListing } from '@ula/core/serving/listing';
 import { withoutPii } from '@ula/core/serving/pii';
 import { sources } from '@ula/core/serving/sources';
 import { addDays } from '@ula/core/views/time';
@@ -55,6 +62,43 @@ const listParams = {
   format: { kind: 'enum', values: ['json', 'csv'], doc: 'csv: the rows as a CSV download' },
 } as const;
 
+/**
+ * The non-empty partitions of a listing table, ascending: one row of each, read through the reader's
+ * partition cache (batch TTL), so that a page never reads an empty partition on its way to the next rows.
+ */
+async function occupiedBuckets(deps: Deps, table: TableDefinition): Promise<number[]> {
+  const firstRows = await Promise.all(
+    Array.from({ length: listingBuckets }, (_, bucket) =>
+      deps.reader.partition(table, { bucket }, { limit: 1 }),
+    ),
+  );
+  return firstRows.flatMap((rows, bucket) => (rows.length > 0 ? [bucket] : []));
+}
+
+/**
+ * A list derived from cached partitions, kept while they are: the reader hands out the same arrays for the
+ * batch TTL, so joining and ordering a course's few hundred rows happens once per refresh, not per page.
+ */
+const derivedLists = new WeakMap<readonly Row[], Map<string, { inputs: readonly unknown[]; rows: Row[] }>>();
+function derivedOnce(
+  owner: readonly Row[],
+  name: string,
+  inputs: readonly unknown[],
+  derive: () => Row[],
+): Row[] {
+  let byName = derivedLists.get(owner);
+  if (!byName) {
+    byName = new Map();
+    derivedLists.set(owner, byName);
+  }
+  const kept = byName.get(name);
+  if (kept && kept.inputs.length === inputs.length && kept.inputs.every((x, i) => x === inputs[i]))
+    return kept.rows;
+  const rows = derive();
+  byName.set(name, { inputs, rows });
+  return rows;
+}
+
 const withoutBucket = (row: Row): Row => {
   const { bucket: _bucket, ...rest } = row;
   return withoutPii(rest);
@@ -73,6 +117,8 @@ async function idPage(
   const cursor = decodeCursor(q.cursor ?? q.page, listKey, q.cursor === undefined ? 'page' : 'cursor');
   const page = await readListing(deps.reader.store, table, {
     column: idColumn,
+    bucketOf: listingBucket,
+    occupied: await occupiedBuckets(deps, table),
     ...(q.q ? { prefix: q.q } : {}),
     ...(cursor?.after !== undefined ? { after: cursor.after } : {}),
     limit: q.limit,
@@ -116,7 +162,7 @@ export const listRoutes: Route[] = [
   route({
     path: '/api/v1/students',
     summary:
-      'Students with every student_overview column, found by id prefix (q), in cursor pages ordered by student_id (asc or desc). Reads a bounded slice of each of the 16 partitions of student_directory; other orders would need a scan and are refused (sort a page in the client).',
+      'Students with every student_overview column, found by id prefix (q), in cursor pages ordered by student_id (asc or desc). Reads a slice of the student_directory partition (ids by first character) the page starts in, the next ones only when it ends first; other orders would need a scan and are refused (sort a page in the client).',
     tag: 'students',
     params: {
       ...listParams,
@@ -137,7 +183,7 @@ export const listRoutes: Route[] = [
   route({
     path: '/api/v1/courses',
     summary:
-      'Courses with every course_overview column, found by id prefix (q), in cursor pages. Ordered by course_id from the 16 partitions of course_directory; sort=<any column> sorts the course list in memory (it reads every course: a few hundred rows, cached 10 s).',
+      'Courses with every course_overview column, found by id prefix (q), in cursor pages. Ordered by course_id from course_directory (partitions in id order, a slice of the one the page starts in); sort=<any column> sorts the course list in memory (it reads every course: a few hundred rows, cached 10 s).',
     tag: 'courses',
     params: {
       ...listParams,
@@ -159,9 +205,8 @@ export const listRoutes: Route[] = [
       if (!sortable.includes(sort)) throw badRequest(`sort must be one of ${sortable.join(', ')}`);
       const table = tableOf(deps, sources.courseDirectory);
       const cursor = decodeCursor(q.cursor ?? q.page, key);
-      const all = (
-        await Promise.all(Array.from({ length: 16 }, (_, bucket) => deps.reader.partition(table, { bucket })))
-      )
+      const buckets = await occupiedBuckets(deps, table);
+      const all = (await Promise.all(buckets.map((bucket) => deps.reader.partition(table, { bucket }))))
         .flat()
         .filter((r) => !q.q || String(r['course_id']).startsWith(q.q));
       const sign = descending ? -1 : 1;
@@ -181,7 +226,7 @@ export const listRoutes: Route[] = [
   route({
     path: '/api/v1/risk',
     summary:
-      'Enrolled students by at-risk score (student_course_risk), highest first, with the reasons: institution-wide from the 16 partitions of risk_ranking, or for one course (course_id) from its partition of course_student_risk.',
+      'Enrolled students by at-risk score (student_course_risk), highest first, with the reasons: institution-wide from risk_ranking (partitions of score bands, read in order; a level reads only its band), or for one course (course_id) from its partition of course_student_risk.',
     tag: 'students',
     params: {
       course_id: { kind: 'id', doc: 'one course (default: every course)' },
@@ -200,19 +245,36 @@ export const listRoutes: Route[] = [
         const rows = await deps.reader.partition(tableOf(deps, sources.courseRisk), {
           course_id: q.course_id,
         });
-        page = pageSorted(
-          rows.filter(levelOk).map((r) => ({ ...r, risk_rank: rankOf(r) })),
-          'risk_rank',
-          { ...(cursor?.after !== undefined ? { after: cursor.after } : {}), limit: q.limit },
+        const ranked = derivedOnce(
+          rows,
+          `risk:${q.level ?? ''}`,
+          [],
+          () =>
+            pageSorted(
+              rows.filter(levelOk).map((r) => ({ ...r, risk_rank: rankOf(r) })),
+              'risk_rank',
+              { limit: rows.length + 1 },
+            ).rows,
         );
+        page = pageOfSorted(ranked, 'risk_rank', {
+          ...(cursor?.after !== undefined ? { after: cursor.after } : {}),
+          limit: q.limit,
+        });
       } else {
-        // A level filter reads further pages until one is full (at most 50 rounds; the cursor resumes).
+        // A level reads only its band of ranks (its scores); none and dropped share score 0, so those two
+        // filter the band and read further pages until one is full (at most 50 rounds; the cursor resumes).
+        const ranking = tableOf(deps, sources.riskRanking);
+        const occupied = await occupiedBuckets(deps, ranking);
+        const band = q.level === undefined ? {} : riskRankRange(q.level as RiskAssessment['level']);
         const rows: Row[] = [];
         let after = cursor?.after;
         let exhausted = false;
         for (let round = 0; round < 50 && rows.length < q.limit && !exhausted; round++) {
-          const got = await readListing(deps.reader.store, tableOf(deps, sources.riskRanking), {
+          const got = await readListing(deps.reader.store, ranking, {
             column: 'risk_rank',
+            bucketOf: riskRankBucket,
+            occupied,
+            ...band,
             ...(after !== undefined ? { after } : {}),
             limit: q.limit,
           });
@@ -264,21 +326,24 @@ export const listRoutes: Route[] = [
           ? deps.reader.partition(tableOf(deps, sources.courseRisk), { course_id: id })
           : Promise.resolve([]),
       ]);
-      const riskOf = new Map(risk.map((r) => [r['student_id'], r]));
-      const joined = enrolled.map((row) => {
-        const r = riskOf.get(row['student_id']);
-        const withRisk: Row = {
-          ...row,
-          quizzes_completed: row['quizzes_completed'] ?? null,
-          video_coverage_percentage: r?.['video_coverage_percentage'] ?? null,
-          days_inactive: r?.['days_inactive'] ?? null,
-          risk_score: r?.['risk_score'] ?? null,
-          risk_level: r?.['risk_level'] ?? null,
-          risk_reasons: r?.['risk_reasons'] ?? null,
-        };
-        return { ...withRisk, rank: sort === 'risk' ? rankOf(withRisk) : String(row['student_id']) };
+      const joined = derivedOnce(enrolled, `students:${sort}`, [risk], () => {
+        const riskOf = new Map(risk.map((r) => [r['student_id'], r]));
+        const rows = enrolled.map((row) => {
+          const r = riskOf.get(row['student_id']);
+          const withRisk: Row = {
+            ...row,
+            quizzes_completed: row['quizzes_completed'] ?? null,
+            video_coverage_percentage: r?.['video_coverage_percentage'] ?? null,
+            days_inactive: r?.['days_inactive'] ?? null,
+            risk_score: r?.['risk_score'] ?? null,
+            risk_level: r?.['risk_level'] ?? null,
+            risk_reasons: r?.['risk_reasons'] ?? null,
+          };
+          return { ...withRisk, rank: sort === 'risk' ? rankOf(withRisk) : String(row['student_id']) };
+        });
+        return pageSorted(rows, 'rank', { limit: rows.length + 1 }).rows;
       });
-      const page = pageSorted(joined, 'rank', {
+      const page = pageOfSorted(joined, 'rank', {
         ...(cursor?.after !== undefined ? { after: cursor.after } : {}),
         limit: q.limit,
       });

@@ -18,7 +18,16 @@ import {
   percent,
 } from '../../views/define.ts';
 import { scorePercent } from '../assessment/score.ts';
-import { assessRisk, defaultRiskThresholds, listingBucket, riskRank, riskWeights, slope } from './risk.ts';
+import {
+  assessRisk,
+  defaultRiskThresholds,
+  listingBucket,
+  listingBuckets,
+  riskRank,
+  riskRankBucket,
+  riskWeights,
+  slope,
+} from './risk.ts';
 
 /** The events of the job's categories: course, video, assessment and auth. */
 type StudentCourseEvent = EventTypeName<'course' | 'video' | 'assessment' | 'auth'>;
@@ -221,20 +230,21 @@ export const studentEngagementDistribution = defineBatchViewOver<Row & { interac
   metrics: { student_count: count() },
 });
 
-/** The listing partition of a row's id column (see `listingBucket`): directories and rankings spread over 16. */
+/** The listing partition of a row's id column (see `listingBucket`): ordered ranges of the list. */
 const bucketOf = (column: string): Derived => ({
   type: 'int',
   value: (row) => listingBucket(String(row[column])),
-  doc: `listing partition of ${column} (0-15)`,
+  doc: `listing partition of ${column}: its first character's code halved (0-${listingBuckets - 1}), in the list's order`,
 });
 
 /**
- * Every student_overview column, in partitions of ids (16 listing buckets) clustered by student_id: a
- * prefix search or a page of the student list reads a slice of each of the 16 partitions, never a scan.
+ * Every student_overview column, in partitions that follow the id order (listing buckets by first
+ * character) clustered by student_id: a prefix search or a page of the student list reads a slice of the
+ * one partition its range starts in (the next ones only when it ends first), never a scan.
  */
 export const studentDirectory = defineBatchViewProjection(studentOverview, {
   name: 'student_directory',
-  doc: 'Listing copy of student_overview: 16 partitions (bucket = hash of student_id), ordered by student_id, for prefix search and paging.',
+  doc: `Listing copy of student_overview: up to ${listingBuckets} partitions in id order (bucket = first character of student_id), ordered by student_id, for prefix search and paging.`,
   partitionKey: ['bucket'],
   clustering: [{ name: 'student_id', order: 'ASC' }],
   derived: { ...studentOverview.derived, bucket: bucketOf('student_id') },
@@ -243,7 +253,7 @@ export const studentDirectory = defineBatchViewProjection(studentOverview, {
 /** Every course_overview column, partitioned and ordered for listing like `student_directory`. */
 export const courseDirectory = defineBatchViewProjection(courseOverview, {
   name: 'course_directory',
-  doc: 'Listing copy of course_overview: 16 partitions (bucket = hash of course_id), ordered by course_id, for prefix search and paging.',
+  doc: `Listing copy of course_overview: up to ${listingBuckets} partitions in id order (bucket = first character of course_id), ordered by course_id, for prefix search and paging.`,
   partitionKey: ['bucket'],
   clustering: [{ name: 'course_id', order: 'ASC' }],
   derived: { bucket: bucketOf('course_id') },
@@ -422,10 +432,10 @@ export const courseStudentRisk = defineBatchViewProjection(studentCourseRisk, {
   clustering: [{ name: 'student_id', order: 'ASC' }],
 });
 
-/** The institution-wide risk list: 16 partitions ordered by `risk_rank` (highest score first). */
+/** The institution-wide risk list: partitions of score bands in the list's order, each ordered by `risk_rank`. */
 export const riskRanking = defineBatchViewProjection(studentCourseRisk, {
   name: 'risk_ranking',
-  doc: 'student_course_risk ordered by risk: 16 partitions (bucket = hash of student_id), each ordered by risk_rank (highest score first, then student and course); rewritten whole every run.',
+  doc: `student_course_risk ordered by risk: ${listingBuckets} partitions of score bands (bucket = band of 100 - risk_score, highest scores in bucket 0), each ordered by risk_rank (highest score first, then student and course); rewritten whole every run.`,
   partitionKey: ['bucket'],
   clustering: [
     { name: 'risk_rank', order: 'ASC' },
@@ -434,7 +444,15 @@ export const riskRanking = defineBatchViewProjection(studentCourseRisk, {
   ],
   derived: {
     ...studentCourseRisk.derived,
-    bucket: bucketOf('student_id'),
+    bucket: {
+      type: 'int',
+      value: (row) =>
+        riskRankBucket(
+          riskRank(num(row['risk_score']) ?? 0, String(row['student_id']), String(row['course_id'])),
+        ),
+      doc: `score band of risk_rank (0-${listingBuckets - 1}, highest scores first): the partitions follow the list's order`,
+      domain: Array.from({ length: listingBuckets }, (_, bucket) => bucket),
+    },
     risk_rank: {
       type: 'text',
       value: (row) =>

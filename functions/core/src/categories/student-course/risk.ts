@@ -67,6 +67,15 @@ export interface RiskAssessment {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
+/** The scores (inclusive) of each level; dropped enrolments score 0 like `none`. */
+export const riskLevelScores: Readonly<Record<RiskAssessment['level'], readonly [number, number]>> = {
+  high: [50, 100],
+  medium: [25, 49],
+  low: [1, 24],
+  none: [0, 0],
+  dropped: [0, 0],
+};
+
 /** The score (sum of the weights of the rules that fire), its level and its reasons. */
 export function assessRisk(s: RiskSignals, t: RiskThresholds): RiskAssessment {
   if (s.dropped) return { score: 0, level: 'dropped', reasons: [] };
@@ -85,7 +94,14 @@ export function assessRisk(s: RiskSignals, t: RiskThresholds): RiskAssessment {
   if (s.videoCoveragePercentage !== null && s.videoCoveragePercentage < t.lowVideoCoveragePercentage)
     fired.push(['low_video_coverage', round1(s.videoCoveragePercentage)]);
   const score = fired.reduce((n, [rule]) => n + riskWeights[rule], 0);
-  const level = score >= 50 ? 'high' : score >= 25 ? 'medium' : score > 0 ? 'low' : 'none';
+  const level =
+    score >= riskLevelScores.high[0]
+      ? 'high'
+      : score >= riskLevelScores.medium[0]
+        ? 'medium'
+        : score >= riskLevelScores.low[0]
+          ? 'low'
+          : 'none';
   return { score, level, reasons: fired.map(([rule, value]) => `${rule}:${value}`) };
 }
 
@@ -100,15 +116,35 @@ export function slope(n: number, sumX: number, sumXX: number, sumY: number, sumX
 export const riskRank = (score: number, studentId: string, courseId: string): string =>
   `${String(100 - Math.min(100, Math.max(0, Math.round(score)))).padStart(3, '0')}|${studentId}|${courseId}`;
 
-/** Listing partitions: ids are spread over this many partitions of the directory and ranking tables. */
-export const listingBuckets = 16;
+/** The `riskRank` values [from, to) of a level's scores (none and dropped share score 0, so their band). */
+export function riskRankRange(level: RiskAssessment['level']): { from: string; to: string } {
+  const [low, high] = riskLevelScores[level];
+  const pad = (n: number) => String(n).padStart(3, '0');
+  return { from: pad(100 - high), to: pad(100 - low + 1) };
+}
 
-/** The listing partition of an id (FNV-1a of its UTF-16 code units, modulo `listingBuckets`). */
+/**
+ * Listing partitions: the directory and ranking tables split their list into this many partitions in the
+ * list's own order (every value of bucket b sorts before every value of bucket b + 1), so a page or a
+ * prefix search reads the one partition its range starts in, and continues into the next ones only when
+ * that partition ends before the page does.
+ */
+export const listingBuckets = 64;
+
+/**
+ * The listing partition of an id: its first UTF-16 code unit halved (ids are ASCII, so at most 63), which
+ * keeps the list's order across partitions. Ids sharing a first character share a partition.
+ */
 export function listingBucket(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    h ^= id.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % listingBuckets;
+  return Math.min(listingBuckets - 1, (id.charCodeAt(0) || 0) >> 1);
+}
+
+/**
+ * The listing partition of a `riskRank` value: its 3-digit `100 − score` in 64 ordered bands, so the
+ * ranking's partitions follow the list's order (highest scores first) and a level reads only its bands.
+ */
+export function riskRankBucket(rank: string): number {
+  const fromTop = Number(rank.slice(0, 3));
+  if (!Number.isInteger(fromTop) || fromTop < 0 || fromTop > 100) throw new Error(`not a risk rank: ${rank}`);
+  return Math.floor((fromTop * listingBuckets) / 101);
 }
