@@ -41,10 +41,10 @@ export const sources = {
   /** Per local date and student: activity in the 7 days ending at the date. */
   studentActivity7d: 'student_activity_7d',
   studentCourseDetail: 'student_course_detailed',
-  /** Listing copies for prefix search and paging (16 id-hash partitions, clustered by id). */
+  /** Listing copies for prefix search and paging (partitions in id order, clustered by id). */
   studentDirectory: 'student_directory',
   courseDirectory: 'course_directory',
-  /** At-risk lists: per course (partition = course) and institution-wide (16 partitions by rank). */
+  /** At-risk lists: per course (partition = course) and institution-wide (partitions of score bands, by rank). */
   courseRisk: 'course_student_risk',
   riskRanking: 'risk_ranking',
   /** Per course: quiz and assignment results by band of percent of the maximum score. */
