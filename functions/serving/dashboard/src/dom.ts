@@ -1,4 +1,5 @@
-/** DOM building and the formatting every page shares. */
+/** DOM building, navigation and the formatting every page shares. */
+import { parseRoute, type Route } from './router.ts';
 
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
 export type Child = Node | string | number | null | undefined | false | Child[];
@@ -83,4 +84,12 @@ export const firstNum = (row: Row | undefined, columns: readonly string[]): numb
     if (v !== null) return v;
   }
   return null;
+};
+
+/** The route of the page's URL. */
+export const currentRoute = (): Route => parseRoute(location.hash);
+
+/** Opens a hash URL made by `link` (the hashchange renders it). */
+export const go = (href: string): void => {
+  location.hash = href.slice(1);
 };

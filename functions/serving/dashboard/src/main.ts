@@ -4,14 +4,14 @@
  */
 import { api, settle, useToken } from './api.ts';
 import { destroyCharts, mountCharts } from './charts.ts';
-import { ago, h } from './dom.ts';
+import { ago, currentRoute, h } from './dom.ts';
 import { coursePage } from './pages/course.ts';
 import { coursesPage, studentsPage } from './pages/lists.ts';
 import { type Health, overviewPage } from './pages/overview.ts';
 import type { PageResult } from './pages/page.ts';
 import { riskPage } from './pages/risk.ts';
 import { studentPage } from './pages/student.ts';
-import { currentRoute, type Route } from './router.ts';
+import type { Route } from './router.ts';
 
 const refreshMs = 10_000;
 const main = document.getElementById('page') as HTMLElement;

@@ -10,7 +10,8 @@ export interface Route {
   params: URLSearchParams;
 }
 
-export function currentRoute(hash = location.hash): Route {
+/** The route of a location hash ("#/students/S001?x=1"); pure, so it is unit-tested under Node. */
+export function parseRoute(hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
   const [page = 'overview', ...parts] = path.split('/').filter(Boolean).map(decodeURIComponent);
   return { page, parts, params: new URLSearchParams(search) };
@@ -37,10 +38,6 @@ export function withParams(route: Route, changes: Record<string, string | null>)
   }
   return out;
 }
-
-export const go = (href: string): void => {
-  location.hash = href.slice(1);
-};
 
 /** Cursor stack of a paged list: the cursors of the pages before the current one, then its own. */
 export const cursorsOf = (route: Route): string[] =>

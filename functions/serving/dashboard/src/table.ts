@@ -5,8 +5,8 @@
  * for the mouse), a CSV download and Previous/Next for cursor pages.
  */
 import { downloadCsv } from './api.ts';
-import { type Child, fmt, h, label, type Row, timeText } from './dom.ts';
-import { cursorsOf, go, link, type Route, withParams } from './router.ts';
+import { type Child, fmt, go, h, label, type Row, timeText } from './dom.ts';
+import { cursorsOf, link, type Route, withParams } from './router.ts';
 
 export interface Column {
   key: string;
@@ -14,6 +14,8 @@ export interface Column {
   /** Cell text; default: fmt, or local time for *_date / last_* / first_* instants. */
   text?: (row: Row) => string;
   numeric?: boolean;
+  /** A link for the cell (e.g. a risk row's course), besides the row's own. */
+  href?: (row: Row) => string;
 }
 
 export interface Sorting {
@@ -91,7 +93,11 @@ export function dataTable(spec: TableSpec): HTMLElement {
               const text = cellText(c, row);
               return i === 0
                 ? h('th', { scope: 'row' }, href ? h('a', { href }, text) : text)
-                : h('td', { class: c.numeric ? 'num' : '' }, text);
+                : h(
+                    'td',
+                    { class: c.numeric ? 'num' : '' },
+                    c.href ? h('a', { href: c.href(row) }, text) : text,
+                  );
             }),
           );
         });

@@ -1,7 +1,7 @@
 /** The Students and Courses pages: server-side prefix search, sorting, cursor pages, CSV of the page shown. */
 import { api, query } from '../api.ts';
-import { fmt, h, type Row } from '../dom.ts';
-import { cursorsOf, go, link, type Route, withParams } from '../router.ts';
+import { fmt, go, h, type Row } from '../dom.ts';
+import { cursorsOf, link, type Route, withParams } from '../router.ts';
 import { columnsOf, csvButton, dataTable, pager, rangeText, sortRows } from '../table.ts';
 import type { PageResult } from './page.ts';
 

@@ -1,8 +1,8 @@
 /** At-risk students: institution-wide by risk, or one course; a level filter; reasons in words. */
 import { api, query } from '../api.ts';
-import { fmt, h, num, pctText, type Row } from '../dom.ts';
+import { fmt, go, h, num, pctText, type Row } from '../dom.ts';
 import { reasonsText } from '../risk-words.ts';
-import { cursorsOf, go, link, type Route } from '../router.ts';
+import { cursorsOf, link, type Route } from '../router.ts';
 import { csvButton, dataTable, pager, rangeText } from '../table.ts';
 import type { PageResult } from './page.ts';
 
@@ -61,7 +61,7 @@ export async function riskPage(route: Route): Promise<PageResult> {
           rowHref: (r) => link(['students', String(r['student_id'])]),
           columns: [
             { key: 'student_id', title: 'student' },
-            { key: 'course_id', title: 'course' },
+            { key: 'course_id', title: 'course', href: (r) => link(['courses', String(r['course_id'])]) },
             { key: 'risk_score', title: 'score (0-100)', numeric: true },
             { key: 'risk_level', title: 'level' },
             { key: 'risk_reasons', title: 'reasons', text: (r) => reasonsText(r['risk_reasons']) },
