@@ -347,6 +347,18 @@ describe('dashboard in headless Chromium', () => {
       `/api/v1/courses/${id}/students?limit=50`,
     );
     expect(await rowIds('course-students')).toEqual(students.items.map((s) => s.student_id));
+    // The students table as CSV: the API's rows of the same page, risk reasons as JSON lists.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid="course-students-csv"]'),
+    ]);
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    const header = csv[0]!.split(',');
+    expect(header).toContain('risk_level');
+    const idColumn = header.indexOf('student_id');
+    expect(csv.slice(1).map((l) => l.split(',')[idColumn])).toEqual(students.items.map((s) => s.student_id));
     await loadedAfter(page, 'course', () => page.click('[data-testid="course-students-by-risk"]'));
     const byRisk = await apiJson<{ items: { student_id: string }[] }>(
       `/api/v1/courses/${id}/students?limit=50&sort=risk`,

@@ -216,9 +216,19 @@ export async function coursePage(route: Route): Promise<PageResult> {
               v.items.filter((r) => r['potential_drop_off'] === 'Medium Risk').length
             } medium (under 80 %).`,
           }),
+          h(
+            'div',
+            { class: 'toolbar' },
+            h('span', {}),
+            csvButton(
+              `/api/v1/views/video_drop_off_indicators${query({ course_id: id, limit: 1000 })}`,
+              `${id}-videos.csv`,
+              'course-videos-csv',
+            ),
+          ),
           dataTable({
             testid: 'course-video-table',
-            caption: 'Videos: views, viewers, watch time and drop-off',
+            caption: `Videos with the lowest completion (${rows.length} of ${v.items.length}; the CSV has all): views, viewers, watch time and drop-off`,
             key: 'video_id',
             rows,
             columns: [

@@ -7,7 +7,7 @@ import { BATCH, chartFigure, SPEED } from '../charts.ts';
 import { type Child, card, firstNum, fmt, h, kpi, note, num, pctText, type Row, timeText } from '../dom.ts';
 import { reasonsText } from '../risk-words.ts';
 import { link, type Route } from '../router.ts';
-import { dataTable } from '../table.ts';
+import { csvButton, dataTable } from '../table.ts';
 import { assignmentPctColumns, quizPctColumns } from './course.ts';
 import type { PageResult } from './page.ts';
 
@@ -162,6 +162,16 @@ export async function studentPage(route: Route): Promise<PageResult> {
                 .join('; '),
             })
           : note('no graded work yet'),
+        h(
+          'div',
+          { class: 'toolbar' },
+          h('span', { class: 'caption' }, 'CSV: the enrolment rows (progress per course)'),
+          csvButton(
+            `/api/v1/students/${enc(id)}/courses?limit=500`,
+            `${id}-courses.csv`,
+            'student-courses-csv',
+          ),
+        ),
         dataTable({
           testid: 'student-courses',
           caption: `Courses of ${id}: progress, scores (percent of the maximum) and risk`,
