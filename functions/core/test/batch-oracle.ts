@@ -483,6 +483,23 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
     (e) => [localDate(ms(e)), d(e, 'course_id'), d<string | undefined>(e, 'assignment_type') ?? 'not_stated'],
     (g) => ({ submissions_count: g.length, unique_students: distinct(g.map((e) => e.data.user_id)) }),
   );
+  out['assessment_course_timeliness'] = rowsOf(
+    submits,
+    ['date', 'course_id'],
+    (e) => [localDate(ms(e)), d(e, 'course_id')],
+    (g) => {
+      const dueOf = (e: E) => d<string | undefined>(e, 'due_date');
+      const withDue = g.filter((e) => dueOf(e) !== undefined);
+      const late = withDue.filter((e) => ms(e) > Date.parse(dueOf(e)!)).length;
+      return {
+        submissions: g.length,
+        on_time_submissions: withDue.length - late,
+        late_submissions: late,
+        no_due_date_submissions: g.length - withDue.length,
+        unique_students: distinct(g.map((e) => e.data.user_id)),
+      };
+    },
+  );
   const performance = [...quizzes, ...grades];
   out['assessment_student_overall_performance'] = rowsOf(
     performance,
@@ -637,6 +654,9 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       };
     },
   );
+
+  // The same groups and columns under the course as partition key.
+  out['video_course_drop_off'] = out['video_drop_off_indicators']!.map((row) => ({ ...row }));
 
   // course
   const courseEvents = events.filter((e) => e.category === 'course');
@@ -856,6 +876,17 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       (isStudent(e) || e.eventType === 'GRADE_ASSIGNMENT'),
   );
   const studentOf = (e: E) => (isStudent(e) ? e.data.user_id : d<string>(e, 'student_id'));
+  out['course_daily_active_students'] = rowsOf(
+    events.filter(
+      (e) =>
+        ['course', 'video', 'assessment'].includes(e.category) &&
+        isStudent(e) &&
+        e.data['course_id'] !== undefined,
+    ),
+    ['date', 'course_id'],
+    (e) => [localDate(ms(e)), d(e, 'course_id')],
+    (g) => ({ active_students: distinct(g.map((e) => e.data.user_id)), student_events: g.length }),
+  );
   const typed = (g: E[], type: string) => g.filter((e) => e.eventType === type);
   const own = (g: E[]) => g.filter(isStudent);
   out['course_overview'] = rowsOf(

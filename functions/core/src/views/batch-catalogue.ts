@@ -11,7 +11,8 @@ import type { BatchJob, BatchViewDefinition } from './define.ts';
 /**
  * Every batch view, in job order (the older system's 37 views of jobs 1-5, its 4 of student_course_analytics,
  * the reverse-lookup copy course_student_enrollment, the 7-day engagement distribution that replaces the
- * older system's all-time one, the batch sides of merged speed views, the score distributions, and
+ * older system's all-time one, the batch sides of merged speed views, the score distributions, the course page's per-course
+ * views (timeliness, daily active students, video drop-off by course), and
  * intermediate stages that are not stored).
  * Adding a view = declaring it in its category's batch-views.ts and listing it here.
  */
@@ -33,6 +34,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   assessment.assessmentSubmissionDistribution,
   assessment.assessmentStudentOverallPerformance,
   assessment.assessmentScoreDistribution,
+  assessment.assessmentCourseTimeliness,
   // video
   video.videoTotalWatchTime,
   video.videoStudentEngagement,
@@ -41,6 +43,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   video.videoCourseMetrics,
   video.videoStudentCourseSummary,
   video.videoDropOffIndicators,
+  video.videoCourseDropOff,
   video.videoDailyViews,
   // course
   course.courseEnrollmentStats,
@@ -70,6 +73,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   studentCourse.studentCourseDetailed,
   studentCourse.studentActivity7d,
   studentCourse.studentEngagementDistribution,
+  studentCourse.courseDailyActiveStudents,
   course.courseDailyInteractions,
   studentCourse.studentDirectory,
   studentCourse.courseDirectory,

@@ -179,6 +179,42 @@ export const assessmentSubmissionDistribution = defineBatchView<'SUBMIT_ASSIGNME
   },
 });
 
+/** A submission after its stated due date; one without a due date (a plain xAPI submission) is never late. */
+export const submittedLate = (e: Submit) =>
+  e.data.due_date !== undefined && eventMs(e) > Date.parse(e.data.due_date);
+
+/**
+ * Submission timeliness of a course's instructor page, per local day. Daily views are stored by date (a
+ * recomputed day replaces its partition in place), so a course's days are one clustering-key read each.
+ */
+export const assessmentCourseTimeliness = defineBatchView<'SUBMIT_ASSIGNMENT'>({
+  name: 'assessment_course_timeliness',
+  job: 'assessment',
+  doc:
+    "Per local date and course: students' SUBMIT_ASSIGNMENT events by timeliness: on time (at or before the " +
+    'due date the event states), late (after it), or without a due date (a plain xAPI submission states ' +
+    'none, so it is neither).',
+  sources: ['assessment'],
+  where: (e): e is Submit => isSubmit(e) && isStudent(e),
+  period: 'day',
+  keys: { course_id: courseKey },
+  partitionKey: ['date'],
+  clustering: [{ name: 'course_id', order: 'ASC' }],
+  metrics: {
+    submissions: count({ doc: 'SUBMIT_ASSIGNMENT events (resubmissions included)' }),
+    on_time_submissions: count({
+      where: (e) => e.data.due_date !== undefined && !submittedLate(e),
+      doc: 'at or before the stated due date',
+    }),
+    late_submissions: count({ where: submittedLate, doc: 'after the stated due date' }),
+    no_due_date_submissions: count({
+      where: (e) => e.data.due_date === undefined,
+      doc: 'no due date stated',
+    }),
+    unique_students: countDistinct((e) => e.data.user_id, { doc: 'distinct students submitting' }),
+  },
+});
+
 /** The student an assessment event is about: the actor of a quiz, the graded student of a grade. */
 const performanceStudent = (e: Quiz | Grade) =>
   isQuiz(e) && isStudent(e) ? e.data.user_id : isGrade(e) ? e.data.student_id : undefined;

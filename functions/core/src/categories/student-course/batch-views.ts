@@ -211,6 +211,30 @@ export const studentActivity7d = defineBatchView<'VIDEO_WATCHED' | 'SUBMIT_ASSIG
   },
 });
 
+/**
+ * Daily active learners of a course's instructor page: distinct students, not the sum over activity types
+ * (a student who watched and submitted is one learner). Stored by date like every daily view (a recomputed
+ * day replaces its partition); a course's days are one clustering-key read each.
+ */
+export const courseDailyActiveStudents = defineBatchView<EventTypeName<'course' | 'video' | 'assessment'>>({
+  name: 'course_daily_active_students',
+  job: 'student_course_analytics',
+  doc:
+    'Per local date and course: distinct students with any own course, video or assessment event naming ' +
+    'the course (teachers, and grades received, are not activity), and their events.',
+  sources: ['course', 'video', 'assessment'],
+  where: (e): e is EventNamed<EventTypeName<'course' | 'video' | 'assessment'>> =>
+    isStudentAction(e) && ['course', 'video', 'assessment'].includes(e.category),
+  period: 'day',
+  keys: { course_id: key.text((e) => fieldOf(e, 'course_id')) },
+  partitionKey: ['date'],
+  clustering: [{ name: 'course_id', order: 'ASC' }],
+  metrics: {
+    active_students: countDistinct((e) => e.data.user_id, { doc: 'distinct students active in the course' }),
+    student_events: count({ doc: "the students' events in the course" }),
+  },
+});
+
 /** The older system's thresholds, applied to the last 7 days: > 50, 10-50, 1-9 interactions. */
 export const engagementLevel = (interactions: number): string =>
   interactions > 50 ? 'highly_active' : interactions >= 10 ? 'moderately_active' : 'low_activity';

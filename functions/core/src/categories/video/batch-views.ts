@@ -231,6 +231,21 @@ export const videoDropOffIndicators = defineBatchViewProjection(videoPopularity,
   },
 });
 
+/**
+ * The drop-off indicators again with the course as partition: a course's instructor page reads its videos
+ * in one partition read instead of the table keyed by video.
+ */
+export const videoCourseDropOff = defineBatchViewProjection(videoPopularity, {
+  name: 'video_course_drop_off',
+  doc:
+    'Per course and video (partition = course): the columns of video_drop_off_indicators, for the videos ' +
+    'of one course in one read.',
+  partitionKey: ['course_id'],
+  clustering: [{ name: 'video_id', order: 'ASC' }],
+  metrics: videoDropOffIndicators.projectionOf!.metrics,
+  derived: videoDropOffIndicators.derived!,
+});
+
 /** The batch side of the merged video engagement (speed view `video_engagement`): same metrics, per day. */
 export const videoDailyViews = defineBatchView<'VIDEO_WATCHED'>({
   name: 'video_daily_views',
