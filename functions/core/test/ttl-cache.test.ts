@@ -26,3 +26,50 @@ describe('serving TtlCache', () => {
     expect(await cache.get('k', 1_000, load)).toBe(2);
   });
 });
+
+describe('serving TtlCache, stale while it reloads', () => {
+  it('serves an expired value within staleMs at once and replaces it by one background load', async () => {
+    let now = 0;
+    let loads = 0;
+    let release: (() => void) | undefined;
+    const cache = new TtlCache<number>(() => now);
+    const slowLoad = () =>
+      new Promise<number>((resolve) => {
+        const n = ++loads;
+        release = () => resolve(n);
+      });
+    const first = cache.get('scan', 1_000, slowLoad, 5_000);
+    release!();
+    expect(await first).toBe(1);
+    now = 1_500; // expired, within the stale window: the old value now, one reload started
+    expect(await cache.get('scan', 1_000, slowLoad, 5_000)).toBe(1);
+    expect(await cache.get('scan', 1_000, slowLoad, 5_000)).toBe(1);
+    expect(loads).toBe(2);
+    release!();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await cache.get('scan', 1_000, slowLoad, 5_000)).toBe(2);
+    // Past the stale window a request waits for the load.
+    now = 10_000;
+    const late = cache.get('scan', 1_000, slowLoad, 5_000);
+    expect(loads).toBe(3);
+    release!();
+    expect(await late).toBe(3);
+  });
+
+  it('keeps the stale value when the background load fails, and tries again on the next request', async () => {
+    let now = 0;
+    let loads = 0;
+    const cache = new TtlCache<number>(() => now);
+    expect(await cache.get('k', 1_000, async () => ++loads, 5_000)).toBe(1);
+    now = 2_000;
+    const failing = async () => {
+      loads++;
+      throw new Error('store down');
+    };
+    expect(await cache.get('k', 1_000, failing, 5_000)).toBe(1);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await cache.get('k', 1_000, async () => ++loads * 10, 5_000)).toBe(1);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await cache.get('k', 1_000, async () => -1, 5_000)).toBe(30);
+  });
+});

@@ -39,13 +39,20 @@ export interface ReaderOptions {
   concurrency?: number;
 }
 
+/** How long after expiry a small table's scan is still served while it is read again. */
+const scanStaleMs = 60_000;
+
 /**
  * A TTL cache that also shares in-flight loads (one store read per key however many callers). Expired
  * entries are swept once a minute: keys name windows and days, so a long-lived reader meets new ones all
  * the time, and sweeping only past 50,000 entries let it keep weeks of dead ones.
  */
 export class TtlCache<V> {
-  private readonly entries = new Map<string, { until: number; value: Promise<V> }>();
+  /** `until`: fresh before; `keep`: servable (stale) before, and swept after. */
+  private readonly entries = new Map<
+    string,
+    { until: number; keep: number; value: Promise<V>; settled?: boolean; refreshing?: boolean }
+  >();
   private sweptAt: number;
   constructor(private readonly now: () => number) {
     this.sweptAt = now();
@@ -53,13 +60,48 @@ export class TtlCache<V> {
   get size(): number {
     return this.entries.size;
   }
-  get(key: string, ttlMs: number, load: () => Promise<V>): Promise<V> {
+  /**
+   * The value of `key`, loaded at most once per `ttlMs`. With `staleMs`, an expired value is still served
+   * for that long after its expiry while one load in the background replaces it (a slow load, such as a
+   * scan, then never holds a request).
+   */
+  get(key: string, ttlMs: number, load: () => Promise<V>, staleMs = 0): Promise<V> {
     const now = this.now();
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.value;
+    if (hit?.settled && hit.keep > now) {
+      if (!hit.refreshing) {
+        hit.refreshing = true;
+        load().then(
+          (fresh) => {
+            const at = this.now();
+            this.entries.set(key, {
+              until: at + ttlMs,
+              keep: at + ttlMs + staleMs,
+              value: Promise.resolve(fresh),
+              settled: true,
+            });
+          },
+          () => {
+            hit.refreshing = false; // the next request tries again; the stale value stays meanwhile
+          },
+        );
+      }
+      return hit.value;
+    }
     const value = load();
-    this.entries.set(key, { until: now + ttlMs, value });
-    value.catch(() => this.entries.delete(key));
+    const entry: { until: number; keep: number; value: Promise<V>; settled?: boolean } = {
+      until: now + ttlMs,
+      keep: now + ttlMs + staleMs,
+      value,
+    };
+    this.entries.set(key, entry);
+    value.then(
+      () => {
+        entry.settled = true;
+      },
+      () => this.entries.delete(key),
+    );
     if (now - this.sweptAt >= 60_000 || this.entries.size > 50_000) this.sweep(now);
     return value;
   }
@@ -68,7 +110,7 @@ export class TtlCache<V> {
   }
   private sweep(now: number) {
     this.sweptAt = now;
-    for (const [k, e] of this.entries) if (e.until <= now) this.entries.delete(k);
+    for (const [k, e] of this.entries) if (e.keep <= now) this.entries.delete(k);
   }
 }
 
@@ -454,15 +496,22 @@ export class ServingReader {
   async scanAll(tableName: string, max = 100_000): Promise<Row[] | undefined> {
     const table = this.table(tableName);
     if (!table) return undefined;
-    return this.misc.get(`scan:${tableName}`, this.batchTtlMs, async () => {
-      const rows: Row[] = [];
-      let pageState: string | undefined;
-      do {
-        const page = await this.store.scan(table, { limit: 1000, ...(pageState ? { pageState } : {}) });
-        rows.push(...page.rows);
-        pageState = page.pageState;
-      } while (pageState && rows.length < max);
-      return rows;
-    }) as Promise<Row[]>;
+    // Served stale for up to a minute while the next scan runs in the background: a scan of a few tens of
+    // thousands of rows takes hundreds of ms on Cassandra, which no request should wait for.
+    return this.misc.get(
+      `scan:${tableName}`,
+      this.batchTtlMs,
+      async () => {
+        const rows: Row[] = [];
+        let pageState: string | undefined;
+        do {
+          const page = await this.store.scan(table, { limit: 1000, ...(pageState ? { pageState } : {}) });
+          rows.push(...page.rows);
+          pageState = page.pageState;
+        } while (pageState && rows.length < max);
+        return rows;
+      },
+      scanStaleMs,
+    ) as Promise<Row[]>;
   }
 }
