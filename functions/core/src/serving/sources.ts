@@ -49,6 +49,10 @@ export const sources = {
   riskRanking: 'risk_ranking',
   /** Per course: quiz and assignment results by band of percent of the maximum score. */
   scoreDistribution: 'assessment_score_distribution',
+  /** A course's instructor page: per local date and course (clustered by course), and videos by course. */
+  courseTimeliness: 'assessment_course_timeliness',
+  courseActiveStudents: 'course_daily_active_students',
+  courseVideos: 'video_course_drop_off',
   /** 7-day engagement: students per level on the last batch date. */
   engagement: 'student_engagement_distribution',
   /** The batch layer's recent activity per local day. */
@@ -78,5 +82,8 @@ export const servingViewNames = (): string[] => [
   sources.riskRanking,
   sources.engagement,
   sources.scoreDistribution,
+  sources.courseTimeliness,
+  sources.courseActiveStudents,
+  sources.courseVideos,
   ...Object.values(sources.batchRecent),
 ];

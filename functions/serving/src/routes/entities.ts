@@ -37,6 +37,48 @@ async function partitionRows(deps: Deps, tableName: string, id: string, offset: 
   return { view: tableName, ...paginate(rows.map(withoutPii), offset, limit) };
 }
 
+/** The last `days` local days the batch computed for a daily view (ending the day before its watermark). */
+async function batchDays(deps: Deps, view: string, days: number) {
+  const watermark = await deps.reader.watermark(view);
+  if (watermark === undefined) return { watermark: null, dates: [] };
+  const last = addDays(deps.reader.calendar.date(watermark), -1);
+  return { watermark, dates: Array.from({ length: days }, (_, k) => addDays(last, k - days + 1)) };
+}
+
+/**
+ * A course's row of each of `dates` in a daily view partitioned by date and clustered by course_id: one
+ * clustering-key read per day (the first row at or after the id is the course's when it has one), zeros
+ * for days without a row.
+ */
+async function courseDays(deps: Deps, view: string, courseId: string, dates: string[], metrics: string[]) {
+  const table = tableOf(deps, view);
+  return Promise.all(
+    dates.map(async (date) => {
+      const [row] = await deps.reader.store.readPartition(table, { date }, { from: courseId, limit: 1 });
+      const own = row?.['course_id'] === courseId ? row : undefined;
+      return { date, ...Object.fromEntries(metrics.map((m) => [m, Number(own?.[m] ?? 0)])) };
+    }),
+  );
+}
+
+const courseDaysParam = {
+  days: {
+    kind: 'int',
+    min: 1,
+    max: 92,
+    default: 28,
+    doc: 'days ending with the last day the batch computed',
+  },
+} as const;
+
+const timelinessMetrics = [
+  'submissions',
+  'on_time_submissions',
+  'late_submissions',
+  'no_due_date_submissions',
+  'unique_students',
+] as const;
+
 export const entityRoutes: Route[] = [
   route({
     path: '/api/v1/courses/{courseId}',
@@ -82,6 +124,68 @@ export const entityRoutes: Route[] = [
         quiz: distribution('quiz'),
         assignment: distribution('assignment'),
       };
+    },
+  }),
+  route({
+    path: '/api/v1/courses/{courseId}/timeliness',
+    summary:
+      "A course's submission timeliness for each of the last `days` local days the batch computed (assessment_course_timeliness): students' submissions, on time (at or before the stated due date), late, without a due date, distinct students submitting; zeros on days without submissions; totals of the counts over the days. One clustering-key read per day, no scan; 404 for an unknown course.",
+    tag: 'courses',
+    params: courseDaysParam,
+    handler: async (q, { path }, deps) => {
+      const id = path['courseId']!;
+      await one(deps, sources.courseOverview, id, 'course');
+      const { watermark, dates } = await batchDays(deps, sources.courseTimeliness, q.days);
+      const days = await courseDays(deps, sources.courseTimeliness, id, dates, [...timelinessMetrics]);
+      // Distinct students do not add up over days: the totals hold the counts only.
+      const totals = Object.fromEntries(
+        timelinessMetrics
+          .filter((m) => m !== 'unique_students')
+          .map((m) => [m, days.reduce((n, d) => n + ((d as Record<string, unknown>)[m] as number), 0)]),
+      );
+      return { course_id: id, view: sources.courseTimeliness, watermark, totals, days };
+    },
+  }),
+  route({
+    path: '/api/v1/courses/{courseId}/active-learners',
+    summary:
+      "A course's daily active learners for each of the last `days` local days the batch computed (course_daily_active_students): distinct students with any own course, video or assessment event in the course, and their events; zeros on quiet days. One clustering-key read per day, no scan; 404 for an unknown course.",
+    tag: 'courses',
+    params: courseDaysParam,
+    handler: async (q, { path }, deps) => {
+      const id = path['courseId']!;
+      await one(deps, sources.courseOverview, id, 'course');
+      const { watermark, dates } = await batchDays(deps, sources.courseActiveStudents, q.days);
+      const days = await courseDays(deps, sources.courseActiveStudents, id, dates, [
+        'active_students',
+        'student_events',
+      ]);
+      return { course_id: id, view: sources.courseActiveStudents, watermark, days };
+    },
+  }),
+  route({
+    path: '/api/v1/courses/{courseId}/videos',
+    summary:
+      "A course's videos with their drop-off indicators (video_course_drop_off, one partition = the course): views, viewers, watch durations, mean completion and drop-off risk, lowest mean completion first, and how many videos are at each drop-off risk; 404 for an unknown course.",
+    tag: 'courses',
+    params: {},
+    handler: async (_q, { path }, deps) => {
+      const id = path['courseId']!;
+      await one(deps, sources.courseOverview, id, 'course');
+      const rows = await deps.reader.partition(tableOf(deps, sources.courseVideos), { course_id: id });
+      const completion = (r: Row) => Number(r['avg_completion_percentage'] ?? Number.POSITIVE_INFINITY);
+      const items = rows
+        .map(withoutPii)
+        .sort(
+          (a, b) =>
+            completion(a) - completion(b) || String(a['video_id']).localeCompare(String(b['video_id'])),
+        );
+      const drop_off: Record<string, number> = {};
+      for (const r of items) {
+        const risk = String(r['potential_drop_off'] ?? 'unknown');
+        drop_off[risk] = (drop_off[risk] ?? 0) + 1;
+      }
+      return { course_id: id, view: sources.courseVideos, videos: items.length, drop_off, items };
     },
   }),
   route({
