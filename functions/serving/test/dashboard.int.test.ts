@@ -339,10 +339,22 @@ describe('dashboard in headless Chromium', () => {
         `${scores[assessment].results.toLocaleString('en-US')} results`,
       );
     }
-    const videos = await apiJson<{ items: unknown[] }>(
-      `/api/v1/views/video_drop_off_indicators?course_id=${id}&limit=1000`,
+    // The per-course panels read their routes: videos lowest completion first, timeliness and learners per day.
+    const videos = await apiJson<{ items: { video_id: string }[] }>(`/api/v1/courses/${id}/videos`);
+    expect(await rowIds('course-video-table')).toEqual(videos.items.slice(0, 20).map((v) => v.video_id));
+    const timeliness = await apiJson<{ totals: { submissions: number; late_submissions: number } }>(
+      `/api/v1/courses/${id}/timeliness?days=28`,
     );
-    expect((await rowIds('course-video-table')).length).toBe(Math.min(20, videos.items.length));
+    expect(await page.textContent('[data-summary="course-timeliness"]')).toContain(
+      `${timeliness.totals.submissions.toLocaleString('en-US')} submissions: `,
+    );
+    const learners = await apiJson<{ days: { date: string; active_students: number }[] }>(
+      `/api/v1/courses/${id}/active-learners?days=28`,
+    );
+    expect(Number(await chart('course-active-learners', 'points'))).toBe(learners.days.length);
+    expect(await page.textContent('[data-summary="course-active-learners"]')).toContain(
+      `Last day ${learners.days.at(-1)!.date}: ${learners.days.at(-1)!.active_students.toLocaleString('en-US')} students`,
+    );
     const students = await apiJson<{ total: number; items: { student_id: string }[] }>(
       `/api/v1/courses/${id}/students?limit=50`,
     );

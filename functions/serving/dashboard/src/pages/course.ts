@@ -4,8 +4,8 @@
  * material popularity, and the course's students with progress and risk.
  */
 import { api, enc, query, type Settled, settle } from '../api.ts';
-import { BATCH, chartFigure, PALETTE } from '../charts.ts';
-import { type Child, card, firstNum, fmt, h, kpi, label, note, num, pctText, type Row } from '../dom.ts';
+import { BATCH, chartFigure } from '../charts.ts';
+import { type Child, card, firstNum, fmt, h, kpi, note, num, pctText, type Row } from '../dom.ts';
 import { reasonsText } from '../risk-words.ts';
 import { cursorsOf, link, type Route, withParams } from '../router.ts';
 import { csvButton, dataTable, pager, rangeText } from '../table.ts';
@@ -29,6 +29,25 @@ interface Items {
   total?: number;
 }
 
+/** GET /api/v1/courses/{id}/timeliness: submissions per local day by timeliness, and their totals. */
+interface Timeliness {
+  totals: Record<
+    'submissions' | 'on_time_submissions' | 'late_submissions' | 'no_due_date_submissions',
+    number
+  >;
+  days: { date: string; submissions: number }[];
+}
+/** GET /api/v1/courses/{id}/active-learners: distinct active students per local day. */
+interface ActiveLearners {
+  days: { date: string; active_students: number; student_events: number }[];
+}
+/** GET /api/v1/courses/{id}/videos: the course's videos, lowest mean completion first. */
+interface CourseVideos {
+  videos: number;
+  drop_off: Record<string, number>;
+  items: Row[];
+}
+
 /** GET /api/v1/courses/{id}/score-distribution: results per band of 10 % of the maximum. */
 interface Bands {
   results: number;
@@ -50,19 +69,6 @@ const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 const nextDay = (date: string) => isoDate(new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000));
 /** From `days` days ago (the server's `to` defaults to its today in the analytics time zone). */
 const fromDate = () => isoDate(new Date(Date.now() - (days - 1) * 86_400_000));
-
-/** Every risk row of the course (the risk list in pages of 500, at most 20 pages). */
-async function riskRows(courseId: string): Promise<Row[]> {
-  const rows: Row[] = [];
-  let cursor: string | null | undefined;
-  for (let n = 0; n < 20; n++) {
-    const page = await api<Items>(`/api/v1/risk${query({ course_id: courseId, limit: 500, cursor })}`);
-    rows.push(...page.items);
-    cursor = page.next_cursor;
-    if (!cursor) break;
-  }
-  return rows;
-}
 
 function panel<T>(title: string, testid: string, r: Settled<T>, body: (v: T) => Child): HTMLElement {
   return card(title, testid, r.ok ? body(r.value) : note(`unavailable: ${r.error.message}`, 'error'));
@@ -95,13 +101,16 @@ export async function coursePage(route: Route): Promise<PageResult> {
   const studentsPath = `/api/v1/courses/${enc(id)}/students${query({ sort, limit: pageSize, cursor })}`;
   const view = (name: string, params: Record<string, string | number>) =>
     settle(api<Items>(`/api/v1/views/${name}${query({ course_id: id, limit: 1000, ...params })}`));
-  const [course, enrolments, engagement, videos, materials, risk, students, scores] = await Promise.all([
+  // Each panel reads its own per-course view: a partition or one row per day, never the whole course list.
+  const perCourse = <T>(path: string) => settle(api<T>(`/api/v1/courses/${enc(id)}/${path}`));
+  const videosPath = `/api/v1/courses/${enc(id)}/videos`;
+  const [course, enrolments, active, videos, materials, timeliness, students, scores] = await Promise.all([
     api<{ course: Row }>(`/api/v1/courses/${enc(id)}`),
     view('course_enrollment_stats', { from: fromDate() }),
-    view('course_daily_engagement', { from: fromDate() }),
-    view('video_drop_off_indicators', {}),
+    perCourse<ActiveLearners>(`active-learners${query({ days })}`),
+    perCourse<CourseVideos>('videos'),
     view('course_material_popularity', {}),
-    settle(riskRows(id)),
+    perCourse<Timeliness>(`timeliness${query({ days })}`),
     settle(api<Items>(studentsPath)),
     settle(api<ScoreDistribution>(`/api/v1/courses/${enc(id)}/score-distribution`)),
   ]);
@@ -149,48 +158,26 @@ export async function coursePage(route: Route): Promise<PageResult> {
     },
   );
 
-  const activeCard = panel(`Daily active learners (last ${days} days)`, 'course-active', engagement, (e) => {
-    const students = e.items.filter((r) => (num(r, 'unique_students') ?? 0) > 0);
-    const types = [...new Set(students.map((r) => String(r['event_type'])))]
-      .map((t) => ({
-        t,
-        n: students
-          .filter((r) => r['event_type'] === t)
-          .reduce((a, r) => a + (num(r, 'unique_students') ?? 0), 0),
-      }))
-      .sort((a, b) => b.n - a.n)
-      .slice(0, 5)
-      .map((x) => x.t);
-    const dates = daysSpanned(students);
-    const at = (t: string, d: string) =>
-      num(
-        students.find((r) => r['event_type'] === t && r['date'] === d),
-        'unique_students',
-      ) ?? 0;
-    return dates.length === 0
-      ? note('no student activity in these days')
+  const activeCard = panel(`Daily active learners (last ${days} days)`, 'course-active', active, (a) => {
+    const learners = a.days.map((d) => d.active_students);
+    const last = a.days.at(-1);
+    return learners.every((n) => n === 0) || !last
+      ? note(`no student activity in the last ${days} days the batch computed`)
       : chartFigure({
           name: 'course-active-learners',
-          title: `Distinct students per local day in ${id}, by activity (students)`,
+          title: `Distinct active students per local day in ${id} (students)`,
           kind: 'line',
-          labels: dates.map((d) => d.slice(5)),
-          series: types.map((t, i) => ({
-            label: label(t.toLowerCase()),
-            values: dates.map((d) => at(t, d)),
-            color: PALETTE[i % PALETTE.length]!,
-          })),
+          labels: a.days.map((d) => d.date.slice(5)),
+          series: [{ label: 'active students', values: learners, color: BATCH }],
           xTitle: 'local date (MM-DD)',
           yTitle: 'students',
-          summary: `Students doing each activity per day (a student doing two counts in both). Last day ${dates.at(-1)}: ${types
-            .map((t) => `${label(t.toLowerCase())} ${at(t, dates.at(-1)!)}`)
-            .join(', ')}.`,
+          summary: `Students with any course, video or assessment activity in ${id}, each counted once a day. Last day ${last.date}: ${fmt(last.active_students)} students (${fmt(last.student_events)} events); most in a day: ${fmt(Math.max(...learners))}.`,
         });
   });
 
   const videoCard = panel('Video engagement and drop-off', 'course-videos', videos, (v) => {
-    const rows = [...v.items]
-      .sort((a, b) => (num(a, 'avg_completion_percentage') ?? 0) - (num(b, 'avg_completion_percentage') ?? 0))
-      .slice(0, 20);
+    // The route answers the lowest mean completion first.
+    const rows = v.items.slice(0, 20);
     const riskColor: Record<string, string> = {
       'High Risk': '#b91c1c',
       'Medium Risk': '#b45309',
@@ -212,23 +199,19 @@ export async function coursePage(route: Route): Promise<PageResult> {
             ],
             barColors: rows.map((r) => riskColor[String(r['potential_drop_off'])] ?? '#4b5563'),
             xTitle: 'mean completion (% of the video)',
-            summary: `${v.items.length} videos; ${v.items.filter((r) => r['potential_drop_off'] === 'High Risk').length} with high drop-off (mean completion under 50 %), ${
-              v.items.filter((r) => r['potential_drop_off'] === 'Medium Risk').length
+            summary: `${v.videos} videos; ${v.drop_off['High Risk'] ?? 0} with high drop-off (mean completion under 50 %), ${
+              v.drop_off['Medium Risk'] ?? 0
             } medium (under 80 %).`,
           }),
           h(
             'div',
             { class: 'toolbar' },
             h('span', {}),
-            csvButton(
-              `/api/v1/views/video_drop_off_indicators${query({ course_id: id, limit: 1000 })}`,
-              `${id}-videos.csv`,
-              'course-videos-csv',
-            ),
+            csvButton(videosPath, `${id}-videos.csv`, 'course-videos-csv'),
           ),
           dataTable({
             testid: 'course-video-table',
-            caption: `Videos with the lowest completion (${rows.length} of ${v.items.length}; the CSV has all): views, viewers, watch time and drop-off`,
+            caption: `Videos with the lowest completion (${rows.length} of ${v.videos}; the CSV has all): views, viewers, watch time and drop-off`,
             key: 'video_id',
             rows,
             columns: [
@@ -277,27 +260,29 @@ export async function coursePage(route: Route): Promise<PageResult> {
   const quizCard = bandCard('quiz', 'Quiz', BATCH);
   const assignmentCard = bandCard('assignment', 'Assignment', '#6d28d9');
 
-  const timelinessCard = panel('Submission timeliness', 'course-timeliness', risk, (rows) => {
-    const sum = (c: string) => rows.reduce((n, r) => n + (num(r, c) ?? 0), 0);
-    const submitted = sum('assignments_submitted');
-    const late = sum('late_submissions');
-    const missed = sum('assignments_missed');
-    const parts: [string, number][] = [
-      ['on time or without a due date', Math.max(0, submitted - late)],
-      ['late (after the due date)', late],
-      ['opened, never submitted', missed],
-    ];
-    return submitted + missed === 0
-      ? note('no assignments opened or submitted yet')
-      : chartFigure({
-          name: 'course-timeliness',
-          title: `Assignments of ${id} by timeliness (assignments)`,
-          kind: 'doughnut',
-          labels: parts.map(([k]) => k),
-          series: [{ label: 'assignments', values: parts.map(([, v]) => v) }],
-          summary: `${fmt(submitted)} assignments submitted (${fmt(late)} late, ${submitted > 0 ? pctText((late / submitted) * 100) : '–'}); ${fmt(missed)} opened and never submitted.`,
-        });
-  });
+  const timelinessCard = panel(
+    `Submission timeliness (last ${days} days)`,
+    'course-timeliness',
+    timeliness,
+    ({ totals, days: perDay }) => {
+      const parts: [string, number][] = [
+        ['on time', totals.on_time_submissions],
+        ['late (after the due date)', totals.late_submissions],
+        ['no due date stated', totals.no_due_date_submissions],
+      ];
+      const { submissions, late_submissions: late } = totals;
+      return submissions === 0
+        ? note(`no assignments submitted in the last ${days} days the batch computed`)
+        : chartFigure({
+            name: 'course-timeliness',
+            title: `Submissions to ${id} by timeliness, ${perDay[0]?.date} to ${perDay.at(-1)?.date} (submissions)`,
+            kind: 'doughnut',
+            labels: parts.map(([k]) => k),
+            series: [{ label: 'submissions', values: parts.map(([, v]) => v) }],
+            summary: `${fmt(submissions)} submissions: ${fmt(totals.on_time_submissions)} on time, ${fmt(late)} late (${pctText((late / submissions) * 100)}), ${fmt(totals.no_due_date_submissions)} without a due date.`,
+          });
+    },
+  );
 
   const materialCard = panel('Material popularity', 'course-materials', materials, (m) => {
     const rows = [...m.items]
