@@ -31,21 +31,21 @@ import type { Bench, BenchResult } from './result.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const keyspace = 'ula_serving_lists_bench';
-const calendar = localCalendar('Asia/Ho_Chi_Minh');
-const studentCount = 30_000;
-const courseCount = 300;
-const perStudent = 4;
+export const calendar = localCalendar('Asia/Ho_Chi_Minh');
+export const studentCount = 30_000;
+export const courseCount = 300;
+export const perStudent = 4;
 const users = 50;
 const seconds = 8;
 /** Seconds of the think-time run (50 users, one request each per second). */
 const thinkSeconds = 8;
 const targetP99 = 100;
 
-const studentId = (i: number) => `SV${String(i).padStart(6, '0')}`;
-const courseId = (i: number) => `CS${String(i).padStart(4, '0')}`;
+export const studentId = (i: number) => `SV${String(i).padStart(6, '0')}`;
+export const courseId = (i: number) => `CS${String(i).padStart(4, '0')}`;
 
 /** Deterministic PRNG (mulberry32): the same university every run. */
-function prng(seed: number) {
+export function prng(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -143,7 +143,7 @@ function university(lastDate: string) {
   return rows;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const port = (probe.address() as { port: number }).port;
@@ -152,7 +152,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(url: string, child: ChildProcess) {
+export async function waitReady(url: string, child: ChildProcess) {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`serving function exited with ${child.exitCode}`);
     try {
@@ -167,11 +167,15 @@ async function waitReady(url: string, child: ChildProcess) {
 
 const encodeGet = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
 
-/** One store's figures: the university seeded, the function started on it, every route under both loads. */
-async function measure(
+/**
+ * The university seeded into a store of `kind` (Cassandra keyspace `space`, recreated by the caller, or
+ * SQLite in a fresh folder), with `extra` rows of other scenarios and their views' watermarks; the env the
+ * serving function needs to read it (answer cache off). Shared with serving-course-pages.bench.ts.
+ */
+export async function seedUniversity(
   kind: 'cassandra' | 'sqlite',
-  figures: Record<string, number | string>,
-  notes: string[],
+  space = keyspace,
+  extra: (lastDate: string) => Map<string, Row[]> = () => new Map(),
 ) {
   const contactPoints = (process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1').split(',');
   const dataDir = mkdtempSync(join(tmpdir(), 'ula-serving-lists-bench-'));
@@ -184,7 +188,7 @@ async function measure(
   if (kind === 'cassandra')
     Object.assign(env, {
       ULA_CASSANDRA_CONTACT_POINTS: contactPoints.join(','),
-      ULA_CASSANDRA_KEYSPACE: keyspace,
+      ULA_CASSANDRA_KEYSPACE: space,
     });
   else {
     delete env['ULA_CASSANDRA_CONTACT_POINTS'];
@@ -192,12 +196,14 @@ async function measure(
   }
   const store = openViewStore(
     kind === 'cassandra'
-      ? { cassandra: { contactPoints, localDataCenter: 'datacenter1', keyspace }, dataDir }
+      ? { cassandra: { contactPoints, localDataCenter: 'datacenter1', keyspace: space }, dataDir }
       : { cassandra: undefined, dataDir },
   );
   if (kind === 'sqlite') await store.ensureTables(allTables);
   const lastDate = addDays(calendar.date(Date.now()), -1);
   const rows = university(lastDate);
+  const extraRows = extra(lastDate);
+  for (const [table, list] of extraRows) rows.set(table, [...(rows.get(table) ?? []), ...list]);
   const seedStarted = Date.now();
   let seeded = 0;
   for (const [table, list] of rows) {
@@ -208,7 +214,7 @@ async function measure(
   const watermark = calendar.startOfDate(addDays(lastDate, 1));
   await store.upsert(
     batchWatermarks,
-    ['student_engagement_distribution', 'video_daily_engagement'].map((view_name) => ({
+    ['student_engagement_distribution', 'video_daily_engagement', ...extraRows.keys()].map((view_name) => ({
       view_name,
       watermark,
       run_id: 'bench',
@@ -219,7 +225,16 @@ async function measure(
   process.stdout.write(
     `  ${kind}: seeded ${seeded.toLocaleString('en-US')} rows in ${Math.round((Date.now() - seedStarted) / 1000)} s\n`,
   );
+  return { env, dataDir, lastDate };
+}
 
+/** One store's figures: the university seeded, the function started on it, every route under both loads. */
+async function measure(
+  kind: 'cassandra' | 'sqlite',
+  figures: Record<string, number | string>,
+  notes: string[],
+) {
+  const { env, dataDir } = await seedUniversity(kind);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
