@@ -175,7 +175,7 @@ const encodeGet = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nhost: 1
 export async function seedUniversity(
   kind: 'cassandra' | 'sqlite',
   space = keyspace,
-  extra: (lastDate: string) => Map<string, Row[]> = () => new Map(),
+  extra: (lastDate: string, university: Map<string, Row[]>) => Map<string, Row[]> = () => new Map(),
 ) {
   const contactPoints = (process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1').split(',');
   const dataDir = mkdtempSync(join(tmpdir(), 'ula-serving-lists-bench-'));
@@ -202,7 +202,7 @@ export async function seedUniversity(
   if (kind === 'sqlite') await store.ensureTables(allTables);
   const lastDate = addDays(calendar.date(Date.now()), -1);
   const rows = university(lastDate);
-  const extraRows = extra(lastDate);
+  const extraRows = extra(lastDate, rows);
   for (const [table, list] of extraRows) rows.set(table, [...(rows.get(table) ?? []), ...list]);
   const seedStarted = Date.now();
   let seeded = 0;
