@@ -25,8 +25,9 @@ export interface RawEventRow {
   data: string;
 }
 
-interface ColumnSpec {
-  name: keyof RawEventRow;
+/** One column of a lake table: its Parquet type, nullability, Trino type and doc (the Trino DDL derives from these). */
+export interface ColumnSpec<Row = RawEventRow> {
+  name: keyof Row & string;
   /** Parquet physical/logical type. */
   parquet: 'STRING' | 'TIMESTAMP_MILLIS_UTC';
   nullable: boolean;
@@ -62,11 +63,13 @@ export const rawColumns: readonly ColumnSpec[] = [
 /** Hive partition columns of every raw table (path segments `date=YYYY-MM-DD/hour=HH`). */
 export const rawPartitionColumns = ['date', 'hour'] as const;
 
-/** The Parquet schema of a raw file (flat, V1-compatible logical types). */
-export function rawParquetSchema(): SchemaElement[] {
+/** The Parquet schema of a lake file with these columns (flat, V1-compatible logical types); raw files by default. */
+export function rawParquetSchema<Row>(
+  columns: readonly ColumnSpec<Row>[] = rawColumns as never,
+): SchemaElement[] {
   return [
-    { name: 'root', num_children: rawColumns.length },
-    ...rawColumns.map((c): SchemaElement => {
+    { name: 'root', num_children: columns.length },
+    ...columns.map((c): SchemaElement => {
       const repetition_type = c.nullable ? 'OPTIONAL' : 'REQUIRED';
       return c.parquet === 'STRING'
         ? {

@@ -9,10 +9,11 @@
  * This file is the one place that defines the table's columns (writer, reader, Trino DDL).
  */
 import { parquetReadObjects } from 'hyparquet';
-import { ByteWriter, parquetWrite, type SchemaElement } from 'hyparquet-writer';
+import { ByteWriter, parquetWrite } from 'hyparquet-writer';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { batchName, type UtcHour, utcHourOf } from './paths.ts';
 import { parquetContentType } from './raw-lake.ts';
+import { type ColumnSpec, rawParquetSchema } from './raw-schema.ts';
 
 export const xapiStatementsPrefix = 'xapi/statements/';
 /** The table's name in Trino's raw schema (`lake.raw.xapi_statements`). */
@@ -45,15 +46,7 @@ export interface XapiStatementRow {
   statement: string;
 }
 
-interface ColumnSpec {
-  name: keyof XapiStatementRow;
-  parquet: 'STRING' | 'TIMESTAMP_MILLIS_UTC';
-  nullable: boolean;
-  trino: string;
-  doc: string;
-}
-
-export const xapiStatementColumns: readonly ColumnSpec[] = [
+export const xapiStatementColumns: readonly ColumnSpec<XapiStatementRow>[] = [
   { name: 'statement_id', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'statement id (UUID)' },
   { name: 'verb', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'verb IRI' },
   {
@@ -105,30 +98,7 @@ export const xapiStatementColumns: readonly ColumnSpec[] = [
   { name: 'statement', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'redacted statement JSON' },
 ];
 
-function schema(): SchemaElement[] {
-  return [
-    { name: 'root', num_children: xapiStatementColumns.length },
-    ...xapiStatementColumns.map((c): SchemaElement => {
-      const repetition_type = c.nullable ? 'OPTIONAL' : 'REQUIRED';
-      return c.parquet === 'STRING'
-        ? {
-            name: c.name,
-            type: 'BYTE_ARRAY',
-            converted_type: 'UTF8',
-            logical_type: { type: 'STRING' },
-            repetition_type,
-          }
-        : {
-            name: c.name,
-            type: 'INT64',
-            converted_type: 'TIMESTAMP_MILLIS',
-            logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
-            repetition_type,
-          };
-    }),
-  ];
-}
-const parquetSchema = schema();
+const parquetSchema = rawParquetSchema(xapiStatementColumns);
 
 export function encodeXapiStatements(rows: readonly XapiStatementRow[]): Uint8Array {
   const writer = new ByteWriter();
