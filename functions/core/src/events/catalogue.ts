@@ -5,7 +5,7 @@ import { courseEvents } from '../categories/course/events.ts';
 import { notificationEvents } from '../categories/notification/events.ts';
 import { profileEvents } from '../categories/profile/events.ts';
 import { videoEvents } from '../categories/video/events.ts';
-import type { EventTypeDefinition } from './define.ts';
+import { type EventTypeDefinition, uuidPattern } from './define.ts';
 import {
   type BaseEventData,
   type Category,
@@ -74,7 +74,6 @@ export interface RawCloudEvent {
   data?: unknown;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const rfc3339Pattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 function requireString(value: unknown, field: string): string {

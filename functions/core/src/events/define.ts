@@ -25,6 +25,9 @@ const id = z.string().min(1).max(64);
  * from foreign IRIs: letters, digits, `_ . : + @ -` (`+` and `@` as in Open edX course and block keys).
  */
 export const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.:+@-]{0,63}$/;
+
+/** A UUID in its text form, any version (event ids, xAPI statement ids and registrations). */
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Shared field types, so every category spells them the same way. */
 export const field = {
   id,

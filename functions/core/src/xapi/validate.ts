@@ -11,6 +11,7 @@
  */
 import { hash } from 'node:crypto';
 import { z } from 'zod';
+import { uuidPattern } from '../events/define.ts';
 import type { Statement, XapiVersion } from './statement.ts';
 
 /** A request the LRS refuses: `status` is the HTTP answer, `field` the JSON path (or header) at fault. */
@@ -66,7 +67,6 @@ export const responseVersion = (version: XapiVersion | undefined): string =>
 
 // ---- value rules ------------------------------------------------------------------------------------------
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An absolute IRI: a scheme, a colon, no white space (RFC 3987 in the spirit the spec's tests check). */
 const iriPattern = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
 /** RFC 5646 language tag (its syntax, not the registry). */
