@@ -185,7 +185,8 @@ export const submittedLate = (e: Submit) =>
 
 /**
  * Submission timeliness of a course's instructor page, per local day. Daily views are stored by date (a
- * recomputed day replaces its partition in place), so a course's days are one clustering-key read each.
+ * recomputed day replaces its partition in place): a course's day is its row in the day's partition,
+ * which holds one row per course with submissions that day.
  */
 export const assessmentCourseTimeliness = defineBatchView<'SUBMIT_ASSIGNMENT'>({
   name: 'assessment_course_timeliness',

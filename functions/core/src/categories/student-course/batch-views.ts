@@ -214,7 +214,7 @@ export const studentActivity7d = defineBatchView<'VIDEO_WATCHED' | 'SUBMIT_ASSIG
 /**
  * Daily active learners of a course's instructor page: distinct students, not the sum over activity types
  * (a student who watched and submitted is one learner). Stored by date like every daily view (a recomputed
- * day replaces its partition); a course's days are one clustering-key read each.
+ * day replaces its partition); a course's day is its row of the day's partition (one row per active course).
  */
 export const courseDailyActiveStudents = defineBatchView<EventTypeName<'course' | 'video' | 'assessment'>>({
   name: 'course_daily_active_students',
