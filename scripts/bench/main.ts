@@ -21,6 +21,7 @@ const { values, positionals } = parseArgs({
     'compaction-days': { type: 'string' },
     multipliers: { type: 'string' },
     stores: { type: 'string' },
+    routes: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });

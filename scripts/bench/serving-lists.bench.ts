@@ -231,6 +231,7 @@ export async function seedUniversity(
 /** One store's figures: the university seeded, the function started on it, every route under both loads. */
 async function measure(
   kind: 'cassandra' | 'sqlite',
+  only: string | undefined,
   figures: Record<string, number | string>,
   notes: string[],
 ) {
@@ -282,6 +283,7 @@ async function measure(
       ['students CSV', () => `/api/v1/students?q=${prefix()}&limit=200&format=csv`],
     ];
     for (const [name, next] of routes) {
+      if (only !== undefined && !name.includes(only)) continue;
       const requests = Array.from({ length: 200_000 }, () => encodeGet(next()));
       await closedLoop([{ port, requests: requests.slice(0, 500) }], users, 2); // warm-up
       const r = await closedLoop([{ port, requests }], users, seconds);
@@ -329,7 +331,8 @@ const bench: Bench = {
           continue;
         }
       }
-      const worst = await measure(kind, figures, notes);
+      const only = typeof flags['routes'] === 'string' ? flags['routes'] : undefined;
+      const worst = await measure(kind, only, figures, notes);
       ratios[`${kind} worst p99 / target, closed loop`] = worst.harsh / targetP99;
       ratios[`${kind} worst p99 / target, 1 s think time`] = worst.thinking / targetP99;
       if (worst.harsh >= targetP99 || worst.thinking >= targetP99)
