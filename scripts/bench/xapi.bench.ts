@@ -28,13 +28,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@ula/tools/free-port';
 import { build } from 'esbuild';
 import { HttpEventSink } from '../../functions/core/src/adapters/event-sink-http.ts';
 import { toHttpBinary } from '../../functions/core/src/events/cloudevents.ts';
 import { sampleEvent } from '../../functions/ingest/test/events.ts';
 import { bundleOptions } from '../function-bundles.mjs';
 import { closedLoop, encodePost } from './closed-loop.ts';
-import { cpuMs, freePort, type Proc, startFunction, stop } from './ingest.bench.ts';
+import { cpuMs, type Proc, startFunction, stop } from './ingest.bench.ts';
 import type { Bench, BenchResult } from './result.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,9 +7,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@ula/tools/free-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaryRequest, post, sampleEvent } from '../../functions/ingest/test/events.ts';
 import { localStackEnv } from '../e2e/stack-run.ts';
@@ -23,14 +24,6 @@ const env: Record<string, string> = {
   ULA_INGEST_LINGER_MS: '0',
   FUNC_LOG_LEVEL: 'warn',
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** The value of the first series `name` whose labels include `labels` (any order). */
 const value = (text: string, name: string, labels: Record<string, string> = {}) =>

@@ -18,10 +18,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Dispatcher, startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
+import { freePort } from '@ula/tools/free-port';
 import { Kafka, logLevel } from 'kafkajs';
 import { topicOf } from '../../functions/core/src/events/envelope.ts';
 import { localStackEnv } from '../e2e/stack-run.ts';
@@ -41,16 +41,6 @@ export interface LocalDeployment {
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 export interface Running {
   name: string;

@@ -9,14 +9,15 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@ula/tools/free-port';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../functions/core/src/adapters/local-dir.ts';
 import { readRawEvents } from '../../../functions/core/src/lake/raw-lake.ts';
+import { embeddedEnv } from './embedded-env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const artifacts = join(root, 'test-artifacts');
@@ -26,14 +27,6 @@ const days = process.env['ULA_DEMO_TEST_DAYS'] ?? '2';
 const readmeScreenshot =
   process.env['ULA_DEMO_README_SCREENSHOT'] === '1' || (Number(students) >= 3000 && Number(days) >= 7);
 
-const freePort = () =>
-  new Promise<number>((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-
 let dir: string;
 let child: ChildProcess;
 let stdout = '';
@@ -42,19 +35,6 @@ let url = '';
 let browser: Browser | undefined;
 let startedAt = 0;
 let dashboardAt = 0;
-
-/** The environment without the service variables `npm test` exports, so the demo runs on its embedded default. */
-function embeddedEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of [
-    'ULA_KAFKA_BROKERS',
-    'ULA_S3_ENDPOINT',
-    'ULA_CASSANDRA_CONTACT_POINTS',
-    'ULA_TRINO_URL',
-  ])
-    delete env[name];
-  return env;
-}
 
 describe('npm start (embedded demo)', () => {
   beforeAll(async () => {

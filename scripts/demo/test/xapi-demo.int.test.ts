@@ -8,9 +8,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '@ula/tools/free-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirStore } from '../../../functions/core/src/adapters/local-dir.ts';
 import { openSqliteViewStore } from '../../../functions/core/src/adapters/sqlite.ts';
@@ -19,31 +19,11 @@ import { readXapiStatements } from '../../../functions/core/src/lake/xapi-statem
 import { storedViews } from '../../../functions/core/test/batch-scenario.ts';
 import { readRows } from '../../../functions/core/test/batch-support.ts';
 import { normalise } from './comparable-rows.ts';
+import { embeddedEnv } from './embedded-env.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const students = '150';
 const days = '2';
-
-const freePort = () =>
-  new Promise<number>((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-
-/** The environment without the service variables `npm test` exports: the demo's embedded default. */
-function embeddedEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ULA_TIMEZONE: 'Asia/Ho_Chi_Minh' };
-  for (const name of [
-    'ULA_KAFKA_BROKERS',
-    'ULA_S3_ENDPOINT',
-    'ULA_CASSANDRA_CONTACT_POINTS',
-    'ULA_TRINO_URL',
-  ])
-    delete env[name];
-  return env;
-}
 
 interface DemoRun {
   dir: string;
@@ -64,7 +44,7 @@ async function startDemo(dir: string, extra: string[]): Promise<DemoRun> {
       ...['--students', students, '--days', days, '--seed', 'xapi-demo', '--malformed-rate', '0'],
       ...['--no-live', '--port', String(port), '--data-dir', dir, '--reset', ...extra],
     ],
-    { cwd: root, env: embeddedEnv(), stdio: 'pipe' },
+    { cwd: root, env: embeddedEnv({ ULA_TIMEZONE: 'Asia/Ho_Chi_Minh' }), stdio: 'pipe' },
   );
   let stdout = '';
   let stderr = '';
