@@ -8,34 +8,32 @@
  * 50 users with about a second of think time (an open loop of 50 requests/s). Target: p99 < 100 ms.
  * Runs with `npm run bench -- serving` (`--stores cassandra,sqlite`, both by default).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row } from '../../functions/core/src/index.ts';
 import { addDays } from '../../functions/core/src/views/time.ts';
 import { recreateKeyspace } from '../e2e/stack-run.ts';
-import { closedLoop } from './closed-loop.ts';
-import { openLoop } from './open-loop.ts';
 import type { Bench, BenchResult } from './result.ts';
 import {
   courseCount,
   courseId,
-  freePort,
+  measureRoutes,
   prng,
+  seconds,
   seedUniversity,
+  startServing,
+  stopServing,
   studentCount,
   studentId,
-  waitReady,
+  targetP99,
+  thinkSeconds,
+  users,
 } from './serving-lists.bench.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const keyspace = 'ula_serving_pages_bench';
-const users = 50;
-const seconds = 8;
-const thinkSeconds = 8;
-const targetP99 = 100;
 /** Days the course page charts and the student page's activity chart read. */
 const courseDays = 28;
 const activityDays = 14;
@@ -150,24 +148,15 @@ function pageRows(lastDate: string, university: Map<string, Row[]>): Map<string,
   return rows;
 }
 
-const encodeGet = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
-
 async function measure(
   kind: 'cassandra' | 'sqlite',
   figures: Record<string, number | string>,
   notes: string[],
 ) {
   const { env, dataDir, lastDate } = await seedUniversity(kind, keyspace, pageRows);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    [join(root, 'node_modules/faas-js-runtime/bin/cli.js'), './build/index.js', '--port', String(port)],
-    { cwd: join(root, 'functions/serving'), env, stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+  const { port, url, child } = await startServing(env);
   let worst = { harsh: 0, thinking: 0 };
   try {
-    await waitReady(url, child);
     const random = prng(8);
     const course = () => courseId(1 + Math.floor(random() * courseCount));
     const student = () => studentId(1 + Math.floor(random() * studentCount));
@@ -208,26 +197,9 @@ async function measure(
         () => `/api/v1/views/auth_user_activity_summary?user_id=${student()}&limit=1000`,
       ],
     ];
-    for (const [name, next] of routes) {
-      const requests = Array.from({ length: 200_000 }, () => encodeGet(next()));
-      await closedLoop([{ port, requests: requests.slice(0, 500) }], users, 2); // warm-up
-      const r = await closedLoop([{ port, requests }], users, seconds);
-      const ok = r.statuses.get(200) ?? 0;
-      if (ok !== r.answered)
-        notes.push(
-          `${kind} ${name}: ${r.answered - ok} answers not 200 (${JSON.stringify([...r.statuses])})`,
-        );
-      const paths = Array.from({ length: users * thinkSeconds }, () => next());
-      const t = await openLoop(url, paths, users, thinkSeconds);
-      if (t.failures > 0) notes.push(`${kind} ${name}: ${t.failures} failures with think time`);
-      figures[`${kind} ${name}: closed loop p50 / p99 ms, req/s; 1 s think time p50 / p99 ms`] =
-        `${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)}, ${Math.round(r.answered / r.seconds)}; ${t.p50} / ${t.p99}`;
-      worst = { harsh: Math.max(worst.harsh, r.latencyMs.p99), thinking: Math.max(worst.thinking, t.p99) };
-    }
+    worst = await measureRoutes(kind, port, url, routes, figures, notes);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    rmSync(dataDir, { recursive: true, force: true });
+    await stopServing(child, dataDir);
   }
   figures[`${kind} pages: worst p99 ms, closed loop / think time`] =
     `${Math.round(worst.harsh * 10) / 10} / ${Math.round(worst.thinking * 10) / 10}`;

@@ -35,11 +35,11 @@ export const calendar = localCalendar('Asia/Ho_Chi_Minh');
 export const studentCount = 30_000;
 export const courseCount = 300;
 export const perStudent = 4;
-const users = 50;
-const seconds = 8;
+export const users = 50;
+export const seconds = 8;
 /** Seconds of the think-time run (50 users, one request each per second). */
-const thinkSeconds = 8;
-const targetP99 = 100;
+export const thinkSeconds = 8;
+export const targetP99 = 100;
 
 export const studentId = (i: number) => `SV${String(i).padStart(6, '0')}`;
 export const courseId = (i: number) => `CS${String(i).padStart(4, '0')}`;
@@ -167,6 +167,60 @@ export async function waitReady(url: string, child: ChildProcess) {
 
 const encodeGet = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
 
+/** The serving function, bundled, under the faas-js-runtime CLI on a free port with `env`; resolves once ready. */
+export async function startServing(env: Record<string, string>) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [join(root, 'node_modules/faas-js-runtime/bin/cli.js'), './build/index.js', '--port', String(port)],
+    { cwd: join(root, 'functions/serving'), env, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  await waitReady(url, child);
+  return { port, url, child };
+}
+
+/** Stops the function started by startServing and removes the seeded SQLite folder. */
+export async function stopServing(child: ChildProcess, dataDir: string) {
+  child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * Each route (a name and the next path to ask) under both loads: a closed loop of `users` keep-alive
+ * connections, then `users` users with about a second of think time; its figures and any answer not 200
+ * go to `figures` and `notes`. Returns the worst p99 of each load. `only`: the routes whose name holds it.
+ */
+export async function measureRoutes(
+  kind: 'cassandra' | 'sqlite',
+  port: number,
+  url: string,
+  routes: readonly [string, () => string][],
+  figures: Record<string, number | string>,
+  notes: string[],
+  only?: string,
+) {
+  let worst = { harsh: 0, thinking: 0 };
+  for (const [name, next] of routes) {
+    if (only !== undefined && !name.includes(only)) continue;
+    const requests = Array.from({ length: 200_000 }, () => encodeGet(next()));
+    await closedLoop([{ port, requests: requests.slice(0, 500) }], users, 2); // warm-up
+    const r = await closedLoop([{ port, requests }], users, seconds);
+    const ok = r.statuses.get(200) ?? 0;
+    if (ok !== r.answered)
+      notes.push(`${kind} ${name}: ${r.answered - ok} answers not 200 (${JSON.stringify([...r.statuses])})`);
+    // 50 users who read an answer for about a second before the next click: 50 requests/s, open loop.
+    const paths = Array.from({ length: users * thinkSeconds }, () => next());
+    const t = await openLoop(url, paths, users, thinkSeconds);
+    if (t.failures > 0) notes.push(`${kind} ${name}: ${t.failures} failures with think time`);
+    figures[`${kind} ${name}: closed loop p50 / p99 ms, req/s; 1 s think time p50 / p99 ms`] =
+      `${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)}, ${Math.round(r.answered / r.seconds)}; ${t.p50} / ${t.p99}`;
+    worst = { harsh: Math.max(worst.harsh, r.latencyMs.p99), thinking: Math.max(worst.thinking, t.p99) };
+  }
+  return worst;
+}
+
 /**
  * The university seeded into a store of `kind` (Cassandra keyspace `space`, recreated by the caller, or
  * SQLite in a fresh folder), with `extra` rows of other scenarios and their views' watermarks; the env the
@@ -236,16 +290,9 @@ async function measure(
   notes: string[],
 ) {
   const { env, dataDir } = await seedUniversity(kind);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    [join(root, 'node_modules/faas-js-runtime/bin/cli.js'), './build/index.js', '--port', String(port)],
-    { cwd: join(root, 'functions/serving'), env, stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+  const { port, url, child } = await startServing(env);
   let worst = { harsh: 0, thinking: 0 };
   try {
-    await waitReady(url, child);
     // Cursors of real pages (students beyond the first 500 included), and varied prefixes and courses.
     const cursorsOf = async (path: string, pages: number) => {
       const found: string[] = [];
@@ -282,28 +329,9 @@ async function measure(
       ['batch/recent-activity', () => '/api/v1/batch/recent-activity?days=7'],
       ['students CSV', () => `/api/v1/students?q=${prefix()}&limit=200&format=csv`],
     ];
-    for (const [name, next] of routes) {
-      if (only !== undefined && !name.includes(only)) continue;
-      const requests = Array.from({ length: 200_000 }, () => encodeGet(next()));
-      await closedLoop([{ port, requests: requests.slice(0, 500) }], users, 2); // warm-up
-      const r = await closedLoop([{ port, requests }], users, seconds);
-      const ok = r.statuses.get(200) ?? 0;
-      if (ok !== r.answered)
-        notes.push(
-          `${kind} ${name}: ${r.answered - ok} answers not 200 (${JSON.stringify([...r.statuses])})`,
-        );
-      // 50 users who read an answer for about a second before the next click: 50 requests/s, open loop.
-      const paths = Array.from({ length: users * thinkSeconds }, () => next());
-      const t = await openLoop(url, paths, users, thinkSeconds);
-      if (t.failures > 0) notes.push(`${kind} ${name}: ${t.failures} failures with think time`);
-      figures[`${kind} ${name}: closed loop p50 / p99 ms, req/s; 1 s think time p50 / p99 ms`] =
-        `${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)}, ${Math.round(r.answered / r.seconds)}; ${t.p50} / ${t.p99}`;
-      worst = { harsh: Math.max(worst.harsh, r.latencyMs.p99), thinking: Math.max(worst.thinking, t.p99) };
-    }
+    worst = await measureRoutes(kind, port, url, routes, figures, notes, only);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    rmSync(dataDir, { recursive: true, force: true });
+    await stopServing(child, dataDir);
   }
   figures[`${kind}: worst p99 ms, closed loop / think time`] =
     `${Math.round(worst.harsh * 10) / 10} / ${Math.round(worst.thinking * 10) / 10}`;
