@@ -6,9 +6,9 @@
 import { api, enc, query, type Settled, settle } from '../api.ts';
 import { BATCH, chartFigure } from '../charts.ts';
 import { type Child, card, firstNum, fmt, h, kpi, note, num, pctText, type Row } from '../dom.ts';
-import { reasonsText } from '../risk-words.ts';
 import { cursorsOf, link, type Route, withParams } from '../router.ts';
 import { csvButton, dataTable, pager, rangeText } from '../table.ts';
+import { enrolmentColumns } from './enrolment-columns.ts';
 import type { PageResult } from './page.ts';
 
 const days = 28;
@@ -357,41 +357,18 @@ export async function coursePage(route: Route): Promise<PageResult> {
           key: 'student_id',
           rows: students.value.items,
           rowHref: (r) => link(['students', String(r['student_id'])]),
-          columns: [
-            { key: 'student_id', title: 'student' },
-            { key: 'enrollment_date', title: 'enrolled' },
-            { key: 'dropped' },
-            { key: 'videos_watched', numeric: true },
-            {
-              key: 'video_coverage_percentage',
-              title: 'video coverage',
-              numeric: true,
-              text: (r) => pctText(num(r, 'video_coverage_percentage')),
-            },
-            { key: 'assignments_submitted', numeric: true },
-            { key: 'quizzes_completed', numeric: true },
-            {
-              key: 'avg_quiz_percentage',
-              title: 'mean quiz score',
-              numeric: true,
-              text: (r) => pctText(firstNum(r, quizPctColumns)),
-            },
-            {
+          columns: enrolmentColumns({
+            id: { key: 'student_id', title: 'student' },
+            quiz: { key: 'avg_quiz_percentage', text: (r) => pctText(firstNum(r, quizPctColumns)) },
+            assignment: {
               key: 'avg_assignment',
-              title: 'mean assignment score',
-              numeric: true,
               text: (r) => {
                 const p = firstNum(r, assignmentPctColumns);
                 return p !== null ? pctText(p) : fmt(r['avg_score']);
               },
             },
-            { key: 'materials_downloaded', numeric: true },
-            { key: 'days_inactive', numeric: true },
-            { key: 'last_activity' },
-            { key: 'risk_score', numeric: true },
-            { key: 'risk_level' },
-            { key: 'risk_reasons', title: 'reasons', text: (r) => reasonsText(r['risk_reasons']) },
-          ],
+            beforeLastActivity: [{ key: 'days_inactive', numeric: true }],
+          }),
         }),
         pager(route, students.value.next_cursor ?? null, 'course-students'),
       )

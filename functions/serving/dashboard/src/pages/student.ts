@@ -5,10 +5,10 @@
 import { api, enc, query, type Settled, settle } from '../api.ts';
 import { BATCH, chartFigure, SPEED } from '../charts.ts';
 import { type Child, card, firstNum, fmt, h, kpi, note, num, pctText, type Row, timeText } from '../dom.ts';
-import { reasonsText } from '../risk-words.ts';
 import { link, type Route } from '../router.ts';
 import { csvButton, dataTable } from '../table.ts';
 import { assignmentPctColumns, quizPctColumns } from './course.ts';
+import { enrolmentColumns } from './enrolment-columns.ts';
 import type { PageResult } from './page.ts';
 
 interface Items {
@@ -178,37 +178,11 @@ export async function studentPage(route: Route): Promise<PageResult> {
           key: 'course_id',
           rows,
           rowHref: (r) => link(['courses', String(r['course_id'])]),
-          columns: [
-            { key: 'course_id', title: 'course' },
-            { key: 'enrollment_date', title: 'enrolled' },
-            { key: 'dropped' },
-            { key: 'videos_watched', numeric: true },
-            {
-              key: 'video_coverage_percentage',
-              title: 'video coverage',
-              numeric: true,
-              text: (r) => pctText(num(r, 'video_coverage_percentage')),
-            },
-            { key: 'assignments_submitted', numeric: true },
-            { key: 'quizzes_completed', numeric: true },
-            {
-              key: 'quiz_pct',
-              title: 'mean quiz score',
-              numeric: true,
-              text: (r) => pctText(num(r, 'quiz_pct')),
-            },
-            {
-              key: 'assignment_pct',
-              title: 'mean assignment score',
-              numeric: true,
-              text: (r) => pctText(num(r, 'assignment_pct')),
-            },
-            { key: 'materials_downloaded', numeric: true },
-            { key: 'last_activity' },
-            { key: 'risk_score', numeric: true },
-            { key: 'risk_level' },
-            { key: 'risk_reasons', title: 'reasons', text: (r) => reasonsText(r['risk_reasons']) },
-          ],
+          columns: enrolmentColumns({
+            id: { key: 'course_id', title: 'course' },
+            quiz: { key: 'quiz_pct', text: (r) => pctText(num(r, 'quiz_pct')) },
+            assignment: { key: 'assignment_pct', text: (r) => pctText(num(r, 'assignment_pct')) },
+          }),
         }),
       )
     : card('Courses', 'student-courses-card', note(`unavailable: ${courses.error.message}`, 'error'));
