@@ -8,11 +8,10 @@
 import { batchWatermarks, type LmsEvent, localCalendar } from '@ula/core';
 import { openSqliteViewStore } from '@ula/core/adapters/sqlite';
 import type { ViewStore } from '@ula/core/adapters/view-store';
-import { ServingReader } from '@ula/core/serving/reader';
 import { tableNamed } from '@ula/core/views/catalogue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.ts';
 import { batchRows } from './fixture.ts';
+import { servingApp } from './serving-app.ts';
 
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
 let seq = 0;
@@ -66,17 +65,7 @@ const events = [
 
 describe("a course page's per-course routes", () => {
   let store: ViewStore;
-  let app: ReturnType<typeof createApp>;
-  const get = async (path: string) => {
-    const [p, query = ''] = path.split('?');
-    const res = await app.handle({
-      method: 'GET',
-      path: p!,
-      query: Object.fromEntries(new URLSearchParams(query)),
-      headers: {},
-    });
-    return { status: res.statusCode, json: JSON.parse(res.body) as any };
-  };
+  let get: ReturnType<typeof servingApp>['get'];
 
   beforeAll(async () => {
     store = openSqliteViewStore(':memory:');
@@ -99,12 +88,7 @@ describe("a course page's per-course routes", () => {
         updated_at: watermark,
       })),
     );
-    const reader = new ServingReader(store, {
-      calendar,
-      thresholds: { speedStaleSeconds: 300, speedDownSeconds: 900, batchStaleHours: 30, batchDownHours: 54 },
-      batchTtlMs: 0,
-    });
-    app = createApp({ reader, corsOrigins: [], cacheMs: 0 });
+    get = servingApp(store, calendar).get;
   });
   afterAll(() => store?.close());
 

@@ -7,11 +7,10 @@
 import { type LmsEvent, localCalendar } from '@ula/core';
 import { openSqliteViewStore } from '@ula/core/adapters/sqlite';
 import type { ViewStore } from '@ula/core/adapters/view-store';
-import { ServingReader } from '@ula/core/serving/reader';
 import { tableNamed } from '@ula/core/views/catalogue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.ts';
 import { batchRows } from './fixture.ts';
+import { servingApp } from './serving-app.ts';
 
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
 let seq = 0;
@@ -58,11 +57,7 @@ const percentsOf = (type: string, student?: string) =>
 
 describe('scores as percent of the maximum in the API', () => {
   let store: ViewStore;
-  let app: ReturnType<typeof createApp>;
-  const get = async (path: string) => {
-    const res = await app.handle({ method: 'GET', path, query: {}, headers: {} });
-    return { status: res.statusCode, json: JSON.parse(res.body) as any };
-  };
+  let get: ReturnType<typeof servingApp>['get'];
 
   beforeAll(async () => {
     store = openSqliteViewStore(':memory:');
@@ -75,12 +70,7 @@ describe('scores as percent of the maximum in the API', () => {
     await store.ensureTables(names.map(tableNamed));
     const rows = batchRows(events, calendar);
     for (const name of names) await store.upsert(tableNamed(name), rows.get(name) ?? []);
-    const reader = new ServingReader(store, {
-      calendar,
-      thresholds: { speedStaleSeconds: 300, speedDownSeconds: 900, batchStaleHours: 30, batchDownHours: 54 },
-      batchTtlMs: 0,
-    });
-    app = createApp({ reader, corsOrigins: [], cacheMs: 0 });
+    get = servingApp(store, calendar).get;
   });
   afterAll(() => store?.close());
 

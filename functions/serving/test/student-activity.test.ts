@@ -6,28 +6,17 @@
 import { batchWatermarks, localCalendar, type Row } from '@ula/core';
 import { openSqliteViewStore } from '@ula/core/adapters/sqlite';
 import type { ViewStore } from '@ula/core/adapters/view-store';
-import { ServingReader } from '@ula/core/serving/reader';
 import { tableNamed } from '@ula/core/views/catalogue';
 import { addDays } from '@ula/core/views/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.ts';
+import { servingApp } from './serving-app.ts';
 
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
 const lastDay = '2026-03-10';
 
 describe('student activity route', () => {
   let store: ViewStore;
-  let app: ReturnType<typeof createApp>;
-  const get = async (path: string) => {
-    const [p, query = ''] = path.split('?');
-    const res = await app.handle({
-      method: 'GET',
-      path: p!,
-      query: Object.fromEntries(new URLSearchParams(query)),
-      headers: {},
-    });
-    return { status: res.statusCode, json: JSON.parse(res.body) as any };
-  };
+  let get: ReturnType<typeof servingApp>['get'];
   // S002 is active on every other day; S001 and S003 sit next to it in each partition.
   const activity = (k: number): Row => ({
     interactions: 10 + k,
@@ -60,12 +49,7 @@ describe('student activity route', () => {
     await store.upsert(batchWatermarks, [
       { view_name: 'student_activity_7d', watermark: calendar.startOfDate(addDays(lastDay, 1)) },
     ]);
-    const reader = new ServingReader(store, {
-      calendar,
-      thresholds: { speedStaleSeconds: 300, speedDownSeconds: 900, batchStaleHours: 30, batchDownHours: 54 },
-      batchTtlMs: 0,
-    });
-    app = createApp({ reader, corsOrigins: [], cacheMs: 0 });
+    get = servingApp(store, calendar).get;
   });
   afterAll(() => store?.close());
 
