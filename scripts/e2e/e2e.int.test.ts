@@ -8,9 +8,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 import { backfill, createUniversity, type GeneratedItem, live } from '@ula/tools/generator/index';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakeStore } from '../../functions/core/src/adapters/object-stores.ts';
 import { loadConfig } from '../../functions/core/src/config.ts';
@@ -25,7 +23,15 @@ import {
   startFunction,
 } from '../../functions/speed/test/function-process.ts';
 
-import { cassandraClient, consumerGroupsAtEnd, produce, resetStorage, stackEnv } from './stack-run.ts';
+import {
+  cassandraClient,
+  consumerGroupsAtEnd,
+  dispatchToFunctions,
+  produce,
+  resetStorage,
+  stackEnv,
+  stackKafka,
+} from './stack-run.ts';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -92,29 +98,21 @@ beforeAll(async () => {
   api = serving.url;
 
   // Fresh consumer groups that start where the shared topics end now, so only this run is dispatched.
-  const kafka = new Kafka({
-    clientId: `e2e-${run}`,
-    brokers: env['ULA_KAFKA_BROKERS']!.split(','),
-    logLevel: logLevel.WARN,
-  });
+  const kafka = stackKafka(env, `e2e-${run}`);
   const groupPrefix = `e2e-${run}`;
   await consumerGroupsAtEnd(kafka, groupPrefix, ['ingest', 'speed']);
 
   await produce(kafka, produced);
   mark('produced to kafka');
-  const dispatcher = await startDispatcher({
-    brokers: env['ULA_KAFKA_BROKERS']!.split(','),
-    sinks: [
-      { name: 'ingest', url: ingest.url },
-      { name: 'speed', url: speed.url },
-    ],
+  const dispatcher = await dispatchToFunctions(
+    env,
     groupPrefix,
-    policy: { retry: 6, backoffDelayMs: 200, timeoutMs: 30_000 },
-    onOutcome: (sink, outcome) => {
+    { ingest: ingest.url, speed: speed.url },
+    (sink, outcome) => {
       if (!outcome.delivered)
         deadLetterReasons[sink.name]!.push(`${outcome.status} ${outcome.reason.slice(0, 200)}`);
     },
-  });
+  );
   const total = produced.length;
   const deadline = Date.now() + 300_000;
   const done = (c = dispatcher.counts) =>

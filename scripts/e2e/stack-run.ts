@@ -10,8 +10,9 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { type DispatcherOptions, startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 import type { GeneratedItem } from '@ula/tools/generator/index';
-import { type Kafka, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
 import { cassandraSchema } from '../../functions/core/src/views/catalogue.ts';
@@ -88,6 +89,32 @@ export const cassandraClient = (env: Record<string, string>) =>
     contactPoints: env['ULA_CASSANDRA_CONTACT_POINTS']!.split(','),
     localDataCenter: 'datacenter1',
   });
+
+/** A Kafka client of the stack's brokers (warnings and errors logged only). */
+export const stackKafka = (env: Record<string, string>, clientId: string) =>
+  new Kafka({ clientId, brokers: env['ULA_KAFKA_BROKERS']!.split(','), logLevel: logLevel.WARN });
+
+/**
+ * The run's dispatcher as the stack's KafkaSources deliver: the category topics to the ingest and speed
+ * functions at `urls`, through the consumer groups `<groupPrefix>-ingest|speed` (see consumerGroupsAtEnd).
+ */
+export function dispatchToFunctions(
+  env: Record<string, string>,
+  groupPrefix: string,
+  urls: { ingest: string; speed: string },
+  onOutcome?: DispatcherOptions['onOutcome'],
+) {
+  return startDispatcher({
+    brokers: env['ULA_KAFKA_BROKERS']!.split(','),
+    sinks: [
+      { name: 'ingest', url: urls.ingest },
+      { name: 'speed', url: urls.speed },
+    ],
+    groupPrefix,
+    policy: { retry: 6, backoffDelayMs: 200, timeoutMs: 30_000 },
+    ...(onOutcome ? { onOutcome } : {}),
+  });
+}
 
 /** Fresh consumer groups `<prefix>-<sink>` that start where the category topics end now. */
 export async function consumerGroupsAtEnd(

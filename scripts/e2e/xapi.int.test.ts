@@ -14,8 +14,6 @@
  * Isolation: its own bucket, keyspace, Trino schemas over that bucket, consumer groups at the topics' ends.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRawTables, trinoClient, trinoQuery } from '../../functions/core/src/lake/trino-tables.ts';
 import {
@@ -23,7 +21,14 @@ import {
   type RunningFunction,
   startFunction,
 } from '../../functions/speed/test/function-process.ts';
-import { cassandraClient, consumerGroupsAtEnd, resetStorage, stackEnv } from './stack-run.ts';
+import {
+  cassandraClient,
+  consumerGroupsAtEnd,
+  dispatchToFunctions,
+  resetStorage,
+  stackEnv,
+  stackKafka,
+} from './stack-run.ts';
 
 const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const keyspace = 'lms_xapi_e2e';
@@ -264,22 +269,10 @@ beforeAll(async () => {
   xapiBase = `${xapi.url}/xapi`;
   api = serving.url;
 
-  const kafka = new Kafka({
-    clientId: `xapi-e2e-${run}`,
-    brokers: env['ULA_KAFKA_BROKERS']!.split(','),
-    logLevel: logLevel.WARN,
-  });
+  const kafka = stackKafka(env, `xapi-e2e-${run}`);
   const groupPrefix = `xapi-e2e-${run}`;
   await consumerGroupsAtEnd(kafka, groupPrefix, ['ingest', 'speed']);
-  const dispatcher = await startDispatcher({
-    brokers: env['ULA_KAFKA_BROKERS']!.split(','),
-    sinks: [
-      { name: 'ingest', url: ingest.url },
-      { name: 'speed', url: speed.url },
-    ],
-    groupPrefix,
-    policy: { retry: 6, backoffDelayMs: 200, timeoutMs: 30_000 },
-  });
+  const dispatcher = await dispatchToFunctions(env, groupPrefix, { ingest: ingest.url, speed: speed.url });
   stopDispatcher = () => dispatcher.stop();
 
   // The load: one batch as an LMS sends it, then the rest.
