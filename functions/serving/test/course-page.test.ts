@@ -8,9 +8,8 @@
 import { batchWatermarks, type LmsEvent, localCalendar } from '@ula/core';
 import { openSqliteViewStore } from '@ula/core/adapters/sqlite';
 import type { ViewStore } from '@ula/core/adapters/view-store';
-import { tableNamed } from '@ula/core/views/catalogue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchRows } from './fixture.ts';
+import { storeBatchViews } from './fixture.ts';
 import { servingApp } from './serving-app.ts';
 
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
@@ -69,15 +68,13 @@ describe("a course page's per-course routes", () => {
 
   beforeAll(async () => {
     store = openSqliteViewStore(':memory:');
-    const names = [
+    await storeBatchViews(store, events, calendar, [
       'course_overview',
       'assessment_course_timeliness',
       'course_daily_active_students',
       'video_course_drop_off',
-    ];
-    await store.ensureTables([...names.map(tableNamed), batchWatermarks]);
-    const rows = batchRows(events, calendar);
-    for (const name of names) await store.upsert(tableNamed(name), rows.get(name) ?? []);
+    ]);
+    await store.ensureTables([batchWatermarks]);
     const watermark = calendar.startOfDate('2026-03-05');
     await store.upsert(
       batchWatermarks,

@@ -20,6 +20,7 @@ import {
   speedViews,
   type ViewStore,
 } from '@ula/core';
+import { tableNamed } from '@ula/core/views/catalogue';
 
 let seq = 0;
 const uuid = () => `0190f000-0000-7000-8000-${String(++seq).padStart(12, '0')}`;
@@ -149,6 +150,18 @@ export function batchRows(events: readonly LmsEvent[], calendar: LocalCalendar):
     rows.set(view.name, finishRows(aggregation, { lookup }));
   }
   return rows;
+}
+
+/** Creates the tables of the batch views `names` in the store and writes their rows computed from `events`. */
+export async function storeBatchViews(
+  store: ViewStore,
+  events: readonly LmsEvent[],
+  calendar: LocalCalendar,
+  names: readonly string[],
+): Promise<void> {
+  await store.ensureTables(names.map(tableNamed));
+  const rows = batchRows(events, calendar);
+  for (const name of names) await store.upsert(tableNamed(name), rows.get(name) ?? []);
 }
 
 /** Speed fact rows per speed view. */

@@ -7,9 +7,8 @@
 import { type LmsEvent, localCalendar } from '@ula/core';
 import { openSqliteViewStore } from '@ula/core/adapters/sqlite';
 import type { ViewStore } from '@ula/core/adapters/view-store';
-import { tableNamed } from '@ula/core/views/catalogue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchRows } from './fixture.ts';
+import { storeBatchViews } from './fixture.ts';
 import { servingApp } from './serving-app.ts';
 
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
@@ -61,15 +60,12 @@ describe('scores as percent of the maximum in the API', () => {
 
   beforeAll(async () => {
     store = openSqliteViewStore(':memory:');
-    const names = [
+    await storeBatchViews(store, events, calendar, [
       'course_overview',
       'student_overview',
       'student_course_enrollment',
       'assessment_score_distribution',
-    ];
-    await store.ensureTables(names.map(tableNamed));
-    const rows = batchRows(events, calendar);
-    for (const name of names) await store.upsert(tableNamed(name), rows.get(name) ?? []);
+    ]);
     get = servingApp(store, calendar).get;
   });
   afterAll(() => store?.close());
