@@ -14,7 +14,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row } from '../../functions/core/src/index.ts';
 import { addDays } from '../../functions/core/src/views/time.ts';
-import { recreateKeyspace } from '../e2e/stack-run.ts';
 import type { Bench, BenchResult } from './result.ts';
 import {
   courseCount,
@@ -25,6 +24,8 @@ import {
   seedUniversity,
   startServing,
   stopServing,
+  storeReady,
+  storesOf,
   studentCount,
   studentId,
   targetP99,
@@ -209,25 +210,14 @@ async function measure(
 const bench: Bench = {
   name: 'serving',
   async run({ flags }): Promise<BenchResult> {
-    const stores = String(flags['stores'] ?? 'cassandra,sqlite')
-      .split(',')
-      .map((s) => s.trim());
-    for (const s of stores)
-      if (s !== 'cassandra' && s !== 'sqlite') throw new Error(`--stores: cassandra and/or sqlite, not ${s}`);
+    const stores = storesOf(flags);
     const figures: Record<string, number | string> = {};
     const notes: string[] = [];
     const ratios: Record<string, number> = {};
     execFileSync('node', [join(root, 'scripts/build-functions.mjs'), 'serving'], { stdio: 'inherit' });
     figures['machine at the start'] = `${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`;
-    for (const kind of stores as ('cassandra' | 'sqlite')[]) {
-      if (kind === 'cassandra') {
-        try {
-          await recreateKeyspace(process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1', keyspace);
-        } catch (error) {
-          notes.push(`Cassandra not reachable (${(error as Error).message.split('\n')[0]}): skipped`);
-          continue;
-        }
-      }
+    for (const kind of stores) {
+      if (!(await storeReady(kind, keyspace, notes))) continue;
       const worst = await measure(kind, figures, notes);
       ratios[`${kind} pages worst p99 / target, closed loop`] = worst.harsh / targetP99;
       ratios[`${kind} pages worst p99 / target, 1 s think time`] = worst.thinking / targetP99;

@@ -338,27 +338,41 @@ async function measure(
   return worst;
 }
 
+/** The stores `--stores` names (both by default); any other name is refused. */
+export function storesOf(flags: Record<string, string | boolean | undefined>): ('cassandra' | 'sqlite')[] {
+  const stores = String(flags['stores'] ?? 'cassandra,sqlite')
+    .split(',')
+    .map((s) => s.trim());
+  for (const s of stores)
+    if (s !== 'cassandra' && s !== 'sqlite') throw new Error(`--stores: cassandra and/or sqlite, not ${s}`);
+  return stores as ('cassandra' | 'sqlite')[];
+}
+
+/**
+ * Readies a store for a run: Cassandra gets a fresh keyspace `space` (false, noted as skipped, when it is
+ * not reachable); SQLite needs nothing (seedUniversity makes a fresh folder).
+ */
+export async function storeReady(kind: 'cassandra' | 'sqlite', space: string, notes: string[]) {
+  if (kind !== 'cassandra') return true;
+  try {
+    await recreateKeyspace(process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1', space);
+    return true;
+  } catch (error) {
+    notes.push(`Cassandra not reachable (${(error as Error).message.split('\n')[0]}): skipped`);
+    return false;
+  }
+}
+
 const bench: Bench = {
   name: 'serving',
   async run({ flags }): Promise<BenchResult> {
-    const stores = String(flags['stores'] ?? 'cassandra,sqlite')
-      .split(',')
-      .map((s) => s.trim());
-    for (const s of stores)
-      if (s !== 'cassandra' && s !== 'sqlite') throw new Error(`--stores: cassandra and/or sqlite, not ${s}`);
+    const stores = storesOf(flags);
     const figures: Record<string, number | string> = {};
     const notes: string[] = [];
     const ratios: Record<string, number> = {};
     execFileSync('node', [join(root, 'scripts/build-functions.mjs'), 'serving'], { stdio: 'inherit' });
-    for (const kind of stores as ('cassandra' | 'sqlite')[]) {
-      if (kind === 'cassandra') {
-        try {
-          await recreateKeyspace(process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1', keyspace);
-        } catch (error) {
-          notes.push(`Cassandra not reachable (${(error as Error).message.split('\n')[0]}): skipped`);
-          continue;
-        }
-      }
+    for (const kind of stores) {
+      if (!(await storeReady(kind, keyspace, notes))) continue;
       const only = typeof flags['routes'] === 'string' ? flags['routes'] : undefined;
       const worst = await measure(kind, only, figures, notes);
       ratios[`${kind} worst p99 / target, closed loop`] = worst.harsh / targetP99;
