@@ -176,7 +176,12 @@ export async function startServing(env: Record<string, string>) {
     [join(root, 'node_modules/faas-js-runtime/bin/cli.js'), './build/index.js', '--port', String(port)],
     { cwd: join(root, 'functions/serving'), env, stdio: ['ignore', 'inherit', 'inherit'] },
   );
-  await waitReady(url, child);
+  try {
+    await waitReady(url, child);
+  } catch (error) {
+    child.kill('SIGTERM'); // not left running when it never became ready
+    throw error;
+  }
   return { port, url, child };
 }
 
