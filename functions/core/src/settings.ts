@@ -530,6 +530,29 @@ export const serving = {
   }),
 } as const;
 
+/** Student privacy (docs/privacy.md): what personal data is kept, and whether user ids are pseudonymised. */
+export const privacy = {
+  pii: setting<'drop' | 'store'>({
+    name: 'ULA_PII',
+    kind: kind('drop or store', trimmed.pipe(z.enum(['drop', 'store']))) as Kind<'drop' | 'store'>,
+    fallback: 'drop',
+    readBy: ['ingest', 'xapi', 'batch'],
+    doc: "`drop`: the catalogue's personal fields (e-mail, name, birth date, gender, phone) are not written anywhere; `store`: ingest keeps them in the restricted table `personal/profile/` (Trino `lake.personal.profile`), never in the raw lake",
+  }),
+  pseudonymize: setting<'off' | 'hmac'>({
+    name: 'ULA_PSEUDONYMIZE',
+    kind: kind('off or hmac', trimmed.pipe(z.enum(['off', 'hmac']))) as Kind<'off' | 'hmac'>,
+    fallback: 'off',
+    readBy: ['ingest', 'speed', 'xapi', 'batch'],
+    doc: '`hmac`: every user id is replaced at ingest, speed and the xAPI endpoint by a keyed HMAC-SHA-256 of it (`ULA_PSEUDONYM_KEY`), so the lake and the views hold pseudonyms only',
+  }),
+  pseudonymKey: optionalText({
+    name: 'ULA_PSEUDONYM_KEY',
+    readBy: ['ingest', 'speed', 'xapi', 'batch'],
+    doc: 'the HMAC key of `ULA_PSEUDONYMIZE=hmac` (at least 32 characters; a Secret in the cluster). Changing it changes every pseudonym',
+  }),
+} as const;
+
 /** One HTTP Basic credential of the LRS: the key (user), its secret (password) and its scopes. */
 export interface XapiCredential {
   key: string;
@@ -660,6 +683,7 @@ export const settingGroups = {
   health,
   serving,
   xapi,
+  privacy,
   trinoViews,
 };
 export const allSettings: readonly Setting<unknown>[] = Object.values(settingGroups).flatMap(
