@@ -21,12 +21,20 @@ import {
 } from '@ula/core/http/errors';
 import type { FastifyLikeError } from '@ula/core/http/runtime';
 import { type DeadLetter, writeDeadLetters } from '@ula/core/lake/dead-letter';
+import { toPersonalDataRow, writePersonalData } from '@ula/core/lake/personal-data';
 import { groupRawEvents, rawGroupKey, writeRawGroup } from '@ula/core/lake/raw-lake';
+import { type PersonalRecord, protectEvent, redactPersonalText } from '@ula/core/privacy/personal';
 import type { IngestMetrics } from './metrics.ts';
 import type { IngestSettings } from './settings.ts';
 
+/** A validated event as the lake keeps it, and its personal fields when `ULA_PII=store` keeps them. */
+interface AcceptedEvent {
+  event: LmsEvent;
+  personal: PersonalRecord | undefined;
+}
+
 export class Ingest {
-  private readonly events: GroupCommit<LmsEvent>;
+  private readonly events: GroupCommit<AcceptedEvent>;
   private readonly deadLetters: GroupCommit<DeadLetter>;
 
   constructor(
@@ -43,7 +51,7 @@ export class Ingest {
       lingerMs: settings.lingerMs,
       clock,
     };
-    this.events = new GroupCommit<LmsEvent>({ ...common, flush: (batch) => this.flushEvents(batch) });
+    this.events = new GroupCommit<AcceptedEvent>({ ...common, flush: (batch) => this.flushEvents(batch) });
     this.deadLetters = new GroupCommit<DeadLetter>({
       ...common,
       flush: (batch) => this.flushDeadLetters(batch),
@@ -61,8 +69,11 @@ export class Ingest {
       if (error instanceof EventValidationError) return this.reject(request, error);
       throw error;
     }
+    // Validated whole; from here on only what may be kept (docs/privacy.md).
+    const accepted = protectEvent(event, this.settings.privacy);
+    if (this.settings.privacy.pii === 'drop') accepted.personal = undefined;
     try {
-      await this.events.submit(event);
+      await this.events.submit(accepted);
     } catch (error) {
       return unavailable(this.unavailableError('raw lake', error));
     }
@@ -92,7 +103,8 @@ export class Ingest {
       message: error.message,
       status: answer.statusCode,
       headers,
-      body: bodyText(request.body),
+      // Personal values are not kept, even of a rejected event (docs/privacy.md).
+      body: redactPersonalText(bodyText(request.body)),
       ...(headers['ce-id'] !== undefined ? { event_id: headers['ce-id'] } : {}),
       ...(type !== '' ? { event_type: type } : {}),
     };
@@ -110,10 +122,24 @@ export class Ingest {
     return new UnavailableError(`${what} not writable: ${(error as Error).message ?? error}`, error);
   }
 
-  private async flushEvents(batch: LmsEvent[]): Promise<Outcome<void>[]> {
+  private async flushEvents(accepted: AcceptedEvent[]): Promise<Outcome<void>[]> {
     const started = process.hrtime.bigint();
-    this.metrics.flushEvents.observe(batch.length);
+    this.metrics.flushEvents.observe(accepted.length);
     const ingestTime = new Date(this.clock.now());
+    const personal = accepted.flatMap((a) => (a.personal ? [toPersonalDataRow(a.personal, ingestTime)] : []));
+    if (personal.length > 0) {
+      // Before the raw files: an event is acknowledged only once everything kept of it is durable.
+      try {
+        for (const { bytes } of await writePersonalData(this.store, personal)) {
+          this.metrics.filesWritten.inc({ kind: 'personal' });
+          this.metrics.bytesWritten.inc({ kind: 'personal' }, bytes);
+        }
+      } catch (error) {
+        this.metrics.storeErrors.inc({ kind: 'personal' });
+        throw error;
+      }
+    }
+    const batch = accepted.map((a) => a.event);
     const groups = groupRawEvents(batch);
     const results = new Map<string, Outcome<void>>();
     await Promise.all(

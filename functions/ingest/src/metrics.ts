@@ -55,14 +55,14 @@ export function ingestMetrics(pending: () => number = () => 0): IngestMetrics {
     }),
     flushSeconds: new Histogram({
       name: 'ula_ingest_flush_duration_seconds',
-      help: 'Duration of a flush (encode + durable write), by kind (raw, dead_letter)',
+      help: 'Duration of a flush (encode + durable write), by kind (raw, personal, dead_letter)',
       labelNames: ['kind'],
       buckets: durationBuckets,
       registers,
     }),
     storeErrors: new Counter({
       name: 'ula_ingest_store_errors_total',
-      help: 'Failed lake (S3) writes, by kind (raw, dead_letter)',
+      help: 'Failed lake (S3) writes, by kind (raw, personal, dead_letter)',
       labelNames: ['kind'],
       registers,
     }),
@@ -74,7 +74,7 @@ export function ingestMetrics(pending: () => number = () => 0): IngestMetrics {
     }),
     bytesWritten: new Counter({
       name: 'ula_ingest_bytes_written_total',
-      help: 'Bytes of the files written to the lake, by kind (raw, dead_letter)',
+      help: 'Bytes of the files written to the lake, by kind (raw, personal, dead_letter)',
       labelNames: ['kind'],
       registers,
     }),

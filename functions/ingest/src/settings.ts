@@ -1,4 +1,5 @@
-import { ingest, readSettings } from '@ula/core/settings';
+import { type PrivacyPolicy, privacyPolicy } from '@ula/core/privacy/personal';
+import { ingest, readSettings, readTogether } from '@ula/core/settings';
 
 /** Ingest's own settings (env; declared in @ula/core/settings), next to the shared `loadConfig`. */
 export interface IngestSettings {
@@ -18,14 +19,20 @@ export interface IngestSettings {
   idleMs: number;
   /** Keep the runtime's CloudEvents SDK decoding (ULA_INGEST_SDK_DECODING=1; slower, for comparison). */
   sdkDecoding: boolean;
+  /** Personal fields kept out of the lake (ULA_PII) and user ids pseudonymised (ULA_PSEUDONYMIZE): docs/privacy.md. */
+  privacy: PrivacyPolicy;
 }
 
 /** Ingest's settings, checked (settings.ts declares them): InvalidSettings names every invalid variable. */
 export function loadIngestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
-  const v = readSettings(env, ingest, ({ lingerMs, maxAgeMs }) =>
-    maxAgeMs !== undefined && maxAgeMs < lingerMs
-      ? [`ULA_INGEST_MAX_AGE_MS (${maxAgeMs}) must be at least ULA_INGEST_LINGER_MS (${lingerMs})`]
-      : [],
+  const [v, privacy] = readTogether(
+    () =>
+      readSettings(env, ingest, ({ lingerMs, maxAgeMs }) =>
+        maxAgeMs !== undefined && maxAgeMs < lingerMs
+          ? [`ULA_INGEST_MAX_AGE_MS (${maxAgeMs}) must be at least ULA_INGEST_LINGER_MS (${lingerMs})`]
+          : [],
+      ),
+    () => privacyPolicy(env),
   );
-  return { ...v, maxAgeMs: v.maxAgeMs ?? Math.max(4000, v.lingerMs) };
+  return { ...v, maxAgeMs: v.maxAgeMs ?? Math.max(4000, v.lingerMs), privacy };
 }

@@ -1,4 +1,5 @@
 import { type Config, loadConfig } from '@ula/core';
+import { type PrivacyPolicy, privacyPolicy } from '@ula/core/privacy/personal';
 import { readSettings, readTogether, speed } from '@ula/core/settings';
 
 /** The speed function's configuration: the shared `ULA_*` variables plus its own `ULA_SPEED_*` ones. */
@@ -22,13 +23,16 @@ export interface SpeedSettings {
   recentIds: number;
   /** Distinct-count facts remembered as stored, not to rewrite them (0 disables). */
   writtenMembers: number;
+  /** User ids pseudonymised like ingest does (ULA_PSEUDONYMIZE): docs/privacy.md. */
+  privacy: PrivacyPolicy;
 }
 
 /** The speed settings, checked (settings.ts declares them): InvalidSettings names every invalid variable. */
 export function loadSpeedSettings(env: NodeJS.ProcessEnv = process.env): SpeedSettings {
-  const [config, v] = readTogether(
+  const [config, v, privacy] = readTogether(
     () => loadConfig(env),
     () => readSettings(env, speed),
+    () => privacyPolicy(env),
   );
-  return { config, ...v };
+  return { config, ...v, privacy };
 }

@@ -20,6 +20,7 @@ import {
   UnavailableError,
   unavailable,
 } from '@ula/core/http/errors';
+import { type PrivacyPolicy, protectEvent } from '@ula/core/privacy/personal';
 import { recordApplied, speedMetrics } from './metrics.ts';
 import type { SpeedSettings } from './settings.ts';
 import type { SpeedWriter } from './speed-writer.ts';
@@ -43,6 +44,7 @@ export class SpeedHandler {
   private readonly policy: LatenessPolicy;
   private readonly context: ViewContext;
   private readonly byCategory: Map<string, SpeedViewDefinition[]>;
+  private readonly privacy: PrivacyPolicy;
   private tooLateWarnedAt = Number.NEGATIVE_INFINITY;
   private tooLateSuppressed = 0;
 
@@ -60,6 +62,7 @@ export class SpeedHandler {
     };
     this.context = { calendar: localCalendar(settings.config.timeZone) };
     this.byCategory = viewsByCategory(views);
+    this.privacy = settings.privacy;
   }
 
   async handle(request: FunctionRequest): Promise<JsonResponse> {
@@ -67,7 +70,8 @@ export class SpeedHandler {
     let event: ReturnType<typeof validateEvent>;
     let plan: ReturnType<typeof planEvent>;
     try {
-      event = validateEvent(decodeCloudEvent(request));
+      // The speed rows see what the lake keeps: no personal field, the same pseudonyms (docs/privacy.md).
+      event = protectEvent(validateEvent(decodeCloudEvent(request)), this.privacy).event;
       if (this.recent.has(event.id)) {
         speedMetrics.events.inc({ outcome: 'duplicate' });
         return jsonResponse(200, { status: 'duplicate', id: event.id });

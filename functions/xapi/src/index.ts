@@ -48,6 +48,7 @@ export async function initWith(parts: { sink?: EventSink } = {}): Promise<void> 
     metrics,
     credentials: settings.credentials,
     homePage: settings.mapping.homePage,
+    pseudonymize: settings.pseudonymize,
     groupCommit: settings.groupCommit,
   });
   lrs = service;

@@ -21,8 +21,9 @@ import { type Clock, systemClock } from '@ula/core/clock';
 import type { LmsEvent } from '@ula/core/events/envelope';
 import { ClosedError, GroupCommit, type Outcome } from '@ula/core/group-commit';
 import { writeXapiStatements, type XapiStatementRow } from '@ula/core/lake/xapi-statements';
+import type { Pseudonymize } from '@ula/core/privacy/pseudonym';
 import type { XapiCredential } from '@ula/core/settings';
-import { redactStatement } from '@ula/core/xapi/identity';
+import { pseudonymizeStatement, redactStatement } from '@ula/core/xapi/identity';
 import type { MappedStatement, StoredStatement } from '@ula/core/xapi/mapping';
 import type { Actor, Statement, XapiVersion } from '@ula/core/xapi/statement';
 import {
@@ -69,6 +70,8 @@ export interface LrsOptions {
   credentials: XapiCredential[] | undefined;
   /** Home page of the authority accounts (the credential key is the account name). */
   homePage: string;
+  /** `ULA_PSEUDONYMIZE=hmac`: user ids in the statement table and stored statements (docs/privacy.md). */
+  pseudonymize?: Pseudonymize | undefined;
   groupCommit: { maxRequests: number; lingerMs: number; maxAgeMs: number; idleMs?: number };
   clock?: Clock;
 }
@@ -334,7 +337,7 @@ export class Lrs {
       if (mapped.rule === undefined) unmapped.push(mapped);
       counts[mapped.rule === undefined ? 'unmapped' : 'mapped'] += 1;
       events.push(...mapped.events);
-      rows.push(rowOf(full, mapped, responseVersion(submission.version)));
+      rows.push(rowOf(full, mapped, responseVersion(submission.version), this.options));
     }
 
     if (rows.length > 0) {
@@ -376,7 +379,14 @@ export class Lrs {
 }
 
 /** The lake row of a stored statement (redacted: no mbox, no names). */
-function rowOf(statement: StoredStatement, mapped: MappedStatement, version: string): XapiStatementRow {
+function rowOf(
+  statement: StoredStatement,
+  mapped: MappedStatement,
+  version: string,
+  privacy: Pick<LrsOptions, 'pseudonymize' | 'homePage'>,
+): XapiStatementRow {
+  const { pseudonymize, homePage } = privacy;
+  const redacted = redactStatement(statement);
   const object = statement.object;
   const objectId =
     object.objectType === 'Activity' || object.objectType === 'StatementRef' ? object.id : null;
@@ -385,7 +395,7 @@ function rowOf(statement: StoredStatement, mapped: MappedStatement, version: str
     verb: statement.verb.id,
     activity_type: mapped.activityType,
     object_id: objectId,
-    user_id: mapped.userId ?? null,
+    user_id: mapped.userId === undefined ? null : (pseudonymize?.(mapped.userId) ?? mapped.userId),
     registration: statement.context?.registration ?? null,
     rule: mapped.rule ?? null,
     event_ids: mapped.events.map((e) => e.id).join(','),
@@ -393,7 +403,9 @@ function rowOf(statement: StoredStatement, mapped: MappedStatement, version: str
     statement_time: new Date(statement.timestamp),
     stored: new Date(statement.stored!),
     version,
-    statement: JSON.stringify(redactStatement(statement)),
+    statement: JSON.stringify(
+      pseudonymize ? pseudonymizeStatement(redacted, pseudonymize, { homePage }) : redacted,
+    ),
   };
 }
 

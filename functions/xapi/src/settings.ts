@@ -1,6 +1,7 @@
 import type { EventSinkChoice } from '@ula/core/adapters/event-sinks';
 import { type Config, loadConfig } from '@ula/core/config';
 import type { Role } from '@ula/core/events/envelope';
+import { type Pseudonymize, userIdPseudonymizer } from '@ula/core/privacy/pseudonym';
 import { InvalidSettings, readSettings, readTogether, type XapiCredential, xapi } from '@ula/core/settings';
 
 /** The xapi function's settings (env; declared in @ula/core/settings `xapi`), next to the shared `Config`. */
@@ -12,6 +13,8 @@ export interface XapiSettings {
   sink: EventSinkChoice;
   mapping: { homePage: string; defaultRole: Role };
   groupCommit: { maxRequests: number; lingerMs: number; maxAgeMs: number };
+  /** `ULA_PSEUDONYMIZE=hmac`: stored statements carry pseudonyms (docs/privacy.md); undefined: off. */
+  pseudonymize: Pseudonymize | undefined;
 }
 
 /**
@@ -19,9 +22,10 @@ export interface XapiSettings {
  * sink choice without its target, stop the start: an open LRS or events with nowhere to go are never a default.
  */
 export function loadXapiSettings(env: NodeJS.ProcessEnv = process.env): XapiSettings {
-  const [config, v] = readTogether(
+  const [config, v, pseudonymize] = readTogether(
     () => loadConfig(env),
     () => readSettings(env, xapi),
+    () => userIdPseudonymizer(env),
   );
   // Rules across variables, once each value is valid.
   const problems: string[] = [];
@@ -39,13 +43,14 @@ export function loadXapiSettings(env: NodeJS.ProcessEnv = process.env): XapiSett
   const sink: EventSinkChoice =
     v.sink === 'http'
       ? { kind: 'http', urlTemplate: v.sinkUrl! }
-      : { kind: 'kafka', brokers: config.kafka!.brokers };
+      : { kind: 'kafka', connection: config.kafka! };
   return {
     config,
     credentials: v.auth === 'none' ? undefined : v.credentials,
     maxBodyBytes: v.maxBodyBytes,
     sink,
     mapping: { homePage: v.homePage, defaultRole: v.defaultRole },
+    pseudonymize,
     groupCommit: {
       maxRequests: v.maxRequests,
       lingerMs: v.lingerMs,

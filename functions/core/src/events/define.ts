@@ -19,6 +19,21 @@ interface EventTypeSpec<Shape extends z.ZodRawShape> {
 }
 
 const id = z.string().min(1).max(64);
+/** A distinct instance, so the fields holding a user id can be told apart from other ids (pseudonymisation). */
+const userId = z.string().min(1).max(64);
+
+/** Schemas marked `personal(...)`: data about a person that no view reads (docs/privacy.md). */
+const personalSchemas = new WeakSet<z.ZodType>();
+
+/**
+ * Marks a field as personal data (contact details, name, birth date, gender, a photo): ingest validates it
+ * and then keeps it out of the raw lake, in the restricted personal-data table only with `ULA_PII=store`.
+ * Wrap the whole field (`personal(z.email().optional())`), so the mark is on the schema the shape holds.
+ */
+export function personal<T extends z.ZodType>(schema: T): T {
+  personalSchemas.add(schema);
+  return schema;
+}
 
 /**
  * The form of ids the API takes in paths and filters, and the form the xAPI mapping gives ids it derives
@@ -31,7 +46,7 @@ export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 /** Shared field types, so every category spells them the same way. */
 export const field = {
   id,
-  userId: id,
+  userId,
   courseId: id,
   sessionId: z.uuid(),
   instant: z.iso.datetime({ precision: 3 }),
@@ -67,8 +82,24 @@ export function defineCategory<Specs extends Record<string, EventTypeSpec<z.ZodR
 
 /** The data fields of an event type that may be absent (declared `.optional()`: docs/events.md). */
 export function optionalFieldsOf(definition: EventTypeDefinition): string[] {
-  const shape = (definition.schema as unknown as z.ZodObject).shape;
-  return Object.entries(shape)
+  return Object.entries(shapeOf(definition))
     .filter(([, schema]) => schema.safeParse(undefined).success)
+    .map(([name]) => name);
+}
+
+const shapeOf = (definition: EventTypeDefinition): Record<string, z.ZodType> =>
+  (definition.schema as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
+
+/** The data fields of an event type marked `personal(...)`. */
+export function personalFieldsOf(definition: EventTypeDefinition): string[] {
+  return Object.entries(shapeOf(definition))
+    .filter(([, schema]) => personalSchemas.has(schema))
+    .map(([name]) => name);
+}
+
+/** The data fields of an event type that hold a user id (`field.userId`: `user_id`, a grader's `student_id`). */
+export function userIdFieldsOf(definition: EventTypeDefinition): string[] {
+  return Object.entries(shapeOf(definition))
+    .filter(([, schema]) => schema === userId)
     .map(([name]) => name);
 }

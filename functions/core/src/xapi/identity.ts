@@ -230,6 +230,38 @@ export function redactStatement<S extends Statement>(statement: S): S {
   return out;
 }
 
+/** The keys by which xAPI identifies an agent or group (Data §2.4.2.1: exactly one on an identified one). */
+const identifierKeys = ['mbox', 'mbox_sha1sum', 'openid', 'account'] as const;
+
+/**
+ * With `ULA_PSEUDONYMIZE=hmac`: a redacted statement whose every identified agent or group (at any depth)
+ * has its identifier replaced by an account on the home page named by the pseudonym of its user id, the
+ * same pseudonym ingest gives that user's events, so the stored statement holds no re-identifiable
+ * identifier (an `mbox_sha1sum` is an unkeyed hash of the address).
+ */
+export function pseudonymizeStatement<S extends Statement>(
+  statement: S,
+  pseudonymize: (userId: string) => string,
+  options: IdentityOptions,
+): S {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (value === null || typeof value !== 'object') return value;
+    const record = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(record)) out[key] = walk(inner);
+    if (identifierKeys.some((key) => record[key] !== undefined)) {
+      const userId = userIdOf(record as unknown as Actor, options);
+      if (userId !== undefined) {
+        for (const key of identifierKeys) delete out[key];
+        out['account'] = { homePage: options.homePage, name: pseudonymize(userId) };
+      }
+    }
+    return out;
+  };
+  return walk(statement) as S;
+}
+
 // ------------------------------------------------------------------------------------------ derived ids
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

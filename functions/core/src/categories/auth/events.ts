@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCategory, field } from '../../events/define.ts';
+import { defineCategory, field, personal } from '../../events/define.ts';
 
 export const authEvents = defineCategory('auth', {
   LOGIN: {
@@ -15,6 +15,6 @@ export const authEvents = defineCategory('auth', {
   SIGNUP: {
     roles: ['student', 'teacher'],
     description: 'A user account is created (once per user).',
-    fields: { email: z.email(), registration_source: z.enum(['web', 'mobile', 'admin']) },
+    fields: { email: personal(z.email()), registration_source: z.enum(['web', 'mobile', 'admin']) },
   },
 });
