@@ -115,6 +115,11 @@ const optionalText = (s: Omit<Setting<string | undefined>, 'kind' | 'fallback'>)
   setting<string | undefined>({ ...s, kind: kinds.text, fallback: undefined });
 
 const lakeUsers: Component[] = ['ingest', 'batch', 'xapi'];
+const kafkaUsers: Component[] = ['xapi', 'tools (demo, produce, dispatcher, verify)'];
+
+/** The SASL mechanisms the Kafka clients (kafkajs, the generator's producer) speak. */
+export type KafkaSaslMechanism = 'scram-sha-512' | 'scram-sha-256' | 'plain';
+
 const viewUsers: Component[] = ['speed', 'batch', 'serving', 'batch trigger', 'xapi'];
 
 /** The settings several components share (the adapters' `Config`, see config.ts). */
@@ -137,8 +142,42 @@ export const shared = {
     name: 'ULA_KAFKA_BROKERS',
     kind: kinds.hostPorts,
     fallback: [] as string[],
-    readBy: ['xapi', 'tools (demo, produce, dispatcher)'],
+    readBy: kafkaUsers,
     doc: 'Kafka bootstrap list (`host:port,…`)',
+  }),
+  kafkaSaslMechanism: setting<KafkaSaslMechanism | undefined>({
+    name: 'ULA_KAFKA_SASL_MECHANISM',
+    kind: kind(
+      'scram-sha-512, scram-sha-256 or plain',
+      trimmed.toLowerCase().pipe(z.enum(['scram-sha-512', 'scram-sha-256', 'plain'])),
+    ) as Kind<KafkaSaslMechanism | undefined>,
+    fallback: undefined,
+    shown: '— (no SASL)',
+    readBy: kafkaUsers,
+    doc: 'SASL mechanism of the Kafka clients (the deploy: `scram-sha-512`, with `ULA_KAFKA_USERNAME` and `ULA_KAFKA_PASSWORD`)',
+  }),
+  kafkaUsername: optionalText({
+    name: 'ULA_KAFKA_USERNAME',
+    readBy: kafkaUsers,
+    doc: 'Kafka SASL user (the deploy: the KafkaUser, from a Secret)',
+  }),
+  kafkaPassword: optionalText({
+    name: 'ULA_KAFKA_PASSWORD',
+    readBy: kafkaUsers,
+    doc: 'Kafka SASL password (a Secret in the cluster)',
+  }),
+  kafkaTls: setting({
+    name: 'ULA_KAFKA_TLS',
+    kind: kinds.flag,
+    fallback: false,
+    shown: '0 (1 when `ULA_KAFKA_CA_FILE` is set)',
+    readBy: kafkaUsers,
+    doc: '`1`: Kafka connections use TLS, the server checked against the system CAs or `ULA_KAFKA_CA_FILE`',
+  }),
+  kafkaCaFile: optionalText({
+    name: 'ULA_KAFKA_CA_FILE',
+    readBy: kafkaUsers,
+    doc: "PEM file of the CA the Kafka brokers' certificates are checked against; turns TLS on (the deploy: the Strimzi cluster CA, mounted from a Secret)",
   }),
   s3Endpoint: setting<string | undefined>({
     name: 'ULA_S3_ENDPOINT',

@@ -137,7 +137,7 @@ describe('settings: defaults', () => {
       expect(xapi).toEqual({
         credentials: [{ key: 'lms', secret: 'pw', scopes: ['statements/write'] }],
         maxBodyBytes: 4_194_304,
-        sink: { kind: 'kafka', brokers: ['k:9092'] },
+        sink: { kind: 'kafka', connection: { brokers: ['k:9092'] } },
         mapping: { homePage: 'https://lms.example.edu', defaultRole: 'student' },
         groupCommit: { maxRequests: 1000, lingerMs: 1000, maxAgeMs: 2000 },
       });

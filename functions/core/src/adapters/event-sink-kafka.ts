@@ -11,13 +11,16 @@
  * later send ("out of order sequence number"); the resend of the flush may then write an event twice,
  * which the event ids make harmless downstream.
  */
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { KafkaConnection } from '../config.ts';
 import { type LmsKafkaRecord, toKafkaRecord } from '../events/cloudevents.ts';
 import type { LmsEvent } from '../events/envelope.ts';
 import type { EventSink } from './event-sink.ts';
+import { kafkaClientConfig } from './kafka-client.ts';
 
 export interface KafkaEventSinkOptions {
-  brokers: string[];
+  /** The brokers, with TLS and SASL when the cluster asks for them. */
+  connection: KafkaConnection;
   clientId?: string;
   /** Record bytes (key, value, headers) per produce request (default 512 KiB, half the broker's default limit). */
   maxRequestBytes?: number;
@@ -65,11 +68,7 @@ export class KafkaEventSink implements EventSink {
   private connected: Promise<void> | undefined;
 
   constructor(options: KafkaEventSinkOptions) {
-    this.kafka = new Kafka({
-      clientId: options.clientId ?? 'ula-xapi',
-      brokers: options.brokers,
-      logLevel: logLevel.WARN,
-    });
+    this.kafka = new Kafka(kafkaClientConfig(options.connection, options.clientId ?? 'ula-xapi'));
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.producer = this.newProducer();
   }
