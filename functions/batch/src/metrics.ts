@@ -10,6 +10,7 @@
  * and the last run's `ula_batch_last_run_duration_seconds`, events read and rows written.
  */
 import type { BatchRunReport } from '@ula/core/batch/job';
+import type { RetentionReport } from '@ula/core/batch/retain';
 import { Counter, functionRegistry, Gauge, Histogram, type Registry } from '@ula/core/http/metrics';
 import type { CompactionReport } from '@ula/core/lake/compaction';
 
@@ -23,7 +24,7 @@ export function batchMetrics(registry: Registry = functionRegistry('batch')) {
     registry,
     runs: new Counter({
       name: 'ula_batch_runs_total',
-      help: 'Batch runs by job (a view job, all, compact) and status (succeeded, failed, invalid).',
+      help: 'Batch runs by job (a view job, all, compact, retain) and status (succeeded, failed, invalid).',
       labelNames,
       registers,
     }),
@@ -81,6 +82,24 @@ export function batchMetrics(registry: Registry = functionRegistry('batch')) {
       labelNames: ['stage'] as const,
       registers,
     }),
+    retentionPartitions: new Counter({
+      name: 'ula_retention_partitions_total',
+      help: 'UTC date partitions the retention deleted, by table (a raw category, xapi_statements, personal_profile, dead_letter).',
+      labelNames: ['table'] as const,
+      registers,
+    }),
+    retentionFiles: new Counter({
+      name: 'ula_retention_files_total',
+      help: 'Files the retention deleted, by table.',
+      labelNames: ['table'] as const,
+      registers,
+    }),
+    retentionBytes: new Counter({
+      name: 'ula_retention_bytes_total',
+      help: 'Bytes the retention deleted, by table.',
+      labelNames: ['table'] as const,
+      registers,
+    }),
   };
 }
 
@@ -130,6 +149,17 @@ export function recordCompaction(m: BatchMetrics, job: string, report: Compactio
     { stage: 'after' },
     sum((p) => p.bytesAfter),
   );
+}
+
+/** A dry run deletes nothing, so it counts nothing (its partitions are in the log). */
+export function recordRetention(m: BatchMetrics, report: RetentionReport) {
+  if (report.dryRun) return;
+  for (const p of report.partitions) {
+    const labels = { table: p.table };
+    m.retentionPartitions.inc(labels);
+    m.retentionFiles.inc(labels, p.files);
+    m.retentionBytes.inc(labels, p.bytes);
+  }
 }
 
 /** Pushgateway job name of the batch runs. */

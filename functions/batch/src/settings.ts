@@ -15,6 +15,10 @@ export interface BatchSettings {
   graceMinutes: number;
   writeAttempts: number;
   compactionLatenessMinutes: number;
+  /** `retain`: days of raw partitions kept (0: forever). */
+  retentionRawDays: number;
+  /** `retain`: days of personal-table and dead-letter partitions kept (0: forever). */
+  retentionPiiDays: number;
   /** Pushgateway for the run's metrics (ULA_PUSHGATEWAY_URL), if any. */
   pushgatewayUrl: string | undefined;
   /** Thresholds of the at-risk rules (ULA_RISK_*). */
@@ -25,7 +29,7 @@ export interface BatchSettings {
 export function loadBatchSettings(env: NodeJS.ProcessEnv = process.env): BatchSettings {
   const [config, v, thresholds] = readTogether(
     () => loadConfig(env),
-    () => readSettings(env, batch),
+    () => readSettings(env, batch, retentionProblems),
     () => readSettings(env, risk),
   );
   return {
@@ -34,6 +38,17 @@ export function loadBatchSettings(env: NodeJS.ProcessEnv = process.env): BatchSe
     stateRetentionDays: v.stateRetentionDays ?? 2 * v.lookbackDays,
     risk: thresholds,
   };
+}
+
+/**
+ * Raw files must outlive the batch's look-back: a day is computed (late events included) before retention
+ * removes its files, else its events would never reach the views.
+ */
+function retentionProblems(v: { retentionRawDays: number; lookbackDays: number }): string[] {
+  if (v.retentionRawDays === 0 || v.retentionRawDays > v.lookbackDays + 1) return [];
+  return [
+    `ULA_RETENTION_RAW_DAYS=${v.retentionRawDays}: must be 0 (keep forever) or more than ULA_BATCH_LOOKBACK_DAYS + 1 (${v.lookbackDays + 1}), so every day is computed before its raw files are deleted`,
+  ];
 }
 
 export interface TriggerSettings {

@@ -112,6 +112,8 @@ describe('settings: defaults', () => {
         writeAttempts: 5,
         pushgatewayUrl: undefined,
         compactionLatenessMinutes: 10,
+        retentionRawDays: 1826,
+        retentionPiiDays: 365,
         // The at-risk rules' defaults are declared once, beside the rules.
         risk: defaultRiskThresholds,
       });
@@ -207,6 +209,14 @@ describe('settings: defaults', () => {
       loadBatchSettings({ ULA_BATCH_LOOKBACK_DAYS: '3', ULA_BATCH_STATE_RETENTION_DAYS: '30' })
         .stateRetentionDays,
     ).toBe(30);
+    // Raw files must outlive the batch's look-back (retention after the day is computed); 0 keeps forever.
+    expect(loadBatchSettings({ ULA_RETENTION_RAW_DAYS: '0' }).retentionRawDays).toBe(0);
+    expect(loadBatchSettings({ ULA_RETENTION_RAW_DAYS: '9' }).retentionRawDays).toBe(9);
+    expect(problemsOf(() => loadBatchSettings({ ULA_RETENTION_RAW_DAYS: '8' }))).toEqual([
+      expect.stringMatching(
+        /^ULA_RETENTION_RAW_DAYS=8: must be 0 \(keep forever\) or more than ULA_BATCH_LOOKBACK_DAYS \+ 1 \(8\)/,
+      ),
+    ]);
     expect(
       loadServingSettings({ ULA_CORS_ORIGINS: 'https://a.example, https://b.example' }).corsOrigins,
     ).toEqual(['https://a.example', 'https://b.example']);

@@ -10,6 +10,8 @@
  *   removes its old partial from the all-time states (invertible aggregates) and merges the new one.
  * - `state/<view>/date=D/day.v8.gz`: the latest partial of a day of a trailing-window daily view.
  * - `state/_jobs/<job>/date=D.json`: the day's manifest (input files read, when, by which run).
+ * - `state/_retention/raw.json`: the raw lake's retention horizon (batch/retain.ts): raw partitions of UTC
+ *   dates before `keepFrom` are (being) deleted, so the batch never recomputes a day that reads them.
  *
  * States are stored column-wise (`encodeAggregation`: typed arrays plus the key values and distinct
  * members they name, so merges stay exact across runs), serialized with V8's structured clone, gzip
@@ -36,6 +38,14 @@ export const trailingPartialKey = (view: string, date: string) =>
   `${statePrefix}${view}/date=${date}/day.v8.gz`;
 export const allTimeKey = (view: string) => `${statePrefix}${view}/all/states.v8.gz`;
 export const manifestKey = (job: string, date: string) => `${statePrefix}_jobs/${job}/date=${date}.json`;
+export const rawHorizonKey = `${statePrefix}_retention/raw.json`;
+
+/** What the retention recorded before deleting raw partitions: the first UTC date it keeps. */
+export interface RawHorizon {
+  keepFrom: string;
+  runId: string;
+  updatedAt: number;
+}
 
 /** What the all-time states include: per day, the version merged, and which day partials are stored. */
 export interface AllTimeHeader {
@@ -98,4 +108,13 @@ export async function writeManifest(lake: ObjectStore, manifest: DayManifest): P
     Buffer.from(JSON.stringify(manifest)),
     'application/json',
   );
+}
+
+export async function readRawHorizon(lake: ObjectStore): Promise<RawHorizon | undefined> {
+  const bytes = await lake.get(rawHorizonKey);
+  return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as RawHorizon) : undefined;
+}
+
+export async function writeRawHorizon(lake: ObjectStore, horizon: RawHorizon): Promise<void> {
+  await lake.put(rawHorizonKey, Buffer.from(JSON.stringify(horizon)), 'application/json');
 }
