@@ -36,7 +36,7 @@ if (values.help) {
       `Benchmarks: ${files.map((f) => f.replace('.bench.ts', '')).join(', ')}`,
       'Flags: --scale N (all; default 1), --lingers 0,3000 (ingest-live), --days N --students N --stack',
       '       --compaction-days N (soak), --multipliers 1,10,30 (batch-scale); ULA_BENCH_LANES=N (batch)',
-      '       --stores cassandra,sqlite (serving lists, course and student pages), --routes <part of a route name> (serving lists)',
+      '       --stores cassandra,sqlite (serving lists, course and student pages), --routes <part of a route name>[|<another>] (serving lists, pages)',
       '',
     ].join('\n'),
   );

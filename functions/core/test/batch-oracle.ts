@@ -993,9 +993,25 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
     bucket: Math.floor(((100 - (r['risk_score'] as number)) * 64) / 101),
     risk_rank: `${String(100 - (r['risk_score'] as number)).padStart(3, '0')}|${r['student_id']}|${r['course_id']}`,
   }));
+  // A course's students by risk: the enrolment row with the risk row's score, level, reasons and signals.
+  const riskOf = new Map(out['student_course_risk'].map((r) => [`${r['student_id']}|${r['course_id']}`, r]));
+  out['course_risk_ranking'] = out['student_course_enrollment'].map((r) => {
+    const risk = riskOf.get(`${r['student_id']}|${r['course_id']}`);
+    const score = (risk?.['risk_score'] as number | undefined) ?? 0;
+    return {
+      ...r,
+      video_coverage_percentage: risk?.['video_coverage_percentage'] ?? null,
+      days_inactive: risk?.['days_inactive'] ?? null,
+      risk_score: risk?.['risk_score'] ?? null,
+      risk_level: risk?.['risk_level'] ?? null,
+      risk_reasons: risk?.['risk_reasons'] ?? null,
+      risk_rank: `${String(100 - score).padStart(3, '0')}|${r['student_id']}|${r['course_id']}`,
+    };
+  });
   // 7-day activity and engagement distribution, for every local date from the first to the last event.
   const dates = events.map((e) => localDate(ms(e))).sort();
   out['student_activity_7d'] = [];
+  out['student_activity_history'] = [];
   out['student_engagement_distribution'] = [];
   for (let date = dates[0]!; dates.length > 0 && date <= dates.at(-1)!; date = nextDate(date)) {
     const windowStart = addDaysTo(date, -6);
@@ -1018,6 +1034,7 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       }),
     );
     out['student_activity_7d'].push(...perStudent);
+    out['student_activity_history'].push(...perStudent);
     const level = (n: number) => (n > 50 ? 'highly_active' : n >= 10 ? 'moderately_active' : 'low_activity');
     out['student_engagement_distribution'].push(
       ...rowsOf(

@@ -80,6 +80,7 @@ export function listsBehaviour(label: string, open: () => Promise<ViewStore>) {
         'risk_ranking',
         'course_student_risk',
         'course_student_enrollment',
+        'course_risk_ranking',
       ];
       await store.ensureTables(names.map(tableNamed));
       await store.upsert(
@@ -109,6 +110,14 @@ export function listsBehaviour(label: string, open: () => Promise<ViewStore>) {
           student_id: r['student_id']!,
           videos_watched: 1,
         })),
+      );
+      // The per-course ranking the batch writes (enrolment columns with the risk columns), for every course
+      // but C003: that one is answered by the join, as before the batch first wrote the ranking.
+      await store.upsert(
+        tableNamed('course_risk_ranking'),
+        riskRows
+          .filter((r) => r['course_id'] !== 'C003')
+          .map(({ bucket: _b, ...r }) => ({ ...r, videos_watched: 1 })),
       );
     });
     afterAll(() => store?.close());
@@ -262,6 +271,34 @@ export function listsBehaviour(label: string, open: () => Promise<ViewStore>) {
         const byRisk = await everyPage('/api/v1/courses/C002/students?sort=risk', 9);
         const scores = byRisk.map((r) => r.risk_score as number);
         expect(scores).toEqual([...scores].sort((a, b) => b - a));
+      });
+
+      it("pages a course's students by risk from its ranking partition, as the join orders them", async () => {
+        const ranked = (course: string) =>
+          riskRows
+            .filter((r) => r['course_id'] === course)
+            .sort((a, b) => String(a['risk_rank']).localeCompare(String(b['risk_rank'])))
+            .map((r) => r['student_id']);
+        const first = await get('/api/v1/courses/C002/students?sort=risk&limit=7');
+        expect(first.json.view).toBe('course_risk_ranking');
+        expect(first.json.total).toBe(7); // course_overview's enrolled students
+        const byRisk = await everyPage('/api/v1/courses/C002/students?sort=risk', 7);
+        expect(byRisk.map((r) => r.student_id)).toEqual(ranked('C002'));
+        const top = riskRows.find((r) => r['student_id'] === byRisk[0].student_id)!;
+        expect(byRisk[0]).toMatchObject({
+          videos_watched: 1,
+          risk_score: top['risk_score'],
+          risk_level: top['risk_level'],
+          days_inactive: top['days_inactive'],
+        });
+        expect(byRisk[0]).not.toHaveProperty('risk_rank');
+        expect(Array.isArray(byRisk[0].risk_reasons)).toBe(true);
+        // C003 has no ranking rows yet: the join answers, in the same order.
+        const joined = await get('/api/v1/courses/C003/students?sort=risk&limit=5');
+        expect(joined.json.view).toBe('course_student_enrollment');
+        expect(
+          (await everyPage('/api/v1/courses/C003/students?sort=risk', 5)).map((r) => r.student_id),
+        ).toEqual(ranked('C003'));
       });
     });
 

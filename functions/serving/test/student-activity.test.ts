@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: tests read untyped JSON answers
 /**
- * GET /api/v1/students/{id}/activity: the student's row of student_activity_7d for each of the last days the
- * batch computed, zeros where the student has no row; neighbours in the same day partition never leak in.
+ * GET /api/v1/students/{id}/activity: the student's rows of student_activity_history (one partition per
+ * student) for each of the last days the batch computed, zeros where the student has no row; neighbours'
+ * partitions and a day past the watermark never leak in.
  */
 import { batchWatermarks, localCalendar, type Row } from '@ula/core';
 import { openSqliteViewStore } from '@ula/core/adapters/sqlite';
@@ -28,7 +29,7 @@ describe('student activity route', () => {
   beforeAll(async () => {
     store = openSqliteViewStore(':memory:');
     await store.ensureTables([
-      tableNamed('student_activity_7d'),
+      tableNamed('student_activity_history'),
       tableNamed('student_overview'),
       batchWatermarks,
     ]);
@@ -45,9 +46,11 @@ describe('student activity route', () => {
       );
       if (k % 2 === 0) rows.push({ date, student_id: 'S002', ...activity(k) });
     }
-    await store.upsert(tableNamed('student_activity_7d'), rows);
+    // A day the batch is writing (past its watermark) is not served yet.
+    rows.push({ date: addDays(lastDay, 1), student_id: 'S002', ...activity(50) });
+    await store.upsert(tableNamed('student_activity_history'), rows);
     await store.upsert(batchWatermarks, [
-      { view_name: 'student_activity_7d', watermark: calendar.startOfDate(addDays(lastDay, 1)) },
+      { view_name: 'student_activity_history', watermark: calendar.startOfDate(addDays(lastDay, 1)) },
     ]);
     get = servingApp(store, calendar).get;
   });
@@ -56,6 +59,7 @@ describe('student activity route', () => {
   it('gives each day up to the watermark, the own row or zeros', async () => {
     const r = await get('/api/v1/students/S002/activity?days=4');
     expect(r.status).toBe(200);
+    expect(r.json.view).toBe('student_activity_history');
     expect(r.json.days.map((d: any) => d.date)).toEqual([3, 2, 1, 0].map((k) => addDays(lastDay, -k)));
     expect(r.json.days).toEqual(
       [3, 2, 1, 0].map((k) => ({

@@ -655,8 +655,14 @@ async function writeDay(
   byDate.set(date, rows);
   if (view.intermediate) return;
   const table = batchTable(view);
-  // Replaced, not deleted then upserted: API readers polling meanwhile never see the day vanish.
-  await withContext('view store', () => store.replacePartitions(table, [{ date }], rows));
+  // Replaced, not deleted then upserted: API readers polling meanwhile never see the day vanish. A view
+  // partitioned by another key (student_activity_history: date is clustering) upserts the day's rows; a
+  // grain that left a recomputed day (only erasure removes events) keeps its row until deleted with it.
+  await withContext('view store', () =>
+    table.partitionKey.includes('date')
+      ? store.replacePartitions(table, [{ date }], rows)
+      : store.upsert(table, rows),
+  );
   countRows(report, view.job, rows.length);
 }
 
@@ -875,13 +881,31 @@ async function allTimeRows(
     }
     touch(state, view.name, matchingGroups(full, fed));
   }
+  /**
+   * What a view's derived columns read: the thresholds, and for an as-of view the end of the newest day its
+   * source includes (undefined when it includes none: nothing to finish).
+   */
+  const finishOf = (view: BatchViewDefinition<never>): FinishContext | undefined => {
+    const finish: FinishContext = { risk: options.risk ?? defaultRiskThresholds };
+    if (!view.asOf) return finish;
+    const newest = Object.keys(state.allTime.get(view.projectionOf?.view ?? view.name)?.header.included ?? {})
+      .sort()
+      .at(-1);
+    return newest === undefined
+      ? undefined
+      : { ...finish, asOf: options.calendar.startOfDate(addDays(newest, 1)) };
+  };
   const lookupCache = new Map<string, Row | undefined>();
+  // A looked-up row is finished as it is stored (an as-of view's with its as-of instant, its own lookups).
   const lookup = (name: string, key: Row): Row | undefined => {
     const aggregation = aggregations.get(name);
     const group = aggregation ? aggregation.findKeys(key) : -1;
     if (!aggregation || group === -1) return undefined;
     const cacheKey = `${name}\u0002${group}`;
-    if (!lookupCache.has(cacheKey)) lookupCache.set(cacheKey, finishGroup(aggregation, group));
+    if (!lookupCache.has(cacheKey)) {
+      const finish = finishOf(aggregation.view);
+      lookupCache.set(cacheKey, finish && finishGroup(aggregation, group, { finish, lookup }));
+    }
     return lookupCache.get(cacheKey);
   };
   // Projections are finished from their source's aggregation, for its touched grains.
@@ -899,15 +923,9 @@ async function allTimeRows(
         if (other.has(target.findKeys(l.key(aggregation.keysOf(group))))) ids.add(group);
       }
     }
-    let finish: FinishContext = { risk: options.risk ?? defaultRiskThresholds };
-    if (view.asOf) {
-      const newest = Object.keys(state.allTime.get(source)?.header.included ?? {})
-        .sort()
-        .at(-1);
-      if (newest === undefined) continue;
-      finish = { ...finish, asOf: options.calendar.startOfDate(addDays(newest, 1)) };
-      if (asOfChanged(view)) for (const group of aggregation.groups()) ids.add(group);
-    }
+    const finish = finishOf(view);
+    if (finish === undefined) continue;
+    if (asOfChanged(view)) for (const group of aggregation.groups()) ids.add(group);
     if (ids.size === 0) continue;
     out.set(view, finishRows(aggregation, { only: ids, lookup, as: view, finish }));
   }

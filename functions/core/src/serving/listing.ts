@@ -127,3 +127,25 @@ export function pageOfSorted(
     ? { rows: page, next: String(page.at(-1)![column]) }
     : { rows: page };
 }
+
+/**
+ * A page of one partition in its clustering order (a course's students by risk rank): the rows strictly
+ * after the cursor on the first clustering column, `limit + 1` read to tell whether a next page exists.
+ */
+export async function readPartitionPage(
+  store: ViewStore,
+  table: TableDefinition,
+  partition: Row,
+  query: { after?: string | undefined; limit: number },
+): Promise<{ rows: Row[]; next?: string }> {
+  const column = table.clustering[0]?.name;
+  if (column === undefined) throw new Error(`${table.name} has no clustering column to page on`);
+  const { after, limit } = query;
+  const got = await store.readPartition(table, partition, {
+    ...(after !== undefined ? { from: after } : {}),
+    limit: limit + 1 + (after !== undefined ? 1 : 0),
+  });
+  const rows = after === undefined ? got : got.filter((row) => String(row[column]) !== after);
+  const page = rows.slice(0, limit);
+  return rows.length > limit ? { rows: page, next: String(page.at(-1)![column]) } : { rows: page };
+}

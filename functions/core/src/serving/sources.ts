@@ -38,8 +38,8 @@ export const sources = {
   studentOverview: 'student_overview',
   courseStudents: 'course_student_enrollment',
   studentCourses: 'student_course_enrollment',
-  /** Per local date and student: activity in the 7 days ending at the date. */
-  studentActivity7d: 'student_activity_7d',
+  /** Per student (partition) and local date: activity in the 7 days ending at the date. */
+  studentActivity: 'student_activity_history',
   studentCourseDetail: 'student_course_detailed',
   /** Listing copies for prefix search and paging (partitions in id order, clustered by id). */
   studentDirectory: 'student_directory',
@@ -47,6 +47,8 @@ export const sources = {
   /** At-risk lists: per course (partition = course) and institution-wide (partitions of score bands, by rank). */
   courseRisk: 'course_student_risk',
   riskRanking: 'risk_ranking',
+  /** A course's students with progress and risk, ordered by risk (partition = course, clustered by rank). */
+  courseRiskRanking: 'course_risk_ranking',
   /** Per course: quiz and assignment results by band of percent of the maximum score. */
   scoreDistribution: 'assessment_score_distribution',
   /** A course's instructor page: per local date and course (clustered by course), and videos by course. */
@@ -80,6 +82,8 @@ export const servingViewNames = (): string[] => [
   sources.courseDirectory,
   sources.courseRisk,
   sources.riskRanking,
+  sources.courseRiskRanking,
+  sources.studentActivity,
   sources.engagement,
   sources.scoreDistribution,
   sources.courseTimeliness,

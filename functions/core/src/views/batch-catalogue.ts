@@ -73,6 +73,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   studentCourse.studentCourseDetailed,
   studentCourse.studentActivity7d,
   studentCourse.studentEngagementDistribution,
+  studentCourse.studentActivityHistory,
   studentCourse.courseDailyActiveStudents,
   course.courseDailyInteractions,
   studentCourse.studentDirectory,
@@ -81,6 +82,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   studentCourse.studentCourseRisk,
   studentCourse.courseStudentRisk,
   studentCourse.riskRanking,
+  studentCourse.courseRiskRanking,
 ];
 
 /** The batch views of one job, in declaration order. */

@@ -228,7 +228,7 @@ export const entityRoutes: Route[] = [
   route({
     path: '/api/v1/students/{studentId}/activity',
     summary:
-      "A student's activity over the 7 local days ending at each of the last `days` days the batch computed (student_activity_7d: interactions, videos watched, assignments submitted, logins; zeros where the student had no row, i.e. no activity in those 7 days); one clustering-key read per day, no scan; 404 for an unknown student.",
+      "A student's activity over the 7 local days ending at each of the last `days` days the batch computed (student_activity_history, student_activity_7d per student: interactions, videos watched, assignments submitted, logins; zeros where the student had no row, i.e. no activity in those 7 days); one read of the student's partition, newest date first; 404 for an unknown student.",
     tag: 'students',
     params: {
       days: {
@@ -242,25 +242,28 @@ export const entityRoutes: Route[] = [
     handler: async (q, { path }, deps) => {
       const id = path['studentId']!;
       await one(deps, sources.studentOverview, id, 'student');
-      const table = tableOf(deps, sources.studentActivity7d);
-      const watermark = await deps.reader.watermark(sources.studentActivity7d);
+      const table = tableOf(deps, sources.studentActivity);
+      const watermark = await deps.reader.watermark(sources.studentActivity);
       if (watermark === undefined)
         return { student_id: id, watermark: null, days: [], note: 'the batch has not computed any day yet' };
       const last = addDays(deps.reader.calendar.date(watermark), -1);
       const dates = Array.from({ length: q.days }, (_, k) => addDays(last, k - q.days + 1));
       const metrics = ['interactions', 'videos_watched', 'assignments_submitted', 'logins'];
-      const days = await Promise.all(
-        dates.map(async (date) => {
-          // The first row at or after the id in the day's partition is the student's, when there is one.
-          const [row] = await deps.reader.store.readPartition(table, { date }, { from: id, limit: 1 });
-          const own = row?.['student_id'] === id ? row : undefined;
-          return {
-            date,
-            ...Object.fromEntries(metrics.map((m) => [m, (own?.[m] as number | undefined) ?? 0])),
-          };
-        }),
+      // The student's partition holds one row per day with activity in the 7 days ending there.
+      const rows = await deps.reader.store.readPartition(
+        table,
+        { student_id: id },
+        { from: dates[0], to: addDays(last, 1), limit: q.days },
       );
-      return { student_id: id, view: sources.studentActivity7d, watermark, days };
+      const byDate = new Map(rows.map((r) => [String(r['date']), r]));
+      const days = dates.map((date) => {
+        const own = byDate.get(date);
+        return {
+          date,
+          ...Object.fromEntries(metrics.map((m) => [m, (own?.[m] as number | undefined) ?? 0])),
+        };
+      });
+      return { student_id: id, view: sources.studentActivity, watermark, days };
     },
   }),
 ];

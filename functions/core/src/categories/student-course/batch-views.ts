@@ -235,6 +235,39 @@ export const courseDailyActiveStudents = defineBatchView<EventTypeName<'course' 
   },
 });
 
+/**
+ * `student_activity_7d` under the student as partition, newest date first: a student page's last N days are
+ * one partition read (the by-date layout needs one read per day, each of a partition holding every student).
+ */
+export const studentActivityHistory = defineBatchViewOver<
+  Row & {
+    student_id: string;
+    interactions: number;
+    videos_watched: number;
+    assignments_submitted: number;
+    logins: number;
+  }
+>()({
+  name: 'student_activity_history',
+  job: 'student_course_analytics',
+  doc: 'student_activity_7d per student: one partition per student, newest date first (a student page reads its last days in one read).',
+  sources: ['video', 'assessment', 'auth'],
+  from: 'student_activity_7d',
+  period: 'day',
+  keys: { student_id: key.text((r) => r.student_id) },
+  partitionKey: ['student_id'],
+  clustering: [{ name: 'date', order: 'DESC' }],
+  metrics: {
+    interactions: sum((r) => r.interactions, {
+      type: 'bigint',
+      doc: 'videos watched + assignments submitted + logins',
+    }),
+    videos_watched: sum((r) => r.videos_watched, { type: 'bigint' }),
+    assignments_submitted: sum((r) => r.assignments_submitted, { type: 'bigint' }),
+    logins: sum((r) => r.logins, { type: 'bigint' }),
+  },
+});
+
 /** The older system's thresholds, applied to the last 7 days: > 50, 10-50, 1-9 interactions. */
 export const engagementLevel = (interactions: number): string =>
   interactions > 50 ? 'highly_active' : interactions >= 10 ? 'moderately_active' : 'low_activity';
@@ -481,6 +514,54 @@ export const riskRanking = defineBatchViewProjection(studentCourseRisk, {
       type: 'text',
       value: (row) =>
         riskRank(num(row['risk_score']) ?? 0, String(row['student_id']), String(row['course_id'])),
+      doc: '(100 − risk_score) zero-padded | student_id | course_id: one column that orders the list',
+    },
+  },
+});
+
+/** A column of the student's risk row (the `risk` lookup of `courseRiskRanking`). */
+const fromRisk = (column: string, type: Derived['type']): Derived => ({
+  type,
+  value: (_row, lookups) => lookups['risk']?.[column] ?? null,
+  doc: `${column} of student_course_risk`,
+});
+
+/**
+ * A course's enrolled students ranked by risk: the page of a course's students sorted by risk reads the
+ * first `limit + 1` rows of one partition instead of joining and sorting the course's enrolment and risk
+ * rows. The enrolment columns of `course_student_enrollment` with the risk columns of `student_course_risk`.
+ */
+export const courseRiskRanking = defineBatchViewProjection(studentCourseDetailed, {
+  name: 'course_risk_ranking',
+  doc: "Per course, its enrolled students ordered by risk (risk_rank: highest score first, then student): course_student_enrollment's columns with student_course_risk's score, level, reasons and signals; rewritten whole every run.",
+  partitionKey: ['course_id'],
+  clustering: [
+    { name: 'risk_rank', order: 'ASC' },
+    { name: 'student_id', order: 'ASC' },
+  ],
+  asOf: true,
+  lookups: {
+    risk: {
+      view: 'student_course_risk',
+      key: (row) => ({ student_id: row['student_id']!, course_id: row['course_id']! }),
+    },
+  },
+  ...enrollment,
+  derived: {
+    ...enrollment.derived,
+    video_coverage_percentage: fromRisk('video_coverage_percentage', 'double'),
+    days_inactive: fromRisk('days_inactive', 'int'),
+    risk_score: fromRisk('risk_score', 'int'),
+    risk_level: fromRisk('risk_level', 'text'),
+    risk_reasons: fromRisk('risk_reasons', 'text'),
+    risk_rank: {
+      type: 'text',
+      value: (row, lookups) =>
+        riskRank(
+          num(lookups['risk']?.['risk_score']) ?? 0,
+          String(row['student_id']),
+          String(row['course_id']),
+        ),
       doc: '(100 − risk_score) zero-padded | student_id | course_id: one column that orders the list',
     },
   },
