@@ -456,7 +456,7 @@ export const batch = {
     kind: kinds.integer(0),
     fallback: 365,
     readBy: ['batch'],
-    doc: '`retain`: UTC date partitions of the personal table (`personal/profile/`) and of the dead letters (unfiltered bodies) older than this many days are deleted; 0: kept forever ([batch](docs/batch.md#retention))',
+    doc: '`retain`: UTC date partitions of the personal table (`personal/profile/`) and of the dead letters (rejected bodies, kept as received unless JSON) older than this many days are deleted; 0: kept forever ([batch](docs/batch.md#retention))',
   }),
 } as const;
 
@@ -561,11 +561,55 @@ export const health = {
   }),
 } as const;
 
+/** What an API token may do: `read` the analytics and the dashboard, `admin` the operations routes, `privacy` resolve pseudonyms. */
+export const apiScopes = ['read', 'admin', 'privacy'] as const;
+export type ApiScope = (typeof apiScopes)[number];
+
+/** One bearer token of the serving API: a name for logs and errors, the secret itself, its scopes. */
+export interface ApiToken {
+  name: string;
+  token: string;
+  scopes: ApiScope[];
+}
+
+const apiTokens = kind(
+  'a comma-separated list of name:token:scope+scope (scopes read, admin, privacy; names and tokens unique, tokens of 16 characters or more, no commas or colons)',
+  trimmed
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
+    .pipe(
+      z.array(z.string().regex(/^[^:\s]+:[^:\s]{16,}:(read|admin|privacy)(\+(read|admin|privacy))*$/)).min(1),
+    )
+    .transform((entries) =>
+      entries.map((entry): ApiToken => {
+        const [name, token, scopes] = entry.split(':') as [string, string, string];
+        return { name, token, scopes: [...new Set(scopes.split('+') as ApiScope[])] };
+      }),
+    )
+    .refine(
+      (tokens) =>
+        new Set(tokens.map((t) => t.name)).size === tokens.length &&
+        new Set(tokens.map((t) => t.token)).size === tokens.length,
+    ),
+) as Kind<ApiToken[] | undefined>;
+
 export const serving = {
+  apiTokens: setting<ApiToken[] | undefined>({
+    name: 'ULA_API_TOKENS',
+    kind: apiTokens,
+    fallback: undefined,
+    shown: '— (no token: the API is open)',
+    readBy: ['serving'],
+    doc: "the API's bearer tokens, `name:token:scopes` comma-separated, scopes `+`-separated: `read` (analytics routes, the dashboard), `admin` (operations routes), `privacy` (resolving pseudonyms); a Secret in the cluster. A call without a known token is `401`, one whose token lacks the route's scope `403`",
+  }),
   apiToken: optionalText({
     name: 'ULA_API_TOKEN',
     readBy: ['serving'],
-    doc: 'when set, every API call needs `Authorization: Bearer <token>`',
+    doc: 'one more bearer token, with the scopes `read` and `admin` (never `privacy`), named `ULA_API_TOKEN`: the single token of earlier versions and of local tools',
   }),
   corsOrigins: setting({
     name: 'ULA_CORS_ORIGINS',

@@ -6,7 +6,7 @@
  * | Limit | Tables |
  * |---|---|
  * | `ULA_RETENTION_RAW_DAYS` (raw) | `raw/<category>/`, `xapi/statements/` |
- * | `ULA_RETENTION_PII_DAYS` (personal) | `personal/profile/`, `dead-letter/` (bodies as received, personal fields unfiltered) |
+ * | `ULA_RETENTION_PII_DAYS` (personal) | `personal/profile/`; `dead-letter/` (rejected bodies: JSON ones have their personal fields redacted, any other text is kept as received) |
  *
  * A partition of date D goes when D < `to` − days: the oldest date kept is exactly `to` − days; 0 keeps
  * forever. Views are aggregates and stay. Before the first raw file is deleted, the raw horizon is saved
@@ -19,7 +19,8 @@
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { ViewStore } from '../adapters/view-store.ts';
 import { categories } from '../events/envelope.ts';
-import { deadLetterPrefix, personalProfilePrefix, rawPrefix } from '../lake/paths.ts';
+import { deadLetterPrefix, rawPrefix } from '../lake/paths.ts';
+import { personalDataPrefix } from '../lake/personal-data.ts';
 import { xapiStatementsPrefix, xapiStatementsTable } from '../lake/xapi-statements.ts';
 import type { Row } from '../views/columns.ts';
 import { type BatchRunRecord, batchRunRow, batchRuns } from '../views/system-tables.ts';
@@ -44,7 +45,7 @@ export interface RetainedTable {
 export const retainedTables: readonly RetainedTable[] = [
   ...categories.map((c): RetainedTable => ({ name: c, prefix: `${rawPrefix}${c}/`, limit: 'raw' })),
   { name: xapiStatementsTable, prefix: xapiStatementsPrefix, limit: 'raw' },
-  { name: 'personal_profile', prefix: personalProfilePrefix, limit: 'personal' },
+  { name: 'personal_profile', prefix: personalDataPrefix, limit: 'personal' },
   { name: 'dead_letter', prefix: deadLetterPrefix, limit: 'personal' },
 ];
 

@@ -1,7 +1,6 @@
 /**
  * Object keys of the lake (docs/architecture.md#the-lake-layout):
- * `raw/<category>/date=YYYY-MM-DD/hour=HH/<name>.parquet`, `dead-letter/date=YYYY-MM-DD/hour=HH/<name>.ndjson` and
- * the restricted personal table `personal/profile/date=YYYY-MM-DD/hour=HH/<name>.parquet` (ULA_PII=store).
+ * `raw/<category>/date=YYYY-MM-DD/hour=HH/<name>.parquet` and `dead-letter/date=YYYY-MM-DD/hour=HH/<name>.ndjson`.
  * Partition date and hour are UTC (storage partitions; calendar buckets of views use the analytics zone).
  */
 import { createHash } from 'node:crypto';
@@ -9,8 +8,6 @@ import type { Category } from '../events/envelope.ts';
 
 export const rawPrefix = 'raw/';
 export const deadLetterPrefix = 'dead-letter/';
-/** The personal fields ingest keeps apart when ULA_PII=store (Trino `lake.personal.profile`). */
-export const personalProfilePrefix = 'personal/profile/';
 
 export interface UtcHour {
   /** YYYY-MM-DD (UTC) */
