@@ -11,6 +11,8 @@
  *   the grains fed by touched source rows are rewritten.
  * - Late events: every day in a look-back window before the range whose raw files changed since the
  *   day was last computed (its manifest) is recomputed too.
+ * - Retention (batch/retain.ts): a day reading a UTC partition before the raw horizon is never recomputed
+ *   (its files are gone or going); its views stay as last computed.
  * - The run is recorded in batch_runs (running → succeeded/failed) and, on success, each view's watermark
  *   (local midnight after the last complete day of the range) in batch_watermarks.
  */
@@ -73,6 +75,7 @@ import {
   encodeStates,
   inputsVersion,
   readManifest,
+  readRawHorizon,
   trailingPartialKey,
   writeManifest,
 } from './state.ts';
@@ -118,6 +121,8 @@ export interface BatchRunReport {
   daysRecomputed: string[];
   /** Requested days that are not over yet (not computed; the speed layer covers them). */
   incompleteDays: string[];
+  /** Requested or look-back days left alone: they read raw partitions the retention removed. */
+  retiredDays: string[];
   watermark: number | null;
   jobs: Partial<Record<BatchJob, JobReport>>;
   error?: string;
@@ -168,6 +173,7 @@ export async function runBatch(options: BatchRunOptions): Promise<BatchRunReport
     rowsWritten: 0,
     daysRecomputed: [],
     incompleteDays: [],
+    retiredDays: [],
     watermark: null,
     jobs: {},
   };
@@ -378,6 +384,15 @@ class JobsRun {
     report.incompleteDays = requested.filter((d) => !complete.includes(d));
     if (complete.length > 0)
       report.watermark = watermarkAfter(options.calendar, complete[complete.length - 1]!);
+    // Without this, a day whose files retention removed would count as changed (its manifest names files)
+    // and be recomputed from nothing: its daily rows emptied, its all-time contribution unmerged.
+    const horizon = (await withContext('lake', () => readRawHorizon(lake)))?.keepFrom;
+    const retired = (date: string) =>
+      horizon !== undefined && utcPartitionsOfLocalDay(options.calendar, date).some((p) => p.date < horizon);
+    report.retiredDays = [...lookback, ...complete].filter(retired);
+    if (report.retiredDays.length > 0)
+      this.log({ event: 'retired_days_skipped', runId, horizon, days: report.retiredDays });
+    const live = [...lookback, ...complete].filter((d) => !retired(d));
 
     for (const job of this.jobs) {
       const categories = rawCategories(batchViewsOf(job));
@@ -385,7 +400,7 @@ class JobsRun {
       // The days' listings and manifests are fetched concurrently: one round trip after another left a
       // backfill idle for seconds before its first day.
       const candidates = await Promise.all(
-        [...lookback, ...complete].map(async (date) => {
+        live.map(async (date) => {
           const files = await withContext('lake', () =>
             listing.files(categories, utcPartitionsOfLocalDay(options.calendar, date)),
           );
