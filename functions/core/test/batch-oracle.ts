@@ -447,7 +447,9 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
     (g) => ({
       total_quizzes_completed: g.length,
       avg_correct_answers: avgOf(g.map((e) => d(e, 'correct_answers'))),
-      total_correct_answers: sumOf(g.map((e) => d(e, 'correct_answers'))),
+      total_correct_answers: nums(g.map((e) => d(e, 'correct_answers'))).length
+        ? sumOf(g.map((e) => d(e, 'correct_answers')))
+        : null,
       min_correct_answers: minOf(g.map((e) => d(e, 'correct_answers'))),
       max_correct_answers: maxOf(g.map((e) => d(e, 'correct_answers'))),
       avg_quiz_percentage: avgOf(g.map(scorePct)),

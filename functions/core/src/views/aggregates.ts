@@ -28,11 +28,21 @@ export interface Metric<In> {
   value: (input: In) => unknown;
   where?: (input: In) => boolean;
   doc?: string;
+  /**
+   * Batch views: the result is null where this other metric of the row is null, e.g. a sum of a field no
+   * input stated (the avg of the same field is null then) is unknown, not 0. The stored state is unchanged.
+   */
+  nullWith?: string;
 }
 
 /** `where` restricts the metric to a subset of the view's inputs; `type` overrides the stored column type. */
 // NoInfer: the inputs' type comes from the value read and the view; `where` may take a wider type (a guard).
-type Options<In> = { where?: (input: NoInfer<In>) => boolean; doc?: string; type?: ColumnType };
+type Options<In> = {
+  where?: (input: NoInfer<In>) => boolean;
+  doc?: string;
+  type?: ColumnType;
+  nullWith?: string;
+};
 
 const metric = <In>(
   kind: AggregateKind,

@@ -401,6 +401,8 @@ export interface FinishOptions {
  */
 interface Output {
   metrics: [string, number][];
+  /** Metrics that are null where another metric of the row is (`nullWith`): [metric, the other]. */
+  nulledWith: [string, string][];
   derived: [string, Derived][];
 }
 const outputs = new WeakMap<object, Output>();
@@ -417,6 +419,9 @@ const outputOf = (aggregation: Aggregation, view: BatchViewDefinition<never>): O
         : Object.fromEntries(names.map((n) => [n, n]));
     output = {
       metrics: Object.entries(renamed).map(([name, from]) => [name, names.indexOf(from)]),
+      nulledWith: Object.entries(view.metrics).flatMap(([name, m]) =>
+        m.nullWith === undefined ? [] : [[name, m.nullWith] as [string, string]],
+      ),
       derived: Object.entries(view.derived ?? {}),
     };
     cache.set(view, output);
@@ -433,9 +438,10 @@ export function finishGroup(
   const view = options.as ?? aggregation.view;
   if (view !== aggregation.view && view.projectionOf?.view !== aggregation.view.name)
     throw new Error(`${view.name} is not a projection of ${aggregation.view.name}`);
-  const { metrics, derived } = outputOf(aggregation, view);
+  const { metrics, nulledWith, derived } = outputOf(aggregation, view);
   const row = aggregation.keysOf(group);
   for (const [name, index] of metrics) row[name] = aggregation.columns[index]!.result(group);
+  for (const [name, other] of nulledWith) if (row[other] === null) row[name] = null;
   if (derived.length > 0) {
     const lookups: Record<string, Row | undefined> = {};
     for (const [name, lookup] of Object.entries(view.lookups ?? {})) {

@@ -63,7 +63,7 @@ describe('optional assessment fields in the views', () => {
         course_id: 'COURSE001',
         total_quizzes_completed: 1,
         avg_correct_answers: null,
-        total_correct_answers: 0,
+        total_correct_answers: null, // unknown, not 0: no quiz stated its counts
         min_correct_answers: null,
         max_correct_answers: null,
         avg_quiz_percentage: 45,

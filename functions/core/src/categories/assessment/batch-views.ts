@@ -105,7 +105,7 @@ export const assessmentQuizPerformance = defineBatchView<'QUIZ_COMPLETED'>({
   doc:
     'Per student and course: quizzes completed, correct answers, and score as a percentage of max_score. The ' +
     'correct-answer columns read only the quizzes that stated their counts (a plain xAPI result does not): ' +
-    'avg/min/max are null when none did, and total_correct_answers then is 0.',
+    'avg/min/max and total_correct_answers are null when none did.',
   sources: ['assessment'],
   where: (e): e is Quiz => isQuiz(e) && isStudent(e),
   period: 'all',
@@ -114,7 +114,11 @@ export const assessmentQuizPerformance = defineBatchView<'QUIZ_COMPLETED'>({
   metrics: {
     total_quizzes_completed: count(),
     avg_correct_answers: avg(correctAnswers),
-    total_correct_answers: sum(correctAnswers, { type: 'bigint' }),
+    total_correct_answers: sum(correctAnswers, {
+      type: 'bigint',
+      nullWith: 'avg_correct_answers',
+      doc: 'null when no quiz stated its counts',
+    }),
     min_correct_answers: min(correctAnswers, { type: 'bigint' }),
     max_correct_answers: max(correctAnswers, { type: 'bigint' }),
     avg_quiz_percentage: avg(percentOf, { doc: 'mean of score / max_score × 100' }),
