@@ -7,6 +7,7 @@
 import type { LmsEvent } from '@ula/core/events/envelope';
 import { protectEvent } from '@ula/core/privacy/personal';
 import { hmacPseudonymizer } from '@ula/core/privacy/pseudonym';
+import type { Row, Value } from '@ula/core/views/columns';
 import { localCalendar } from '@ula/core/views/time';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { storedViews } from '../../../functions/core/test/batch-scenario.ts';
@@ -72,7 +73,7 @@ describe('personal fields and user ids', () => {
       if (typeof student === 'string') userIds.add(student);
     }
     // Ids also appear inside ranking keys (`score|student|course`): rename every `|`-separated part.
-    const renamed = (value: unknown): unknown =>
+    const renamed = (value: Value): Value =>
       typeof value === 'string'
         ? value
             .split('|')
@@ -80,8 +81,7 @@ describe('personal fields and user ids', () => {
             .join('|')
         : value;
     // `bucket` is the listing partition, derived from the id's first character: storage, not analytics.
-    const withoutBucket = (rows: readonly Record<string, unknown>[]) =>
-      rows.map(({ bucket: _bucket, ...rest }) => rest);
+    const withoutBucket = (rows: readonly Row[]): Row[] => rows.map(({ bucket: _bucket, ...rest }) => rest);
     const nonEmpty = storedViews.filter((view) => (want[view]?.length ?? 0) > 0);
     expect(nonEmpty.length).toBeGreaterThan(storedViews.length / 2);
     for (const view of storedViews) {
