@@ -2,7 +2,8 @@
 //   - lake.raw.<category> tables with partition projection and the one-row-per-event views lake.events.<category>
 //     (functions/core/src/lake/trino-tables.ts);
 //   - the merged batch+speed views lake.serving.* (trino/views/merged.sql through functions/serving/src/trino/views.ts).
-//   npx tsx scripts/trino-lake.ts           apply to ULA_TRINO_URL (default http://127.0.0.1:8080), bucket
+//   npx tsx scripts/trino-lake.ts           apply as ULA_TRINO_USER with ULA_TRINO_PASSWORD to ULA_TRINO_URL (no password
+//                                           in the environment: as ula_admin of the local stack), bucket
 //                                           ULA_S3_BUCKET (default lake); re-creates raw tables of an older layout;
 //                                           then the serving views over cassandra.<ULA_CASSANDRA_KEYSPACE>
 //                                           (fails if one cannot be created: its Cassandra tables are missing)
@@ -12,6 +13,7 @@
 // Run by `stack.sh up` (trino_init); the cluster gets the same statements from the deploy's Job trino-lake.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { stackTrinoAccess } from '../functions/core/src/lake/trino-access.ts';
 import { ensureRawTables, rawTablesSqlFile, trinoClient } from '../functions/core/src/lake/trino-tables.ts';
 import { applyMergedViews, connect, servingViewsSqlFile } from '../functions/serving/src/trino/views.ts';
 
@@ -23,15 +25,15 @@ if (process.argv.includes('--write')) {
   write('raw_tables.sql', rawTablesSqlFile());
   write('serving_views.sql', servingViewsSqlFile());
 } else {
-  const url = process.env['ULA_TRINO_URL'] || 'http://127.0.0.1:8080';
+  const access = stackTrinoAccess('ula_admin');
   const bucket = process.env['ULA_S3_BUCKET'] || 'lake';
-  const { recreated } = await ensureRawTables(trinoClient(url), { bucket });
+  const { recreated } = await ensureRawTables(trinoClient(access), { bucket });
   console.log(
-    `lake.raw and lake.events applied to ${url}` +
+    `lake.raw and lake.events applied to ${access.server} as ${access.user}` +
       (recreated.length > 0 ? `; re-created (older layout): ${recreated.join(', ')}` : ''),
   );
   if (!process.argv.includes('--no-serving')) {
-    const { applied, skipped } = await applyMergedViews(connect(url));
+    const { applied, skipped } = await applyMergedViews(connect(access));
     const views = applied.filter((v) => !v.startsWith('CREATE SCHEMA'));
     console.log(`lake.serving: ${views.length} views applied (${views.join(', ')})`);
     if (skipped.length > 0) {

@@ -15,6 +15,7 @@ import { loadConfig } from '../../functions/core/src/config.ts';
 import { categories, type LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { readDeadLetters } from '../../functions/core/src/lake/dead-letter.ts';
 import { listRawPartitions, readRawRows } from '../../functions/core/src/lake/raw-lake.ts';
+import { stackTrinoAccess } from '../../functions/core/src/lake/trino-access.ts';
 import { trinoClient, trinoQuery } from '../../functions/core/src/lake/trino-tables.ts';
 import {
   buildFunction,
@@ -39,7 +40,6 @@ const run = Date.now().toString(36);
 const keyspace = 'lms_e2e';
 const bucket = 'lake-e2e';
 const env = stackEnv({ keyspace, bucket });
-const trinoUrl = process.env['ULA_TRINO_URL'] ?? 'http://127.0.0.1:8080';
 
 // The oracle's calendar: Asia/Ho_Chi_Minh is UTC+7 all year.
 const localDate = (iso: string) => new Date(Date.parse(iso) + 7 * 3_600_000).toISOString().slice(0, 10);
@@ -245,7 +245,7 @@ const closedBefore = (partition: string, at: number) => {
   return Date.parse(`${date}T${hour}:00:00Z`) + 3_600_000 + 600_000 <= at;
 };
 
-const trinoRows = (sql: string) => trinoQuery(trinoClient(trinoUrl, 'e2e'), sql);
+const trinoRows = (sql: string) => trinoQuery(trinoClient(stackTrinoAccess('ula_admin')), sql);
 
 // ------------------------------------------------------------------------------------------- checks
 

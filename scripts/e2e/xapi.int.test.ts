@@ -15,6 +15,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stackTrinoAccess } from '../../functions/core/src/lake/trino-access.ts';
 import { ensureRawTables, trinoClient, trinoQuery } from '../../functions/core/src/lake/trino-tables.ts';
 import {
   buildFunction,
@@ -40,8 +41,8 @@ const lakeNames = {
   serving: 'serving_xapi_e2e',
 };
 const env = stackEnv({ keyspace, bucket });
-const trinoUrl = process.env['ULA_TRINO_URL'] ?? 'http://127.0.0.1:8080';
-const trino = trinoClient(trinoUrl, 'xapi-e2e');
+// Creates schemas of its own (lakeNames): the admin.
+const trino = trinoClient(stackTrinoAccess('ula_admin'));
 const rows = (sql: string) => trinoQuery(trino, sql);
 
 // ------------------------------------------------------------------------------------------- the LMS

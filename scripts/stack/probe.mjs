@@ -7,7 +7,7 @@
 //   node probe.mjs cassandra 127.0.0.1:9042                   SELECT release_version FROM system.local
 //   node probe.mjs s3 http://127.0.0.1:9000                   ListBuckets
 //   node probe.mjs s3-bucket http://127.0.0.1:9000 lake       create bucket if missing
-//   node probe.mjs trino http://127.0.0.1:8080 [SQL]          SELECT 1 through the HTTP statement API
+//   node probe.mjs trino https://127.0.0.1:8443 [SQL]         SELECT 1 through the statement API (env ULA_TRINO_*)
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -139,25 +139,56 @@ async function s3Bucket(endpoint, bucket) {
   }
 }
 
+// Trino's client settings as the project's clients read them (ULA_TRINO_USER, _PASSWORD, _CA_FILE; the
+// stack's are in .stack/trino/credentials/<user>.env): a password needs https.
+function trinoClient(url) {
+  const { readFileSync } = require('node:fs');
+  const { BasicAuth, Trino } = require('trino-client');
+  const ca = process.env.ULA_TRINO_CA_FILE ? readFileSync(process.env.ULA_TRINO_CA_FILE) : undefined;
+  return Trino.create({
+    server: url,
+    source: 'ula-stack-probe',
+    auth: new BasicAuth(
+      process.env.ULA_TRINO_USER || 'ula-stack',
+      process.env.ULA_TRINO_PASSWORD || undefined,
+    ),
+    ...(ca ? { ssl: { ca } } : {}),
+  });
+}
+
 async function trinoQuery(url, sql) {
-  const headers = { 'X-Trino-User': 'ula-stack', 'X-Trino-Source': 'ula-stack-probe' };
-  let res = await fetch(`${url}/v1/statement`, { method: 'POST', headers, body: sql });
-  if (!res.ok) throw new Error(`HTTP ${res.status} ${await res.text()}`);
-  let body = await res.json();
   const rows = [];
-  for (;;) {
-    if (body.error) throw new Error(`${body.error.errorName}: ${body.error.message}`);
-    if (body.data) rows.push(...body.data);
-    if (!body.nextUri) break;
-    res = await fetch(body.nextUri, { headers });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    body = await res.json();
+  for await (const result of await trinoClient(url).query(sql)) {
+    if (result.error) throw new Error(`${result.error.errorName}: ${result.error.message}`);
+    if (result.data) rows.push(...result.data);
   }
   return rows;
 }
 
+// GET /v1/info needs no credentials (https: trusting ULA_TRINO_CA_FILE).
+function trinoInfo(url) {
+  const { readFileSync } = require('node:fs');
+  const { get } = require(url.startsWith('https:') ? 'node:https' : 'node:http');
+  const ca = process.env.ULA_TRINO_CA_FILE ? readFileSync(process.env.ULA_TRINO_CA_FILE) : undefined;
+  return new Promise((resolve, reject) => {
+    get(`${url}/v1/info`, { ca }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch (e) {
+          reject(new Error(`/v1/info: HTTP ${res.statusCode} ${body.slice(0, 80)} (${e.message})`));
+        }
+      });
+    }).on('error', reject);
+  });
+}
+
 async function trinoHealth(url, sql) {
-  const info = await (await fetch(`${url}/v1/info`)).json();
+  const info = await trinoInfo(url);
   if (info.starting) throw new Error('starting');
   const rows = await trinoQuery(url, sql || 'SELECT 1');
   if (!sql && rows[0]?.[0] !== 1) throw new Error(`unexpected result ${JSON.stringify(rows)}`);

@@ -28,6 +28,7 @@ import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import type { LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { decodeRawParquet } from '../../functions/core/src/lake/parquet.ts';
 import { rawPartitionPrefix, utcHourOf } from '../../functions/core/src/lake/paths.ts';
+import type { TrinoAccess } from '../../functions/core/src/lake/trino-access.ts';
 import { localCalendar } from '../../functions/core/src/views/time.ts';
 import { connect, query, records } from '../../functions/serving/src/trino/views.ts';
 
@@ -36,7 +37,8 @@ export interface Endpoints {
   kafkaBrokers: string[];
   /** Topic to produce to instead of the category's (to see the checks fail). */
   topic?: string | undefined;
-  trinoUrl: string;
+  /** Trino and the user the checks read as (read-only: lake.events, lake.raw, the cassandra catalog). */
+  trino: TrinoAccess;
   /** Base URL of the serving function (API), and the Host header to send (Kourier routes by host). */
   servingUrl: string;
   servingHost?: string | undefined;
@@ -159,7 +161,7 @@ export async function runChecks(
     return outcome.ok;
   };
 
-  const trino = connect(e.trinoUrl);
+  const trino = connect(e.trino);
   const calendar = localCalendar(e.timeZone);
   const tag = randomUUID().slice(0, 8);
   const now = Date.now();
@@ -188,7 +190,7 @@ export async function runChecks(
 
   print(
     `verify: event ${event.id} (video, course ${event.data.course_id}), Kafka ${e.kafkaBrokers.join(',')}, ` +
-      `Trino ${e.trinoUrl}, API ${e.servingUrl}, JobSink ${e.jobSinkUrl}; timeout ${seconds(e.timeoutMs)} per wait`,
+      `Trino ${e.trino.server} (as ${e.trino.user}), API ${e.servingUrl}, JobSink ${e.jobSinkUrl}; timeout ${seconds(e.timeoutMs)} per wait`,
   );
 
   // 1. Kafka.

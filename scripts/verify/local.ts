@@ -105,7 +105,6 @@ export async function startLocalDeployment(
     ULA_S3_BUCKET: process.env['ULA_S3_BUCKET'] || 'lake',
     ULA_CASSANDRA_KEYSPACE: process.env['ULA_CASSANDRA_KEYSPACE'] || 'lms_analytics',
     ULA_TIMEZONE: process.env['ULA_TIMEZONE'] || 'Asia/Ho_Chi_Minh',
-    ULA_TRINO_URL: process.env['ULA_TRINO_URL'] || 'http://127.0.0.1:8080',
     FUNC_LOG_LEVEL: 'warn',
   };
   // In-process S3 clients (the S3 check) read the credentials from the environment.

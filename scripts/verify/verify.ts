@@ -1,6 +1,7 @@
 // Post-deploy verification (scripts/verify_deploy.sh runs this; the checks are in checks.ts).
 //   tsx scripts/verify/verify.ts --local [options]         start the functions on the local stack, then check
 //   tsx scripts/verify/verify.ts --kafka H:P --trino URL --serving URL --token T --jobsink URL [options]
+//     (Trino credentials: ULA_TRINO_USER, ULA_TRINO_PASSWORD, ULA_TRINO_CA_FILE)
 // Options: --s3 URL (lake endpoint; bucket ULA_S3_BUCKET or lake; credentials AWS_ACCESS_KEY_ID/SECRET),
 //   --serving-host HOST (Host header for the API, e.g. Kourier), --keyspace KS (lms_analytics),
 //   --timezone TZ (ULA_TIMEZONE or Asia/Ho_Chi_Minh), --batch-job JOB (all), --batch-date YYYY-MM-DD
@@ -8,6 +9,7 @@
 //   category topic: a way to see the checks fail), --xapi URL (the LRS <base>, …/xapi: the xAPI checks run;
 //   credentials ULA_XAPI_USER / ULA_XAPI_PASSWORD), --xapi-host HOST (its Host header, e.g. Kourier).
 import { parseArgs } from 'node:util';
+import { stackTrinoAccess, trinoAccess } from '../../functions/core/src/lake/trino-access.ts';
 import { type Endpoints, runChecks } from './checks.ts';
 import { startLocalDeployment } from './local.ts';
 
@@ -57,7 +59,12 @@ try {
   const endpoints: Endpoints = {
     kafkaBrokers: need(values.kafka ?? (local ? env['ULA_KAFKA_BROKERS'] : undefined), '--kafka').split(','),
     topic: values.topic,
-    trinoUrl: need(values.trino ?? (local ? env['ULA_TRINO_URL'] : undefined), '--trino'),
+    // --trino URL: as ULA_TRINO_USER with ULA_TRINO_PASSWORD (and ULA_TRINO_CA_FILE); --local: the stack's analyst.
+    trino: values.trino
+      ? { ...trinoAccess(process.env), server: values.trino }
+      : local
+        ? stackTrinoAccess('ula_analyst')
+        : { ...trinoAccess(process.env), server: need(undefined, '--trino') },
     servingUrl: need(values.serving ?? local?.servingUrl, '--serving'),
     servingHost: values['serving-host'],
     apiToken: values.token ?? local?.apiToken ?? '',

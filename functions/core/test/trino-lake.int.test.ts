@@ -14,6 +14,7 @@ import { S3Store } from '../src/adapters/s3.ts';
 import type { LmsEvent } from '../src/events/envelope.ts';
 import { rawPartitionPrefix, type UtcHour } from '../src/lake/paths.ts';
 import { writeRawGroup } from '../src/lake/raw-lake.ts';
+import { stackTrinoAccess } from '../src/lake/trino-access.ts';
 import { ensureRawTables, rawLakeFirstDate, trinoClient, trinoQuery } from '../src/lake/trino-tables.ts';
 import {
   writeXapiStatements,
@@ -22,13 +23,13 @@ import {
 } from '../src/lake/xapi-statements.ts';
 
 const S3_ENDPOINT = process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000';
-const TRINO_URL = process.env['ULA_TRINO_URL'] || 'http://127.0.0.1:8080';
 const BUCKET = process.env['ULA_S3_BUCKET'] || 'lake';
 process.env['AWS_ACCESS_KEY_ID'] ||= 'ula-local-access';
 process.env['AWS_SECRET_ACCESS_KEY'] ||= 'ula-local-secret-key';
 
 const store = new S3Store({ bucket: BUCKET, endpoint: S3_ENDPOINT, region: 'us-east-1' });
-const trino = trinoClient(TRINO_URL, 'trino-lake-test');
+// Creates and drops schemas of its own: the admin.
+const trino = trinoClient(stackTrinoAccess('ula_admin'));
 const RUN = `${Date.now().toString(36)}${randomInt(1e6).toString(36)}`;
 
 // Partitions of their own: random hours of days in the second half of the first projected year

@@ -11,13 +11,13 @@ import { S3Store } from '@ula/core/adapters/s3';
 import type { Category, LmsEvent } from '@ula/core/events/envelope';
 import { type DeadLetter, readDeadLetters } from '@ula/core/lake/dead-letter';
 import { readRawEvents } from '@ula/core/lake/raw-lake';
+import { stackTrinoAccess } from '@ula/core/lake/trino-access';
 import { ensureRawTables, rawLakeFirstDate, trinoClient, trinoQuery } from '@ula/core/lake/trino-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binaryRequest, type HttpRequest, post, sampleEvent, structuredRequest } from './events.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const S3_ENDPOINT = process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000';
-const TRINO_URL = process.env['ULA_TRINO_URL'] || 'http://127.0.0.1:8080';
 const BUCKET = process.env['ULA_S3_BUCKET'] || 'lake';
 const AWS = {
   AWS_ACCESS_KEY_ID: process.env['AWS_ACCESS_KEY_ID'] || 'ula-local-access',
@@ -190,7 +190,7 @@ describe('ingest against real S3 and Trino', () => {
   });
 
   it('is queryable through Trino (lake.raw.<category>, lake.events.<category>) with no partition sync', async () => {
-    const trino = trinoClient(TRINO_URL);
+    const trino = trinoClient(stackTrinoAccess('ula_admin'));
     await ensureRawTables(trino, { bucket: BUCKET });
     for (const category of ['auth', 'video'] as const) {
       const expected = acknowledged.filter((e) => e.category === category);

@@ -6,6 +6,7 @@
  */
 
 import { localCalendar, openViewStore } from '@ula/core';
+import { stackTrinoAccess } from '@ula/core/lake/trino-access';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recreateKeyspace } from '../../../scripts/e2e/stack-run.ts';
 import { applyMergedViews, connect, query, records, waitForTrino } from '../src/trino/views.ts';
@@ -35,7 +36,7 @@ apiBehaviour(
 );
 
 describe('Trino merged views agree with the API (same Cassandra keyspace)', () => {
-  const trino = connect();
+  const trino = connect(stackTrinoAccess('ula_admin'));
   const schema = 'lake.serving_test';
   let api: Running;
   let applied: string[] = [];

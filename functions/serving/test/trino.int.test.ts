@@ -18,6 +18,7 @@ import type { LmsEvent } from '@ula/core/events/envelope';
 import { categories } from '@ula/core/events/envelope';
 import { utcHourOf } from '@ula/core/lake/paths';
 import { writeRawGroup } from '@ula/core/lake/raw-lake';
+import { stackTrinoAccess } from '@ula/core/lake/trino-access';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recreateKeyspace } from '../../../scripts/e2e/stack-run.ts';
 import {
@@ -38,7 +39,8 @@ const contactPoints = process.env['ULA_CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1'
 const keyspace = 'ula_trino_examples';
 const servingSchema = 'lake.serving_examples';
 const calendar = localCalendar('Asia/Ho_Chi_Minh');
-const trino = connect();
+// Creates a keyspace's views in a schema of its own: the admin.
+const trino = connect(stackTrinoAccess('ula_admin'));
 const store = new S3Store({
   bucket: BUCKET,
   endpoint: process.env['ULA_S3_ENDPOINT'] || 'http://127.0.0.1:9000',

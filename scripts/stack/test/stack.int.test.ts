@@ -14,14 +14,13 @@ import cassandra from 'cassandra-driver';
 import { Kafka as CeKafka, CloudEvent } from 'cloudevents';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
-import { BasicAuth, Trino } from 'trino-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTrino, stackTrinoAccess } from '../../../functions/core/src/lake/trino-access.ts';
 
 const env = (k: string, d: string) => process.env[k] || d;
 const KAFKA_BROKERS = env('ULA_KAFKA_BROKERS', '127.0.0.1:9092').split(',');
 const CASSANDRA_POINTS = env('ULA_CASSANDRA_CONTACT_POINTS', '127.0.0.1').split(',');
 const S3_ENDPOINT = env('ULA_S3_ENDPOINT', 'http://127.0.0.1:9000');
-const TRINO_URL = env('ULA_TRINO_URL', 'http://127.0.0.1:8080');
 const BUCKET = env('ULA_S3_BUCKET', 'lake');
 // Same local development defaults as scripts/stack/lib.sh.
 const AWS_KEY = env('AWS_ACCESS_KEY_ID', 'ula-local-access');
@@ -215,7 +214,7 @@ describe('S3 with @aws-sdk/client-s3', () => {
 });
 
 describe('Trino with trino-client (Cassandra + Parquet in the lake)', () => {
-  const trino = Trino.create({ server: TRINO_URL, auth: new BasicAuth('ula-smoke') });
+  const trino = connectTrino(stackTrinoAccess('ula_admin'));
   const table = `x_${RUN}`;
   const location = `s3://${BUCKET}/smoke/${table}/`;
 

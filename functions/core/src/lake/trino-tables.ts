@@ -25,9 +25,10 @@
  * into an exception.
  */
 import { createHash } from 'node:crypto';
-import { BasicAuth, Trino } from 'trino-client';
+import type { Trino } from 'trino-client';
 import { type Category, categories } from '../events/envelope.ts';
 import { rawColumns, rawPartitionColumns } from './raw-schema.ts';
+import { connectTrino, type TrinoAccess } from './trino-access.ts';
 import { xapiStatementColumns, xapiStatementsPrefix, xapiStatementsTable } from './xapi-statements.ts';
 
 export const rawSchema = 'raw';
@@ -224,8 +225,9 @@ export function rawTablesSqlFile(lake: RawLakeNames = {}): string {
   ].join('\n');
 }
 
-export function trinoClient(server: string, user = 'ula'): Trino {
-  return Trino.create({ server, catalog: 'lake', schema: rawSchema, auth: new BasicAuth(user) });
+/** A client of the lake catalog (default schema `raw`) with ACCESS (trino-access.ts). */
+export function trinoClient(access: TrinoAccess): Trino {
+  return connectTrino(access, { catalog: 'lake', schema: rawSchema });
 }
 
 /** Runs one statement; resolves with its rows; throws with Trino's message when the query failed. */

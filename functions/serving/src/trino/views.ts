@@ -1,13 +1,13 @@
 /**
  * Applies trino/views/merged.sql (the merged batch+speed views) to a Trino server, and runs queries
  * through `trino-client` (0.2.9; failures come back in `result.error`, not as exceptions).
- * CLI: `npx tsx functions/serving/src/trino/views.ts` (env ULA_TRINO_URL, ULA_TRINO_USER, ULA_CASSANDRA_KEYSPACE,
- * ULA_TIMEZONE).
+ * CLI: `npx tsx functions/serving/src/trino/views.ts` (env ULA_TRINO_URL, ULA_TRINO_USER, ULA_TRINO_PASSWORD,
+ * ULA_TRINO_CA_FILE, ULA_CASSANDRA_KEYSPACE, ULA_TIMEZONE; `ula_serving` may create the lake.serving views).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readSettings, shared, trinoViews } from '@ula/core/settings';
-import { BasicAuth, Trino } from 'trino-client';
+import { connectTrino, type TrinoAccess, trinoAccess } from '@ula/core/lake/trino-access';
+import { readSettings, shared } from '@ula/core/settings';
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
 
@@ -23,18 +23,13 @@ export interface MergedViewOptions {
 /** The variables this module reads (declared in @ula/core/settings), checked when it reads them. */
 const settings = () =>
   readSettings(process.env, {
-    trinoUrl: shared.trinoUrl,
     keyspace: shared.cassandraKeyspace,
     timeZone: shared.timeZone,
-    user: trinoViews.user,
   });
 
-export const connect = (server = settings().trinoUrl ?? 'http://127.0.0.1:8080') =>
-  Trino.create({
-    server,
-    source: 'ula-serving',
-    auth: new BasicAuth(settings().user),
-  });
+/** A client with ACCESS (default: the environment's, trino-access.ts). */
+export const connect = (access: TrinoAccess = trinoAccess()) =>
+  connectTrino(access, { source: 'ula-serving' });
 
 export type TrinoClient = ReturnType<typeof connect>;
 
