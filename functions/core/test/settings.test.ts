@@ -126,7 +126,7 @@ describe('settings: defaults', () => {
           batchStaleHours: 30,
           batchDownHours: 54,
         },
-        apiToken: undefined,
+        apiTokens: [],
         corsOrigins: [],
         apiCacheMs: 1000,
       });

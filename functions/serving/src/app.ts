@@ -1,5 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServingReader } from '@ula/core/serving/reader';
+import type { ApiScope, ApiToken } from '@ula/core/settings';
 import { csvField, rowsOfAnswer, toCsv, wantsCsv } from './csv.ts';
 import { dashboardAsset } from './dashboard/assets.ts';
 import { type ApiRequest, type ApiResponse, HttpError, header, json } from './http.ts';
@@ -15,8 +16,13 @@ export const routes: readonly Route[] = [...overviewRoutes, ...listRoutes, ...en
 
 export interface AppOptions {
   reader: ServingReader;
-  /** When set, every /api/v1 call needs `Authorization: Bearer <token>`. */
-  token?: string | undefined;
+  /**
+   * When not empty, every /api/v1 call needs `Authorization: Bearer <token>` of one of them (else 401), whose
+   * scopes hold the route's (else 403). Empty or unset: the API is open (local development).
+   */
+  tokens?: readonly ApiToken[];
+  /** The API's routes (default `routes`, every route of the API). */
+  routes?: readonly Route[];
   /** Origins allowed to call the API from a browser (ULA_CORS_ORIGINS). */
   corsOrigins: readonly string[];
   now?: () => number;
@@ -29,22 +35,35 @@ export interface AppOptions {
   log?: { error(obj: unknown, msg?: string): void };
 }
 
-const compiled = routes.map((r) => {
-  const names: string[] = [];
-  const pattern = new RegExp(
-    `^${r.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-      names.push(name);
-      return '([^/]+)';
-    })}$`,
-  );
-  return { route: r, pattern, names };
-});
+type CompiledRoute = { route: Route; pattern: RegExp; names: string[] };
 
-const tokenMatches = (given: string, expected: string) => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
+const compile = (rs: readonly Route[]): CompiledRoute[] =>
+  rs.map((r) => {
+    const names: string[] = [];
+    const pattern = new RegExp(
+      `^${r.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+        names.push(name);
+        return '([^/]+)';
+      })}$`,
+    );
+    return { route: r, pattern, names };
+  });
+
+const digest = (token: string) => createHash('sha256').update(token).digest();
+
+/**
+ * The token a bearer value is, compared in constant time: SHA-256 digests (equal lengths whatever the
+ * token's), every configured token compared, no early exit.
+ */
+function tokenOf(
+  given: string,
+  tokens: readonly { digest: Buffer; token: ApiToken }[],
+): ApiToken | undefined {
+  const mine = digest(given);
+  let found: ApiToken | undefined;
+  for (const t of tokens) if (timingSafeEqual(mine, t.digest) && !found) found = t.token;
+  return found;
+}
 
 type Log = AppOptions['log'];
 
@@ -55,24 +74,42 @@ function corsHeaders(req: ApiRequest, allowed: readonly string[]): Record<string
   return { 'access-control-allow-origin': origin, vary: 'Origin' };
 }
 
-/** The 401 answer when a token is configured and the request does not carry it as a bearer token. */
-function unauthorized(req: ApiRequest, token: string | undefined): ApiResponse | undefined {
-  if (!token) return undefined;
-  const auth = header(req, 'authorization') ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(auth);
-  if (match && tokenMatches(match[1]!, token)) return undefined;
+/** The caller's token, or the 401 answer when tokens are configured and the request carries none of them. */
+function authenticate(
+  req: ApiRequest,
+  tokens: readonly { digest: Buffer; token: ApiToken }[],
+): { token: ApiToken | undefined } | { denied: ApiResponse } {
+  if (tokens.length === 0) return { token: undefined };
+  const match = /^Bearer\s+(\S+)$/i.exec(header(req, 'authorization') ?? '');
+  const token = match ? tokenOf(match[1]!, tokens) : undefined;
+  if (token) return { token };
+  return {
+    denied: json(
+      401,
+      {
+        error: 'unauthorized',
+        message: 'this API needs the header Authorization: Bearer <token> of a known token (ULA_API_TOKENS)',
+      },
+      { 'www-authenticate': 'Bearer realm="ula"' },
+    ),
+  };
+}
+
+/** The 403 answer when the caller's token lacks the scope a route needs. */
+function forbidden(token: ApiToken | undefined, scope: ApiScope): ApiResponse | undefined {
+  if (!token || token.scopes.includes(scope)) return undefined;
   return json(
-    401,
-    {
-      error: 'unauthorized',
-      message: 'this API needs the header Authorization: Bearer <token> (ULA_API_TOKEN)',
-    },
-    { 'www-authenticate': 'Bearer realm="ula"' },
+    403,
+    { error: 'forbidden', message: `the token "${token.name}" lacks the scope ${scope} this endpoint needs` },
+    { 'www-authenticate': `Bearer realm="ula", error="insufficient_scope", scope="${scope}"` },
   );
 }
 
 /** The route of an API path and its checked path parameters, or undefined. */
-function matchRoute(requestPath: string): { route: Route; path: Record<string, string> } | undefined {
+function matchRoute(
+  compiled: readonly CompiledRoute[],
+  requestPath: string,
+): { route: Route; path: Record<string, string> } | undefined {
   for (const { route, pattern, names } of compiled) {
     const m = pattern.exec(requestPath);
     if (!m) continue;
@@ -203,20 +240,27 @@ function errorResponse(error: unknown, path: string, log: Log): ApiResponse {
 export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
   const deps: Deps = { reader: options.reader, now };
-  const openapi = JSON.stringify(openApiDocument(routes, { auth: Boolean(options.token) }));
+  const apiRoutes = options.routes ?? routes;
+  const compiled = compile(apiRoutes);
+  const tokens = (options.tokens ?? []).map((token) => ({ digest: digest(token.token), token }));
+  const openapi = JSON.stringify(openApiDocument(apiRoutes, { auth: tokens.length > 0 }));
   const cache = new AnswerCache(now, options.cacheMs ?? 1000, options.staleMs ?? 30_000, options.log);
 
   async function api(req: ApiRequest): Promise<ApiResponse> {
-    const denied = unauthorized(req, options.token);
-    if (denied) return denied;
+    const caller = authenticate(req, tokens);
+    if ('denied' in caller) return caller.denied;
     if (req.path === '/api/v1/openapi.json')
-      return {
-        statusCode: 200,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: openapi,
-      };
-    const match = matchRoute(req.path);
+      return (
+        forbidden(caller.token, 'read') ?? {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          body: openapi,
+        }
+      );
+    const match = matchRoute(compiled, req.path);
     if (!match) throw new HttpError(404, 'not_found', `no endpoint ${req.path} (see /api/v1/openapi.json)`);
+    const refused = forbidden(caller.token, match.route.scope);
+    if (refused) return refused;
     // CSV is the JSON answer's rows rendered per request; `format` is accepted by every route.
     const csv = wantsCsv(req);
     const { format: _format, ...query } = req.query;
@@ -268,7 +312,7 @@ export function createApp(options: AppOptions) {
     return { ...response, headers: { ...response.headers, ...corsHeaders(request, options.corsOrigins) } };
   }
 
-  return { handle, routes };
+  return { handle, routes: apiRoutes };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -36,7 +36,7 @@ export async function init(): Promise<void> {
   });
   const created = createApp({
     reader,
-    token: settings.apiToken,
+    tokens: settings.apiTokens,
     corsOrigins,
     cacheMs: settings.apiCacheMs,
     log: {

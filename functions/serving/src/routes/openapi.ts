@@ -37,6 +37,7 @@ export function openApiDocument(routes: readonly Route[], options: { auth: boole
       get: {
         summary: r.summary,
         tags: [r.tag],
+        ...(options.auth ? { security: [{ bearer: [] }], 'x-scope': r.scope } : {}),
         operationId:
           r.path
             .replace('/api/v1/', '')
@@ -63,7 +64,12 @@ export function openApiDocument(routes: readonly Route[], options: { auth: boole
             content: { 'application/json': { schema: { type: 'object' } } },
           },
           '400': errorResponse('invalid parameter (the message names it)'),
-          ...(options.auth ? { '401': errorResponse('missing or wrong bearer token') } : {}),
+          ...(options.auth
+            ? {
+                '401': errorResponse('missing or unknown bearer token'),
+                '403': errorResponse(`the token lacks the scope \`${r.scope}\``),
+              }
+            : {}),
           ...(pathParams.length > 0 ? { '404': errorResponse('unknown id') } : {}),
         },
       },

@@ -1,4 +1,5 @@
 import type { ServingReader } from '@ula/core/serving/reader';
+import type { ApiScope } from '@ula/core/settings';
 import { type ParamSpec, type Parsed, parseQuery } from '../params.ts';
 
 /** What every route handler gets: the reader over the view store, and the clock. */
@@ -18,6 +19,8 @@ export interface Route {
   path: string;
   summary: string;
   tag: 'layers' | 'speed' | 'merged' | 'courses' | 'students' | 'views' | 'meta';
+  /** The token scope a call needs when the API has tokens (ULA_API_TOKENS): `read` unless declared. */
+  scope: ApiScope;
   params: Record<string, ParamSpec>;
   run(input: RouteInput, deps: Deps): Promise<unknown>;
 }
@@ -27,6 +30,8 @@ export function route<P extends Record<string, ParamSpec>>(spec: {
   path: string;
   summary: string;
   tag: Route['tag'];
+  /** Default `read`: analytics. `admin`: operations (state changes, internals); `privacy`: pseudonym resolution. */
+  scope?: ApiScope;
   params: P;
   /** Further accepted parameter names (ids), e.g. a view's partition key columns. */
   extra?: (input: RouteInput) => string[];
@@ -40,6 +45,7 @@ export function route<P extends Record<string, ParamSpec>>(spec: {
     path: spec.path,
     summary: spec.summary,
     tag: spec.tag,
+    scope: spec.scope ?? 'read',
     params: spec.params,
     run: (input, deps) =>
       spec.handler(parseQuery(input.query, spec.params, spec.extra?.(input) ?? []), input, deps),
