@@ -19,7 +19,8 @@
 #   MINIKUBE_DISK (40g), MINIKUBE_DRIVER (docker), ULA_NAMESPACE (ula), REGISTRY (dev.local = build
 #   into minikube's Docker, no push; anything else = func build --push to that registry), IMAGE_TAG
 #   (git commit), ULA_TIMEZONE (Asia/Ho_Chi_Minh), ULA_CORS_ORIGINS, ULA_XAPI_HOME_PAGE (the LMS's account
-#   home page, https://lms.example.edu: docs/xapi.md#identities), FUNCTION_MAX_SCALE (4),
+#   home page, https://lms.example.edu: docs/xapi.md#identities), ULA_PII (drop) and ULA_PSEUDONYMIZE (off)
+#   (docs/privacy.md; the pseudonym key is the generated Secret ula-privacy), FUNCTION_MAX_SCALE (4),
 #   KAFKA_STORAGE (10Gi), MINIO_STORAGE (20Gi), CASSANDRA_STORAGE (10Gi), PROMETHEUS_STORAGE (5Gi),
 #   WAIT_TIMEOUT (600s).
 set -euo pipefail
@@ -71,6 +72,8 @@ ULA_NAMESPACE="${ULA_NAMESPACE:-ula}"
 ULA_TIMEZONE="${ULA_TIMEZONE:-Asia/Ho_Chi_Minh}"
 ULA_CORS_ORIGINS="${ULA_CORS_ORIGINS:-http://localhost:8081}"
 ULA_XAPI_HOME_PAGE="${ULA_XAPI_HOME_PAGE:-https://lms.example.edu}"
+ULA_PII="${ULA_PII:-drop}"
+ULA_PSEUDONYMIZE="${ULA_PSEUDONYMIZE:-off}"
 REGISTRY="${REGISTRY:-dev.local}"
 FUNCTION_MAX_SCALE="${FUNCTION_MAX_SCALE:-4}"
 KAFKA_STORAGE="${KAFKA_STORAGE:-10Gi}"
@@ -122,7 +125,7 @@ BATCH_IMAGE="${REGISTRY}/ula-batch:${IMAGE_TAG}"
 XAPI_IMAGE="${REGISTRY}/ula-xapi:${IMAGE_TAG}"
 
 # Every ${NAME} a manifest may contain; anything else left as ${UPPER_CASE} is an error.
-PLACEHOLDERS=(ULA_NAMESPACE ULA_TIMEZONE ULA_CORS_ORIGINS ULA_XAPI_HOME_PAGE KAFKA_BOOTSTRAP FUNCTION_MAX_SCALE
+PLACEHOLDERS=(ULA_NAMESPACE ULA_TIMEZONE ULA_CORS_ORIGINS ULA_XAPI_HOME_PAGE ULA_PII ULA_PSEUDONYMIZE KAFKA_BOOTSTRAP FUNCTION_MAX_SCALE
   INGEST_IMAGE SPEED_IMAGE SERVING_IMAGE BATCH_IMAGE XAPI_IMAGE BATCH_JOB_SCRIPT
   STRIMZI_VERSION KAFKA_STORAGE MINIO_IMAGE MC_IMAGE MINIO_STORAGE
   CASSANDRA_VERSION CASSANDRA_IMAGE CASSANDRA_STORAGE TRINO_VERSION TRINO_IMAGE
@@ -307,14 +310,14 @@ ensure_secret() { # ensure_secret NAMESPACE NAME KEY=VALUE...
 
 ensure_secrets() {
   local root_user root_password lake_key lake_secret cassandra_user cassandra_password admin_password
-  local api_token pg_password fernet jwt airflow_password grafana_password xapi_user xapi_password
+  local api_token pg_password fernet jwt airflow_password grafana_password xapi_user xapi_password pseudonym_key
   if [[ -n "$DRY_RUN" ]]; then
     mkdir -p "$RENDER_DIR/secrets"
     root_user=minio-admin root_password=DRY-RUN-NOT-A-SECRET lake_key=ula-lake lake_secret=DRY-RUN-NOT-A-SECRET
     cassandra_user=ula cassandra_password=DRY-RUN-NOT-A-SECRET admin_password=DRY-RUN-NOT-A-SECRET
     api_token=DRY-RUN-NOT-A-SECRET pg_password=DRY-RUN-NOT-A-SECRET fernet=DRY-RUN-NOT-A-SECRET
     jwt=DRY-RUN-NOT-A-SECRET airflow_password=DRY-RUN-NOT-A-SECRET grafana_password=DRY-RUN-NOT-A-SECRET
-    xapi_user=lms xapi_password=DRY-RUN-NOT-A-SECRET
+    xapi_user=lms xapi_password=DRY-RUN-NOT-A-SECRET pseudonym_key=DRY-RUN-NOT-A-SECRET-BUT-32-CHARACTERS-LONG
   else
     root_user="$(secret_get minio minio-root root-user)"; root_user="${root_user:-minio-admin}"
     root_password="$(secret_get minio minio-root root-password)"; root_password="${root_password:-$(rand_hex 24)}"
@@ -331,6 +334,7 @@ ensure_secrets() {
     grafana_password="$(secret_get monitoring grafana-admin admin-password)"; grafana_password="${grafana_password:-$(rand_hex 12)}"
     xapi_user="$(secret_get "$ULA_NAMESPACE" ula-xapi username)"; xapi_user="${xapi_user:-lms}"
     xapi_password="$(secret_get "$ULA_NAMESPACE" ula-xapi password)"; xapi_password="${xapi_password:-$(rand_hex 24)}"
+    pseudonym_key="$(secret_get "$ULA_NAMESPACE" ula-privacy pseudonym-key)"; pseudonym_key="${pseudonym_key:-$(rand_hex 32)}"
   fi
   local lake=(access-key-id="$lake_key" secret-access-key="$lake_secret"
     endpoint=http://minio.minio.svc.cluster.local:9000 bucket=lake region=us-east-1)
@@ -355,6 +359,9 @@ ensure_secrets() {
   # one scope an LMS needs.
   ensure_secret "$ULA_NAMESPACE" ula-xapi username="$xapi_user" password="$xapi_password" \
     credentials="$xapi_user:$xapi_password:statements/write"
+  # The key of ULA_PSEUDONYMIZE=hmac (docs/privacy.md): generated once and kept; changing it changes every
+  # pseudonym, so views written before and after no longer join.
+  ensure_secret "$ULA_NAMESPACE" ula-privacy pseudonym-key="$pseudonym_key"
 }
 
 # ---------------------------------------------------------------------------------------------------
