@@ -125,6 +125,7 @@ function university(lastDate: string) {
       });
     }
   }
+  add('known_student_count', { scope: 'all', student_count: studentCount });
   for (let d = 0; d < 7; d++) {
     const date = addDays(lastDate, -d);
     for (const [level, count] of [

@@ -979,6 +979,10 @@ export function oracle(allEvents: readonly LmsEvent[]): Record<string, Row[]> {
       };
     },
   );
+  out['known_student_count'] =
+    out['student_overview'].length === 0
+      ? []
+      : [{ scope: 'all', student_count: out['student_overview'].length }];
   // Listing copies: the overview rows with their listing bucket (first character of the id, in id order).
   out['student_directory'] = out['student_overview'].map((r) => ({
     ...r,

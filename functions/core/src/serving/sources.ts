@@ -36,6 +36,8 @@ export const sources = {
   },
   courseOverview: 'course_overview',
   studentOverview: 'student_overview',
+  /** One row: how many students student_overview holds (no scan for the totals). */
+  knownStudents: 'known_student_count',
   courseStudents: 'course_student_enrollment',
   studentCourses: 'student_course_enrollment',
   /** Per student (partition) and local date: activity in the 7 days ending at the date. */
@@ -75,6 +77,7 @@ export const servingViewNames = (): string[] => [
   ...Object.values(sources.recent),
   sources.courseOverview,
   sources.studentOverview,
+  sources.knownStudents,
   sources.courseStudents,
   sources.studentCourses,
   sources.studentCourseDetail,

@@ -68,6 +68,7 @@ export const batchViews: readonly BatchViewDefinition<never>[] = [
   // student_course_analytics
   studentCourse.courseOverview,
   studentCourse.studentOverview,
+  studentCourse.knownStudentCount,
   studentCourse.studentCourseEnrollment,
   studentCourse.courseStudentEnrollment,
   studentCourse.studentCourseDetailed,

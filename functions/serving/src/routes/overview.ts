@@ -1,4 +1,5 @@
 import { withoutPii } from '@ula/core/serving/pii';
+import type { ServingReader } from '@ula/core/serving/reader';
 import { sources } from '@ula/core/serving/sources';
 import { addDays } from '@ula/core/views/time';
 import { dateRange } from '../params.ts';
@@ -46,6 +47,17 @@ async function health(deps: Deps) {
   };
 }
 
+/**
+ * How many students are known: the batch's one-row count (known_student_count), or, until the batch first
+ * wrote it, the length of student_overview (a background scan, served stale while refreshed).
+ */
+async function knownStudents(reader: ServingReader): Promise<number | null> {
+  const table = reader.table(sources.knownStudents);
+  const [row] = table ? await reader.partition(table, { scope: 'all' }) : [];
+  if (typeof row?.['student_count'] === 'number') return row['student_count'];
+  return (await reader.scanAll(sources.studentOverview))?.length ?? null;
+}
+
 export const overviewRoutes = [
   route({
     path: '/api/v1/health',
@@ -73,7 +85,7 @@ export const overviewRoutes = [
           now + 1,
           sources.coursePopularity.grain,
         ),
-        reader.scanAll(sources.studentOverview),
+        knownStudents(reader),
         reader.scanAll(sources.courseOverview),
         reader.speedHealth(),
         reader.batchHealth(),
@@ -87,7 +99,7 @@ export const overviewRoutes = [
           : null,
         active_courses_1h: [...courses1h.totals.values()].filter((t) => (t.metrics['interactions'] ?? 0) > 0)
           .length,
-        total_students: students?.length ?? null,
+        total_students: students,
         total_courses: courses?.length ?? null,
         speed_layer: {
           status: speed.status,
@@ -139,7 +151,7 @@ export const overviewRoutes = [
       const counted = new Map(rows.map((r) => [r['engagement_level'], Number(r['student_count'] ?? 0)]));
       const active = [...counted.values()].reduce((a, b) => a + b, 0);
       // Inactive students have no row: every known student (student_overview, cached) minus the active ones.
-      const known = (await deps.reader.scanAll(sources.studentOverview))?.length ?? active;
+      const known = (await knownStudents(deps.reader)) ?? active;
       const total = Math.max(known, active);
       const count = (level: string) => (level === 'inactive' ? total - active : (counted.get(level) ?? 0));
       const pct = (n: number) => (total === 0 ? 0 : Math.round((n / total) * 10_000) / 100);

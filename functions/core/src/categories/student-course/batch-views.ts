@@ -268,6 +268,22 @@ export const studentActivityHistory = defineBatchViewOver<
   },
 });
 
+/**
+ * How many students are known (rows of student_overview), in one row: the summary and the engagement
+ * distribution (inactive = known − active in 7 days) read it instead of scanning student_overview.
+ */
+export const knownStudentCount = defineBatchViewOver<Row>()({
+  name: 'known_student_count',
+  job: 'student_course_analytics',
+  doc: 'The number of students with any row in student_overview (any own action or grade received), in one row (scope = all).',
+  sources,
+  from: 'student_overview',
+  period: 'all',
+  keys: { scope: key.text(() => 'all', 'always all: the one partition') },
+  partitionKey: ['scope'],
+  metrics: { student_count: count({ doc: 'rows of student_overview' }) },
+});
+
 /** The older system's thresholds, applied to the last 7 days: > 50, 10-50, 1-9 interactions. */
 export const engagementLevel = (interactions: number): string =>
   interactions > 50 ? 'highly_active' : interactions >= 10 ? 'moderately_active' : 'low_activity';
