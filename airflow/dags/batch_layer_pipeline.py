@@ -2,7 +2,8 @@
 
 Once a day (01:00 in the analytics time zone, ``ULA_TIMEZONE``, default ``Asia/Ho_Chi_Minh``) this DAG
 asks Knative **JobSink** to run the six batch jobs that recompute the batch views for the previous
-local day, waits for each of them, and fails the run if any job failed.
+local day, then the lake's retention (``retain``), waits for each of them, and fails the run if any
+job failed.
 
 Flow, per job ``<job>`` in ``auth``, ``assessment``, ``video``, ``course``, ``profile_notification``
 (in parallel) and then ``student_course_analytics`` (after the five others succeeded, as the
@@ -12,7 +13,9 @@ per-category views of the same day)::
     trigger_<job>  --POST CloudEvent-->  JobSink  (202 Accepted + Location header -> XCom)
     wait_<job>     --GET Location---->   JobSink  (202 running: poke again / 200 succeeded / 400 failed)
 
-    all six wait_* ──> check_all_succeeded (trigger rule all_done: fails the run if any job task failed)
+    wait_student_course_analytics ──> trigger_retain ──> wait_retain   (the lake's retention, below)
+
+    all seven wait_* ──> check_all_succeeded (trigger rule all_done: fails the run if any job task failed)
 
 The request is a CloudEvent in **structured JSON mode** (``Content-Type: application/cloudevents+json``)::
 
@@ -23,6 +26,11 @@ The request is a CloudEvent in **structured JSON mode** (``Content-Type: applica
 * ``from``/``to``: the day of the run's data interval start in the analytics zone (a scheduled run at
   01:00 on day D+1 covers [D 01:00, D+1 01:00), so it processes day D); ``from == to`` for a daily
   run. ``dag_run.conf`` ``{"from": ..., "to": ...}`` overrides them (backfills, tests).
+* Retention last: ``retain`` (docs/batch.md#retention) deletes the lake's UTC date partitions older than
+  ``ULA_RETENTION_RAW_DAYS`` / ``ULA_RETENTION_PII_DAYS`` counted back from its ``to`` (the run's day, a
+  date the run has reached, so never after today). It is requested only once the view jobs succeeded: a
+  day whose batch failed deletes nothing, and the next good run catches up (it deletes everything older
+  than the limit, not one day). Its event has the same ``from``/``to`` as the jobs' (``from`` unused).
 * Lake compaction comes first: the DAG ``lake_compaction`` (hourly at minute 15 UTC) rewrites each
   closed UTC hour of the raw lake into one file. Day D's last UTC hour ends at local midnight (for
   UTC+7: hour 16 UTC, closed at 17:10 UTC and compacted by the 17:15 UTC run), so this DAG's 01:00 local
@@ -85,6 +93,9 @@ EVENT_SOURCE = event_source(DAG_ID)
 PARALLEL_JOBS = ("auth", "assessment", "video", "course", "profile_notification")
 FINAL_JOB = "student_course_analytics"
 JOBS = (*PARALLEL_JOBS, FINAL_JOB)
+# The lake's retention, after the view jobs (same entry point and contract).
+RETAIN_JOB = "retain"
+TASK_JOBS = (*JOBS, RETAIN_JOB)
 
 TIMEZONE_NAME = os.environ.get("ULA_TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh"
 ANALYTICS_TZ = pendulum.timezone(TIMEZONE_NAME)
@@ -121,7 +132,7 @@ def batch_request_event(job: str, run_id: str, data_interval_start: Any, dag_run
 
 with DAG(
     dag_id=DAG_ID,
-    description="Daily batch layer: run the six batch jobs through Knative JobSink and wait for them",
+    description="Daily batch layer: run the six batch jobs, then the lake's retention, through Knative JobSink",
     doc_md=__doc__,
     schedule=CronTriggerTimetable("0 1 * * *", timezone=ANALYTICS_TZ, interval=dt.timedelta(days=1)),
     start_date=pendulum.datetime(2026, 1, 1, tz=ANALYTICS_TZ),
@@ -134,27 +145,28 @@ with DAG(
 ) as dag:
     triggers = {}
     waits = {}
-    for job in JOBS:
+    for job in TASK_JOBS:
         triggers[job], waits[job] = jobsink_tasks(
             job, '{{ batch_event("' + job + '", run_id, data_interval_start, dag_run) }}'
         )
 
     for job in PARALLEL_JOBS:
         waits[job] >> triggers[FINAL_JOB]
+    waits[FINAL_JOB] >> triggers[RETAIN_JOB]
 
     @task(task_id="check_all_succeeded", trigger_rule=TriggerRule.ALL_DONE, retries=0)
     def check_all_succeeded(**context: Any) -> dict[str, str]:
         """Fail the DAG run if any job task did not succeed; otherwise log a summary."""
         ti = context["ti"]
         run_id = context["run_id"]
-        job_task_ids = [tid for job in JOBS for tid in (trigger_task_id(job), wait_task_id(job))]
+        job_task_ids = [tid for job in TASK_JOBS for tid in (trigger_task_id(job), wait_task_id(job))]
         by_run = ti.get_task_states(dag_id=ti.dag_id, task_ids=job_task_ids, run_ids=[run_id])
         states = {
             tid: str(getattr(state, "value", state)) for tid, state in (by_run.get(run_id) or {}).items()
         }
-        summary = {job: states.get(wait_task_id(job), "missing") for job in JOBS}
+        summary = {job: states.get(wait_task_id(job), "missing") for job in TASK_JOBS}
         not_ok = {tid: states.get(tid, "missing") for tid in job_task_ids if states.get(tid) != "success"}
-        for job in JOBS:
+        for job in TASK_JOBS:
             log.info(
                 "job %-26s trigger=%-15s wait=%s",
                 job,
@@ -163,9 +175,9 @@ with DAG(
             )
         if not_ok:
             raise AirflowFailException(f"batch jobs did not all succeed: {not_ok}")
-        log.info("all %d batch jobs succeeded for run %s", len(JOBS), run_id)
+        log.info("all %d batch jobs and the lake retention succeeded for run %s", len(JOBS), run_id)
         return summary
 
     check = check_all_succeeded()
-    for job in JOBS:
+    for job in TASK_JOBS:
         waits[job] >> check

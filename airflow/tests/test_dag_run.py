@@ -20,7 +20,9 @@ DAG_ID = "batch_layer_pipeline"
 PARALLEL_JOBS = ["auth", "assessment", "video", "course", "profile_notification"]
 FINAL_JOB = "student_course_analytics"
 JOBS = [*PARALLEL_JOBS, FINAL_JOB]
-ALL_TASKS = {f"trigger_{j}" for j in JOBS} | {f"wait_{j}" for j in JOBS} | {"check_all_succeeded"}
+RETAIN_JOB = "retain"
+TASK_JOBS = [*JOBS, RETAIN_JOB]
+ALL_TASKS = {f"trigger_{j}" for j in TASK_JOBS} | {f"wait_{j}" for j in TASK_JOBS} | {"check_all_succeeded"}
 
 # A scheduled run at 01:00 local (UTC+7) on 27 Nov covers the previous local day.
 LOGICAL_DATE = "2026-11-27T01:00:00+07:00"
@@ -55,13 +57,13 @@ def test_full_run_succeeds(tmp_path, start_stub, airflow_db):
     assert rc == 0, tail(output)
     assert run_state == "success", states
     assert states == {task_id: "success" for task_id in ALL_TASKS}
-    assert "all 6 batch jobs succeeded" in output
+    assert "all 6 batch jobs and the lake retention succeeded" in output
     if stub is None:
         return  # the real service's received events are not observable from here
     events = stub.events()
-    _assert_structured_events(events, run_id, JOBS, EXPECTED_DAY, EXPECTED_DAY)
-    # student_course_analytics is requested only after the five others finished
-    assert events[-1]["event"]["data"]["job"] == FINAL_JOB
+    _assert_structured_events(events, run_id, TASK_JOBS, EXPECTED_DAY, EXPECTED_DAY)
+    # student_course_analytics is requested only after the five others finished, the retention last
+    assert [e["event"]["data"]["job"] for e in events[-2:]] == [FINAL_JOB, RETAIN_JOB]
 
 
 @pytest.mark.skipif(bool(REAL_TRIGGER_URL), reason="needs the stub to make a job fail on purpose")
@@ -80,6 +82,8 @@ def test_failed_job_fails_the_run(tmp_path, start_stub, airflow_db):
     assert states["check_all_succeeded"] == "failed"
     assert states[f"trigger_{FINAL_JOB}"] == "upstream_failed"
     assert states[f"wait_{FINAL_JOB}"] == "upstream_failed"
+    # a failed batch deletes nothing: the retention is not requested
+    assert states[f"trigger_{RETAIN_JOB}"] == states[f"wait_{RETAIN_JOB}"] == "upstream_failed"
     for job in ("auth", "assessment", "course", "profile_notification"):
         assert states[f"trigger_{job}"] == states[f"wait_{job}"] == "success", job
     assert "batch jobs did not all succeed" in output

@@ -15,6 +15,8 @@ DAG_ID = "batch_layer_pipeline"
 PARALLEL_JOBS = ["auth", "assessment", "video", "course", "profile_notification"]
 FINAL_JOB = "student_course_analytics"
 JOBS = [*PARALLEL_JOBS, FINAL_JOB]
+RETAIN_JOB = "retain"
+TASK_JOBS = [*JOBS, RETAIN_JOB]
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +50,9 @@ def test_dag_folder_imports_cleanly(dagbag):
 
 
 def test_tasks(dag):
-    expected = {f"trigger_{j}" for j in JOBS} | {f"wait_{j}" for j in JOBS} | {"check_all_succeeded"}
+    expected = {f"trigger_{j}" for j in TASK_JOBS} | {f"wait_{j}" for j in TASK_JOBS} | {"check_all_succeeded"}
     assert set(dag.task_ids) == expected
-    for job in JOBS:
+    for job in TASK_JOBS:
         trigger = dag.get_task(f"trigger_{job}")
         wait = dag.get_task(f"wait_{job}")
         assert type(trigger).__name__ == "HttpOperator"
@@ -67,13 +69,17 @@ def test_tasks(dag):
 
 
 def test_dependencies(dag):
-    for job in JOBS:
+    for job in TASK_JOBS:
         assert dag.get_task(f"wait_{job}").upstream_task_ids == {f"trigger_{job}"}
     for job in PARALLEL_JOBS:
         assert dag.get_task(f"trigger_{job}").upstream_task_ids == set()
     assert dag.get_task(f"trigger_{FINAL_JOB}").upstream_task_ids == {f"wait_{j}" for j in PARALLEL_JOBS}
+    # Retention only after the view jobs succeeded (default trigger rule: a failed batch deletes nothing).
+    retain = dag.get_task(f"trigger_{RETAIN_JOB}")
+    assert retain.upstream_task_ids == {f"wait_{FINAL_JOB}"}
+    assert str(getattr(retain.trigger_rule, "value", retain.trigger_rule)) == "all_success"
     check = dag.get_task("check_all_succeeded")
-    assert check.upstream_task_ids == {f"wait_{j}" for j in JOBS}
+    assert check.upstream_task_ids == {f"wait_{j}" for j in TASK_JOBS}
     assert str(check.trigger_rule.value if hasattr(check.trigger_rule, "value") else check.trigger_rule) == "all_done"
     assert check.downstream_task_ids == set()
     assert [t.task_id for t in dag.leaves] == ["check_all_succeeded"]
@@ -136,7 +142,7 @@ def test_event_body_renders_for_a_logical_date(dag):
     # Scheduled run at 2026-11-28 01:00 local: data interval starts 2026-11-27 01:00 local (18:00 UTC).
     run_id = "scheduled__2026-11-27T18:00:00+00:00"
     interval_start = pendulum.datetime(2026, 11, 26, 18, tz="UTC")
-    for job in JOBS:
+    for job in TASK_JOBS:
         body = _render(dag, f"trigger_{job}", "data", _context(run_id, interval_start))
         event = json.loads(body)
         assert event == {
@@ -212,3 +218,15 @@ def test_trigger_response_handling(module):
     assert module.is_accepted(_response(202)) is False
     with pytest.raises(AirflowException):
         module.accepted_location(_response(202))
+
+
+def test_retain_event_counts_back_from_the_run_day_and_follows_the_conf(dag):
+    # The run's local day is retention's reference day (`to`): never after today UTC when the run starts.
+    start = pendulum.datetime(2026, 11, 26, 18, tz="UTC")
+    body = json.loads(_render(dag, "trigger_retain", "data", _context("r6", start)))
+    assert body["id"] == "r6-retain"
+    assert body["data"] == {"job": "retain", "from": "2026-11-27", "to": "2026-11-27"}
+    run_after = pendulum.instance(start).add(days=1)  # 2026-11-27 18:00 UTC
+    assert body["data"]["to"] <= run_after.to_date_string()
+    backfill = _context("r7", start, {"from": "2026-10-01", "to": "2026-10-07"})
+    assert json.loads(_render(dag, "trigger_retain", "data", backfill))["data"]["to"] == "2026-10-07"
