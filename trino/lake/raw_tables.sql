@@ -6,6 +6,7 @@
 -- ingest, compaction swap): count events in the views lake.events.<category> (one row per event).
 -- lake.raw.xapi_statements: every statement the xapi function accepted (redacted), mapped or not;
 -- lake.serving.xapi_unmapped: the unmapped ones counted per UTC storage date, verb and activity type.
+-- lake.personal.profile: the restricted personal-data table (ULA_PII=store; the privacy role only).
 -- A raw table created by an older version (its comment has another [layout ...] tag) is not replaced by
 -- CREATE ... IF NOT EXISTS: `npx tsx scripts/trino-lake.ts` drops and re-creates it (external: the
 -- Parquet files stay), or DROP TABLE it before running this file.
@@ -242,3 +243,25 @@ SELECT date, verb, activity_type, count(DISTINCT statement_id) AS statements,
 FROM lake.raw.xapi_statements
 WHERE rule IS NULL
 GROUP BY date, verb, activity_type;
+
+CREATE SCHEMA IF NOT EXISTS lake.personal;
+
+CREATE TABLE IF NOT EXISTS lake.personal.profile (
+  user_id varchar,
+  original_user_id varchar,
+  event_id varchar,
+  event_type varchar,
+  event_time timestamp(3),
+  ingest_time timestamp(3),
+  fields varchar,
+  date varchar WITH (partition_projection_type = 'DATE', partition_projection_format = 'yyyy-MM-dd', partition_projection_range = ARRAY['2026-01-01', 'NOW+1DAYS'], partition_projection_interval = 1, partition_projection_interval_unit = 'DAYS'),
+  hour varchar WITH (partition_projection_type = 'INTEGER', partition_projection_range = ARRAY['0', '23'], partition_projection_digits = 2)
+)
+COMMENT 'Personal fields of profile and signup events (ULA_PII=store only), keyed by user id; restricted to the privacy role; erased on request (docs/privacy.md). [layout bf1392380de1]'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://lake/personal/profile/',
+  partitioned_by = ARRAY['date', 'hour'],
+  partition_projection_enabled = true,
+  partition_projection_location_template = 's3://lake/personal/profile/date=${date}/hour=${hour}/'
+);

@@ -27,6 +27,12 @@
 import { createHash } from 'node:crypto';
 import type { Trino } from 'trino-client';
 import { type Category, categories } from '../events/envelope.ts';
+import {
+  personalDataColumns,
+  personalDataPrefix,
+  personalDataTable,
+  personalSchema,
+} from './personal-data.ts';
 import { rawColumns, rawPartitionColumns } from './raw-schema.ts';
 import { connectTrino, type TrinoAccess } from './trino-access.ts';
 import { xapiStatementColumns, xapiStatementsPrefix, xapiStatementsTable } from './xapi-statements.ts';
@@ -58,6 +64,8 @@ export interface RawLakeNames {
   events?: string;
   /** Schema of the view of unmapped xAPI statements (default `serving`, beside the merged views). */
   serving?: string;
+  /** Schema of the restricted personal-data table (default `personal`; only the privacy role reads it). */
+  personal?: string;
 }
 
 const names = (n: RawLakeNames = {}) => ({
@@ -66,6 +74,7 @@ const names = (n: RawLakeNames = {}) => ({
   schema: n.schema ?? rawSchema,
   events: n.events ?? eventsSchema,
   serving: n.serving ?? 'serving',
+  personal: n.personal ?? personalSchema,
 });
 
 const partitionProjection: Record<(typeof rawPartitionColumns)[number], string> = {
@@ -146,6 +155,21 @@ function xapiTable(n: ReturnType<typeof names>): RawTable {
 }
 
 /**
+ * The restricted personal-data table (`ULA_PII=store`): `<bucket>/personal/profile/date=/hour=/`, in a schema
+ * of its own so access control can give it to the privacy role only (trino/security).
+ */
+function personalTable(n: ReturnType<typeof names>): RawTable {
+  return externalTable(
+    personalDataTable,
+    `s3://${n.bucket}/${personalDataPrefix}`,
+    personalDataColumns,
+    'Personal fields of profile and signup events (ULA_PII=store only), keyed by user id; restricted to ' +
+      'the privacy role; erased on request (docs/privacy.md).',
+    { ...n, schema: n.personal },
+  );
+}
+
+/**
  * The statements no mapping rule took, counted per UTC storage date, verb and activity type (`rule` is
  * NULL for them). Distinct statement ids, so a resent statement is counted once; grouped by the partition
  * column `date`, so a WHERE on date prunes partitions.
@@ -202,6 +226,8 @@ export function rawTablesDdl(lake: RawLakeNames = {}): string[] {
     ...categories.map((c) => eventsView(c, n)),
     `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.serving}`,
     unmappedViewDdl(n),
+    `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.personal}`,
+    personalTable(n).ddl,
   ];
 }
 
@@ -217,6 +243,7 @@ export function rawTablesSqlFile(lake: RawLakeNames = {}): string {
     `-- ingest, compaction swap): count events in the views ${n.catalog}.${n.events}.<category> (one row per event).`,
     `-- ${n.catalog}.${n.schema}.${xapiStatementsTable}: every statement the xapi function accepted (redacted), mapped or not;`,
     `-- ${n.catalog}.${n.serving}.${xapiUnmappedView}: the unmapped ones counted per UTC storage date, verb and activity type.`,
+    `-- ${n.catalog}.${n.personal}.${personalDataTable}: the restricted personal-data table (ULA_PII=store; the privacy role only).`,
     '-- A raw table created by an older version (its comment has another [layout ...] tag) is not replaced by',
     '-- CREATE ... IF NOT EXISTS: `npx tsx scripts/trino-lake.ts` drops and re-creates it (external: the',
     '-- Parquet files stay), or DROP TABLE it before running this file.',
@@ -277,5 +304,17 @@ export async function ensureRawTables(trino: Trino, lake: RawLakeNames = {}): Pr
   for (const category of categories) await trinoQuery(trino, eventsView(category, n));
   await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.serving}`);
   await trinoQuery(trino, unmappedViewDdl(n));
+  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.personal}`);
+  const personal = personalTable(n);
+  const [current] = (await trinoQuery(
+    trino,
+    `SELECT comment FROM system.metadata.table_comments
+      WHERE catalog_name = '${n.catalog}' AND schema_name = '${n.personal}' AND table_name = '${personal.table}'`,
+  )) as [string | null][];
+  if (current !== undefined && current[0] !== personal.comment) {
+    await trinoQuery(trino, `DROP TABLE IF EXISTS ${personal.name}`);
+    recreated.push(personal.name);
+  }
+  await trinoQuery(trino, personal.ddl);
   return { recreated };
 }
