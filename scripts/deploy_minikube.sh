@@ -81,7 +81,8 @@ MINIO_STORAGE="${MINIO_STORAGE:-20Gi}"
 CASSANDRA_STORAGE="${CASSANDRA_STORAGE:-10Gi}"
 PROMETHEUS_STORAGE="${PROMETHEUS_STORAGE:-5Gi}"
 WAIT_TIMEOUT="${WAIT_TIMEOUT:-600s}"
-KAFKA_BOOTSTRAP="ula-kafka-kafka-bootstrap.kafka.svc.cluster.local:9092"
+# The SASL/SCRAM-over-TLS listener `tls` (scripts/k8s/manifests/kafka/kafka.yaml); credentials: Secret ula-kafka.
+KAFKA_BOOTSTRAP="ula-kafka-kafka-bootstrap.kafka.svc.cluster.local:9093"
 BATCH_JOB_SCRIPT="${BATCH_JOB_SCRIPT:-build/index.js}"  # functions/batch: the job entry point
 FUNCTIONS=(ingest speed serving batch xapi)
 
@@ -214,6 +215,7 @@ render_all() {
   render_file "$MANIFESTS/platform/namespaces.yaml" "$out/00-platform/namespaces.yaml"
   render_file "$MANIFESTS/kafka/kafka.yaml" "$out/10-kafka/kafka.yaml"
   render_file "$MANIFESTS/kafka/topics.yaml" "$out/10-kafka/topics.yaml"
+  render_file "$MANIFESTS/kafka/user.yaml" "$out/10-kafka/user.yaml"
   render_file "$MANIFESTS/minio/minio.yaml" "$out/20-minio/minio.yaml"
   render_file "$MANIFESTS/minio/bucket-job.yaml" "$out/20-minio/bucket-job.yaml"
 
@@ -308,14 +310,47 @@ ensure_secret() { # ensure_secret NAMESPACE NAME KEY=VALUE...
   fi
 }
 
+# The Secret ula-kafka of the functions' namespace, made from Strimzi's Secrets on every run (the User
+# Operator owns the KafkaUser's password, the Cluster Operator the CA, and either may renew them): the keys
+# KafkaSink reads (protocol, sasl.mechanism, user, password, ca.crt), KafkaSource's (user, password,
+# saslType, ca.crt) and the functions' ULA_KAFKA_* (user, password, ca.crt as a file).
+sync_kafka_secret() {
+  if [[ -n "$DRY_RUN" ]]; then
+    secret_manifest "$ULA_NAMESPACE" ula-kafka protocol=SASL_SSL sasl.mechanism=SCRAM-SHA-512 \
+      saslType=SCRAM-SHA-512 user=ula password=DRY-RUN-NOT-A-SECRET ca.crt=DRY-RUN-NOT-A-CERTIFICATE \
+      >"$RENDER_DIR/secrets/$ULA_NAMESPACE-ula-kafka.yaml"
+    return 0
+  fi
+  local dir
+  dir="$(mktemp -d)"
+  (
+    umask 077
+    printf 'SASL_SSL' >"$dir/protocol"
+    printf 'SCRAM-SHA-512' >"$dir/sasl.mechanism"
+    printf 'SCRAM-SHA-512' >"$dir/saslType"
+    printf 'ula' >"$dir/user"
+    secret_get kafka ula password >"$dir/password"
+    secret_get kafka ula-kafka-cluster-ca-cert ca.crt >"$dir/ca.crt"
+  )
+  if [[ ! -s "$dir/password" || ! -s "$dir/ca.crt" ]]; then
+    rm -rf "$dir"
+    die "Strimzi has not made the Secrets kafka/ula (password) and kafka/ula-kafka-cluster-ca-cert (ca.crt) yet"
+  fi
+  kubectl create secret generic ula-kafka -n "$ULA_NAMESPACE" --from-file="$dir" --dry-run=client -o yaml |
+    kubectl apply -f - >/dev/null
+  rm -rf "$dir"
+  info "secret $ULA_NAMESPACE/ula-kafka synced from kafka/ula and the cluster CA"
+}
+
 ensure_secrets() {
   local root_user root_password lake_key lake_secret cassandra_user cassandra_password admin_password
-  local api_token pg_password fernet jwt airflow_password grafana_password xapi_user xapi_password pseudonym_key
+  local read_token admin_token privacy_token api_tokens pg_password fernet jwt airflow_password grafana_password xapi_user xapi_password pseudonym_key
   if [[ -n "$DRY_RUN" ]]; then
     mkdir -p "$RENDER_DIR/secrets"
     root_user=minio-admin root_password=DRY-RUN-NOT-A-SECRET lake_key=ula-lake lake_secret=DRY-RUN-NOT-A-SECRET
     cassandra_user=ula cassandra_password=DRY-RUN-NOT-A-SECRET admin_password=DRY-RUN-NOT-A-SECRET
-    api_token=DRY-RUN-NOT-A-SECRET pg_password=DRY-RUN-NOT-A-SECRET fernet=DRY-RUN-NOT-A-SECRET
+    read_token=DRY-RUN-NOT-A-SECRET-READ admin_token=DRY-RUN-NOT-A-SECRET-ADMIN
+    privacy_token=DRY-RUN-NOT-A-SECRET-PRIVACY pg_password=DRY-RUN-NOT-A-SECRET fernet=DRY-RUN-NOT-A-SECRET
     jwt=DRY-RUN-NOT-A-SECRET airflow_password=DRY-RUN-NOT-A-SECRET grafana_password=DRY-RUN-NOT-A-SECRET
     xapi_user=lms xapi_password=DRY-RUN-NOT-A-SECRET pseudonym_key=DRY-RUN-NOT-A-SECRET-BUT-32-CHARACTERS-LONG
   else
@@ -326,7 +361,18 @@ ensure_secrets() {
     cassandra_user="$(secret_get "$ULA_NAMESPACE" ula-cassandra username)"; cassandra_user="${cassandra_user:-ula}"
     cassandra_password="$(secret_get "$ULA_NAMESPACE" ula-cassandra password)"; cassandra_password="${cassandra_password:-$(rand_hex 24)}"
     admin_password="$(secret_get cassandra cassandra-admin password)"; admin_password="${admin_password:-$(rand_hex 24)}"
-    api_token="$(secret_get "$ULA_NAMESPACE" ula-api token)"; api_token="${api_token:-$(rand_hex 32)}"
+    # The API's scoped tokens (docs/serving.md#tokens); the one `token` of an earlier deploy becomes the read token.
+    read_token="$(secret_get "$ULA_NAMESPACE" ula-api read-token)"; read_token="${read_token:-$(secret_get "$ULA_NAMESPACE" ula-api token)}"
+    read_token="${read_token:-$(rand_hex 32)}"
+    admin_token="$(secret_get "$ULA_NAMESPACE" ula-api admin-token)"; admin_token="${admin_token:-$(rand_hex 32)}"
+    privacy_token="$(secret_get "$ULA_NAMESPACE" ula-api privacy-token)"; privacy_token="${privacy_token:-$(rand_hex 32)}"
+    # Secrets of an earlier deploy without the scoped tokens: replaced (the values above are kept).
+    for name in ula-api serving-api; do
+      if [[ -z "$(secret_get "$ULA_NAMESPACE" "$name" tokens)" ]] && kubectl get secret "$name" -n "$ULA_NAMESPACE" >/dev/null 2>&1; then
+        kubectl delete secret "$name" -n "$ULA_NAMESPACE" >/dev/null
+        info "secret $ULA_NAMESPACE/$name: replaced by one with scoped tokens"
+      fi
+    done
     pg_password="$(secret_get airflow airflow-secrets postgres-password)"; pg_password="${pg_password:-$(rand_hex 24)}"
     fernet="$(secret_get airflow airflow-secrets fernet-key)"; fernet="${fernet:-$(openssl rand -base64 32 | tr '+/' '-_')}"
     jwt="$(secret_get airflow airflow-secrets jwt-secret)"; jwt="${jwt:-$(rand_hex 32)}"
@@ -348,9 +394,14 @@ ensure_secrets() {
   ensure_secret cassandra ula-cassandra "${cassandra[@]}"
   ensure_secret "$ULA_NAMESPACE" ula-cassandra "${cassandra[@]}"
   ensure_secret trino ula-cassandra "${cassandra[@]}"
-  ensure_secret "$ULA_NAMESPACE" ula-api token="$api_token"
-  # functions/serving/func.yaml reads the token from serving-api (for `func deploy`): same value.
-  ensure_secret "$ULA_NAMESPACE" serving-api token="$api_token"
+  # ULA_API_TOKENS of the serving function: `dashboard` reads (the analytics and the dashboard), `ops` also
+  # administers, `privacy` only resolves pseudonyms; each token also under its own key for people and tools.
+  api_tokens="dashboard:$read_token:read,ops:$admin_token:read+admin,privacy:$privacy_token:privacy"
+  ensure_secret "$ULA_NAMESPACE" ula-api tokens="$api_tokens" read-token="$read_token" \
+    admin-token="$admin_token" privacy-token="$privacy_token"
+  # functions/serving/func.yaml reads the tokens from serving-api (for `func deploy`): same values.
+  ensure_secret "$ULA_NAMESPACE" serving-api tokens="$api_tokens"
+  sync_kafka_secret
   ensure_secret airflow airflow-secrets postgres-password="$pg_password" fernet-key="$fernet" \
     jwt-secret="$jwt" admin-password="$airflow_password" passwords.json="{\"admin\": \"$airflow_password\"}"
   ensure_secret monitoring grafana-admin admin-password="$grafana_password"
@@ -522,6 +573,9 @@ install_kafka() {
   kubectl apply -f "$RENDER_DIR/10-kafka/topics.yaml" >/dev/null
   kubectl wait kafkatopic --all -n kafka --for=condition=Ready --timeout="$WAIT_TIMEOUT" >/dev/null
   info "topics: $(kubectl get kafkatopic -n kafka -o 'jsonpath={.items[*].spec.topicName}')"
+  kubectl apply -f "$RENDER_DIR/10-kafka/user.yaml" >/dev/null
+  kubectl wait kafkauser/ula -n kafka --for=condition=Ready --timeout="$WAIT_TIMEOUT" >/dev/null
+  info "Kafka user ula (SCRAM-SHA-512) ready"
 }
 
 install_storage() {
@@ -605,7 +659,8 @@ print_access() {
                      (run 'minikube tunnel -p $MINIKUBE_PROFILE' in another terminal first; or:
                       kubectl port-forward -n kourier-system svc/kourier 8081:80 and
                       curl -H "Host: ${url#http://}" http://localhost:8081/ )
-                     API token: kubectl get secret ula-api -n $ULA_NAMESPACE -o jsonpath='{.data.token}' | base64 -d
+                     API tokens (docs/serving.md#tokens): read (the dashboard), admin, privacy:
+                     kubectl get secret ula-api -n $ULA_NAMESPACE -o jsonpath='{.data.read-token}' | base64 -d
     xAPI (LRS)       ${xapi_url}/xapi   (the LMS's LRS endpoint; HTTP Basic, docs/xapi.md)
                      user:     kubectl get secret ula-xapi -n $ULA_NAMESPACE -o jsonpath='{.data.username}' | base64 -d
                      password: kubectl get secret ula-xapi -n $ULA_NAMESPACE -o jsonpath='{.data.password}' | base64 -d
@@ -618,7 +673,8 @@ print_access() {
     MinIO console    kubectl port-forward -n minio svc/minio 9001:9001      → http://localhost:9001
                      user: kubectl get secret minio-root -n minio -o jsonpath='{.data.root-user}' | base64 -d
     Cassandra        kubectl exec -it -n cassandra cassandra-0 -- cqlsh -u ula -p "\$(kubectl get secret ula-cassandra -n cassandra -o jsonpath='{.data.password}' | base64 -d)"
-    Kafka (host)     ${ip:-<node ip>}:30092   (in cluster: $KAFKA_BOOTSTRAP)
+    Kafka (host)     ${ip:-<node ip>}:30092   (in cluster: $KAFKA_BOOTSTRAP); SASL/SCRAM-SHA-512 over TLS:
+                     user, password and ca.crt in the Secret ula-kafka (docs/deployment.md#kafka-security)
 
     kn service list -n $ULA_NAMESPACE
     kn service describe ingest -n $ULA_NAMESPACE

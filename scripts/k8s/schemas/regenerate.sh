@@ -51,11 +51,13 @@ fi
 "$java" -cp "$work/lib/*" io.strimzi.crdgenerator.CrdGenerator --yaml --api-versions v1 --storage-version v1 \
   io.strimzi.api.kafka.model.kafka.Kafka="$work/strimzi-kafka.yaml" \
   io.strimzi.api.kafka.model.nodepool.KafkaNodePool="$work/strimzi-kafkanodepool.yaml" \
-  io.strimzi.api.kafka.model.topic.KafkaTopic="$work/strimzi-kafkatopic.yaml"
+  io.strimzi.api.kafka.model.topic.KafkaTopic="$work/strimzi-kafkatopic.yaml" \
+  io.strimzi.api.kafka.model.user.KafkaUser="$work/strimzi-kafkauser.yaml"
 
 crd_args=()
 for f in "$serving/config/core/300-resources/service.yaml" "$eventing/config/core/resources/jobsink.yaml" \
-  "$work/strimzi-kafka.yaml" "$work/strimzi-kafkanodepool.yaml" "$work/strimzi-kafkatopic.yaml" "${kafka_crds[@]}"; do
+  "$work/strimzi-kafka.yaml" "$work/strimzi-kafkanodepool.yaml" "$work/strimzi-kafkatopic.yaml" \
+  "$work/strimzi-kafkauser.yaml" "${kafka_crds[@]}"; do
   crd_args+=(--crd "$f")
 done
 rm -rf "$here/json"
