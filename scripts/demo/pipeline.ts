@@ -25,11 +25,16 @@ import type { ViewStore } from '../../functions/core/src/adapters/view-store.ts'
 import { openViewStore } from '../../functions/core/src/adapters/view-stores.ts';
 import { runCompaction } from '../../functions/core/src/batch/compact.ts';
 import { type BatchRunReport, runBatch } from '../../functions/core/src/batch/job.ts';
+import {
+  type RetentionLimits,
+  type RetentionReport,
+  runRetention,
+} from '../../functions/core/src/batch/retain.ts';
 import type { RiskThresholds } from '../../functions/core/src/categories/student-course/risk.ts';
 import { type Config, loadConfig } from '../../functions/core/src/config.ts';
 import type { LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { type CompactionReport, compactionRange } from '../../functions/core/src/lake/compaction.ts';
-import { readSettings, readTogether, risk } from '../../functions/core/src/settings.ts';
+import { batch, readSettings, readTogether, risk } from '../../functions/core/src/settings.ts';
 import { addDays, type LocalCalendar, localCalendar, utcDate } from '../../functions/core/src/views/time.ts';
 import type { DemoArgs } from './args.ts';
 import { requestOf } from './events.ts';
@@ -96,6 +101,8 @@ export class EmbeddedDemo {
   readonly config: Config;
   /** The at-risk rules' thresholds (ULA_RISK_*), read as the batch entry point reads them. */
   readonly risk: RiskThresholds;
+  /** The lake's retention (ULA_RETENTION_RAW_DAYS, ULA_RETENTION_PII_DAYS), run after each daily batch. */
+  readonly retention: RetentionLimits;
   readonly calendar: LocalCalendar;
   readonly dataDir: string;
   private ingest!: FunctionModule;
@@ -128,9 +135,11 @@ export class EmbeddedDemo {
     if (args.s3 !== undefined) process.env['ULA_S3_ENDPOINT'] = args.s3;
     if (args.cassandra !== undefined) process.env['ULA_CASSANDRA_CONTACT_POINTS'] = args.cassandra;
     if (args.kafka !== undefined) process.env['ULA_KAFKA_BROKERS'] = args.kafka;
-    [this.config, this.risk] = readTogether(
+    [this.config, this.risk, this.retention] = readTogether(
       () => loadConfig(),
       () => readSettings(process.env, risk),
+      () =>
+        readSettings(process.env, { rawDays: batch.retentionRawDays, personalDays: batch.retentionPiiDays }),
     );
     this.dataDir = resolve(this.config.dataDir);
     this.calendar = localCalendar(this.config.timeZone);
@@ -368,6 +377,20 @@ export class EmbeddedDemo {
     });
   }
 
+  /** The lake's retention (the batch entry point's `retain` job) counted back from a UTC date, queued likewise. */
+  retainAsOf(reference: string): Promise<RetentionReport> {
+    return this.exclusive(() => {
+      this.batchViews ??= openViewStore(this.config, { attempts: 5 });
+      return runRetention({
+        request: { job: 'retain', from: reference, to: reference },
+        runId: `demo-retain-${reference}-${Date.now().toString(36)}`,
+        lake: lakeStore(this.config),
+        views: this.batchViews,
+        limits: this.retention,
+      });
+    });
+  }
+
   /**
    * Runs batch runs and compactions one at a time, in the order asked: a compaction deleting the files a
    * batch run has just listed would only make a later run recompute the day, but there is no point.
@@ -540,7 +563,8 @@ export class EmbeddedDemo {
   }
 
   /**
-   * The triggers (Airflow's role): at 01:00 local, batch the day that just ended (batch_layer_pipeline);
+   * The triggers (Airflow's role): at 01:00 local, batch the day that just ended, then the lake's retention
+   * counted back from it (batch_layer_pipeline);
    * at minute 15 of each UTC hour, compact the lake's closed hours of the last week (lake_compaction).
    * The compaction of the day's last hour (e.g. 17:15 UTC for UTC+7) comes before the 01:00 local batch.
    */
@@ -565,10 +589,14 @@ export class EmbeddedDemo {
       const yesterday = addDays(today, -1);
       lastDay = today;
       log(`daily trigger: batch for ${yesterday}`);
-      this.runBatchFor(yesterday, yesterday).then(
-        (r) => log(`daily batch ${yesterday}: ${r.status}, ${r.rowsWritten} rows`),
-        (e) => log(`daily batch ${yesterday} failed: ${(e as Error).message}`),
-      );
+      this.runBatchFor(yesterday, yesterday)
+        .then(async (r) => {
+          log(`daily batch ${yesterday}: ${r.status}, ${r.rowsWritten} rows`);
+          // As in the DAG: only after a good batch (the next one catches up).
+          const retained = await this.retainAsOf(yesterday);
+          log(`daily retention as of ${yesterday}: ${retained.partitions.length} partitions removed`);
+        })
+        .catch((e) => log(`daily batch or retention ${yesterday} failed: ${(e as Error).message}`));
     }, 30_000);
     this.dailyTimer.unref();
   }
