@@ -16,8 +16,9 @@
 #                                            (knative-eventing svc/job-sink), the API through Kourier
 #                                            (svc/kourier, Host header of ksvc serving; the LRS likewise,
 #                                            ksvc xapi); Kafka through its NodePort listener
-#                                            <minikube ip>:30092. Credentials from the Secrets ula-api
-#                                            (token), ula-lake (S3 keys) and ula-xapi (Basic).
+#                                            <minikube ip>:30092 (SASL/SCRAM over TLS). Credentials from
+#                                            the Secrets ula-api (read-token), ula-kafka (user, password,
+#                                            cluster CA), ula-lake (S3 keys) and ula-xapi (Basic).
 #   scripts/verify_deploy.sh --local         against the local stack (npm run stack:up): starts ingest, speed,
 #                                            serving and xapi (their build/index.js under faas-js-runtime), the
 #                                            KafkaSource stand-in and the JobSink stand-in
@@ -30,8 +31,10 @@
 #   --kafka HOST:PORT     Kafka bootstrap servers (cluster mode; default <minikube -p MINIKUBE_PROFILE ip>:30092)
 #   -h, --help
 # Environment: ULA_NAMESPACE (ula), MINIKUBE_PROFILE (ula). --local reads the local stack's endpoints from
-#   ULA_KAFKA_BROKERS, ULA_S3_ENDPOINT, ULA_TRINO_URL, ULA_CASSANDRA_CONTACT_POINTS, AWS_ACCESS_KEY_ID and
-#   AWS_SECRET_ACCESS_KEY (defaults: the local stack's, scripts/stack/lib.sh).
+#   ULA_KAFKA_BROKERS, ULA_S3_ENDPOINT, ULA_CASSANDRA_CONTACT_POINTS, AWS_ACCESS_KEY_ID and
+#   AWS_SECRET_ACCESS_KEY (defaults: the local stack's, scripts/stack/lib.sh), and Trino as the stack's
+#   ula_analyst (.stack/trino/credentials/ula_analyst.env). Cluster mode reads Trino as ula_analyst over
+#   https (Secrets trino-users, trino-tls).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -98,7 +101,16 @@ if [[ -z "$KAFKA" ]]; then
   command -v minikube >/dev/null 2>&1 || { echo "verify: give --kafka HOST:PORT (no minikube to ask for the node IP)" >&2; exit 2; }
   KAFKA="$(minikube -p "$MINIKUBE_PROFILE" ip):30092"
 fi
-token="$(secret "$ULA_NAMESPACE" ula-api token)"
+# The dashboard's read token (a deploy before scoped tokens: its single `token`).
+token="$(secret "$ULA_NAMESPACE" ula-api read-token 2>/dev/null || true)"
+[[ -n "$token" ]] || token="$(secret "$ULA_NAMESPACE" ula-api token)"
+# Kafka's external listener takes the KafkaUser's SCRAM credentials over TLS (the cluster CA), as ULA_KAFKA_*.
+ULA_KAFKA_SASL_MECHANISM=scram-sha-512
+ULA_KAFKA_USERNAME="$(secret "$ULA_NAMESPACE" ula-kafka user)"
+ULA_KAFKA_PASSWORD="$(secret "$ULA_NAMESPACE" ula-kafka password)"
+ULA_KAFKA_CA_FILE="$work/kafka-ca.crt"
+secret "$ULA_NAMESPACE" ula-kafka 'ca\.crt' >"$ULA_KAFKA_CA_FILE"
+export ULA_KAFKA_SASL_MECHANISM ULA_KAFKA_USERNAME ULA_KAFKA_PASSWORD ULA_KAFKA_CA_FILE
 AWS_ACCESS_KEY_ID="$(secret "$ULA_NAMESPACE" ula-lake access-key-id)"
 AWS_SECRET_ACCESS_KEY="$(secret "$ULA_NAMESPACE" ula-lake secret-access-key)"
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
@@ -110,7 +122,13 @@ ULA_XAPI_USER="$(secret "$ULA_NAMESPACE" ula-xapi username)"
 ULA_XAPI_PASSWORD="$(secret "$ULA_NAMESPACE" ula-xapi password)"
 export ULA_XAPI_USER ULA_XAPI_PASSWORD
 
-port_forward trino svc/trino 8080 && trino_port="$PF_PORT"
+# Trino: https with the analyst's password (read-only; trino/security), trusting the deploy's CA.
+port_forward trino svc/trino 8443 && trino_port="$PF_PORT"
+ULA_TRINO_USER=ula_analyst
+ULA_TRINO_PASSWORD="$(secret trino trino-users ula_analyst)"
+ULA_TRINO_CA_FILE="$work/trino-ca.pem"
+secret trino trino-tls 'ca\.pem' >"$ULA_TRINO_CA_FILE"
+export ULA_TRINO_USER ULA_TRINO_PASSWORD ULA_TRINO_CA_FILE
 port_forward minio svc/minio 9000 && minio_port="$PF_PORT"
 port_forward knative-eventing svc/job-sink 80 && jobsink_port="$PF_PORT"
 port_forward kourier-system svc/kourier 80 && kourier_port="$PF_PORT"
@@ -119,7 +137,7 @@ echo "verify: port-forwards: Trino :$trino_port, MinIO :$minio_port, JobSink :$j
 status=0
 ULA_S3_BUCKET=lake node "$ROOT/scripts/toolchain.mjs" tsx "$ROOT/scripts/verify/verify.ts" \
   --kafka "$KAFKA" \
-  --trino "http://127.0.0.1:$trino_port" \
+  --trino "https://127.0.0.1:$trino_port" \
   --s3 "http://127.0.0.1:$minio_port" \
   --jobsink "http://127.0.0.1:$jobsink_port/$ULA_NAMESPACE/batch-jobs" \
   --serving "http://127.0.0.1:$kourier_port" --serving-host "${serving_url#*://}" \

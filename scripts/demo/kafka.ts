@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CloudEventRequest, type FunctionHandle, invokeHandler } from '@ula/tools/dispatch/in-process';
 import { type Dispatcher, startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
-import { Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
+import { type Message, Partitioners, type Producer } from 'kafkajs';
+import { kafkaClientOf } from '../../functions/core/src/adapters/kafka-client.ts';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
 
 const categoryOf = (request: CloudEventRequest): string => {
@@ -64,7 +65,7 @@ export class KafkaBus {
     groupPrefix: string,
   ): Promise<KafkaBus> {
     const servers = await Promise.all(sinks.map((s) => serveHandler(s.handle)));
-    const kafka = new Kafka({ clientId: 'ula-demo', brokers, logLevel: logLevel.WARN });
+    const kafka = kafkaClientOf(brokers, 'ula-demo');
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

@@ -12,7 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { type DispatcherOptions, startDispatcher } from '@ula/tools/dispatch/kafka-dispatcher';
 import type { GeneratedItem } from '@ula/tools/generator/index';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
+import { kafkaClientOf } from '../../functions/core/src/adapters/kafka-client.ts';
 import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import { categories, topicOf } from '../../functions/core/src/events/envelope.ts';
 import { cassandraSchema } from '../../functions/core/src/views/catalogue.ts';
@@ -92,7 +93,7 @@ export const cassandraClient = (env: Record<string, string>) =>
 
 /** A Kafka client of the stack's brokers (warnings and errors logged only). */
 export const stackKafka = (env: Record<string, string>, clientId: string) =>
-  new Kafka({ clientId, brokers: env['ULA_KAFKA_BROKERS']!.split(','), logLevel: logLevel.WARN });
+  kafkaClientOf(env['ULA_KAFKA_BROKERS']!.split(','), clientId, {}, { ...process.env, ...env });
 
 /**
  * The run's dispatcher as the stack's KafkaSources deliver: the category topics to the ingest and speed

@@ -22,8 +22,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { kafkaClientConfig } from '../../functions/core/src/adapters/kafka-client.ts';
 import { S3Store } from '../../functions/core/src/adapters/s3.ts';
 import { batchRequestType, runIdOf } from '../../functions/core/src/batch/request.ts';
+import { loadKafkaConnection } from '../../functions/core/src/config.ts';
 import { toKafkaRecord } from '../../functions/core/src/events/cloudevents.ts';
 import type { LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { decodeRawParquet } from '../../functions/core/src/lake/parquet.ts';
@@ -197,13 +199,14 @@ export async function runChecks(
   const sent = await check('kafka send', async () => {
     const record = toKafkaRecord(event);
     const topic = e.topic ?? record.topic;
-    const kafka = new Kafka({
-      clientId: 'ula-verify',
-      brokers: e.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 5_000,
-      retry: { retries: 3 },
-    });
+    // TLS and SASL from ULA_KAFKA_* (verify_deploy.sh sets them from the Secret ula-kafka).
+    const kafka = new Kafka(
+      kafkaClientConfig(loadKafkaConnection(process.env, e.kafkaBrokers), 'ula-verify', {
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 5_000,
+        retry: { retries: 3 },
+      }),
+    );
     const producer = kafka.producer({
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,

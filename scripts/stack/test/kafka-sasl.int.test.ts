@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KafkaEventSink } from '@ula/core/adapters/event-sink-kafka';
-import { kafkaClientConfig } from '@ula/core/adapters/kafka-client';
+import { kafkaClientConfig, kafkaClientOf } from '@ula/core/adapters/kafka-client';
 import { type KafkaConnection, loadKafkaConnection } from '@ula/core/config';
 import { Kafka, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,13 @@ describe.skipIf(!existsSync(clientEnvFile))('Kafka SASL_SSL / SCRAM-SHA-512 list
     const sink = new KafkaEventSink({ connection });
     await expect(sink.health()).resolves.toBeUndefined();
     await sink.close();
+  });
+
+  it("the tools' client (dispatcher, readers, demo) takes brokers and security from the ULA_KAFKA_* environment", async () => {
+    const admin = kafkaClientOf(undefined, 'ula-sasl-test', oneAttempt, clientEnv()).admin();
+    await admin.connect();
+    await expect(admin.listTopics()).resolves.toContain(topic);
+    await admin.disconnect();
   });
 
   it('without credentials the listener refuses the client', async () => {

@@ -4,8 +4,8 @@
  * The CA file is read when the client is made: a rotated Secret is picked up by the next client.
  */
 import { readFileSync } from 'node:fs';
-import { type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
-import type { KafkaConnection } from '../config.ts';
+import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
+import { type KafkaConnection, loadKafkaConnection } from '../config.ts';
 
 export function kafkaClientConfig(
   connection: KafkaConnection,
@@ -26,4 +26,17 @@ export function kafkaClientConfig(
 /** Node TLS options of the brokers' connections: the CA file's certificates when given, else the system's. */
 export function kafkaTlsOptions(tls: NonNullable<KafkaConnection['tls']>): { ca: string[] } | true {
   return tls.caFile !== undefined ? { ca: [readFileSync(tls.caFile, 'utf8')] } : true;
+}
+
+/**
+ * The tools' kafkajs client: `brokers` (a flag's, else ULA_KAFKA_BROKERS, else the local stack's), TLS and
+ * SASL from the ULA_KAFKA_* settings of `env`.
+ */
+export function kafkaClientOf(
+  brokers: readonly string[] | undefined,
+  clientId: string,
+  extra: Omit<KafkaConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl'> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Kafka {
+  return new Kafka(kafkaClientConfig(loadKafkaConnection(env, brokers), clientId, extra));
 }

@@ -4,6 +4,7 @@
  * (kafka-sink-worker.ts), and kafkajs helpers to read topics back for tests and tools.
  */
 import { Worker } from 'node:worker_threads';
+import { kafkaClientOf } from '@ula/core/adapters/kafka-client';
 import {
   type Category,
   categories,
@@ -12,7 +13,7 @@ import {
   type LmsEvent,
   topicOf,
 } from '@ula/core/events/envelope';
-import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
 import { type EncodedHeaders, encodeHeaders, type ProducerMessage } from './kafka-wire.ts';
 
@@ -309,7 +310,7 @@ export async function endOffsets(
   brokers: string[],
   topics: string[],
 ): Promise<Map<string, { partition: number; offset: string }[]>> {
-  const admin = new Kafka({ clientId: 'ula-offsets', brokers, logLevel: logLevel.WARN }).admin();
+  const admin = kafkaClientOf(brokers, 'ula-offsets').admin();
   await admin.connect();
   try {
     const out = new Map<string, { partition: number; offset: string }[]>();
@@ -336,7 +337,7 @@ export async function readRecords(options: {
   done: (records: ConsumedRecord[]) => boolean;
   timeoutMs?: number;
 }): Promise<ConsumedRecord[]> {
-  const kafka = new Kafka({ clientId: 'ula-reader', brokers: options.brokers, logLevel: logLevel.WARN });
+  const kafka = kafkaClientOf(options.brokers, 'ula-reader');
   const consumer = kafka.consumer({ groupId: `ula-reader-${process.pid}-${Date.now()}` });
   const records: ConsumedRecord[] = [];
   await consumer.connect();

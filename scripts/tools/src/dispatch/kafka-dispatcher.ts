@@ -6,8 +6,9 @@
  * One consumer group per sink, as one KafkaSource per subscriber would have.
  */
 
+import { kafkaClientOf } from '@ula/core/adapters/kafka-client';
 import { categories, deadLetterTopic, topicOf } from '@ula/core/events/envelope';
-import { Kafka, type KafkaMessage, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
 import { type DeliveryOutcome, type DeliveryPolicy, defaultDeliveryPolicy, deliver } from './delivery.ts';
 import { httpPoster } from './http-post.ts';
 
@@ -61,7 +62,7 @@ export function httpRequestOf(
 }
 
 export async function startDispatcher(options: DispatcherOptions): Promise<Dispatcher> {
-  const kafka = new Kafka({ clientId: 'ula-dispatcher', brokers: options.brokers, logLevel: logLevel.WARN });
+  const kafka = kafkaClientOf(options.brokers, 'ula-dispatcher');
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
