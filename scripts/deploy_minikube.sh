@@ -195,8 +195,14 @@ secret_manifest() {
   printf '  labels:\n    app.kubernetes.io/part-of: university-learning-analytics\n'
   printf "  annotations:\n    ula/generated-by: scripts/deploy_minikube.sh\ntype: Opaque\nstringData:\n"
   for pair in "$@"; do
-    # Values are generated hex/base64 strings, user names or host names: single-quote them for YAML.
-    printf "  %s: '%s'\n" "${pair%%=*}" "${pair#*=}"
+    if [[ "${pair#*=}" == *$'\n'* ]]; then
+      # A PEM or a password file: a literal block.
+      printf '  %s: |\n' "${pair%%=*}"
+      printf '%s\n' "${pair#*=}" | sed 's/^/    /'
+    else
+      # Values are generated hex/base64 strings, user names or host names: single-quote them for YAML.
+      printf "  %s: '%s'\n" "${pair%%=*}" "${pair#*=}"
+    fi
   done
 }
 
@@ -232,6 +238,11 @@ render_all() {
   fi
   mkdir -p "$out/40-trino"
   configmap_from_files trino-catalog trino "${files[@]}" >"$out/40-trino/catalog-configmap.yaml"
+  # Trino's security (docs/trino-security.md): its config files and the users' groups and rules.
+  mapfile -t files < <(files_in "$ROOT/trino/etc/k8s" '*.properties')
+  configmap_from_files trino-etc trino "${files[@]}" >"$out/40-trino/etc-configmap.yaml"
+  mapfile -t files < <(files_in "$ROOT/trino/security" '*')
+  configmap_from_files trino-security trino "${files[@]}" >"$out/40-trino/security-configmap.yaml"
   render_file "$MANIFESTS/trino/trino.yaml" "$out/40-trino/trino.yaml"
 
   # The lake's Trino objects (lake.raw tables, lake.events and lake.serving views): the SQL generated from
@@ -413,6 +424,52 @@ ensure_secrets() {
   # The key of ULA_PSEUDONYMIZE=hmac (docs/privacy.md): generated once and kept; changing it changes every
   # pseudonym, so views written before and after no longer join.
   ensure_secret "$ULA_NAMESPACE" ula-privacy pseudonym-key="$pseudonym_key"
+  ensure_trino_secrets
+}
+
+# Trino (docs/trino-security.md): a password per user of trino/security/group.txt (Secret trino/trino-users,
+# one key per user), the password file Trino checks them against and the internal shared secret
+# (trino-auth), a CA and a server certificate for the Service's names and 127.0.0.1 (port-forwards) (trino-tls:
+# ca.pem for clients, server.pem = key + certificate; the CA's key is not kept). Each Secret is created only
+# when absent: a user added to group.txt later needs `kubectl delete secret -n trino trino-users trino-auth`
+# and a deploy (every password renewed). The certificate is made in a temporary folder, deleted at once.
+ensure_trino_secrets() {
+  local users=() pairs=() lines="" u pw db shared ca server tmp
+  mapfile -t users < <(awk -F: '!/^[[:space:]]*(#|$)/ { n = split($2, u, ","); for (i = 1; i <= n; i++) print u[i] }' \
+    "$ROOT/trino/security/group.txt" | sort -u)
+  for u in "${users[@]}"; do
+    if [[ -n "$DRY_RUN" ]]; then pw=DRY-RUN-NOT-A-SECRET; else pw="$(secret_get trino trino-users "$u")"; fi
+    pw="${pw:-$(rand_hex 24)}"
+    pairs+=("$u=$pw")
+    lines+="$u $pw"$'\n'
+  done
+  if [[ -n "$DRY_RUN" ]]; then
+    db=DRY-RUN-NOT-A-PASSWORD-FILE shared=DRY-RUN-NOT-A-SECRET ca=DRY-RUN-NOT-A-CERTIFICATE server=DRY-RUN-NOT-A-KEY
+  else
+    shared="$(secret_get trino trino-auth internal-shared-secret)"; shared="${shared:-$(rand_hex 32)}"
+    db="$(printf '%s' "$lines" | node "$ROOT/scripts/trino-password-file.mjs")"
+    ca="$(secret_get trino trino-tls 'ca\.pem')"
+    server="$(secret_get trino trino-tls 'server\.pem')"
+    if [[ -z "$ca" || -z "$server" ]]; then
+      tmp="$(mktemp -d)"
+      if ! { openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=ula Trino CA" \
+        -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=trino.trino.svc.cluster.local" \
+          -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null &&
+        openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial -days 825 \
+          -extfile <(printf '%s\n' 'subjectAltName=DNS:trino.trino.svc.cluster.local,DNS:trino.trino.svc,DNS:trino.trino,DNS:trino,DNS:localhost,IP:127.0.0.1' 'extendedKeyUsage=serverAuth') \
+          -out "$tmp/server.crt" 2>/dev/null; }; then
+        rm -rf "$tmp"
+        die "openssl could not make Trino's certificate"
+      fi
+      ca="$(cat "$tmp/ca.pem")"
+      server="$(cat "$tmp/server.key" "$tmp/server.crt")"
+      rm -rf "$tmp"
+    fi
+  fi
+  ensure_secret trino trino-users "${pairs[@]}"
+  ensure_secret trino trino-auth password.db="$db" internal-shared-secret="$shared"
+  ensure_secret trino trino-tls ca.pem="$ca" server.pem="$server"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -446,6 +503,7 @@ preflight() {
   need kn "Install the Knative CLI: https://knative.dev/docs/client/install-kn/"
   need curl "Install curl (release manifests are downloaded from GitHub)."
   need openssl "Install openssl (random credentials)."
+  need node "Install Node.js (Trino's password file is hashed with scripts/trino-password-file.mjs; scripts/toolchain.mjs provides Node.js 24)."
   if [[ -n "$BUILD" ]]; then
     need func "Install the Knative func CLI (or kn-func as 'func'): https://knative.dev/docs/functions/install-func/"
     need npm "Install Node.js and npm (the functions are bundled on the host before func build; scripts/toolchain.mjs provides Node.js 24)."
@@ -666,7 +724,8 @@ print_access() {
                      password: kubectl get secret ula-xapi -n $ULA_NAMESPACE -o jsonpath='{.data.password}' | base64 -d
     Airflow UI       kubectl port-forward -n airflow svc/airflow 8082:8080  → http://localhost:8082 (user admin)
                      password: kubectl get secret airflow-secrets -n airflow -o jsonpath='{.data.admin-password}' | base64 -d
-    Trino            kubectl port-forward -n trino svc/trino 8080:8080      → http://localhost:8080/ui
+    Trino            kubectl port-forward -n trino svc/trino 8443:8443      → https://localhost:8443/ui
+                     (users and passwords: kubectl get secret trino-users -n trino -o yaml; CA: secret trino-tls)
     Grafana          kubectl port-forward -n monitoring svc/grafana 3000:3000 → http://localhost:3000 (user admin)
                      password: kubectl get secret grafana-admin -n monitoring -o jsonpath='{.data.admin-password}' | base64 -d
     Prometheus       kubectl port-forward -n monitoring svc/prometheus 9090:9090 → http://localhost:9090/targets

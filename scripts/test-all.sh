@@ -21,7 +21,7 @@ source scripts/stack/lib.sh # the local stack's S3 credentials (AWS_ACCESS_KEY_I
 export ULA_KAFKA_BROKERS="${ULA_KAFKA_BROKERS:-127.0.0.1:9092}"
 export ULA_CASSANDRA_CONTACT_POINTS="${ULA_CASSANDRA_CONTACT_POINTS:-127.0.0.1}"
 export ULA_S3_ENDPOINT="${ULA_S3_ENDPOINT:-http://127.0.0.1:9000}"
-export ULA_TRINO_URL="${ULA_TRINO_URL:-http://127.0.0.1:8080}"
+# Trino: the tests log in as the stack's users (.stack/trino/credentials/<user>.env, trino-access.ts).
 
 step "integration tests"
 npx vitest run --project integration

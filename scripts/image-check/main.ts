@@ -141,7 +141,7 @@ function launchEnv(name: string, funcYaml: FuncYaml): NodeJS.ProcessEnv {
     NODE_ENV: 'production',
     ...Object.fromEntries(literal.map((e) => [e.name, e.value])),
     ...stackEnv(run),
-    ULA_TRINO_URL: process.env['ULA_TRINO_URL'] ?? 'http://127.0.0.1:8080',
+    ULA_TRINO_URL: process.env['ULA_TRINO_URL'] ?? 'https://127.0.0.1:8443',
     ...(ports[name] === undefined ? {} : { FUNC_PORT: String(ports[name]) }),
     ...(name === 'serving' ? { ULA_API_TOKEN: apiToken } : {}),
     // The cluster's sink is a KafkaSink per category (HTTP); here the local stack's Kafka takes the events.

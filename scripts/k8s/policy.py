@@ -50,6 +50,8 @@ SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|ACCESS_KEY|FERNET|JWT|CREDENTIA
 FILE_CONFIGMAPS = {  # (namespace, name) → (repo folder, suffix)
     ("cassandra", "cassandra-schema"): ("cassandra", "schema.cql"),
     ("trino", "trino-catalog"): ("trino/catalog/k8s", ".properties"),
+    ("trino", "trino-etc"): ("trino/etc/k8s", ".properties"),
+    ("trino", "trino-security"): ("trino/security", ""),
     ("airflow", "airflow-dags"): ("airflow/dags", ".py"),
     ("monitoring", "grafana-dashboards"): ("scripts/k8s/manifests/monitoring/dashboards", ".json"),
 }

@@ -3,8 +3,11 @@
 # the Job trino/trino-lake of scripts/deploy_minikube.sh (image trinodb/trino, which carries the CLI as
 # `trino`; this script and the files come from the ConfigMap trino-lake), and usable by hand:
 #
-#   TRINO_SERVER=http://127.0.0.1:8080 TRINO_CLI="java -jar trino-cli-476-executable.jar" \
-#     bash scripts/k8s/trino-lake-apply.sh DIR
+#   TRINO_SERVER=https://127.0.0.1:8443 TRINO_USER=ula_admin TRINO_PASSWORD=… TRINO_TRUSTSTORE=ca.pem \
+#     TRINO_CLI="java -jar trino-cli-476-executable.jar" bash scripts/k8s/trino-lake-apply.sh DIR
+#
+# TRINO_PASSWORD set: the CLI logs in with it (it reads the variable itself: --password), trusting the PEM
+# CA of TRINO_TRUSTSTORE; the user must be allowed to create the lake's objects (trino/security: ula_admin).
 #
 # DIR holds raw_tables.sql (lake.raw.<category> tables with partition projection, lake.events.<category>
 # views) and serving_views.sql (lake.serving.* merged views, time zone filled in), i.e. trino/lake/*.sql as
@@ -20,11 +23,15 @@
 set -euo pipefail
 
 dir="${1:-/etc/trino-lake}"
-server="${TRINO_SERVER:-http://trino.trino.svc.cluster.local:8080}"
+server="${TRINO_SERVER:-https://trino.trino.svc.cluster.local:8443}"
+user="${TRINO_USER:-ula_admin}"
 attempts="${TRINO_WAIT_ATTEMPTS:-60}"
 read -r -a cli <<<"${TRINO_CLI:-trino}"
 
-trino_cli() { "${cli[@]}" --server "$server" --user ula "$@"; }
+auth=()
+if [[ -n "${TRINO_PASSWORD:-}" ]]; then auth+=(--password); fi
+if [[ -n "${TRINO_TRUSTSTORE:-}" ]]; then auth+=(--truststore-path "$TRINO_TRUSTSTORE"); fi
+trino_cli() { "${cli[@]}" --server "$server" --user "$user" "${auth[@]}" "$@"; }
 query() { trino_cli --output-format TSV --execute "$1"; }
 
 for file in raw_tables.sql serving_views.sql; do

@@ -97,14 +97,17 @@ _trino_security() {
     umask 077
     mkdir -p "$creds" "$tls"
     if [[ ! -s "$tls/ca.pem" || ! -s "$tls/server.pem" ]]; then
-      openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=ula local stack Trino CA" \
+      if ! { openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=ula local stack Trino CA" \
         -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null &&
         openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key" \
           -out "$tls/server.csr" 2>/dev/null &&
         openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 825 \
           -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n') \
           -out "$tls/server.crt" 2>/dev/null &&
-        cat "$tls/server.key" "$tls/server.crt" >"$tls/server.pem" || { echo "trino: openssl failed" >&2; exit 1; }
+        cat "$tls/server.key" "$tls/server.crt" >"$tls/server.pem"; }; then
+        echo "trino: openssl could not make the certificate" >&2
+        exit 1
+      fi
       rm -f "$tls/server.csr" "$tls/ca.srl"
     fi
     [[ -s "$tls/internal-secret" ]] || openssl rand -hex 32 >"$tls/internal-secret"
@@ -228,6 +231,7 @@ trino_health() {
   local f
   f="$(trino_credentials)"
   [[ -s "$f" ]] || { echo "no credentials ($f): not started by this script"; return 1; }
+  # shellcheck source=/dev/null # written by _trino_security
   (set -a && . "$f" && probe trino "$ULA_TRINO_URL")
 }
 
@@ -253,6 +257,7 @@ trino_init() {
     echo "notice: Cassandra is not up; lake.serving views not applied (npx tsx scripts/trino-lake.ts)"
     serving=(--no-serving)
   fi
+  # shellcheck source=/dev/null # written by _trino_security
   (set -a && . "$(trino_credentials)" && cd "$STACK_ROOT" &&
     node --no-warnings --import tsx scripts/trino-lake.ts "${serving[@]}")
 }
