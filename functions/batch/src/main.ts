@@ -1,7 +1,8 @@
 /**
  * The batch job's command line: reads the batch request from the JobSink event file
- * (`$K_EVENT_PATH/event`, default /etc/jobsink-event/event) or from `--job <name|all|compact> --from D --to D`,
- * runs it against the configured lake and view store (the view jobs, or the lake's compaction), logs JSON
+ * (`$K_EVENT_PATH/event`, default /etc/jobsink-event/event) or from `--job <name|all|compact|retain> --from D --to D`
+ * or `--job erase --user ID [--events] [--request ID]` (one user's erasure, @ula/core/batch/erase),
+ * runs it against the configured lake and view store (the view jobs, the lake's compaction or retention), logs JSON
  * lines, and returns the exit code (0 succeeded, 1 run failed, 2 invalid request or configuration).
  */
 import { readFile } from 'node:fs/promises';
@@ -9,15 +10,21 @@ import { join } from 'node:path';
 import { lakeStore } from '@ula/core/adapters/object-stores';
 import { openViewStore } from '@ula/core/adapters/view-stores';
 import { runCompaction } from '@ula/core/batch/compact';
+import { runErasureJob } from '@ula/core/batch/erase';
 import { runBatch } from '@ula/core/batch/job';
 import {
-  type BatchRequest,
   compactJob,
+  describeRequest,
   InvalidBatchRequest,
+  isErasure,
+  type JobRequest,
   parseBatchArgs,
   parseBatchRequestEvent,
+  retainJob,
   runIdOf,
 } from '@ula/core/batch/request';
+import { runRetention } from '@ula/core/batch/retain';
+import { userIdPseudonymizer } from '@ula/core/privacy/pseudonym';
 import { localCalendar } from '@ula/core/views/time';
 import {
   batchMetrics,
@@ -25,6 +32,7 @@ import {
   type RunStatus,
   recordBatchReport,
   recordCompaction,
+  recordRetention,
   recordRun,
 } from './metrics.ts';
 import { type BatchSettings, loadBatchSettings } from './settings.ts';
@@ -36,7 +44,7 @@ const log = (entry: Record<string, unknown>) =>
 export async function readRequest(
   argv: readonly string[],
   settings: Pick<BatchSettings, 'eventPath' | 'runId'>,
-): Promise<{ request: BatchRequest; runId: string }> {
+): Promise<{ request: JobRequest; runId: string }> {
   if (argv.length > 0) {
     const { request, runId } = parseBatchArgs(argv);
     return { request, runId: runId ?? settings.runId ?? `batch-cli-${Date.now().toString(36)}` };
@@ -47,7 +55,7 @@ export async function readRequest(
     text = await readFile(path, 'utf8');
   } catch {
     throw new InvalidBatchRequest(
-      `no arguments and no JobSink event file at ${path}: pass --job <name|all|compact> --from YYYY-MM-DD --to YYYY-MM-DD`,
+      `no arguments and no JobSink event file at ${path}: pass --job <name|all|compact|retain> --from YYYY-MM-DD --to YYYY-MM-DD`,
     );
   }
   let json: unknown;
@@ -72,7 +80,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     process.stderr.write(`batch: ${(error as Error).message}\n`);
   }
   const code = settings
-    ? await run(argv, settings, metrics, (name) => {
+    ? await run(argv, settings, metrics, env, (name) => {
         job = name;
       })
     : 2;
@@ -91,9 +99,10 @@ async function run(
   argv: readonly string[],
   settings: BatchSettings,
   metrics: ReturnType<typeof batchMetrics>,
+  env: NodeJS.ProcessEnv,
   jobIs: (job: string) => void,
 ): Promise<number> {
-  let request: BatchRequest;
+  let request: JobRequest;
   let runId: string;
   try {
     ({ request, runId } = await readRequest(argv, settings));
@@ -105,6 +114,26 @@ async function run(
   const { config } = settings;
   const views = openViewStore(config, { attempts: settings.writeAttempts });
   try {
+    if (isErasure(request)) {
+      // Logs name the request, never the user (describeRequest drops the id).
+      log({ level: 'info', event: 'erasure_started', runId, request: describeRequest(request) });
+      const report = await runErasureJob({
+        request,
+        runId,
+        lake: lakeStore(config),
+        views,
+        calendar: localCalendar(config.timeZone),
+        pseudonymize: userIdPseudonymizer(env),
+        lookbackDays: settings.lookbackDays,
+        stateRetentionDays: settings.stateRetentionDays,
+        graceMs: settings.graceMinutes * 60_000,
+        risk: settings.risk,
+        log: (entry) => log({ level: 'info', ...entry }),
+      });
+      const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+      log({ level: 'info', event: 'erasure_report', report, maxRssMb });
+      return 0;
+    }
     if (request.job === compactJob) {
       const report = await runCompaction({
         request,
@@ -117,6 +146,20 @@ async function run(
       recordCompaction(metrics, request.job, report);
       const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
       log({ level: 'info', event: 'compaction_report', report, maxRssMb });
+      return 0;
+    }
+    if (request.job === retainJob) {
+      const report = await runRetention({
+        request,
+        runId,
+        lake: lakeStore(config),
+        views,
+        limits: { rawDays: settings.retentionRawDays, personalDays: settings.retentionPiiDays },
+        log: (entry) => log({ level: 'info', ...entry }),
+      });
+      recordRetention(metrics, report);
+      const { partitions, ...summary } = report;
+      log({ level: 'info', event: 'retention_report', ...summary, partitions: partitions.length });
       return 0;
     }
     const report = await runBatch({

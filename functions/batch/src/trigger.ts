@@ -22,7 +22,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ViewStore } from '@ula/core/adapters/view-store';
 import { openViewStore } from '@ula/core/adapters/view-stores';
-import { InvalidBatchRequest, parseBatchRequestEvent, runIdOf } from '@ula/core/batch/request';
+import {
+  describeRequest,
+  InvalidBatchRequest,
+  parseBatchRequestEvent,
+  runIdOf,
+} from '@ula/core/batch/request';
 import { batchRuns } from '@ula/core/views/system-tables';
 import { loadTriggerSettings } from './settings.ts';
 
@@ -114,9 +119,10 @@ export class BatchTrigger {
         this.log({ event: 'batch_request_duplicate', runId });
         return send(res, 202, { runId, location, status: 'accepted', duplicate: true });
       }
-      this.runs.set(runId, { status: 'queued', request });
+      // An erasure's user id stays in the event only: logs and the status page show the request without it.
+      this.runs.set(runId, { status: 'queued', request: describeRequest(request) });
       this.queue.push({ runId, event: { ...parsed, datacontenttype: 'application/json' } });
-      this.log({ event: 'batch_request_accepted', runId, request });
+      this.log({ event: 'batch_request_accepted', runId, request: describeRequest(request) });
       send(res, 202, { runId, location, status: 'accepted' });
       this.pump();
     } catch (error) {

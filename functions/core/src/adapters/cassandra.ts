@@ -121,6 +121,17 @@ export class CassandraViewStore implements ViewStore {
     );
   }
 
+  async deleteRows(table: TableDefinition, keys: readonly Row[]): Promise<void> {
+    const columns = [...table.partitionKey, ...table.clustering.map((c) => c.name)];
+    const remove = `DELETE FROM ${this.keyspace}.${table.name} WHERE ${columns.map((k) => `${k} = ?`).join(' AND ')}`;
+    await this.eachBounded(keys, (key) =>
+      this.run(
+        remove,
+        columns.map((k) => toCassandra(columnType(table, k), key[k] ?? null)),
+      ),
+    );
+  }
+
   /**
    * Upserts the rows first, then deletes, by full primary key, the rows of the partitions that the new
    * rows do not overwrite (read back from each partition's key columns). A reader polling meanwhile sees

@@ -87,6 +87,18 @@ export class SqliteViewStore implements ViewStore {
     run.immediate();
   }
 
+  async deleteRows(table: TableDefinition, keys: readonly Row[]): Promise<void> {
+    const columns = [...table.partitionKey, ...table.clustering.map((c) => c.name)];
+    const remove = this.prepare(
+      `DELETE FROM ${q(table.name)} WHERE ${columns.map((k) => `${q(k)} = ?`).join(' AND ')}`,
+    );
+    this.db
+      .transaction(() => {
+        for (const key of keys) remove.run(...columns.map((k) => toSqlite(key[k])));
+      })
+      .immediate();
+  }
+
   /**
    * One transaction deletes the partitions and inserts the rows: in WAL mode, readers on other
    * connections (the serving process) keep reading the last committed snapshot until it commits, so

@@ -12,6 +12,8 @@ export interface ViewStore {
   upsert(table: TableDefinition, rows: readonly Row[], options?: { ttlSeconds?: number }): Promise<void>;
   /** Deletes every row of the given partitions (e.g. stale rows of a recomputed day). */
   deletePartitions(table: TableDefinition, partitions: readonly Row[]): Promise<void>;
+  /** Deletes single rows by their full primary key (other columns ignored; an absent key is no error). */
+  deleteRows(table: TableDefinition, keys: readonly Row[]): Promise<void>;
   /**
    * Makes `rows` the whole content of the given partitions (a recomputed day): upserts them and removes
    * the partitions' rows whose primary key is not among them (stale keys). Every row must belong to one

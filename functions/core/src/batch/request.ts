@@ -154,10 +154,14 @@ export function parseBatchRequestEvent(event: unknown): { event: BatchRequestEve
   return { event: e as BatchRequestEvent, request: parseJobRequest(data) };
 }
 
-/** Parses `--job <name|all|compact|retain> --from YYYY-MM-DD --to YYYY-MM-DD [--run-id ID] [--dry-run]` style arguments. */
-export function parseBatchArgs(argv: readonly string[]): { request: BatchRequest; runId?: string } {
+/**
+ * Parses `--job <name|all|compact|retain> --from YYYY-MM-DD --to YYYY-MM-DD [--run-id ID] [--dry-run]` or
+ * `--job erase --user ID [--events] [--request ID] [--run-id ID]` style arguments.
+ */
+export function parseBatchArgs(argv: readonly string[]): { request: JobRequest; runId?: string } {
   const values: Record<string, string> = {};
   let dryRun: boolean | undefined;
+  let events = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new InvalidBatchRequest(`unexpected argument ${arg}`);
@@ -165,11 +169,22 @@ export function parseBatchArgs(argv: readonly string[]): { request: BatchRequest
       dryRun = true;
       continue;
     }
+    if (arg === '--events') {
+      events = true;
+      continue;
+    }
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
     const value = inline ?? argv[++i];
     if (value === undefined) throw new InvalidBatchRequest(`--${name} needs a value`);
     values[name] = value;
   }
-  const request = parseBatchRequest({ job: values['job'], from: values['from'], to: values['to'], dryRun });
+  const request: JobRequest =
+    values['job'] === eraseJob
+      ? parseErasureRequest({
+          user: values['user'],
+          events,
+          ...(values['request'] !== undefined ? { request: values['request'] } : {}),
+        })
+      : parseBatchRequest({ job: values['job'], from: values['from'], to: values['to'], dryRun });
   return values['run-id'] !== undefined ? { request, runId: values['run-id'] } : { request };
 }
