@@ -633,7 +633,7 @@ export const privacy = {
     name: 'ULA_PII',
     kind: kind('drop or store', trimmed.pipe(z.enum(['drop', 'store']))) as Kind<'drop' | 'store'>,
     fallback: 'drop',
-    readBy: ['ingest', 'xapi', 'batch'],
+    readBy: ['ingest', 'xapi', 'batch', 'serving'],
     doc: "`drop`: the catalogue's personal fields (e-mail, name, birth date, gender, phone) are not written anywhere; `store`: ingest keeps them in the restricted table `personal/profile/` (Trino `lake.personal.profile`), never in the raw lake",
   }),
   pseudonymize: setting<'off' | 'hmac'>({

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { PersonalDirectory } from '@ula/core/privacy/directory';
 import type { ServingReader } from '@ula/core/serving/reader';
 import type { ApiScope, ApiToken } from '@ula/core/settings';
 import { csvField, rowsOfAnswer, toCsv, wantsCsv } from './csv.ts';
@@ -9,13 +10,22 @@ import { entityRoutes } from './routes/entities.ts';
 import { listRoutes } from './routes/lists.ts';
 import { openApiDocument } from './routes/openapi.ts';
 import { overviewRoutes } from './routes/overview.ts';
+import { privacyRoutes } from './routes/privacy.ts';
 import type { Deps, Route } from './routes/route.ts';
 import { viewRoutes } from './routes/views.ts';
 
-export const routes: readonly Route[] = [...overviewRoutes, ...listRoutes, ...entityRoutes, ...viewRoutes];
+export const routes: readonly Route[] = [
+  ...overviewRoutes,
+  ...listRoutes,
+  ...entityRoutes,
+  ...viewRoutes,
+  ...privacyRoutes,
+];
 
 export interface AppOptions {
   reader: ServingReader;
+  /** The restricted personal-data table, for the `privacy` route (ULA_PII=store); undefined: ids stay ids. */
+  personal?: PersonalDirectory;
   /**
    * When not empty, every /api/v1 call needs `Authorization: Bearer <token>` of one of them (else 401), whose
    * scopes hold the route's (else 403). Empty or unset: the API is open (local development).
@@ -239,7 +249,7 @@ function errorResponse(error: unknown, path: string, log: Log): ApiResponse {
 /** The serving function's HTTP behaviour: dashboard, API routing, bearer auth, CORS, JSON errors. */
 export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
-  const deps: Deps = { reader: options.reader, now };
+  const deps: Deps = { reader: options.reader, now, personal: options.personal };
   const apiRoutes = options.routes ?? routes;
   const compiled = compile(apiRoutes);
   const tokens = (options.tokens ?? []).map((token) => ({ digest: digest(token.token), token }));

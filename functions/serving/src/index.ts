@@ -4,7 +4,9 @@
  * app through runtime-routes.ts. Context: `method`, `query`, `headers`, `log` (the runtime's Context).
  */
 import { allTables, localCalendar, openViewStore, type ViewStore } from '@ula/core';
+import { lakeStore } from '@ula/core/adapters/object-stores';
 import { installRuntimeHooks } from '@ula/core/http/runtime';
+import { PersonalDirectory } from '@ula/core/privacy/directory';
 import { ServingReader } from '@ula/core/serving/reader';
 import { createApp } from './app.ts';
 import type { ApiRequest, ApiResponse } from './http.ts';
@@ -36,6 +38,7 @@ export async function init(): Promise<void> {
   });
   const created = createApp({
     reader,
+    ...(settings.pii === 'store' ? { personal: new PersonalDirectory(lakeStore(config)) } : {}),
     tokens: settings.apiTokens,
     corsOrigins,
     cacheMs: settings.apiCacheMs,

@@ -1,7 +1,7 @@
 /** The serving function's settings (env; declared in @ula/core/settings): the shared ones, health and the API's. */
 import { type Config, loadConfig } from '@ula/core/config';
 import type { HealthThresholds } from '@ula/core/serving/health';
-import { type ApiToken, health, readSettings, readTogether, serving } from '@ula/core/settings';
+import { type ApiToken, health, privacy, readSettings, readTogether, serving } from '@ula/core/settings';
 
 export interface ServingSettings {
   config: Config;
@@ -12,13 +12,16 @@ export interface ServingSettings {
   corsOrigins: string[];
   /** API answers are cached this long (ULA_API_CACHE_MS; 0 disables). */
   apiCacheMs: number;
+  /** `store`: the restricted personal-data table exists and the `privacy` route reads it (ULA_PII). */
+  pii: 'drop' | 'store';
 }
 
 /** Every serving variable, checked at once: InvalidSettings names each invalid one and the form it expects. */
 export function loadServingSettings(env: NodeJS.ProcessEnv = process.env): ServingSettings {
-  const [config, thresholds, v] = readTogether(
+  const [config, thresholds, { pii }, v] = readTogether(
     () => loadConfig(env),
     () => readSettings(env, health),
+    () => readSettings(env, { pii: privacy.pii }),
     () =>
       readSettings(env, serving, (values) =>
         values.apiToken !== undefined && values.apiTokens?.some((t) => t.token === values.apiToken)
@@ -33,5 +36,5 @@ export function loadServingSettings(env: NodeJS.ProcessEnv = process.env): Servi
   // keep working; resolving pseudonyms (`privacy`) is granted only by name, in ULA_API_TOKENS.
   const legacy: ApiToken[] =
     apiToken !== undefined ? [{ name: 'ULA_API_TOKEN', token: apiToken, scopes: ['read', 'admin'] }] : [];
-  return { config, thresholds, apiTokens: [...(apiTokens ?? []), ...legacy], ...rest };
+  return { config, thresholds, apiTokens: [...(apiTokens ?? []), ...legacy], pii, ...rest };
 }

@@ -1,3 +1,4 @@
+import type { PersonalDirectory } from '@ula/core/privacy/directory';
 import type { ServingReader } from '@ula/core/serving/reader';
 import type { ApiScope } from '@ula/core/settings';
 import { type ParamSpec, type Parsed, parseQuery } from '../params.ts';
@@ -6,6 +7,8 @@ import { type ParamSpec, type Parsed, parseQuery } from '../params.ts';
 export interface Deps {
   reader: ServingReader;
   now(): number;
+  /** The restricted personal-data table (ULA_PII=store); undefined: no personal data is kept. */
+  personal?: PersonalDirectory | undefined;
 }
 
 export interface RouteInput {
