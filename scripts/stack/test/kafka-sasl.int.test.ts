@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { KafkaEventSink } from '@ula/core/adapters/event-sink-kafka';
 import { kafkaClientConfig, kafkaClientOf } from '@ula/core/adapters/kafka-client';
 import { type KafkaConnection, loadKafkaConnection } from '@ula/core/config';
+import { WireProducer } from '@ula/tools/adapters/kafka-producer';
+import { wireSecurityOf } from '@ula/tools/adapters/kafka-sasl';
 import { Kafka, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,6 +102,50 @@ describe.skipIf(!existsSync(clientEnvFile))('Kafka SASL_SSL / SCRAM-SHA-512 list
     await admin.connect();
     await expect(admin.listTopics()).resolves.toContain(topic);
     await admin.disconnect();
+  });
+
+  it("the generator's wire producer (npm run produce) authenticates with SCRAM over TLS and its records arrive", async () => {
+    const producer = await WireProducer.connect({
+      brokers: connection.brokers,
+      security: wireSecurityOf(connection),
+    });
+    await producer.prepare([topic]);
+    const value = `wire over SASL_SSL ${randomUUID()}`;
+    producer.append(topic, { key: 'wire', value, headers: { 'content-type': 'text/plain' } });
+    await producer.send();
+    producer.close();
+    const kafka = new Kafka(kafkaClientConfig(connection, 'ula-sasl-test'));
+    const consumer = kafka.consumer({ groupId: `${topic}-wire-reader` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const values: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no wire record within 60 s (got ${values.length})`)),
+        60_000,
+      );
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          values.push(message.value!.toString());
+          if (values.includes(value)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(values).toContain(value);
+
+    const wrong = wireSecurityOf({
+      ...connection,
+      sasl: { ...connection.sasl!, password: 'not-the-password' },
+    });
+    await expect(
+      WireProducer.connect({ brokers: connection.brokers, security: wrong, attempts: 1 }).then((p) =>
+        p.prepare([topic]),
+      ),
+    ).rejects.toThrow(/SASL SCRAM-SHA-512 authentication failed/);
   });
 
   it('without credentials the listener refuses the client', async () => {

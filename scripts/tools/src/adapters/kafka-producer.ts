@@ -7,6 +7,8 @@
  * loudly. Records are appended (encoded at once into their partition's batch) and sent in order: each
  * partition receives its records in the order appended.
  */
+
+import { authenticate, type WireSecurity } from './kafka-sasl.ts';
 import {
   apiKeys,
   BrokerConnection,
@@ -23,6 +25,8 @@ import {
 
 export interface WireProducerOptions {
   brokers: readonly string[];
+  /** TLS and SASL of every broker connection (none: plaintext, as the local stack's 9092). */
+  security?: WireSecurity;
   clientId?: string;
   /** Per request (default 30 s). */
   requestTimeoutMs?: number;
@@ -369,7 +373,15 @@ export class WireProducer {
   private async connection(address: string): Promise<BrokerConnection> {
     const open = this.connections.get(address);
     if (open?.alive) return open;
-    const connection = await BrokerConnection.open(address, this.clientId, this.timeoutMs);
+    const { tls, sasl } = this.options.security ?? {};
+    const connection = await BrokerConnection.open(address, this.clientId, this.timeoutMs, tls);
+    if (sasl)
+      await authenticate((key, version, body) => connection.request(key, version, body), sasl, address).catch(
+        (error: unknown) => {
+          connection.close();
+          throw error;
+        },
+      );
     this.connections.set(address, connection);
     return connection;
   }

@@ -33,6 +33,7 @@ async function handle(request: SinkWorkerRequest): Promise<void> {
     batchSize = request.batchSize;
     producer = await WireProducer.connect({
       brokers: request.brokers,
+      security: request.security,
       clientId: request.clientId,
       ...(request.attempts !== undefined ? { attempts: request.attempts } : {}),
     });

@@ -7,6 +7,7 @@
  * with kafkajs, docs/events.md). The CRC-32C comes from @node-rs/crc32 (SSE4.2): 13 GB/s against
  * 0.84 GB/s for a slice-by-8 loop in JS. */
 import net from 'node:net';
+import tls from 'node:tls';
 import { crc32c } from '@node-rs/crc32';
 
 export const apiKeys = { produce: 0, metadata: 3, initProducerId: 22 } as const;
@@ -343,6 +344,11 @@ export class Reader {
     this.pos += length;
     return s;
   }
+  take(length: number): Buffer {
+    const b = this.buf.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    return b;
+  }
   array<T>(item: (r: Reader) => T): T[] {
     const length = this.int32();
     const out: T[] = [];
@@ -380,22 +386,44 @@ export class BrokerConnection {
     socket.on('close', () => this.fail(new KafkaConnectionError(`${address}: connection closed`)));
   }
 
-  static open(address: string, clientId: string, timeoutMs: number): Promise<BrokerConnection> {
+  /**
+   * Connects, over TLS when `tlsOptions` is given (the server's certificate checked against its `ca`, else
+   * the system's CAs). A certificate the client does not trust is a plain Error: retrying cannot help.
+   */
+  static open(
+    address: string,
+    clientId: string,
+    timeoutMs: number,
+    tlsOptions?: { ca?: string[] },
+  ): Promise<BrokerConnection> {
     const [host, port] = splitAddress(address);
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
+      const socket = tlsOptions
+        ? tls.connect({
+            host,
+            port,
+            ...(tlsOptions.ca ? { ca: tlsOptions.ca } : {}),
+            ...(net.isIP(host) === 0 ? { servername: host } : {}),
+          })
+        : net.connect({ host, port, noDelay: true });
+      if (tlsOptions) socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new KafkaConnectionError(`${address}: no connection within ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new BrokerConnection(socket, address, clientId, timeoutMs));
       });
-      socket.once('error', (e) => {
+      socket.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new KafkaConnectionError(`${address}: ${e.message}`));
+        const untrusted = /CERT|SELF_SIGNED|TLS|SSL/.test(e.code ?? '');
+        reject(
+          untrusted
+            ? new Error(`Kafka ${address}: TLS: ${e.message}`)
+            : new KafkaConnectionError(`${address}: ${e.message}`),
+        );
       });
     });
   }

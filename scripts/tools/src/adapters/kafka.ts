@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { kafkaClientOf } from '@ula/core/adapters/kafka-client';
+import { loadKafkaConnection } from '@ula/core/config';
 import {
   type Category,
   categories,
@@ -15,6 +16,7 @@ import {
 } from '@ula/core/events/envelope';
 import type { KafkaMessage } from 'kafkajs';
 import type { GeneratedItem, MalformedRecord } from '../generator/output.ts';
+import { type WireSecurity, wireSecurityOf } from './kafka-sasl.ts';
 import { type EncodedHeaders, encodeHeaders, type ProducerMessage } from './kafka-wire.ts';
 
 /**
@@ -120,6 +122,8 @@ export function kafkaMessageOfMalformed(record: MalformedRecord): ProducerMessag
 
 export interface KafkaSinkOptions {
   brokers: string[];
+  /** TLS and SASL (default: the ULA_KAFKA_* settings of the environment, kafka-sasl.ts wireSecurityOf). */
+  security?: WireSecurity;
   clientId?: string;
   /** Messages per send across all topics (default 8,000). */
   batchSize?: number;
@@ -174,6 +178,7 @@ export class KafkaSink {
     const open: SinkWorkerRequest = {
       type: 'open',
       brokers: options.brokers,
+      security: options.security ?? wireSecurityOf(loadKafkaConnection(process.env, options.brokers)),
       clientId: options.clientId ?? 'ula-producer',
       topics: [...topics.values()],
       batchSize: options.batchSize ?? 8000,
@@ -270,6 +275,7 @@ export type SinkWorkerRequest =
   | {
       type: 'open';
       brokers: string[];
+      security: WireSecurity;
       clientId: string;
       topics: string[];
       batchSize: number;
