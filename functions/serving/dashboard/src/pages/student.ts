@@ -2,7 +2,7 @@
  * A student: activity over the last 7 days (and each 7-day window of the last two weeks) and all time,
  * progress, scores as percent of the maximum and risk per course, and their sessions.
  */
-import { api, enc, query, type Settled, settle } from '../api.ts';
+import { ApiError, api, enc, query, type Settled, settle } from '../api.ts';
 import { BATCH, chartFigure, SPEED } from '../charts.ts';
 import { type Child, card, firstNum, fmt, h, kpi, note, num, pctText, type Row, timeText } from '../dom.ts';
 import { link, type Route } from '../router.ts';
@@ -223,6 +223,61 @@ export async function studentPage(route: Route): Promise<PageResult> {
       ),
       h('div', { class: 'grid' }, activityCard, sessionsCard),
       h('div', { class: 'grid one' }, coursesCard),
+      identityCard(id),
     ],
   };
+}
+
+/**
+ * Who the student is, fetched only when asked: the API answers only a token with the `privacy` scope, and
+ * only where the restricted personal-data table is on (ULA_PII=store; docs/privacy.md). Nothing personal is
+ * requested while a page is merely viewed.
+ */
+function identityCard(id: string): HTMLElement {
+  const result = h('div', { 'aria-live': 'polite', 'data-testid': 'student-identity-result' });
+  const show = async () => {
+    result.replaceChildren(note('looking up…'));
+    try {
+      const who = await api<{
+        original_user_id: string | null;
+        fields: Record<string, unknown>;
+        updated_at: string;
+      }>(`/api/v1/privacy/users/${enc(id)}`);
+      const item = (k: string, v: unknown) => [h('dt', {}, k), h('dd', {}, fmt(v))];
+      result.replaceChildren(
+        h(
+          'dl',
+          { class: 'facts' },
+          who.original_user_id !== null ? item('id in the LMS', who.original_user_id) : null,
+          Object.entries(who.fields).map(([k, v]) => item(k.replaceAll('_', ' '), v)),
+          item('as of', timeText(Date.parse(who.updated_at))),
+        ),
+      );
+    } catch (error) {
+      const status = error instanceof ApiError ? error.status : 0;
+      result.replaceChildren(
+        note(
+          status === 403
+            ? 'your token may not resolve ids to people (it needs the privacy scope)'
+            : `not available: ${(error as Error).message}`,
+          'error',
+        ),
+      );
+    }
+  };
+  return card(
+    'Identity',
+    'student-identity',
+    h(
+      'p',
+      { class: 'caption' },
+      'Analytics use ids only. A data-protection officer (a token with the privacy scope) can look up who this id is, where personal data is kept.',
+    ),
+    h(
+      'button',
+      { type: 'button', 'data-testid': 'student-identity-show', onclick: () => void show() },
+      'Show identity',
+    ),
+    result,
+  );
 }
