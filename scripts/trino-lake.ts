@@ -13,9 +13,9 @@
 // Run by `stack.sh up` (trino_init); the cluster gets the same statements from the deploy's Job trino-lake.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { stackTrinoAccess } from '../functions/core/src/lake/trino-access.ts';
 import { ensureRawTables, rawTablesSqlFile, trinoClient } from '../functions/core/src/lake/trino-tables.ts';
 import { applyMergedViews, connect, servingViewsSqlFile } from '../functions/serving/src/trino/views.ts';
+import { stackTrinoAccess } from './stack/trino-credentials.ts';
 
 if (process.argv.includes('--write')) {
   const write = (name: string, text: string) => {

@@ -15,7 +15,6 @@ import { loadConfig } from '../../functions/core/src/config.ts';
 import { categories, type LmsEvent } from '../../functions/core/src/events/envelope.ts';
 import { readDeadLetters } from '../../functions/core/src/lake/dead-letter.ts';
 import { listRawPartitions, readRawRows } from '../../functions/core/src/lake/raw-lake.ts';
-import { stackTrinoAccess } from '../../functions/core/src/lake/trino-access.ts';
 import { trinoClient, trinoQuery } from '../../functions/core/src/lake/trino-tables.ts';
 import {
   buildFunction,
@@ -23,6 +22,7 @@ import {
   type RunningFunction,
   startFunction,
 } from '../../functions/speed/test/function-process.ts';
+import { stackTrinoAccess } from '../stack/trino-credentials.ts';
 
 import {
   cassandraClient,

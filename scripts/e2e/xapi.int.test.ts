@@ -15,13 +15,13 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stackTrinoAccess } from '../../functions/core/src/lake/trino-access.ts';
 import { ensureRawTables, trinoClient, trinoQuery } from '../../functions/core/src/lake/trino-tables.ts';
 import {
   buildFunction,
   type RunningFunction,
   startFunction,
 } from '../../functions/speed/test/function-process.ts';
+import { stackTrinoAccess } from '../stack/trino-credentials.ts';
 import {
   cassandraClient,
   consumerGroupsAtEnd,

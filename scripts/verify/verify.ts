@@ -9,7 +9,8 @@
 //   category topic: a way to see the checks fail), --xapi URL (the LRS <base>, …/xapi: the xAPI checks run;
 //   credentials ULA_XAPI_USER / ULA_XAPI_PASSWORD), --xapi-host HOST (its Host header, e.g. Kourier).
 import { parseArgs } from 'node:util';
-import { stackTrinoAccess, trinoAccess } from '../../functions/core/src/lake/trino-access.ts';
+import { trinoAccess } from '../../functions/core/src/lake/trino-access.ts';
+import { stackTrinoAccess } from '../stack/trino-credentials.ts';
 import { type Endpoints, runChecks } from './checks.ts';
 import { startLocalDeployment } from './local.ts';
 

@@ -10,11 +10,11 @@
 import { randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stackTrinoAccess } from '../../../scripts/stack/trino-credentials.ts';
 import { S3Store } from '../src/adapters/s3.ts';
 import type { LmsEvent } from '../src/events/envelope.ts';
 import { rawPartitionPrefix, type UtcHour } from '../src/lake/paths.ts';
 import { writeRawGroup } from '../src/lake/raw-lake.ts';
-import { stackTrinoAccess } from '../src/lake/trino-access.ts';
 import { ensureRawTables, rawLakeFirstDate, trinoClient, trinoQuery } from '../src/lake/trino-tables.ts';
 import {
   writeXapiStatements,

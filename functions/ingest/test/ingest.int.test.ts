@@ -11,9 +11,9 @@ import { S3Store } from '@ula/core/adapters/s3';
 import type { Category, LmsEvent } from '@ula/core/events/envelope';
 import { type DeadLetter, readDeadLetters } from '@ula/core/lake/dead-letter';
 import { readRawEvents } from '@ula/core/lake/raw-lake';
-import { stackTrinoAccess } from '@ula/core/lake/trino-access';
 import { ensureRawTables, rawLakeFirstDate, trinoClient, trinoQuery } from '@ula/core/lake/trino-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stackTrinoAccess } from '../../../scripts/stack/trino-credentials.ts';
 import { binaryRequest, type HttpRequest, post, sampleEvent, structuredRequest } from './events.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

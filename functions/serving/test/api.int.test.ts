@@ -6,9 +6,9 @@
  */
 
 import { localCalendar, openViewStore } from '@ula/core';
-import { stackTrinoAccess } from '@ula/core/lake/trino-access';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recreateKeyspace } from '../../../scripts/e2e/stack-run.ts';
+import { stackTrinoAccess } from '../../../scripts/stack/trino-credentials.ts';
 import { applyMergedViews, connect, query, records, waitForTrino } from '../src/trino/views.ts';
 import { apiBehaviour } from './api.test.ts';
 import { type Running, startServing } from './server.ts';

@@ -18,9 +18,9 @@ import type { LmsEvent } from '@ula/core/events/envelope';
 import { categories } from '@ula/core/events/envelope';
 import { utcHourOf } from '@ula/core/lake/paths';
 import { writeRawGroup } from '@ula/core/lake/raw-lake';
-import { stackTrinoAccess } from '@ula/core/lake/trino-access';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recreateKeyspace } from '../../../scripts/e2e/stack-run.ts';
+import { stackTrinoAccess } from '../../../scripts/stack/trino-credentials.ts';
 import {
   applyMergedViews,
   connect,

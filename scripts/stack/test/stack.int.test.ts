@@ -15,7 +15,8 @@ import { Kafka as CeKafka, CloudEvent } from 'cloudevents';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTrino, stackTrinoAccess } from '../../../functions/core/src/lake/trino-access.ts';
+import { connectTrino } from '../../../functions/core/src/lake/trino-access.ts';
+import { stackTrinoAccess } from '../trino-credentials.ts';
 
 const env = (k: string, d: string) => process.env[k] || d;
 const KAFKA_BROKERS = env('ULA_KAFKA_BROKERS', '127.0.0.1:9092').split(',');

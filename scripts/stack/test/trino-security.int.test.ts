@@ -1,7 +1,7 @@
 /**
  * The local stack's Trino refuses unauthenticated clients and enforces trino/security/rules.json: each user
  * logs in with the password of its credentials file (.stack/trino/credentials/<user>.env, written by
- * scripts/stack/trino.sh), as the project's clients do (trino-access.ts).
+ * scripts/stack/trino.sh; trino-credentials.ts), as the project's clients do (trino-access.ts).
  *
  * The personal schema's rule is checked on a throw-away table of lake.personal (created and dropped by the
  * admin): the rules cover the whole schema, so it stands for lake.personal.profile without touching it.
@@ -11,12 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectTrino,
-  stackTrinoAccess,
-  type TrinoAccess,
-} from '../../../functions/core/src/lake/trino-access.ts';
+import { connectTrino, type TrinoAccess } from '../../../functions/core/src/lake/trino-access.ts';
 import { trinoQuery } from '../../../functions/core/src/lake/trino-tables.ts';
+import { stackTrinoAccess } from '../trino-credentials.ts';
 
 const admin = stackTrinoAccess('ula_admin');
 const analyst = stackTrinoAccess('ula_analyst');
@@ -96,6 +93,10 @@ describe('Trino access rules (trino/security/rules.json)', () => {
   it('lets a privacy officer read lake.personal, not write it', async () => {
     await run(admin, `INSERT INTO ${probe} VALUES ('u-1', '{"email":"a@example.org"}')`);
     expect(await run(privacy, `SELECT user_id FROM ${probe}`)).toEqual([['u-1']]);
+    // The real table (ensureRawTables creates it at stack start).
+    expect(
+      await run(privacy, "SELECT count(*) FROM lake.personal.profile WHERE date = '2026-01-01'"),
+    ).toEqual([[0]]);
     await expect(run(privacy, `DELETE FROM ${probe}`)).rejects.toThrow(denied);
   });
 
