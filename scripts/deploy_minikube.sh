@@ -372,7 +372,7 @@ ensure_secrets() {
     cassandra_user="$(secret_get "$ULA_NAMESPACE" ula-cassandra username)"; cassandra_user="${cassandra_user:-ula}"
     cassandra_password="$(secret_get "$ULA_NAMESPACE" ula-cassandra password)"; cassandra_password="${cassandra_password:-$(rand_hex 24)}"
     admin_password="$(secret_get cassandra cassandra-admin password)"; admin_password="${admin_password:-$(rand_hex 24)}"
-    # The API's scoped tokens (docs/serving.md#tokens); the one `token` of an earlier deploy becomes the read token.
+    # The API's scoped tokens (docs/serving.md#auth-and-cors); the one `token` of an earlier deploy becomes the read token.
     read_token="$(secret_get "$ULA_NAMESPACE" ula-api read-token)"; read_token="${read_token:-$(secret_get "$ULA_NAMESPACE" ula-api token)}"
     read_token="${read_token:-$(rand_hex 32)}"
     admin_token="$(secret_get "$ULA_NAMESPACE" ula-api admin-token)"; admin_token="${admin_token:-$(rand_hex 32)}"
@@ -717,7 +717,7 @@ print_access() {
                      (run 'minikube tunnel -p $MINIKUBE_PROFILE' in another terminal first; or:
                       kubectl port-forward -n kourier-system svc/kourier 8081:80 and
                       curl -H "Host: ${url#http://}" http://localhost:8081/ )
-                     API tokens (docs/serving.md#tokens): read (the dashboard), admin, privacy:
+                     API tokens (docs/serving.md#auth-and-cors): read (the dashboard), admin, privacy:
                      kubectl get secret ula-api -n $ULA_NAMESPACE -o jsonpath='{.data.read-token}' | base64 -d
     xAPI (LRS)       ${xapi_url}/xapi   (the LMS's LRS endpoint; HTTP Basic, docs/xapi.md)
                      user:     kubectl get secret ula-xapi -n $ULA_NAMESPACE -o jsonpath='{.data.username}' | base64 -d
