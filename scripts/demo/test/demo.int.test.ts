@@ -152,4 +152,29 @@ describe('npm start (embedded demo)', () => {
     expect(acknowledged).toBeGreaterThan(0);
     expect(ids.size).toBe(acknowledged);
   });
+
+  it('kept no personal field in the lake (ULA_PII unset): profiles and signups arrived without them', async () => {
+    const lake = new LocalDirStore(join(dir, 'data', 'lake'));
+    const types = new Map<string, number>();
+    for (const o of await lake.list('raw/')) {
+      for (const e of await readRawEvents(lake, o.key)) {
+        if (e.eventType !== 'CREATE_PROFILE' && e.eventType !== 'SIGNUP' && e.eventType !== 'UPDATE_PROFILE')
+          continue;
+        types.set(e.eventType, (types.get(e.eventType) ?? 0) + 1);
+        for (const field of [
+          'email',
+          'full_name',
+          'date_of_birth',
+          'gender',
+          'phone_number',
+          'new_email',
+          'old_email',
+        ])
+          expect(e.data, `${e.eventType} ${e.id}`).not.toHaveProperty(field);
+      }
+    }
+    expect(types.get('CREATE_PROFILE') ?? 0).toBeGreaterThan(0);
+    expect(types.get('SIGNUP') ?? 0).toBeGreaterThan(0);
+    expect(await lake.list('personal/')).toEqual([]);
+  });
 });
