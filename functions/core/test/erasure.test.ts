@@ -8,6 +8,7 @@ import { openSqliteViewStore } from '../src/adapters/sqlite.ts';
 import type { ViewStore } from '../src/adapters/view-store.ts';
 import { auditKey, decodeAudit, type ErasureReport, journalKey, runErasureJob } from '../src/batch/erase.ts';
 import { parseBatchArgs, parseJobRequest } from '../src/batch/request.ts';
+import { rawHorizonKey, writeRawHorizon } from '../src/batch/state.ts';
 import type { LmsEvent } from '../src/events/envelope.ts';
 import { readPersonalData } from '../src/lake/personal-data.ts';
 import { readXapiStatements } from '../src/lake/xapi-statements.ts';
@@ -15,7 +16,7 @@ import { hmacPseudonymizer, type Pseudonymize } from '../src/privacy/pseudonym.t
 import { batchRuns } from '../src/views/system-tables.ts';
 import { generateDays, oracle } from './batch-oracle.ts';
 import { expectViewsMatchOracle } from './batch-scenario.ts';
-import { batchFixture, calendar, writeLake } from './batch-support.ts';
+import { batchFixture, calendar, readRows, writeLake } from './batch-support.ts';
 import {
   CrashingProcess,
   everyTable,
@@ -182,6 +183,34 @@ describe('erasure of one student (local-dir lake, SQLite)', () => {
       expect((await readPersonalData(lake)).map((r) => r.user_id)).toEqual(['SV008', 'SV008']);
       expect(await viewRowsHolding(store, [target])).toEqual(views);
       expect((await readXapiStatements(lake)).filter((r) => r.user_id === target)).toHaveLength(2);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('erasure with a retention horizon (local-dir lake, SQLite)', () => {
+  it('deletes the user and their rows but keeps the aggregates and the horizon: the days before it cannot be recomputed', async () => {
+    const events = university();
+    const dir = mkdtempSync(join(tmpdir(), 'ula-erase-'));
+    const lake = new LocalDirStore(dir);
+    const store = openSqliteViewStore(':memory:');
+    try {
+      await setUp(lake, store, events, target);
+      await writeRawHorizon(lake, { keepFrom: '2026-02-20', runId: 'retain-1', updatedAt: now });
+      const courses = await readRows(store, 'course_overview');
+      const report = await erase(lake, store);
+      expect(report).toMatchObject({ aggregatesRecomputed: false, daysRecomputed: 0 });
+      expect(report.eventsRemoved).toBeGreaterThan(15);
+      expect(await viewRowsHolding(store, [target])).toEqual([]);
+      // Known limit: without a rebuild the batch state (state/) still holds the user's groups and distinct
+      // members; every other object is clean.
+      const holding = await lakeObjectsHolding(lake, [target]);
+      expect(holding.filter((k) => !k.startsWith('state/'))).toEqual([]);
+      expect(holding.length).toBeGreaterThan(0);
+      expect(await readRows(store, 'course_overview')).toEqual(courses);
+      expect(await lake.get(rawHorizonKey)).toBeDefined();
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

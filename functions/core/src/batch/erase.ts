@@ -10,7 +10,12 @@
  *    facts of the user's events, distinct facts whose member is the user) are deleted by key; then the
  *    batch state is dropped and the whole history recomputed, so every aggregate the user was part of is
  *    exact again. Incremental recomputation cannot do it: days older than the state retention keep no
- *    partial to remove, and the rewritten files change every fingerprint.
+ *    partial to remove, min/max/distinct states cannot take a contribution out, and the rewritten files
+ *    change every fingerprint. Rows that only the user's events fed (a teacher's workload over the user's
+ *    grades alone) are found by running the batch over the user's events alone (in memory) and deleted
+ *    before the rebuild, which writes back those that still exist. With a retention horizon (batch/retain.ts)
+ *    the days before it cannot be recomputed, so the batch is not rebuilt: the user's own rows still go,
+ *    the aggregates keep the user's anonymous contribution, and the audit record says so.
  *
  * The id given may be the real one or the pseudonym; with `ULA_PSEUDONYMIZE=hmac` both are matched.
  *
@@ -58,7 +63,10 @@ import { batchTable, speedTable } from '../views/tables.ts';
 import { addDays, type LocalCalendar, utcDate } from '../views/time.ts';
 import { runBatch } from './job.ts';
 import { type ErasureRequest, eraseJob } from './request.ts';
-import { statePrefix } from './state.ts';
+import { readRawHorizon, statePrefix } from './state.ts';
+
+/** State the rebuild keeps: the retention's horizon (state/_retention/). */
+const keptStatePrefix = `${statePrefix}_retention/`;
 
 export const auditPrefix = 'audit/erasure/';
 export const journalPrefix = 'audit/erasure_pending/';
@@ -101,6 +109,11 @@ interface Survey {
   fed: { view: string; keys: Row[] }[];
   /** The local days the batch recomputes (every day of the lake), or none. */
   range: { from: string; to: string } | null;
+  /**
+   * Whether the batch is rebuilt: not when the raw lake has a retention horizon (batch/retain.ts), whose
+   * older days cannot be recomputed (their files are gone): rebuilding would lose them from every view.
+   */
+  rebuild: boolean;
 }
 interface Partition {
   table: string;
@@ -115,6 +128,8 @@ interface Journal {
   events: boolean;
   survey: Survey;
   done: Step[];
+  /** Local days the rebuild recomputed (once it is done). */
+  daysRecomputed?: number;
 }
 
 export interface ErasureReport {
@@ -129,6 +144,8 @@ export interface ErasureReport {
   viewRows: Record<string, number>;
   speedRows: Record<string, number>;
   daysRecomputed: number;
+  /** The batch was rebuilt without the user's events (false: a retention horizon kept the aggregates). */
+  aggregatesRecomputed: boolean;
   ms: number;
 }
 
@@ -327,16 +344,17 @@ export async function runErasure(options: ErasureOptions): Promise<ErasureReport
   };
 
   await step('personal', () => rewritePartitions(lake, survey.personal.partitions, ids));
-  let daysRecomputed = 0;
   if (journal.events) {
     await step('lake', () => rewritePartitions(lake, survey.lake.partitions, ids));
     await step('views', () => deleteViewRows(views, survey, ids));
     await step('speed', () => deleteSpeedFacts(views, survey, ids));
     await step('rebuild', async () => {
-      if (!survey.range) return;
+      if (!survey.range || !survey.rebuild) return;
       const tables = new Map(batchViews.map((v) => [v.name, batchTable(v)]));
       for (const { view, keys } of survey.fed) await views.deleteRows(tables.get(view)!, keys);
-      for (const object of await lake.list(statePrefix)) await lake.delete(object.key);
+      for (const object of await lake.list(statePrefix)) {
+        if (!object.key.startsWith(keptStatePrefix)) await lake.delete(object.key);
+      }
       const batch = await runBatch({
         request: { job: 'all', ...survey.range },
         runId: `${runId}-rebuild`,
@@ -352,9 +370,15 @@ export async function runErasure(options: ErasureOptions): Promise<ErasureReport
         ...(options.risk ? { risk: options.risk } : {}),
         log,
       });
-      daysRecomputed = batch.daysRecomputed.length;
+      journal.daysRecomputed = batch.daysRecomputed.length;
     });
-    if (survey.range && daysRecomputed === 0) daysRecomputed = countDays(survey.range);
+    if (!survey.rebuild)
+      log({
+        event: 'erasure_aggregates_kept',
+        requestId,
+        reason:
+          'the raw lake has a retention horizon: days before it cannot be recomputed, so the aggregates the user was part of keep their contribution (their own rows are deleted)',
+      });
   }
 
   const report: ErasureReport = {
@@ -367,7 +391,8 @@ export async function runErasure(options: ErasureOptions): Promise<ErasureReport
     filesRewritten: survey.personal.files + survey.lake.files,
     viewRows: Object.fromEntries(survey.views.filter((v) => v.rows > 0).map((v) => [v.view, v.rows])),
     speedRows: Object.fromEntries(survey.speed.filter((v) => v.rows > 0).map((v) => [v.view, v.rows])),
-    daysRecomputed,
+    daysRecomputed: journal.daysRecomputed ?? 0,
+    aggregatesRecomputed: journal.events && survey.rebuild,
     ms: 0,
   };
   await lake.put(
@@ -416,12 +441,6 @@ export async function runErasureJob(options: ErasureOptions): Promise<ErasureRep
   }
 }
 
-const countDays = (range: { from: string; to: string }) => {
-  let n = 0;
-  for (let d = range.from; d <= range.to; d = addDays(d, 1)) n++;
-  return n;
-};
-
 const saveJournal = (lake: ObjectStore, journal: Journal) =>
   lake.put(journalKey(journal.requestId), Buffer.from(JSON.stringify(journal)), 'application/json');
 
@@ -435,6 +454,7 @@ async function surveyUser(options: ErasureOptions, ids: ReadonlySet<string>): Pr
     speed: [],
     fed: [],
     range: null,
+    rebuild: false,
   };
   const collect = async (
     table: CompactableTable,
@@ -482,7 +502,9 @@ async function surveyUser(options: ErasureOptions, ids: ReadonlySet<string>): Pr
   // Local days of the whole lake: a UTC date is within a day of the local dates it holds.
   if (first && last) survey.range = { from: addDays(first, -1), to: addDays(last, 1) };
 
-  if (survey.range) survey.fed = await fedKeys(options, [...events.values()], survey.range, ids);
+  survey.rebuild = survey.range !== null && (await readRawHorizon(lake)) === undefined;
+  if (survey.range && survey.rebuild)
+    survey.fed = await fedKeys(options, [...events.values()], survey.range, ids);
 
   // Batch views: the user's own partitions, then the candidates their rows and events name.
   const dates = new Set<string>();
@@ -717,6 +739,7 @@ interface AuditRow {
   view_rows: string;
   speed_rows: string;
   days_recomputed: number;
+  aggregates_recomputed: boolean;
 }
 
 interface AuditColumn {
@@ -746,6 +769,12 @@ export const auditColumns: readonly AuditColumn[] = [
   { name: 'view_rows', parquet: 'STRING', trino: 'varchar', doc: 'JSON: batch view rows removed per view' },
   { name: 'speed_rows', parquet: 'STRING', trino: 'varchar', doc: 'JSON: speed facts removed per view' },
   { name: 'days_recomputed', parquet: 'INT32', trino: 'integer', doc: 'local days the batch recomputed' },
+  {
+    name: 'aggregates_recomputed',
+    parquet: 'BOOLEAN',
+    trino: 'boolean',
+    doc: 'false: a retention horizon kept the aggregates the user was part of',
+  },
 ];
 
 const auditSchema = (): SchemaElement[] => [
@@ -780,6 +809,7 @@ function encodeAudit(report: ErasureReport, run: { runId: string; startedAt: num
     view_rows: JSON.stringify(report.viewRows),
     speed_rows: JSON.stringify(report.speedRows),
     days_recomputed: report.daysRecomputed,
+    aggregates_recomputed: report.aggregatesRecomputed,
   };
   const writer = new ByteWriter();
   parquetWrite({
@@ -806,5 +836,6 @@ export async function decodeAudit(bytes: Uint8Array): Promise<Omit<ErasureReport
     viewRows: JSON.parse(String(r['view_rows'])) as Record<string, number>,
     speedRows: JSON.parse(String(r['speed_rows'])) as Record<string, number>,
     daysRecomputed: Number(r['days_recomputed']),
+    aggregatesRecomputed: Boolean(r['aggregates_recomputed']),
   };
 }
