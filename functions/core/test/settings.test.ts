@@ -89,6 +89,8 @@ describe('settings: defaults', () => {
         maxInFlight: 1,
         idleMs: 2,
         sdkDecoding: false,
+        // Personal fields kept nowhere, ids as sent (docs/privacy.md).
+        privacy: { pii: 'drop', pseudonymize: undefined },
       });
       const { config: _speedConfig, ...speed } = loadSpeedSettings(env);
       expect(speed).toEqual({
@@ -101,6 +103,7 @@ describe('settings: defaults', () => {
         maxInFlight: 2,
         recentIds: 100_000,
         writtenMembers: 200_000,
+        privacy: { pii: 'drop', pseudonymize: undefined },
       });
       const { config: _batchConfig, ...batch } = loadBatchSettings(env);
       expect(batch).toEqual({
@@ -129,6 +132,7 @@ describe('settings: defaults', () => {
         apiTokens: [],
         corsOrigins: [],
         apiCacheMs: 1000,
+        pii: 'drop',
       });
       const required = {
         ULA_XAPI_CREDENTIALS: 'lms:pw:statements/write',
