@@ -4,7 +4,7 @@
  * ids in batch order, derived events at the sink, unmapped statements stored and counted, redaction, and a
  * crash between the steps of a flush followed by a resend that completes.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { openSqliteViewStore } from '@ula/core/adapters/sqlite';
 import type { ViewStore } from '@ula/core/adapters/view-store';
 import type { LmsEvent } from '@ula/core/events/envelope';
 import { readXapiStatements } from '@ula/core/lake/xapi-statements';
+import { hmacPseudonymizer } from '@ula/core/privacy/pseudonym';
 import { StatementMapper } from '@ula/core/xapi/mapping';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Lrs, type LrsRequest, type LrsResponse } from '../src/lrs.ts';
@@ -65,6 +66,7 @@ async function fixture(
     lake?: (store: ObjectStore) => ObjectStore;
     registry?: (registry: StatementRegistry) => StatementRegistry;
     open?: boolean;
+    pseudonymize?: (userId: string) => string;
   } = {},
 ): Promise<Fixture> {
   const views = openSqliteViewStore(dir);
@@ -86,6 +88,7 @@ async function fixture(
     metrics,
     credentials: options.open ? undefined : [writer, reader],
     homePage: home,
+    pseudonymize: options.pseudonymize,
     groupCommit: { maxRequests: 100, lingerMs: 0, maxAgeMs: 50 },
   });
   const made = { lrs, lake: baseLake, sent, views, metrics };
@@ -149,6 +152,28 @@ describe('POST statements', () => {
     expect(stored.authority).toEqual({ objectType: 'Agent', account: { homePage: home, name: 'lms' } });
     expect(stored.version).toBe('1.0.3');
     expect(await counter(f, 'ula_xapi_statements_total', { outcome: 'mapped' })).toBe(1);
+  });
+
+  it('ULA_PSEUDONYMIZE=hmac: the statement table holds pseudonyms only, for accounts and mailboxes alike; events leave with the ids as sent (ingest pseudonymises them)', async () => {
+    const key = 'an-xapi-test-pseudonym-key-0123456789';
+    const f = await fixture({ pseudonymize: hmacPseudonymizer(key) });
+    const expected = (id: string) => `p${createHmac('sha256', key).update(id).digest('hex').slice(0, 32)}`;
+    const mailbox = unmappable();
+    expect((await post(f, [login('SV00009'), mailbox])).statusCode).toBe(200);
+    const rows = await readXapiStatements(f.lake);
+    const byRule = new Map(rows.map((r) => [r.rule, r]));
+    expect(byRule.get('session-login')?.user_id).toBe(expected('SV00009'));
+    const mailboxId = `sha1-${createHash('sha1').update('mailto:ann@example.com').digest('hex')}`;
+    expect(byRule.get(null)?.user_id).toBe(expected(mailboxId));
+    const text = rows.map((r) => r.statement).join('\n');
+    expect(text).not.toContain('SV00009');
+    expect(text).not.toContain('mbox');
+    expect(text).not.toContain(mailboxId.slice(5));
+    expect(JSON.parse(byRule.get('session-login')!.statement).actor).toEqual({
+      objectType: 'Agent',
+      account: { homePage: home, name: expected('SV00009') },
+    });
+    expect(f.sent.map((e) => e.data.user_id)).toEqual(['SV00009']);
   });
 
   it('answers a batch with the ids in order, deriving stable ids for statements without one', async () => {
