@@ -133,7 +133,7 @@ export function pageOfSorted(
  * after the cursor on the first clustering column, `limit + 1` read to tell whether a next page exists.
  */
 export async function readPartitionPage(
-  store: ViewStore,
+  store: Pick<ViewStore, 'readPartition'>,
   table: TableDefinition,
   partition: Row,
   query: { after?: string | undefined; limit: number },

@@ -216,9 +216,16 @@ export class ServingReader {
     return typeof w === 'number' ? w : undefined;
   }
 
-  /** Rows of one partition, cached for the batch TTL. */
-  partition(table: TableDefinition, key: Row, options: { limit?: number } = {}): Promise<Row[]> {
-    const id = `p:${table.name}:${JSON.stringify(key)}:${options.limit ?? ''}`;
+  /**
+   * Rows of one partition (optionally a clustering range `[from, to)` and a limit, as `readPartition`),
+   * cached for the batch TTL.
+   */
+  partition(
+    table: TableDefinition,
+    key: Row,
+    options: { from?: Row[string]; to?: Row[string]; limit?: number } = {},
+  ): Promise<Row[]> {
+    const id = `p:${table.name}:${JSON.stringify(key)}:${options.limit ?? ''}:${JSON.stringify([options.from, options.to])}`;
     return this.partitions.get(id, this.batchTtlMs, () => this.store.readPartition(table, key, options));
   }
 

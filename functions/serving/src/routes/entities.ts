@@ -250,7 +250,7 @@ export const entityRoutes: Route[] = [
       const dates = Array.from({ length: q.days }, (_, k) => addDays(last, k - q.days + 1));
       const metrics = ['interactions', 'videos_watched', 'assignments_submitted', 'logins'];
       // The student's partition holds one row per day with activity in the 7 days ending there.
-      const rows = await deps.reader.store.readPartition(
+      const rows = await deps.reader.partition(
         table,
         { student_id: id },
         { from: dates[0], to: addDays(last, 1), limit: q.days },

@@ -323,9 +323,10 @@ export const listRoutes: Route[] = [
       const key = JSON.stringify(['course-students', id, sort]);
       const cursor = decodeCursor(q.cursor ?? q.page, key);
       if (sort === 'risk') {
-        // limit + 1 rows of the course's ranking partition (its cursor is the same rank as the join's below).
+        // limit + 1 rows of the course's ranking partition (its cursor is the same rank as the join's below),
+        // through the reader's batch cache: a course's first page is read once per refresh.
         const page = await readPartitionPage(
-          deps.reader.store,
+          { readPartition: (table, partition, options) => deps.reader.partition(table, partition, options) },
           tableOf(deps, sources.courseRiskRanking),
           { course_id: id },
           { after: cursor?.after, limit: q.limit },
