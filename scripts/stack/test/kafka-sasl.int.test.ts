@@ -3,9 +3,10 @@
 // settings): with the generated credentials and CA a client produces and consumes; without credentials,
 // with a wrong password, or without the CA it is refused.
 // Run: bash scripts/stack/stack.sh up kafka && npx vitest run --project integration scripts/stack/test/kafka-sasl.int.test.ts
-// (ULA_KAFKA_SASL_CLIENT_ENV: another client.env, e.g. of a second Kafka started with STACK_RUN and ports.)
+// (STACK_RUN: another stack state folder, as scripts/stack/lib.sh reads it, e.g. a second Kafka's.)
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KafkaEventSink } from '@ula/core/adapters/event-sink-kafka';
 import { kafkaClientConfig, kafkaClientOf } from '@ula/core/adapters/kafka-client';
@@ -15,9 +16,10 @@ import { wireSecurityOf } from '@ula/tools/adapters/kafka-sasl';
 import { Kafka, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const clientEnvFile =
-  process.env['ULA_KAFKA_SASL_CLIENT_ENV'] ||
-  fileURLToPath(new URL('../../../.stack/kafka/sasl/client.env', import.meta.url));
+const clientEnvFile = join(
+  process.env['STACK_RUN'] || fileURLToPath(new URL('../../../.stack', import.meta.url)),
+  'kafka/sasl/client.env',
+);
 
 /** client.env as an environment: ULA_KAFKA_BROKERS (the SASL_SSL port), _SASL_MECHANISM, _USERNAME, _PASSWORD, _CA_FILE. */
 function clientEnv(): Record<string, string> {
@@ -41,11 +43,15 @@ const connectAdmin = async (connection: KafkaConnection) => {
   }
 };
 
-describe.skipIf(!existsSync(clientEnvFile))('Kafka SASL_SSL / SCRAM-SHA-512 listener', () => {
+describe('Kafka SASL_SSL / SCRAM-SHA-512 listener', () => {
   let connection: KafkaConnection;
   const topic = `ula_sasl_${Date.now().toString(36)}_${randomUUID().slice(0, 6)}`;
 
   beforeAll(() => {
+    if (!existsSync(clientEnvFile))
+      throw new Error(
+        `${clientEnvFile} is missing: this Kafka was started before its SASL_SSL listener existed; restart it (bash scripts/stack/stack.sh down kafka && bash scripts/stack/stack.sh up kafka)`,
+      );
     connection = loadKafkaConnection(clientEnv());
   });
 
