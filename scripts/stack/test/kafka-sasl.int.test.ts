@@ -56,6 +56,7 @@ describe('Kafka SASL_SSL / SCRAM-SHA-512 listener', () => {
   });
 
   afterAll(async () => {
+    if (!connection) return;
     const admin = new Kafka(kafkaClientConfig(connection, 'ula-sasl-test')).admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
