@@ -12,6 +12,9 @@
   (retry, exponential backoffPolicy, backoffDelay, timeout) and the dead-letter KafkaSink on
   dead_letter_topic; each has its own consumer group;
 * Kafka topics: names, partition counts, replicas/min ISR 1, cleanup.policy delete (profile_topic too);
+* Kafka security: every listener of the Kafka takes TLS and SCRAM-SHA-512 (no anonymous client), the
+  bootstrap address is the `tls` listener's, the KafkaUser ula is SCRAM, and every KafkaSink and KafkaSource
+  authenticates with the Secret ula-kafka (SASL and TLS on);
 * credentials only from Secrets (no literal value for a password/secret/token/key variable), and the
   only Secrets are the generated ones;
 * every container has a pinned image, memory limits and requests; Knative Services have probes on
@@ -200,6 +203,32 @@ def check(render_dir: str, root: str) -> None:
             problem(f"KafkaTopic {name}", "cleanup.policy must be delete (a compacted topic loses history)")
         if t["metadata"].get("labels", {}).get("strimzi.io/cluster") != "ula-kafka":
             problem(f"KafkaTopic {name}", "label strimzi.io/cluster must be ula-kafka")
+
+    # Kafka security: SASL/SCRAM-SHA-512 over TLS everywhere (docs/deployment.md#kafka-security).
+    for k, d in objects.items():
+        if k[0] == "Kafka":
+            for listener in d["spec"]["kafka"].get("listeners", []):
+                if not listener.get("tls") or listener.get("authentication", {}).get("type") != "scram-sha-512":
+                    problem(f"Kafka {k[2]} listener {listener.get('name')}", "must be tls: true with authentication scram-sha-512")
+            if "userOperator" not in d["spec"].get("entityOperator", {}):
+                problem(f"Kafka {k[2]}", "entityOperator.userOperator is needed for the KafkaUser's credentials")
+    users = {k[2]: d for k, d in objects.items() if k[0] == "KafkaUser"}
+    if users.get("ula", {}).get("spec", {}).get("authentication", {}).get("type") != "scram-sha-512":
+        problem("KafkaUser kafka/ula", "must exist with authentication scram-sha-512")
+    for k, d in objects.items():
+        w = f"{k[0]} {k[2]}"
+        if k[0] in ("KafkaSink", "KafkaSource") and any(not b.endswith(":9093") for b in d["spec"]["bootstrapServers"]):
+            problem(w, f"bootstrapServers must be the tls listener (:9093), are {d['spec']['bootstrapServers']}")
+        if k[0] == "KafkaSink" and d["spec"].get("auth", {}).get("secret", {}).get("ref", {}).get("name") != "ula-kafka":
+            problem(w, "spec.auth.secret.ref.name must be ula-kafka (SASL_SSL credentials and CA)")
+        if k[0] == "KafkaSource":
+            net = d["spec"].get("net", {})
+            refs = [net.get("sasl", {}).get(f, {}).get("secretKeyRef", {}) for f in ("user", "password", "type")]
+            refs.append(net.get("tls", {}).get("caCert", {}).get("secretKeyRef", {}))
+            if not net.get("sasl", {}).get("enable") or not net.get("tls", {}).get("enable") or any(
+                r.get("name") != "ula-kafka" for r in refs
+            ):
+                problem(w, "spec.net: sasl and tls enabled, user/password/type/caCert from the Secret ula-kafka")
 
     # Event delivery.
     sinks = {k[2]: d for k, d in objects.items() if k[0] == "KafkaSink"}
