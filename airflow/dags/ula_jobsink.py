@@ -189,6 +189,25 @@ def job_finished(response: Any) -> bool:
 TEMPLATE_FILTERS = {"location_path": location_path}
 
 
+def jobsink_sensor(job: str, what: str) -> HttpSensor:
+    """The ``wait_<job>`` sensor: polls the Location the ``trigger_<job>`` task left in XCom."""
+    return HttpSensor(
+        task_id=wait_task_id(job),
+        doc_md=f"GET the Location of {what} until JobSink reports it finished.",
+        http_conn_id=JOBSINK_CONN_ID,
+        method="GET",
+        endpoint="{{ ti.xcom_pull(task_ids='" + trigger_task_id(job) + "') | location_path }}",
+        headers={"Accept": "application/json"},
+        # Every status reaches job_finished (check_response off), so no code is allow-listed.
+        response_error_codes_allowlist=[],
+        response_check=job_finished,
+        extra_options={"check_response": False, "timeout": HTTP_TIMEOUT},
+        mode=SENSOR_MODE,
+        poke_interval=POKE_INTERVAL,
+        timeout=SENSOR_TIMEOUT,
+    )
+
+
 def jobsink_tasks(job: str, data: str, what: str | None = None) -> tuple[HttpOperator, HttpSensor]:
     """The ``trigger_<job>`` → ``wait_<job>`` pair, created in the current DAG context.
 
@@ -211,20 +230,6 @@ def jobsink_tasks(job: str, data: str, what: str | None = None) -> tuple[HttpOpe
         log_response=True,
         execution_timeout=dt.timedelta(minutes=5),
     )
-    wait = HttpSensor(
-        task_id=wait_task_id(job),
-        doc_md=f"GET the Location of {what} until JobSink reports it finished.",
-        http_conn_id=JOBSINK_CONN_ID,
-        method="GET",
-        endpoint="{{ ti.xcom_pull(task_ids='" + trigger_task_id(job) + "') | location_path }}",
-        headers={"Accept": "application/json"},
-        # Every status reaches job_finished (check_response off), so no code is allow-listed.
-        response_error_codes_allowlist=[],
-        response_check=job_finished,
-        extra_options={"check_response": False, "timeout": HTTP_TIMEOUT},
-        mode=SENSOR_MODE,
-        poke_interval=POKE_INTERVAL,
-        timeout=SENSOR_TIMEOUT,
-    )
+    wait = jobsink_sensor(job, what)
     trigger >> wait
     return trigger, wait
