@@ -331,7 +331,12 @@ export async function runChecks(
     const anonymous = await api('/api/v1/health', false);
     if (anonymous.status !== 401)
       throw new Error(`GET /api/v1/health without the token: HTTP ${anonymous.status}, expected 401`);
-    return `/api/v1/health 200 with the token (${Object.keys(body).join(', ')}), 401 without`;
+    // The token given is a read one (the deploy's read-token; --local: ULA_API_TOKEN, read+admin): resolving
+    // an id to a person needs the privacy scope.
+    const identity = await api(`/api/v1/privacy/users/verify-${tag}`);
+    if (identity.status !== 403)
+      throw new Error(`GET /api/v1/privacy/users/… with a read token: HTTP ${identity.status}, expected 403`);
+    return `/api/v1/health 200 with the token (${Object.keys(body).join(', ')}), 401 without; the privacy route 403 with it`;
   });
 
   // 6. The LRS: a statement as an LMS sends it, into the lake table and, as an event, a speed view.
