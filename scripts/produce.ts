@@ -42,7 +42,8 @@ university (deterministic from the seed)
 
 sink
   --sink kafka|http|ndjson default kafka
-  --brokers LIST           Kafka bootstrap servers (default $ULA_KAFKA_BROKERS or 127.0.0.1:9092)
+  --brokers LIST           Kafka bootstrap servers (default $ULA_KAFKA_BROKERS or 127.0.0.1:9092); TLS
+                           and SASL from $ULA_KAFKA_SASL_MECHANISM, _USERNAME, _PASSWORD, _TLS, _CA_FILE
   --topic-prefix P         Kafka topics P<category> instead of <category>_topic (benchmarks, tests)
   --producers N            Kafka backfill: producer processes side by side, each simulating the same
                            university and sending the records of its share of the keys (user ids), so
