@@ -6,7 +6,7 @@
 #   bash scripts/stack/stack.sh down    [svc...] [--wipe]   stop what this script started; --wipe deletes .stack/<svc>
 #
 # Services (STACK_SERVICES, space separated; default: kafka cassandra s3 trino, plus airflow when
-# scripts/stack/airflow.sh exists). Ports: Kafka 9092 (controller 9093), Cassandra 9042 (storage 7000),
+# scripts/stack/airflow.sh exists). Ports: Kafka 9092 (SASL_SSL 9094, controller 9093), Cassandra 9042 (storage 7000),
 # S3 9000, Trino 8443 (https; 8080 internal). Each service lives in scripts/stack/<svc>.sh and defines
 # <svc>_install, <svc>_start, <svc>_health, <svc>_stop (optionally <svc>_init, <svc>_describe).
 # See docs/stack.md.
