@@ -7,6 +7,7 @@
 -- lake.raw.xapi_statements: every statement the xapi function accepted (redacted), mapped or not;
 -- lake.serving.xapi_unmapped: the unmapped ones counted per UTC storage date, verb and activity type.
 -- lake.personal.profile: the restricted personal-data table (ULA_PII=store; the privacy role only).
+-- lake.audit.erasure: one row per finished erasure request (no user id).
 -- A raw table created by an older version (its comment has another [layout ...] tag) is not replaced by
 -- CREATE ... IF NOT EXISTS: `npx tsx scripts/trino-lake.ts` drops and re-creates it (external: the
 -- Parquet files stay), or DROP TABLE it before running this file.
@@ -264,4 +265,27 @@ WITH (
   partitioned_by = ARRAY['date', 'hour'],
   partition_projection_enabled = true,
   partition_projection_location_template = 's3://lake/personal/profile/date=${date}/hour=${hour}/'
+);
+
+CREATE SCHEMA IF NOT EXISTS lake.audit;
+
+CREATE TABLE IF NOT EXISTS lake.audit.erasure (
+  request_id varchar,
+  run_id varchar,
+  started_at timestamp(3),
+  finished_at timestamp(3),
+  events boolean,
+  personal_rows integer,
+  events_removed integer,
+  statements_removed integer,
+  files_rewritten integer,
+  view_rows varchar,
+  speed_rows varchar,
+  days_recomputed integer,
+  aggregates_recomputed boolean
+)
+COMMENT 'One row per finished erasure request (counts of what was removed; no user id: the request id is the link). [layout 91500a78fadf]'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://lake/audit/erasure/'
 );

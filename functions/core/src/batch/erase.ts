@@ -28,8 +28,6 @@
  * request whose record exists is finished, and a rerun changes nothing and says so.
  */
 import { createHash } from 'node:crypto';
-import { parquetReadObjects } from 'hyparquet';
-import { ByteWriter, parquetWrite, type SchemaElement } from 'hyparquet-writer';
 import type { ObjectInfo, ObjectStore } from '../adapters/object-store.ts';
 import { openSqliteViewStore } from '../adapters/sqlite.ts';
 import type { ViewStore } from '../adapters/view-store.ts';
@@ -43,6 +41,7 @@ import {
   rawEventTable,
   xapiStatementTable,
 } from '../lake/compaction.ts';
+import { decodeErasureAudit, encodeErasureAudit, erasureAuditKey } from '../lake/erasure-audit.ts';
 import {
   decodePersonalData,
   encodePersonalData,
@@ -68,10 +67,10 @@ import { readRawHorizon, statePrefix } from './state.ts';
 /** State the rebuild keeps: the retention's horizon (state/_retention/). */
 const keptStatePrefix = `${statePrefix}_retention/`;
 
-export const auditPrefix = 'audit/erasure/';
+/** The journal of a request in progress (its own prefix: the audit table's folder holds records only). */
 export const journalPrefix = 'audit/erasure_pending/';
 const requestHash = (requestId: string) => createHash('sha256').update(requestId).digest('hex').slice(0, 32);
-export const auditKey = (requestId: string) => `${auditPrefix}${requestHash(requestId)}.parquet`;
+export const auditKey = erasureAuditKey;
 export const journalKey = (requestId: string) => `${journalPrefix}${requestHash(requestId)}.json`;
 
 /** Key columns that name a user in batch views. */
@@ -397,7 +396,7 @@ export async function runErasure(options: ErasureOptions): Promise<ErasureReport
   };
   await lake.put(
     auditKey(requestId),
-    encodeAudit(report, { runId, startedAt: journal.startedAt, finishedAt: now() }),
+    auditRow(report, { runId, startedAt: journal.startedAt, finishedAt: now() }),
     parquetContentType,
   );
   await lake.delete(journalKey(requestId));
@@ -726,77 +725,8 @@ async function deleteSpeedFacts(views: ViewStore, survey: Survey, ids: ReadonlyS
 
 // ------------------------------------------------------------------------------------------ audit record
 
-interface AuditRow {
-  request_id: string;
-  run_id: string;
-  started_at: Date;
-  finished_at: Date;
-  events: boolean;
-  personal_rows: number;
-  events_removed: number;
-  statements_removed: number;
-  files_rewritten: number;
-  view_rows: string;
-  speed_rows: string;
-  days_recomputed: number;
-  aggregates_recomputed: boolean;
-}
-
-interface AuditColumn {
-  name: keyof AuditRow;
-  parquet: 'STRING' | 'TIMESTAMP' | 'INT32' | 'BOOLEAN';
-  /** Column type in Trino's Hive connector. */
-  trino: string;
-  doc: string;
-}
-
-/** The audit table's columns (`audit/erasure/<hash>.parquet`, one row per finished request; no user id). */
-export const auditColumns: readonly AuditColumn[] = [
-  {
-    name: 'request_id',
-    parquet: 'STRING',
-    trino: 'varchar',
-    doc: 'the request id (the link to the request)',
-  },
-  { name: 'run_id', parquet: 'STRING', trino: 'varchar', doc: 'the batch run that erased' },
-  { name: 'started_at', parquet: 'TIMESTAMP', trino: 'timestamp(3)', doc: 'first attempt started, UTC' },
-  { name: 'finished_at', parquet: 'TIMESTAMP', trino: 'timestamp(3)', doc: 'finished, UTC' },
-  { name: 'events', parquet: 'BOOLEAN', trino: 'boolean', doc: 'the events were erased too' },
-  { name: 'personal_rows', parquet: 'INT32', trino: 'integer', doc: 'personal-data rows removed' },
-  { name: 'events_removed', parquet: 'INT32', trino: 'integer', doc: 'raw events removed' },
-  { name: 'statements_removed', parquet: 'INT32', trino: 'integer', doc: 'xAPI statements removed' },
-  { name: 'files_rewritten', parquet: 'INT32', trino: 'integer', doc: 'lake files that held any' },
-  { name: 'view_rows', parquet: 'STRING', trino: 'varchar', doc: 'JSON: batch view rows removed per view' },
-  { name: 'speed_rows', parquet: 'STRING', trino: 'varchar', doc: 'JSON: speed facts removed per view' },
-  { name: 'days_recomputed', parquet: 'INT32', trino: 'integer', doc: 'local days the batch recomputed' },
-  {
-    name: 'aggregates_recomputed',
-    parquet: 'BOOLEAN',
-    trino: 'boolean',
-    doc: 'false: a retention horizon kept the aggregates the user was part of',
-  },
-];
-
-const auditSchema = (): SchemaElement[] => [
-  { name: 'root', num_children: auditColumns.length },
-  ...auditColumns.map(
-    (c): SchemaElement =>
-      c.parquet === 'STRING'
-        ? { name: c.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' }
-        : c.parquet === 'TIMESTAMP'
-          ? {
-              name: c.name,
-              type: 'INT64',
-              converted_type: 'TIMESTAMP_MILLIS',
-              logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
-              repetition_type: 'REQUIRED',
-            }
-          : { name: c.name, type: c.parquet, repetition_type: 'REQUIRED' },
-  ),
-];
-
-function encodeAudit(report: ErasureReport, run: { runId: string; startedAt: number; finishedAt: number }) {
-  const row: AuditRow = {
+function auditRow(report: ErasureReport, run: { runId: string; startedAt: number; finishedAt: number }) {
+  return encodeErasureAudit({
     request_id: report.requestId,
     run_id: run.runId,
     started_at: new Date(run.startedAt),
@@ -810,32 +740,22 @@ function encodeAudit(report: ErasureReport, run: { runId: string; startedAt: num
     speed_rows: JSON.stringify(report.speedRows),
     days_recomputed: report.daysRecomputed,
     aggregates_recomputed: report.aggregatesRecomputed,
-  };
-  const writer = new ByteWriter();
-  parquetWrite({
-    writer,
-    schema: auditSchema(),
-    columnData: auditColumns.map((c) => ({ name: c.name, data: [row[c.name]] })),
-    rowGroupSize: 1,
-    createdBy: 'ula-batch erase (hyparquet-writer)',
   });
-  return new Uint8Array(writer.getBuffer());
 }
 
+/** A finished request's report, read back from its audit record. */
 export async function decodeAudit(bytes: Uint8Array): Promise<Omit<ErasureReport, 'alreadyDone' | 'ms'>> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const [r] = (await parquetReadObjects({ file })) as Record<string, unknown>[];
-  if (!r) throw new Error('empty erasure audit record');
+  const r = await decodeErasureAudit(bytes);
   return {
-    requestId: String(r['request_id']),
-    events: Boolean(r['events']),
-    personalRows: Number(r['personal_rows']),
-    eventsRemoved: Number(r['events_removed']),
-    statementsRemoved: Number(r['statements_removed']),
-    filesRewritten: Number(r['files_rewritten']),
-    viewRows: JSON.parse(String(r['view_rows'])) as Record<string, number>,
-    speedRows: JSON.parse(String(r['speed_rows'])) as Record<string, number>,
-    daysRecomputed: Number(r['days_recomputed']),
-    aggregatesRecomputed: Boolean(r['aggregates_recomputed']),
+    requestId: r.request_id,
+    events: r.events,
+    personalRows: r.personal_rows,
+    eventsRemoved: r.events_removed,
+    statementsRemoved: r.statements_removed,
+    filesRewritten: r.files_rewritten,
+    viewRows: JSON.parse(r.view_rows) as Record<string, number>,
+    speedRows: JSON.parse(r.speed_rows) as Record<string, number>,
+    daysRecomputed: r.days_recomputed,
+    aggregatesRecomputed: r.aggregates_recomputed,
   };
 }

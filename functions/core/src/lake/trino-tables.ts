@@ -27,6 +27,7 @@
 import { createHash } from 'node:crypto';
 import type { Trino } from 'trino-client';
 import { type Category, categories } from '../events/envelope.ts';
+import { auditSchema, erasureAuditColumns, erasureAuditPrefix, erasureAuditTable } from './erasure-audit.ts';
 import {
   personalDataColumns,
   personalDataPrefix,
@@ -66,6 +67,8 @@ export interface RawLakeNames {
   serving?: string;
   /** Schema of the restricted personal-data table (default `personal`; only the privacy role reads it). */
   personal?: string;
+  /** Schema of the audit tables (default `audit`: `erasure`, one row per erasure request). */
+  audit?: string;
 }
 
 const names = (n: RawLakeNames = {}) => ({
@@ -75,6 +78,7 @@ const names = (n: RawLakeNames = {}) => ({
   events: n.events ?? eventsSchema,
   serving: n.serving ?? 'serving',
   personal: n.personal ?? personalSchema,
+  audit: n.audit ?? auditSchema,
 });
 
 const partitionProjection: Record<(typeof rawPartitionColumns)[number], string> = {
@@ -170,6 +174,25 @@ function personalTable(n: ReturnType<typeof names>): RawTable {
 }
 
 /**
+ * The erasure audit (`<bucket>/audit/erasure/<hash>.parquet`, erasure-audit.ts): one file per finished erasure
+ * request, no partitions, no personal data.
+ */
+function erasureAuditTableOf(n: ReturnType<typeof names>): RawTable {
+  const name = `${n.catalog}.${n.audit}.${erasureAuditTable}`;
+  const columns = erasureAuditColumns.map((c) => `  ${c.name} ${c.trino}`).join(',\n');
+  const body =
+    `(\n${columns}\n)\n%COMMENT%WITH (\n  format = 'PARQUET',\n` +
+    `  external_location = 's3://${n.bucket}/${erasureAuditPrefix}'\n)`;
+  const comment = `One row per finished erasure request (counts of what was removed; no user id: the request id is the link). ${layoutTag(`${name} ${body}`)}`;
+  return {
+    table: erasureAuditTable,
+    name,
+    comment,
+    ddl: `CREATE TABLE IF NOT EXISTS ${name} ${body.replace('%COMMENT%', `COMMENT '${comment}'\n`)}`,
+  };
+}
+
+/**
  * The statements no mapping rule took, counted per UTC storage date, verb and activity type (`rule` is
  * NULL for them). Distinct statement ids, so a resent statement is counted once; grouped by the partition
  * column `date`, so a WHERE on date prunes partitions.
@@ -228,6 +251,8 @@ export function rawTablesDdl(lake: RawLakeNames = {}): string[] {
     unmappedViewDdl(n),
     `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.personal}`,
     personalTable(n).ddl,
+    `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.audit}`,
+    erasureAuditTableOf(n).ddl,
   ];
 }
 
@@ -244,6 +269,7 @@ export function rawTablesSqlFile(lake: RawLakeNames = {}): string {
     `-- ${n.catalog}.${n.schema}.${xapiStatementsTable}: every statement the xapi function accepted (redacted), mapped or not;`,
     `-- ${n.catalog}.${n.serving}.${xapiUnmappedView}: the unmapped ones counted per UTC storage date, verb and activity type.`,
     `-- ${n.catalog}.${n.personal}.${personalDataTable}: the restricted personal-data table (ULA_PII=store; the privacy role only).`,
+    `-- ${n.catalog}.${n.audit}.${erasureAuditTable}: one row per finished erasure request (no user id).`,
     '-- A raw table created by an older version (its comment has another [layout ...] tag) is not replaced by',
     '-- CREATE ... IF NOT EXISTS: `npx tsx scripts/trino-lake.ts` drops and re-creates it (external: the',
     '-- Parquet files stay), or DROP TABLE it before running this file.',
@@ -316,5 +342,17 @@ export async function ensureRawTables(trino: Trino, lake: RawLakeNames = {}): Pr
     recreated.push(personal.name);
   }
   await trinoQuery(trino, personal.ddl);
+  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.audit}`);
+  const audit = erasureAuditTableOf(n);
+  const [auditComment] = (await trinoQuery(
+    trino,
+    `SELECT comment FROM system.metadata.table_comments
+      WHERE catalog_name = '${n.catalog}' AND schema_name = '${n.audit}' AND table_name = '${audit.table}'`,
+  )) as [string | null][];
+  if (auditComment !== undefined && auditComment[0] !== audit.comment) {
+    await trinoQuery(trino, `DROP TABLE IF EXISTS ${audit.name}`);
+    recreated.push(audit.name);
+  }
+  await trinoQuery(trino, audit.ddl);
   return { recreated };
 }
