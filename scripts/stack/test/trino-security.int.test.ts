@@ -86,6 +86,7 @@ describe('Trino access rules (trino/security/rules.json)', () => {
   it('denies an analyst lake.personal and every write', async () => {
     await expect(run(analyst, `SELECT * FROM ${probe}`)).rejects.toThrow(denied);
     await expect(run(analyst, 'SELECT * FROM lake.personal.profile')).rejects.toThrow(denied);
+    await expect(run(analyst, 'SELECT * FROM lake.audit.erasure')).rejects.toThrow(denied);
     await expect(run(analyst, `INSERT INTO ${probe} VALUES ('u', '{}')`)).rejects.toThrow(denied);
     await expect(run(analyst, 'CREATE SCHEMA lake.analyst_scratch')).rejects.toThrow(denied);
   });
@@ -112,5 +113,6 @@ describe('Trino access rules (trino/security/rules.json)', () => {
       denied,
     );
     await expect(run(serving, `SELECT * FROM ${probe}`)).rejects.toThrow(denied);
+    await expect(run(serving, 'SELECT * FROM lake.audit.erasure')).rejects.toThrow(denied);
   });
 });
