@@ -51,7 +51,7 @@ interface DayInfo {
   bytes: number;
 }
 
-interface ScaleLake {
+export interface ScaleLake {
   students: number;
   teachers: number;
   courses: number;
@@ -65,7 +65,7 @@ interface ScaleLake {
 }
 
 /** Generates (once) the lake of one university size, one UTC hour at a time. */
-async function ensureScaleLake(
+export async function ensureScaleLake(
   dir: string,
   students: number,
   days: number,
