@@ -45,7 +45,7 @@ const minOf = (a: string | undefined, b: string | undefined) =>
  * (undefined on the last one).
  */
 export async function readListing(
-  store: ViewStore,
+  store: Pick<ViewStore, 'readPartition'>,
   table: TableDefinition,
   query: ListingQuery,
 ): Promise<{ rows: Row[]; next?: string }> {

@@ -217,17 +217,22 @@ export class ServingReader {
   }
 
   /**
-   * Rows of one partition (optionally a clustering range `[from, to)` and a limit, as `readPartition`),
-   * cached for the batch TTL.
+   * Rows of one partition (optionally a clustering range `[from, to)`, a limit and an order, as
+   * `readPartition`), cached for the batch TTL.
    */
   partition(
     table: TableDefinition,
     key: Row,
-    options: { from?: Row[string]; to?: Row[string]; limit?: number } = {},
+    options: { from?: Row[string]; to?: Row[string]; limit?: number; descending?: boolean } = {},
   ): Promise<Row[]> {
-    const id = `p:${table.name}:${JSON.stringify(key)}:${options.limit ?? ''}:${JSON.stringify([options.from, options.to])}`;
+    const id = `p:${table.name}:${JSON.stringify(key)}:${options.limit ?? ''}:${JSON.stringify([options.from, options.to, options.descending])}`;
     return this.partitions.get(id, this.batchTtlMs, () => this.store.readPartition(table, key, options));
   }
+
+  /** `readPartition` through the batch cache, for readers written against the store (listing pages). */
+  readonly cached: Pick<ViewStore, 'readPartition'> = {
+    readPartition: (table, key, options) => this.partition(table, key, options),
+  };
 
   /** Grouped facts of one speed window, cached (briefly while the window is open or unsettled). */
   windowGroups(

@@ -115,7 +115,9 @@ async function idPage(
 ) {
   const table = tableOf(deps, tableName);
   const cursor = decodeCursor(q.cursor ?? q.page, listKey, q.cursor === undefined ? 'page' : 'cursor');
-  const page = await readListing(deps.reader.store, table, {
+  // Through the reader's batch cache: a page many users ask (the first one, a popular prefix) is read once
+  // per refresh; a read costs the store 1-2 ms of CPU (docs/serving.md, "Benchmark").
+  const page = await readListing(deps.reader.cached, table, {
     column: idColumn,
     bucketOf: listingBucket,
     occupied: await occupiedBuckets(deps, table),
@@ -272,7 +274,7 @@ export const listRoutes: Route[] = [
         let after = cursor?.after;
         let exhausted = false;
         for (let round = 0; round < 50 && rows.length < q.limit && !exhausted; round++) {
-          const got = await readListing(deps.reader.store, ranking, {
+          const got = await readListing(deps.reader.cached, ranking, {
             column: 'risk_rank',
             bucketOf: riskRankBucket,
             occupied,
@@ -326,7 +328,7 @@ export const listRoutes: Route[] = [
         // limit + 1 rows of the course's ranking partition (its cursor is the same rank as the join's below),
         // through the reader's batch cache: a course's first page is read once per refresh.
         const page = await readPartitionPage(
-          { readPartition: (table, partition, options) => deps.reader.partition(table, partition, options) },
+          deps.reader.cached,
           tableOf(deps, sources.courseRiskRanking),
           { course_id: id },
           { after: cursor?.after, limit: q.limit },
