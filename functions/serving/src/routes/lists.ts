@@ -305,7 +305,7 @@ export const listRoutes: Route[] = [
   route({
     path: '/api/v1/courses/{courseId}/students',
     summary:
-      "A course's enrolled students with progress (course_student_enrollment) and at-risk score and reasons (course_student_risk), one partition each; sort=student_id (default) or risk; 404 for an unknown course.",
+      "A course's enrolled students with progress (course_student_enrollment) and at-risk score and reasons (course_student_risk), one partition each; sort=student_id (default) or risk (highest first: a page of the course's partition of course_risk_ranking, which holds both); 404 for an unknown course.",
     tag: 'courses',
     params: {
       limit: listParams.limit,
