@@ -119,6 +119,37 @@ describe('batch trigger (local JobSink)', () => {
     expect((await waitFor(base, res.headers.get('location')!)).status).toBe(200);
   }, 60_000);
 
+  it('runs an erasure request; its log lines and status answer never name the user', async () => {
+    const logs: unknown[] = [];
+    const quiet = new BatchTrigger({
+      port: 0,
+      views,
+      command,
+      env: Object.fromEntries(
+        Object.entries(env).filter(([k]) => !k.endsWith('ENDPOINT') && !k.endsWith('POINTS')),
+      ),
+      log: (entry) => logs.push(entry),
+    });
+    try {
+      const url = `http://127.0.0.1:${await quiet.listen()}`;
+      const res = await post(url, event('erase-1', { job: 'erase', user: 'SV002', request: 'ticket-1' }));
+      expect(res.status).toBe(202);
+      const accepted = await res.text();
+      const done = await waitFor(url, res.headers.get('location')!);
+      expect(done.status).toBe(200);
+      const status = await done.text();
+      expect(JSON.parse(status)).toMatchObject({
+        status: 'succeeded',
+        run: { job: 'erase', status: 'succeeded' },
+      });
+      expect(logs.length).toBeGreaterThan(0);
+      expect(JSON.stringify(logs) + accepted + status).not.toContain('SV002');
+      expect(JSON.stringify(logs)).toContain('ticket-1');
+    } finally {
+      await quiet.close();
+    }
+  }, 60_000);
+
   it('answers 400 to invalid requests and 404 to unknown runs', async () => {
     expect((await post(base, 'not json')).status).toBe(400);
     expect((await post(base, { ...event('e3'), type: 'edu.lms.other' })).status).toBe(400);
