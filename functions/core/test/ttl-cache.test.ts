@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { TtlCache } from '../src/serving/reader.ts';
+import { openSqliteViewStore } from '../src/adapters/sqlite.ts';
+import { ServingReader, TtlCache } from '../src/serving/reader.ts';
+import { tableNamed } from '../src/views/catalogue.ts';
+import { localCalendar } from '../src/views/time.ts';
 
 describe('serving TtlCache', () => {
   it('drops expired entries within a minute, however few there are (a long-lived reader meets new keys)', async () => {
@@ -71,5 +74,43 @@ describe('serving TtlCache, stale while it reloads', () => {
     expect(await cache.get('k', 1_000, async () => ++loads * 10, 5_000)).toBe(1);
     await new Promise((r) => setTimeout(r, 0));
     expect(await cache.get('k', 1_000, async () => -1, 5_000)).toBe(30);
+  });
+});
+
+describe('the reader cache of listing pages (ServingReader.cached)', () => {
+  it('reads a page once per refresh, keeps at most 1,000 pages, and never keeps long ones', async () => {
+    const store = openSqliteViewStore(':memory:');
+    const table = tableNamed('student_directory');
+    await store.ensureTables([table]);
+    await store.upsert(table, [{ bucket: 41, student_id: 'SV001' }]);
+    let reads = 0;
+    const counting = {
+      ...store,
+      readPartition: (...args: Parameters<typeof store.readPartition>) => {
+        reads++;
+        return store.readPartition(...args);
+      },
+    } as typeof store;
+    const reader = new ServingReader(counting, {
+      calendar: localCalendar('UTC'),
+      thresholds: { speedStaleSeconds: 300, speedDownSeconds: 900, batchStaleHours: 30, batchDownHours: 54 },
+    });
+    const page = (from: string, limit = 51) =>
+      reader.cached.readPartition(table, { bucket: 41 }, { from, limit });
+    expect(await page('SV000')).toHaveLength(1);
+    await page('SV000');
+    expect(reads).toBe(1); // the same page again: from the cache
+    for (let i = 0; i < 1_100; i++) await page(`SV${i}`);
+    expect(reads).toBe(1 + 1_100); // 1,100 other pages, each read once (the last 101 not kept)
+    const before = reads;
+    await page('SV1099'); // past the bound: read, not kept
+    await page('SV1099');
+    expect(reads).toBe(before + 2);
+    await page('SV000'); // kept from the start
+    expect(reads).toBe(before + 2);
+    await page('SV000', 501); // a long page is never kept
+    await page('SV000', 501);
+    expect(reads).toBe(before + 4);
+    await store.close();
   });
 });

@@ -39,6 +39,14 @@ export interface ReaderOptions {
   concurrency?: number;
 }
 
+/**
+ * Listing pages (`cached`) kept at once: their keys (cursors, prefixes, students) are unbounded, so past
+ * this many live pages a page is read without being kept; and only pages of up to `maxCachedPageRows`
+ * rows are kept (a 500-row CSV page is read each time). 1,000 pages of ~100 rows bound the memory.
+ */
+const maxCachedPages = 1_000;
+const maxCachedPageRows = 102;
+
 /** How long after expiry a small table's scan is still served while it is read again. */
 const scanStaleMs = 60_000;
 
@@ -108,11 +116,26 @@ export class TtlCache<V> {
   clear() {
     this.entries.clear();
   }
+  /** Whether `key` holds a value still fresh. */
+  holds(key: string): boolean {
+    return (this.entries.get(key)?.until ?? 0) > this.now();
+  }
+  /** Drops the expired entries now (a bounded user of the cache makes room before refusing a key). */
+  prune() {
+    this.sweep(this.now());
+  }
   private sweep(now: number) {
     this.sweptAt = now;
     for (const [k, e] of this.entries) if (e.keep <= now) this.entries.delete(k);
   }
 }
+
+const partitionId = (
+  table: TableDefinition,
+  key: Row,
+  options: { from?: Row[string]; to?: Row[string]; limit?: number; descending?: boolean },
+) =>
+  `p:${table.name}:${JSON.stringify(key)}:${options.limit ?? ''}:${JSON.stringify([options.from, options.to, options.descending])}`;
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
@@ -174,6 +197,7 @@ export class ServingReader {
   private readonly groups: TtlCache<SpeedGroup[]>;
   private readonly partitions: TtlCache<Row[]>;
   private readonly misc: TtlCache<unknown>;
+  private readonly pages: TtlCache<Row[]>;
 
   constructor(
     readonly store: ViewStore,
@@ -190,6 +214,7 @@ export class ServingReader {
     this.groups = new TtlCache(this.now);
     this.partitions = new TtlCache(this.now);
     this.misc = new TtlCache(this.now);
+    this.pages = new TtlCache(this.now);
   }
 
   /** Forgets every cached read (tests, or after a batch run). */
@@ -197,6 +222,7 @@ export class ServingReader {
     this.groups.clear();
     this.partitions.clear();
     this.misc.clear();
+    this.pages.clear();
   }
 
   table(name: string): TableDefinition | undefined {
@@ -225,13 +251,25 @@ export class ServingReader {
     key: Row,
     options: { from?: Row[string]; to?: Row[string]; limit?: number; descending?: boolean } = {},
   ): Promise<Row[]> {
-    const id = `p:${table.name}:${JSON.stringify(key)}:${options.limit ?? ''}:${JSON.stringify([options.from, options.to, options.descending])}`;
-    return this.partitions.get(id, this.batchTtlMs, () => this.store.readPartition(table, key, options));
+    return this.partitions.get(partitionId(table, key, options), this.batchTtlMs, () =>
+      this.store.readPartition(table, key, options),
+    );
   }
 
-  /** `readPartition` through the batch cache, for readers written against the store (listing pages). */
+  /**
+   * `readPartition` through a bounded batch cache, for pages of a partition (listing pages, a course's
+   * ranking, a student's days): a page many users ask for is read once per refresh, and at most
+   * `maxCachedPages` are kept (beyond, and for long pages, the store is read each time).
+   */
   readonly cached: Pick<ViewStore, 'readPartition'> = {
-    readPartition: (table, key, options) => this.partition(table, key, options),
+    readPartition: (table, key, options = {}) => {
+      const read = () => this.store.readPartition(table, key, options);
+      if ((options.limit ?? Number.POSITIVE_INFINITY) > maxCachedPageRows) return read();
+      const id = partitionId(table, key, options);
+      if (this.pages.size >= maxCachedPages) this.pages.prune();
+      if (this.pages.size >= maxCachedPages && !this.pages.holds(id)) return read();
+      return this.pages.get(id, this.batchTtlMs, read);
+    },
   };
 
   /** Grouped facts of one speed window, cached (briefly while the window is open or unsettled). */

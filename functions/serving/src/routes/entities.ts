@@ -98,7 +98,9 @@ export const entityRoutes: Route[] = [
     handler: async (_q, { path }, deps) => {
       const id = path['courseId']!;
       await one(deps, sources.courseOverview, id, 'course');
-      const rows = await deps.reader.partition(tableOf(deps, sources.scoreDistribution), { course_id: id });
+      const rows = await deps.reader.cached.readPartition(tableOf(deps, sources.scoreDistribution), {
+        course_id: id,
+      });
       const distribution = (assessment: 'quiz' | 'assignment') => {
         const own = rows.filter((r) => r['assessment'] === assessment);
         const total = own.reduce((n, r) => n + Number(r['results'] ?? 0), 0);
