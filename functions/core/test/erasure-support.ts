@@ -132,6 +132,22 @@ export class Crash extends Error {}
 export class CrashingProcess {
   writes = 0;
   crashed = false;
+  /** The write numbers of the erasure journal's puts (one after the survey and after each step). */
+  readonly journalWrites: number[] = [];
+  /** Calls started before the crash and still running (a dead process's last writes land or not, before a rerun). */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  /** Waits for the calls in flight, as a rerun starts only once the crashed process is gone. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.pending.add(call);
+    const done = () => this.pending.delete(call);
+    call.then(done, done);
+    return call;
+  }
   constructor(readonly crashAt = 0) {}
 
   private guard(write: boolean) {
@@ -147,10 +163,14 @@ export class CrashingProcess {
   lake(inner: ObjectStore): ObjectStore {
     const run = async <T>(write: boolean, call: () => Promise<T>): Promise<T> => {
       this.guard(write);
-      return call();
+      return this.track(call());
     };
     return {
-      put: (key, body, type) => run(true, () => inner.put(key, body, type)),
+      put: (key, body, type) =>
+        run(true, () => {
+          if (key.startsWith('audit/erasure_pending/')) this.journalWrites.push(this.writes);
+          return inner.put(key, body, type);
+        }),
       get: (key) => run(false, () => inner.get(key)),
       list: (prefix): Promise<ObjectInfo[]> => run(false, () => inner.list(prefix)),
       delete: (key) => run(true, () => inner.delete(key)),

@@ -225,6 +225,8 @@ describe('erasure under crashes (local-dir lake, SQLite file)', () => {
   let golden: string;
   let clean: ErasureReport;
   let writes = 0;
+  /** The write after which the rebuild starts (the journal's put after the speed step). */
+  let rebuildFrom = 0;
 
   const open = (dir: string) => ({
     lake: new LocalDirStore(join(dir, 'lake')),
@@ -243,6 +245,7 @@ describe('erasure under crashes (local-dir lake, SQLite file)', () => {
     const process = new CrashingProcess();
     clean = await erase(process.lake(copy.lake), process.views(copy.store));
     writes = process.writes;
+    rebuildFrom = process.journalWrites[4]!;
     await copy.store.close();
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
@@ -251,11 +254,13 @@ describe('erasure under crashes (local-dir lake, SQLite file)', () => {
   it('a crash at any write, then a rerun: the same result and the same audit counts', async () => {
     expect(writes).toBeGreaterThan(20);
     // Every write of the survey's journal and the removal steps, then points spread over the rebuild.
+    expect(rebuildFrom).toBeGreaterThan(10);
     const points = new Set<number>();
-    for (let k = 1; k <= Math.min(writes, 16); k++) points.add(k);
-    for (let k = 17; k < writes; k += Math.ceil((writes - 17) / 10)) points.add(k);
+    for (let k = 1; k <= rebuildFrom + 1; k++) points.add(k);
+    for (let k = rebuildFrom + 2; k < writes; k += Math.ceil((writes - rebuildFrom) / 12)) points.add(k);
     points.add(writes - 1);
     points.add(writes);
+    console.log(`erasure: ${writes} writes in a clean run; crashing at ${points.size} of them`);
     for (const crashAt of points) {
       const dir = mkdtempSync(join(tmpdir(), 'ula-erase-'));
       try {
@@ -266,13 +271,18 @@ describe('erasure under crashes (local-dir lake, SQLite file)', () => {
           erase(process.lake(first.lake), process.views(first.store)),
           `crash at ${crashAt}`,
         ).rejects.toThrow();
+        await process.settled();
         await first.store.close();
         const second = open(dir);
         const report = await erase(second.lake, second.store);
         const { ms: _a, alreadyDone: _b, ...counts } = report;
         const { ms: _c, alreadyDone: _d, ...cleanCounts } = clean;
         expect(counts, `crash at ${crashAt}`).toEqual(cleanCounts);
-        await expectViewsMatchOracle(batchFixture(second.store, second.lake), remaining);
+        try {
+          await expectViewsMatchOracle(batchFixture(second.store, second.lake), remaining);
+        } catch (error) {
+          throw new Error(`crash at ${crashAt}: ${(error as Error).message}`);
+        }
         expect(await viewRowsHolding(second.store, [target]), `crash at ${crashAt}`).toEqual([]);
         expect(await lakeObjectsHolding(second.lake, [target]), `crash at ${crashAt}`).toEqual([]);
         await second.store.close();
