@@ -125,17 +125,32 @@ export function protectEvent(
   };
 }
 
+const removed = '[personal data removed]';
+/** `"name": "value"` pairs in text that is not (or not whole) JSON, e.g. a truncated event. */
+const quotedPair = /"([A-Za-z_]+)"(\s*:\s*)"(?:[^"\\]|\\.)*("?)/g;
+const emailAddress = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+/** Text that does not parse: personal-named string values and anything shaped like an e-mail address go. */
+function redactPersonalFragments(text: string): string {
+  return text
+    .replace(quotedPair, (pair, name: string, colon: string, close: string) =>
+      isPersonalFieldName(name) ? `"${name}"${colon}"${removed}${close}` : pair,
+    )
+    .replace(emailAddress, removed);
+}
+
 /**
  * A rejected request's body as the dead-letter store may keep it: when it is JSON, every field whose name
  * says it is personal (at any depth) has its value replaced, so a malformed profile event does not leave an
- * e-mail or a name in the lake; everything needed to tell why it was rejected stays. Other text is kept.
+ * e-mail or a name in the lake; everything needed to tell why it was rejected stays. Text that is not JSON
+ * (a truncated event) loses its personal-named string values and anything shaped like an e-mail address.
  */
 export function redactPersonalText(body: string): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return body;
+    return redactPersonalFragments(body);
   }
   let changed = false;
   const redact = (value: unknown): unknown => {
@@ -144,7 +159,7 @@ export function redactPersonalText(body: string): string {
     const out: Record<string, unknown> = {};
     for (const [name, inner] of Object.entries(value)) {
       if (isPersonalFieldName(name)) {
-        out[name] = '[personal data removed]';
+        out[name] = removed;
         changed = true;
       } else out[name] = redact(inner);
     }

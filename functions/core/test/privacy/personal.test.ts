@@ -129,6 +129,18 @@ describe('redactPersonalText (dead letters)', () => {
       n: [{ phone: '[personal data removed]' }],
     });
     expect(redactPersonalText('{"a": 1}')).toBe('{"a": 1}');
-    expect(redactPersonalText('not json, email=a@b.c')).toBe('not json, email=a@b.c');
+    expect(redactPersonalText('not json at all')).toBe('not json at all');
+  });
+
+  it('in text that does not parse (a truncated event) removes personal-named values and e-mail addresses', () => {
+    const truncated =
+      '{"data":{"user_id":"SV1","full_name":"Nguyễn \\"An\\"","email":"an@example.edu","major":"Law","phone_number":"+84 9';
+    const redacted = redactPersonalText(truncated);
+    expect(redacted).toContain('"user_id":"SV1"');
+    expect(redacted).toContain('"major":"Law"');
+    expect(redacted).not.toMatch(/Nguyễn|an@example|\+84/);
+    expect(redactPersonalText('contact a.b-c@uni.example.edu now')).toBe(
+      'contact [personal data removed] now',
+    );
   });
 });
