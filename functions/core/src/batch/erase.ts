@@ -351,9 +351,10 @@ export async function runErasure(options: ErasureOptions): Promise<ErasureReport
       if (!survey.range || !survey.rebuild) return;
       const tables = new Map(batchViews.map((v) => [v.name, batchTable(v)]));
       for (const { view, keys } of survey.fed) await views.deleteRows(tables.get(view)!, keys);
-      for (const object of await lake.list(statePrefix)) {
-        if (!object.key.startsWith(keptStatePrefix)) await lake.delete(object.key);
-      }
+      // 16 deletes at a time: a long history keeps thousands of state objects.
+      const stale = (await lake.list(statePrefix)).filter((o) => !o.key.startsWith(keptStatePrefix));
+      for (let i = 0; i < stale.length; i += 16)
+        await Promise.all(stale.slice(i, i + 16).map((o) => lake.delete(o.key)));
       const batch = await runBatch({
         request: { job: 'all', ...survey.range },
         runId: `${runId}-rebuild`,
