@@ -157,6 +157,12 @@ describe('erasure of one student (local-dir lake, SQLite)', () => {
       const after = await snapshot(lake, store);
       expect(after.objects).toEqual(before.objects);
       expect({ ...after.rows, batch_runs: [] }).toEqual({ ...before.rows, batch_runs: [] });
+
+      // A new request for the erased user finds nothing, rebuilds nothing, and only adds its audit record.
+      const second = await erase(lake, store, pseudonymize, 'req-2');
+      expect(second).toMatchObject({ eventsRemoved: 0, personalRows: 0, daysRecomputed: 0, viewRows: {} });
+      const later = await snapshot(lake, store);
+      expect(later.objects.filter((o) => !o.startsWith(auditKey('req-2')))).toEqual(before.objects);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

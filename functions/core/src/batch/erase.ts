@@ -143,7 +143,10 @@ export interface ErasureReport {
   viewRows: Record<string, number>;
   speedRows: Record<string, number>;
   daysRecomputed: number;
-  /** The batch was rebuilt without the user's events (false: a retention horizon kept the aggregates). */
+  /**
+   * The batch was rebuilt without the user's events; false without `events`, when the lake held none of
+   * theirs, or when a retention horizon kept the aggregates (logged as `erasure_aggregates_kept`).
+   */
   aggregatesRecomputed: boolean;
   ms: number;
 }
@@ -272,7 +275,12 @@ export function candidatePartitions(
   view: BatchViewDefinition<never>,
   table: TableDefinition,
   ids: ReadonlySet<string>,
-  known: { dates: ReadonlySet<string>; values: ReadonlyMap<string, ReadonlySet<string>> },
+  known: {
+    dates: ReadonlySet<string>;
+    /** The columns whose values the user's events and own rows name (none found: no partition to read). */
+    columns: ReadonlySet<string>;
+    values: ReadonlyMap<string, ReadonlySet<string>>;
+  },
 ): Row[] {
   let partitions: Row[] = [{}];
   for (const column of table.partitionKey) {
@@ -290,7 +298,7 @@ export function candidatePartitions(
           [...ids].map((id) => derived.value(Object.fromEntries(userColumns.map((c) => [c, id])), {}, {})),
         ),
       ];
-    } else if (known.values.has(column)) values = [...known.values.get(column)!];
+    } else if (known.columns.has(column)) values = [...(known.values.get(column) ?? [])];
     else
       throw new Error(`erasure: no way to find the partitions of ${view.name} (by ${column}) holding a user`);
     partitions = partitions.flatMap((p) => values.map((v) => ({ ...p, [column]: v }) as Row));
@@ -372,7 +380,7 @@ export async function runErasure(options: ErasureOptions): Promise<ErasureReport
       });
       journal.daysRecomputed = batch.daysRecomputed.length;
     });
-    if (!survey.rebuild)
+    if (!survey.rebuild && survey.lake.events > 0)
       log({
         event: 'erasure_aggregates_kept',
         requestId,
@@ -502,7 +510,8 @@ async function surveyUser(options: ErasureOptions, ids: ReadonlySet<string>): Pr
   // Local days of the whole lake: a UTC date is within a day of the local dates it holds.
   if (first && last) survey.range = { from: addDays(first, -1), to: addDays(last, 1) };
 
-  survey.rebuild = survey.range !== null && (await readRawHorizon(lake)) === undefined;
+  // Nothing to recompute when the lake held no event of the user (a second request for an erased user).
+  survey.rebuild = survey.range !== null && events.size > 0 && (await readRawHorizon(lake)) === undefined;
   if (survey.range && survey.rebuild)
     survey.fed = await fedKeys(options, [...events.values()], survey.range, ids);
 
@@ -520,8 +529,11 @@ async function surveyUser(options: ErasureOptions, ids: ReadonlySet<string>): Pr
     note('course_id', row.course_id);
   }
   const keyed = userKeyedViews();
+  // Columns whose values the events (course_id) or the user's own rows (any of their columns) name.
+  const columns = new Set(['course_id']);
   for (const { table, column } of keyed) {
     if (!table.partitionKey.every((k) => k === column)) continue;
+    for (const c of table.columns) columns.add(c.name);
     const rows = await views.readPartitions(
       table,
       [...ids].map((id) => ({ [column]: id })),
@@ -531,7 +543,7 @@ async function surveyUser(options: ErasureOptions, ids: ReadonlySet<string>): Pr
   }
   for (const { view, table, column } of keyed) {
     if (table.partitionKey.every((k) => k === column)) continue;
-    const partitions = candidatePartitions(view, table, ids, { dates, values });
+    const partitions = candidatePartitions(view, table, ids, { dates, columns, values });
     const rows = (await views.readPartitions(table, partitions)).filter((r) => ids.has(String(r[column])));
     const holding = partitionsHolding(table, rows);
     survey.views.push({ view: table.name, rows: rows.length, partitions: holding });

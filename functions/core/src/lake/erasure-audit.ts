@@ -66,7 +66,7 @@ export const erasureAuditColumns: readonly AuditColumn[] = [
     name: 'aggregates_recomputed',
     parquet: 'BOOLEAN',
     trino: 'boolean',
-    doc: 'false: a retention horizon kept the aggregates the user was part of',
+    doc: 'batch rebuilt without the user (false: no events erased, or a retention horizon kept the aggregates)',
   },
 ];
 
