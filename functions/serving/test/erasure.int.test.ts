@@ -8,7 +8,7 @@
  * the audit record is queryable in Trino, and the job's output never names the student.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localCalendar } from '@ula/core';
@@ -209,5 +209,6 @@ describe('erasure on S3 + Cassandra + Trino', () => {
     });
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toContain('erasure_already_done');
+    rmSync(dir, { recursive: true, force: true });
   }, 900_000);
 });
