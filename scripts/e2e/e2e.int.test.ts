@@ -297,6 +297,24 @@ describe('end to end on the real local stack', () => {
     expect((await readDeadLetters(store)).length).toBe(malformedCount());
   });
 
+  it('keeps no personal field in the lake (ULA_PII unset): the raw files and dead letters hold none of the produced personal values', async () => {
+    const store = lakeStore(loadConfig(env));
+    const personalValues = new Set<string>();
+    for (const e of events())
+      for (const field of ['email', 'full_name', 'phone_number', 'date_of_birth', 'new_email', 'new_phone'])
+        if (typeof e.data[field] === 'string') personalValues.add(e.data[field] as string);
+    expect(personalValues.size).toBeGreaterThan(20);
+    const kept: string[] = [];
+    for (const category of ['profile', 'auth'] as const) {
+      for (const file of await listRawPartitions(store, category, addDays(firstDay, -1), addDays(today, 1)))
+        for (const row of await readRawRows(store, file.key)) kept.push(row.data);
+    }
+    expect(kept.length).toBeGreaterThan(0);
+    const text = `${kept.join('\n')}\n${JSON.stringify(await readDeadLetters(store))}`;
+    expect([...personalValues].filter((v) => text.includes(JSON.stringify(v)))).toEqual([]);
+    expect(await store.list('personal/')).toEqual([]);
+  });
+
   it('serves daily active users equal to the oracle: batch days before the watermark, speed for today', async () => {
     const body = (await (
       await fetch(`${api}/api/v1/daily-active-users?from=${firstDay}&to=${today}`)
