@@ -5,8 +5,8 @@
  * columns (writer, reader, Trino DDL).
  */
 import { createHash } from 'node:crypto';
-import { parquetReadObjects } from 'hyparquet';
-import { ByteWriter, parquetWrite, type SchemaElement } from 'hyparquet-writer';
+import { decodeLakeRows, encodeLakeRows } from './lake-table.ts';
+import type { ColumnSpec } from './raw-schema.ts';
 
 export const erasureAuditPrefix = 'audit/erasure/';
 /** Trino schema and table (`lake.audit.erasure`). */
@@ -36,15 +36,10 @@ export interface ErasureAuditRow {
   aggregates_recomputed: boolean;
 }
 
-interface AuditColumn {
-  name: keyof ErasureAuditRow;
-  parquet: 'STRING' | 'TIMESTAMP' | 'INT32' | 'BOOLEAN';
-  /** Column type in Trino's Hive connector. */
-  trino: string;
-  doc: string;
-}
+/** Every column is required (`nullable: false`). */
+type AuditColumn = Omit<ColumnSpec<ErasureAuditRow>, 'nullable'>;
 
-export const erasureAuditColumns: readonly AuditColumn[] = [
+const auditColumns: readonly AuditColumn[] = [
   {
     name: 'request_id',
     parquet: 'STRING',
@@ -52,8 +47,13 @@ export const erasureAuditColumns: readonly AuditColumn[] = [
     doc: 'the request id (the link to the request)',
   },
   { name: 'run_id', parquet: 'STRING', trino: 'varchar', doc: 'the batch run that erased' },
-  { name: 'started_at', parquet: 'TIMESTAMP', trino: 'timestamp(3)', doc: 'first attempt started, UTC' },
-  { name: 'finished_at', parquet: 'TIMESTAMP', trino: 'timestamp(3)', doc: 'finished, UTC' },
+  {
+    name: 'started_at',
+    parquet: 'TIMESTAMP_MILLIS_UTC',
+    trino: 'timestamp(3)',
+    doc: 'first attempt started, UTC',
+  },
+  { name: 'finished_at', parquet: 'TIMESTAMP_MILLIS_UTC', trino: 'timestamp(3)', doc: 'finished, UTC' },
   { name: 'events', parquet: 'BOOLEAN', trino: 'boolean', doc: 'the events were erased too' },
   { name: 'personal_rows', parquet: 'INT32', trino: 'integer', doc: 'personal-data rows removed' },
   { name: 'events_removed', parquet: 'INT32', trino: 'integer', doc: 'raw events removed' },
@@ -70,60 +70,16 @@ export const erasureAuditColumns: readonly AuditColumn[] = [
   },
 ];
 
-const parquetSchema: SchemaElement[] = [
-  { name: 'root', num_children: erasureAuditColumns.length },
-  ...erasureAuditColumns.map(
-    (c): SchemaElement =>
-      c.parquet === 'STRING'
-        ? {
-            name: c.name,
-            type: 'BYTE_ARRAY',
-            converted_type: 'UTF8',
-            logical_type: { type: 'STRING' },
-            repetition_type: 'REQUIRED',
-          }
-        : c.parquet === 'TIMESTAMP'
-          ? {
-              name: c.name,
-              type: 'INT64',
-              converted_type: 'TIMESTAMP_MILLIS',
-              logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
-              repetition_type: 'REQUIRED',
-            }
-          : { name: c.name, type: c.parquet, repetition_type: 'REQUIRED' },
-  ),
-];
+export const erasureAuditColumns: readonly ColumnSpec<ErasureAuditRow>[] = auditColumns.map((c) => ({
+  ...c,
+  nullable: false,
+}));
 
-export function encodeErasureAudit(row: ErasureAuditRow): Uint8Array {
-  const writer = new ByteWriter();
-  parquetWrite({
-    writer,
-    schema: parquetSchema,
-    columnData: erasureAuditColumns.map((c) => ({ name: c.name, data: [row[c.name]] })),
-    rowGroupSize: 1,
-    createdBy: 'ula-batch erase (hyparquet-writer)',
-  });
-  return new Uint8Array(writer.getBuffer());
-}
+export const encodeErasureAudit = (row: ErasureAuditRow): Uint8Array =>
+  encodeLakeRows(erasureAuditColumns, [row], 'ula-batch erase (hyparquet-writer)');
 
 export async function decodeErasureAudit(bytes: Uint8Array): Promise<ErasureAuditRow> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const [r] = (await parquetReadObjects({ file })) as Record<string, unknown>[];
-  if (!r) throw new Error('empty erasure audit record');
-  const time = (v: unknown) => (v instanceof Date ? v : new Date(Number(v)));
-  return {
-    request_id: String(r['request_id']),
-    run_id: String(r['run_id']),
-    started_at: time(r['started_at']),
-    finished_at: time(r['finished_at']),
-    events: Boolean(r['events']),
-    personal_rows: Number(r['personal_rows']),
-    events_removed: Number(r['events_removed']),
-    statements_removed: Number(r['statements_removed']),
-    files_rewritten: Number(r['files_rewritten']),
-    view_rows: String(r['view_rows']),
-    speed_rows: String(r['speed_rows']),
-    days_recomputed: Number(r['days_recomputed']),
-    aggregates_recomputed: Boolean(r['aggregates_recomputed']),
-  };
+  const [row] = await decodeLakeRows(erasureAuditColumns, bytes);
+  if (!row) throw new Error('empty erasure audit record');
+  return row;
 }

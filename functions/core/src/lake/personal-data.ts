@@ -6,13 +6,10 @@
  * retried flush overwrites its file. This file is the one place that defines its columns (writer, reader,
  * Trino DDL).
  */
-import { parquetReadObjects } from 'hyparquet';
-import { ByteWriter, parquetWrite } from 'hyparquet-writer';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { PersonalRecord } from '../privacy/personal.ts';
-import { batchName, type UtcHour, utcHourOf } from './paths.ts';
-import { parquetContentType } from './raw-lake.ts';
-import { type ColumnSpec, rawParquetSchema } from './raw-schema.ts';
+import { decodeLakeRows, encodeLakeRows, type HourlyTable, readLakeRows, writeHourly } from './lake-table.ts';
+import type { ColumnSpec } from './raw-schema.ts';
 
 export const personalDataPrefix = 'personal/profile/';
 /** Trino schema and table of the restricted table (`lake.personal.profile`). */
@@ -60,8 +57,6 @@ export const personalDataColumns: readonly ColumnSpec<PersonalDataRow>[] = [
   { name: 'fields', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'personal fields as JSON' },
 ];
 
-const parquetSchema = rawParquetSchema(personalDataColumns);
-
 export const toPersonalDataRow = (record: PersonalRecord, ingestTime: Date): PersonalDataRow => ({
   user_id: record.userId,
   original_user_id: record.originalUserId,
@@ -72,75 +67,27 @@ export const toPersonalDataRow = (record: PersonalRecord, ingestTime: Date): Per
   fields: JSON.stringify(record.fields),
 });
 
-export function encodePersonalData(rows: readonly PersonalDataRow[]): Uint8Array {
-  const writer = new ByteWriter();
-  parquetWrite({
-    writer,
-    schema: parquetSchema,
-    columnData: personalDataColumns.map((c) => ({ name: c.name, data: rows.map((r) => r[c.name]) })),
-    rowGroupSize: Math.max(rows.length, 1),
-    statistics: true,
-    createdBy: 'ula-ingest (hyparquet-writer)',
-  });
-  return new Uint8Array(writer.getBuffer());
-}
+/** The table's files: one per UTC hour of the event, named by the event ids. */
+export const personalDataTableFiles: HourlyTable<PersonalDataRow> = {
+  prefix: personalDataPrefix,
+  columns: personalDataColumns,
+  timeOf: (row) => row.event_time,
+  idOf: (row) => row.event_id,
+  createdBy: 'ula-ingest (hyparquet-writer)',
+};
 
-const toDate = (value: unknown): Date =>
-  value instanceof Date ? value : new Date(typeof value === 'bigint' ? Number(value) : (value as number));
+export const encodePersonalData = (rows: readonly PersonalDataRow[]): Uint8Array =>
+  encodeLakeRows(personalDataColumns, rows, personalDataTableFiles.createdBy);
 
-export async function decodePersonalData(bytes: Uint8Array): Promise<PersonalDataRow[]> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const rows = (await parquetReadObjects({ file })) as Record<string, unknown>[];
-  return rows.map((r) => ({
-    user_id: String(r['user_id']),
-    original_user_id:
-      r['original_user_id'] === null || r['original_user_id'] === undefined
-        ? null
-        : String(r['original_user_id']),
-    event_id: String(r['event_id']),
-    event_type: String(r['event_type']),
-    event_time: toDate(r['event_time']),
-    ingest_time: toDate(r['ingest_time']),
-    fields: String(r['fields']),
-  }));
-}
-
-export const personalDataPartitionPrefix = (p: UtcHour): string =>
-  `${personalDataPrefix}date=${p.date}/hour=${p.hour}/`;
+export const decodePersonalData = (bytes: Uint8Array): Promise<PersonalDataRow[]> =>
+  decodeLakeRows(personalDataColumns, bytes);
 
 /** Writes the rows as one file per UTC hour of the event; resolves once every file is durable. */
-export async function writePersonalData(
-  store: ObjectStore,
-  rows: readonly PersonalDataRow[],
-): Promise<{ key: string; bytes: number; rows: number }[]> {
-  const byHour = new Map<string, PersonalDataRow[]>();
-  for (const row of rows) {
-    const prefix = personalDataPartitionPrefix(utcHourOf(row.event_time));
-    const group = byHour.get(prefix) ?? [];
-    if (group.length === 0) byHour.set(prefix, group);
-    group.push(row);
-  }
-  return Promise.all(
-    [...byHour].map(async ([prefix, group]) => {
-      const key = `${prefix}${batchName(group.map((r) => r.event_id))}.parquet`;
-      const body = encodePersonalData(group);
-      await store.put(key, body, parquetContentType);
-      return { key, bytes: body.byteLength, rows: group.length };
-    }),
-  );
-}
+export const writePersonalData = (store: ObjectStore, rows: readonly PersonalDataRow[]) =>
+  writeHourly(store, personalDataTableFiles, rows);
 
 /** Every row under the table's prefix (tests, erasure and tools; analysts read it through Trino). */
-export async function readPersonalData(
+export const readPersonalData = (
   store: ObjectStore,
   prefix = personalDataPrefix,
-): Promise<PersonalDataRow[]> {
-  const files = await store.list(prefix);
-  const rows = await Promise.all(
-    files.map(async (f) => {
-      const bytes = await store.get(f.key);
-      return bytes ? decodePersonalData(bytes) : [];
-    }),
-  );
-  return rows.flat();
-}
+): Promise<PersonalDataRow[]> => readLakeRows(store, personalDataColumns, prefix);

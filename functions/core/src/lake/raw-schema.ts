@@ -29,7 +29,7 @@ export interface RawEventRow {
 export interface ColumnSpec<Row = RawEventRow> {
   name: keyof Row & string;
   /** Parquet physical/logical type. */
-  parquet: 'STRING' | 'TIMESTAMP_MILLIS_UTC';
+  parquet: 'STRING' | 'TIMESTAMP_MILLIS_UTC' | 'INT32' | 'BOOLEAN';
   nullable: boolean;
   /** Column type in Trino's Hive connector. */
   trino: string;
@@ -71,21 +71,26 @@ export function rawParquetSchema<Row>(
     { name: 'root', num_children: columns.length },
     ...columns.map((c): SchemaElement => {
       const repetition_type = c.nullable ? 'OPTIONAL' : 'REQUIRED';
-      return c.parquet === 'STRING'
-        ? {
+      switch (c.parquet) {
+        case 'STRING':
+          return {
             name: c.name,
             type: 'BYTE_ARRAY',
             converted_type: 'UTF8',
             logical_type: { type: 'STRING' },
             repetition_type,
-          }
-        : {
+          };
+        case 'TIMESTAMP_MILLIS_UTC':
+          return {
             name: c.name,
             type: 'INT64',
             converted_type: 'TIMESTAMP_MILLIS',
             logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
             repetition_type,
           };
+        default:
+          return { name: c.name, type: c.parquet, repetition_type };
+      }
     }),
   ];
 }

@@ -8,12 +8,17 @@
  *
  * This file is the one place that defines the table's columns (writer, reader, Trino DDL).
  */
-import { parquetReadObjects } from 'hyparquet';
-import { ByteWriter, parquetWrite } from 'hyparquet-writer';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import { batchName, type UtcHour, utcHourOf } from './paths.ts';
-import { parquetContentType } from './raw-lake.ts';
-import { type ColumnSpec, rawParquetSchema } from './raw-schema.ts';
+import {
+  decodeLakeRows,
+  encodeLakeRows,
+  type HourlyTable,
+  hourlyPartitionPrefix,
+  readLakeRows,
+  writeHourly,
+} from './lake-table.ts';
+import type { UtcHour } from './paths.ts';
+import type { ColumnSpec } from './raw-schema.ts';
 
 export const xapiStatementsPrefix = 'xapi/statements/';
 /** The table's name in Trino's raw schema (`lake.raw.xapi_statements`). */
@@ -98,85 +103,33 @@ export const xapiStatementColumns: readonly ColumnSpec<XapiStatementRow>[] = [
   { name: 'statement', parquet: 'STRING', nullable: false, trino: 'varchar', doc: 'redacted statement JSON' },
 ];
 
-const parquetSchema = rawParquetSchema(xapiStatementColumns);
+/** The table's files: one per UTC hour of `stored`, named by the statement ids. */
+export const xapiStatementFiles: HourlyTable<XapiStatementRow> = {
+  prefix: xapiStatementsPrefix,
+  columns: xapiStatementColumns,
+  timeOf: (row) => row.stored,
+  idOf: (row) => row.statement_id,
+  createdBy: 'ula-xapi (hyparquet-writer)',
+};
 
-export function encodeXapiStatements(rows: readonly XapiStatementRow[]): Uint8Array {
-  const writer = new ByteWriter();
-  parquetWrite({
-    writer,
-    schema: parquetSchema,
-    columnData: xapiStatementColumns.map((c) => ({ name: c.name, data: rows.map((r) => r[c.name]) })),
-    rowGroupSize: Math.max(rows.length, 1),
-    statistics: true,
-    createdBy: 'ula-xapi (hyparquet-writer)',
-  });
-  return new Uint8Array(writer.getBuffer());
-}
+export const encodeXapiStatements = (rows: readonly XapiStatementRow[]): Uint8Array =>
+  encodeLakeRows(xapiStatementColumns, rows, xapiStatementFiles.createdBy);
 
-const toDate = (value: unknown): Date =>
-  value instanceof Date ? value : new Date(typeof value === 'bigint' ? Number(value) : (value as number));
-const textOrNull = (value: unknown): string | null =>
-  value === null || value === undefined ? null : String(value);
-
-export async function decodeXapiStatements(bytes: Uint8Array): Promise<XapiStatementRow[]> {
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const rows = (await parquetReadObjects({ file })) as Record<string, unknown>[];
-  return rows.map((r) => ({
-    statement_id: String(r['statement_id']),
-    verb: String(r['verb']),
-    activity_type: String(r['activity_type']),
-    object_id: textOrNull(r['object_id']),
-    user_id: textOrNull(r['user_id']),
-    registration: textOrNull(r['registration']),
-    rule: textOrNull(r['rule']),
-    event_ids: String(r['event_ids']),
-    event_types: String(r['event_types']),
-    statement_time: toDate(r['statement_time']),
-    stored: toDate(r['stored']),
-    version: String(r['version']),
-    statement: String(r['statement']),
-  }));
-}
+export const decodeXapiStatements = (bytes: Uint8Array): Promise<XapiStatementRow[]> =>
+  decodeLakeRows(xapiStatementColumns, bytes);
 
 export const xapiStatementsPartitionPrefix = (p: UtcHour): string =>
-  `${xapiStatementsPrefix}date=${p.date}/hour=${p.hour}/`;
+  hourlyPartitionPrefix(xapiStatementsPrefix, p);
 
 /**
  * Writes the rows as one file per UTC hour of `stored`; resolves once every file is durable. Returns the
  * keys and bytes written.
  */
-export async function writeXapiStatements(
-  store: ObjectStore,
-  rows: readonly XapiStatementRow[],
-): Promise<{ key: string; bytes: number; rows: number }[]> {
-  const byHour = new Map<string, XapiStatementRow[]>();
-  for (const row of rows) {
-    const prefix = xapiStatementsPartitionPrefix(utcHourOf(row.stored));
-    const group = byHour.get(prefix) ?? [];
-    if (group.length === 0) byHour.set(prefix, group);
-    group.push(row);
-  }
-  return Promise.all(
-    [...byHour].map(async ([prefix, group]) => {
-      const key = `${prefix}${batchName(group.map((r) => r.statement_id))}.parquet`;
-      const body = encodeXapiStatements(group);
-      await store.put(key, body, parquetContentType);
-      return { key, bytes: body.byteLength, rows: group.length };
-    }),
-  );
-}
+export const writeXapiStatements = (store: ObjectStore, rows: readonly XapiStatementRow[]) =>
+  writeHourly(store, xapiStatementFiles, rows);
 
 /** Every row under the table's prefix (tests and tools; a production reader is Trino). */
-export async function readXapiStatements(
+export const readXapiStatements = (
   store: ObjectStore,
   prefix = xapiStatementsPrefix,
-): Promise<XapiStatementRow[]> {
-  const files = await store.list(prefix);
-  const rows = await Promise.all(
-    files.map(async (f) => {
-      const bytes = await store.get(f.key);
-      return bytes ? decodeXapiStatements(bytes) : [];
-    }),
-  );
-  return rows.flat();
-}
+): Promise<XapiStatementRow[]> => readLakeRows(store, xapiStatementColumns, prefix);
