@@ -57,10 +57,10 @@ import type { Row, TableDefinition } from '../views/columns.ts';
 import type { BatchViewDefinition } from '../views/define.ts';
 import { speedFacts } from '../views/engine.ts';
 import { speedViews } from '../views/speed-catalogue.ts';
-import { type BatchRunRecord, batchRunRow, batchRuns } from '../views/system-tables.ts';
 import { batchTable, speedTable } from '../views/tables.ts';
 import { addDays, type LocalCalendar, utcDate } from '../views/time.ts';
 import { runBatch } from './job.ts';
+import { recordedRun } from './recorded-run.ts';
 import { type ErasureRequest, eraseJob } from './request.ts';
 import { readRawHorizon, statePrefix } from './state.ts';
 
@@ -418,35 +418,23 @@ export async function runErasure(options: ErasureOptions): Promise<ErasureReport
  * The erasure as a run of the batch entry point: recorded in `batch_runs` (running → succeeded/failed) like
  * the other jobs, so the trigger service and Airflow read its status the same way. The row holds no user id.
  */
-export async function runErasureJob(options: ErasureOptions): Promise<ErasureReport> {
-  const { runId, views } = options;
+export function runErasureJob(options: ErasureOptions): Promise<ErasureReport> {
   const now = options.now ?? Date.now;
-  const startedAt = now();
-  const today = utcDate(startedAt);
-  const row = (status: BatchRunRecord['status'], report?: ErasureReport, error: string | null = null): Row =>
-    batchRunRow({
-      runId,
-      job: eraseJob,
-      from: today,
-      to: today,
-      status,
-      startedAt,
-      finishedAt: now(),
-      eventsRead: report?.eventsRemoved ?? 0,
-      rowsWritten: report ? Object.values(report.viewRows).reduce((n, r) => n + r, 0) : 0,
-      error,
-    });
-  await views.ensureTables([batchRuns]);
-  await views.upsert(batchRuns, [row('running')]);
-  try {
-    const report = await runErasure(options);
-    await views.upsert(batchRuns, [row('succeeded', report)]);
-    return report;
-  } catch (error) {
-    const message = ((error as Error).message ?? String(error)).split('\n')[0]!;
-    await views.upsert(batchRuns, [row('failed', undefined, message)]).catch(() => {});
-    throw new Error(`erasure failed: ${message} (rerun the same request: it resumes where it stopped)`);
-  }
+  const today = utcDate(now());
+  return recordedRun(
+    {
+      views: options.views,
+      run: { runId: options.runId, job: eraseJob, from: today, to: today },
+      now,
+      counts: (report) => ({
+        eventsRead: report.eventsRemoved,
+        rowsWritten: Object.values(report.viewRows).reduce((n, r) => n + r, 0),
+      }),
+      failure: (message) =>
+        `erasure failed: ${message} (rerun the same request: it resumes where it stopped)`,
+    },
+    () => runErasure(options),
+  );
 }
 
 const saveJournal = (lake: ObjectStore, journal: Journal) =>

@@ -22,10 +22,9 @@ import { categories } from '../events/envelope.ts';
 import { deadLetterPrefix, rawPrefix } from '../lake/paths.ts';
 import { personalDataPrefix } from '../lake/personal-data.ts';
 import { xapiStatementsPrefix, xapiStatementsTable } from '../lake/xapi-statements.ts';
-import type { Row } from '../views/columns.ts';
-import { type BatchRunRecord, batchRunRow, batchRuns } from '../views/system-tables.ts';
 import { addDays, utcDate } from '../views/time.ts';
 import { isDate } from './plan.ts';
+import { recordedRun } from './recorded-run.ts';
 import type { BatchRequest } from './request.ts';
 import { readRawHorizon, writeRawHorizon } from './state.ts';
 
@@ -164,45 +163,30 @@ export interface RetentionRunOptions {
 }
 
 /** `retainLake` for a `retain` request, recorded in `batch_runs` (`rows_written`: files removed). */
-export async function runRetention(options: RetentionRunOptions): Promise<RetentionReport> {
+export function runRetention(options: RetentionRunOptions): Promise<RetentionReport> {
   const { request, runId, views } = options;
   const now = options.now ?? Date.now;
-  const startedAt = now();
-  const row = (
-    status: BatchRunRecord['status'],
-    report?: RetentionReport,
-    error: string | null = null,
-  ): Row =>
-    batchRunRow({
-      runId,
-      job: request.job,
-      from: request.from,
-      to: request.to,
-      status,
-      startedAt,
-      finishedAt: now(),
-      eventsRead: 0,
-      rowsWritten: report && !report.dryRun ? report.partitions.reduce((n, p) => n + p.files, 0) : 0,
-      error,
-    });
-  await views.ensureTables([batchRuns]);
-  await views.upsert(batchRuns, [row('running')]);
-  let report: RetentionReport;
-  try {
-    report = await retainLake({
-      lake: options.lake,
-      reference: request.to,
-      limits: options.limits,
-      dryRun: request.dryRun === true,
-      runId,
+  return recordedRun(
+    {
+      views,
+      run: { runId, job: request.job, from: request.from, to: request.to },
       now,
-      ...(options.log ? { log: options.log } : {}),
-    });
-  } catch (error) {
-    const message = (error as Error).message ?? String(error);
-    await views.upsert(batchRuns, [row('failed', undefined, message.split('\n')[0]!)]);
-    throw new Error(`lake retention as of ${request.to} failed: ${message} (rerun: retention is idempotent)`);
-  }
-  await views.upsert(batchRuns, [row('succeeded', report)]);
-  return report;
+      counts: (report) => ({
+        eventsRead: 0,
+        rowsWritten: report.dryRun ? 0 : report.partitions.reduce((n, p) => n + p.files, 0),
+      }),
+      failure: (message) =>
+        `lake retention as of ${request.to} failed: ${message} (rerun: retention is idempotent)`,
+    },
+    () =>
+      retainLake({
+        lake: options.lake,
+        reference: request.to,
+        limits: options.limits,
+        dryRun: request.dryRun === true,
+        runId,
+        now,
+        ...(options.log ? { log: options.log } : {}),
+      }),
+  );
 }
