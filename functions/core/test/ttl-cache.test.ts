@@ -114,3 +114,62 @@ describe('the reader cache of listing pages (ServingReader.cached)', () => {
     await store.close();
   });
 });
+
+describe('the reader serves expired batch rows while one read replaces them', () => {
+  it('an expired page or partition answers at once (stale) and the next request gets the new rows; TTL 0 reads every time', async () => {
+    const store = openSqliteViewStore(':memory:');
+    const table = tableNamed('student_directory');
+    await store.ensureTables([table]);
+    await store.upsert(table, [{ bucket: 41, student_id: 'SV001' }]);
+    let now = 0;
+    let reads = 0;
+    const held: (() => void)[] = [];
+    let hold = false;
+    const counting = {
+      ...store,
+      readPartition: async (...args: Parameters<typeof store.readPartition>) => {
+        reads++;
+        if (hold) await new Promise<void>((r) => held.push(r));
+        return store.readPartition(...args);
+      },
+    } as typeof store;
+    const thresholds = {
+      speedStaleSeconds: 300,
+      speedDownSeconds: 900,
+      batchStaleHours: 30,
+      batchDownHours: 54,
+    };
+    const reader = new ServingReader(counting, {
+      calendar: localCalendar('UTC'),
+      thresholds,
+      now: () => now,
+    });
+    const ids = async (read: Promise<Record<string, unknown>[]>) => (await read).map((r) => r['student_id']);
+    const page = () => reader.cached.readPartition(table, { bucket: 41 }, { limit: 51 });
+    const partition = () => reader.partition(table, { bucket: 41 });
+    expect(await ids(page())).toEqual(['SV001']);
+    expect(await ids(partition())).toEqual(['SV001']);
+    await store.upsert(table, [{ bucket: 41, student_id: 'SV002' }]);
+    now = 10_000; // expired (TTL 10 s): both answer the old rows at once while their reads are held
+    hold = true;
+    expect(await ids(page())).toEqual(['SV001']);
+    expect(await ids(partition())).toEqual(['SV001']);
+    expect(reads).toBe(4);
+    hold = false;
+    for (const release of held) release();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await ids(page())).toEqual(['SV001', 'SV002']);
+    expect(await ids(partition())).toEqual(['SV001', 'SV002']);
+    // Past 4 TTLs unread, the old rows are no longer served: the request waits for the store.
+    now = 60_000;
+    await store.upsert(table, [{ bucket: 41, student_id: 'SV003' }]);
+    expect(await ids(page())).toEqual(['SV001', 'SV002', 'SV003']);
+    // A reader with TTL 0 reads the store on every request.
+    const fresh = new ServingReader(counting, { calendar: localCalendar('UTC'), thresholds, batchTtlMs: 0 });
+    const before = reads;
+    await fresh.partition(table, { bucket: 41 });
+    await fresh.partition(table, { bucket: 41 });
+    expect(reads).toBe(before + 2);
+    await store.close();
+  });
+});
