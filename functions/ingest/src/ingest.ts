@@ -71,7 +71,6 @@ export class Ingest {
     }
     // Validated whole; from here on only what may be kept (docs/privacy.md).
     const accepted = protectEvent(event, this.settings.privacy);
-    if (this.settings.privacy.pii === 'drop') accepted.personal = undefined;
     try {
       await this.events.submit(accepted);
     } catch (error) {

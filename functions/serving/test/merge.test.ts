@@ -1,4 +1,5 @@
 import { localCalendar } from '@ula/core';
+import { isPersonalFieldName as isPiiField } from '@ula/core/privacy/personal';
 import { batchStatus, healthThresholds, speedStatus, statusOf, worst } from '@ula/core/serving/health';
 import {
   addTotals,
@@ -9,7 +10,7 @@ import {
   topTotals,
   windowStarts,
 } from '@ula/core/serving/merge';
-import { isPiiField, withoutPii } from '@ula/core/serving/pii';
+import { withoutPii } from '@ula/core/serving/pii';
 import { describe, expect, it } from 'vitest';
 
 const calendar = localCalendar('Asia/Ho_Chi_Minh');

@@ -50,8 +50,6 @@ export interface PrivacyPolicy {
   pseudonymize: Pseudonymize | undefined;
 }
 
-export const keepEverythingButPersonal: PrivacyPolicy = { pii: 'drop', pseudonymize: undefined };
-
 export function privacyPolicy(env: NodeJS.ProcessEnv = process.env): PrivacyPolicy {
   const { pii } = readSettings(env, { pii: privacy.pii });
   return { pii, pseudonymize: userIdPseudonymizer(env) };
@@ -85,7 +83,8 @@ function fieldsOfType(event: LmsEvent): { personal: ReadonlySet<string>; userIds
 }
 
 /**
- * The event as the lake and the views may keep it, and its personal fields (undefined when it has none).
+ * The event as the lake and the views may keep it, and its personal fields for the restricted table
+ * (undefined when it has none, or with `ULA_PII=drop`).
  * Returns the same object when nothing changes (most events: no personal field, no pseudonymisation).
  */
 export function protectEvent(
@@ -113,7 +112,7 @@ export function protectEvent(
     }
   }
   const protectedEvent = data === undefined ? event : { ...event, data: data as LmsEvent['data'] };
-  if (fields === undefined) return { event: protectedEvent, personal: undefined };
+  if (fields === undefined || policy.pii === 'drop') return { event: protectedEvent, personal: undefined };
   return {
     event: protectedEvent,
     personal: {

@@ -5,8 +5,6 @@
  */
 import { isPersonalFieldName } from '../privacy/personal.ts';
 
-export const isPiiField = isPersonalFieldName;
-
 /** A copy of the row without PII fields. */
 export function withoutPii<T extends Record<string, unknown>>(row: T): T {
   const out: Record<string, unknown> = {};
