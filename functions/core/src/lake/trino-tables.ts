@@ -308,17 +308,38 @@ export interface EnsureReport {
 export async function ensureRawTables(trino: Trino, lake: RawLakeNames = {}): Promise<EnsureReport> {
   const n = names(lake);
   const recreated: string[] = [];
-  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.schema}`);
+  recreated.push(...(await ensureTagged(trino, n.catalog, n.schema, rawTables(n))));
+  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.events}`);
+  for (const category of categories) await trinoQuery(trino, eventsView(category, n));
+  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.serving}`);
+  await trinoQuery(trino, unmappedViewDdl(n));
+  recreated.push(...(await ensureTagged(trino, n.catalog, n.personal, [personalTable(n)])));
+  recreated.push(...(await ensureTagged(trino, n.catalog, n.audit, [erasureAuditTableOf(n)])));
+  return { recreated };
+}
+
+/**
+ * Creates `schema` and its `tables` if absent, first dropping a table whose comment does not carry its
+ * current layout tag (external: its files stay). Returns the names of the tables re-created.
+ */
+async function ensureTagged(
+  trino: Trino,
+  catalog: string,
+  schema: string,
+  tables: readonly RawTable[],
+): Promise<string[]> {
+  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${catalog}.${schema}`);
   const comments = new Map(
     (
       (await trinoQuery(
         trino,
         `SELECT table_name, comment FROM system.metadata.table_comments
-          WHERE catalog_name = '${n.catalog}' AND schema_name = '${n.schema}'`,
+          WHERE catalog_name = '${catalog}' AND schema_name = '${schema}'`,
       )) as [string, string | null][]
     ).map(([table, comment]) => [table, comment ?? '']),
   );
-  for (const table of rawTables(n)) {
+  const recreated: string[] = [];
+  for (const table of tables) {
     const existing = comments.get(table.table);
     if (existing !== undefined && existing !== table.comment) {
       await trinoQuery(trino, `DROP TABLE IF EXISTS ${table.name}`);
@@ -326,33 +347,5 @@ export async function ensureRawTables(trino: Trino, lake: RawLakeNames = {}): Pr
     }
     await trinoQuery(trino, table.ddl);
   }
-  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.events}`);
-  for (const category of categories) await trinoQuery(trino, eventsView(category, n));
-  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.serving}`);
-  await trinoQuery(trino, unmappedViewDdl(n));
-  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.personal}`);
-  const personal = personalTable(n);
-  const [current] = (await trinoQuery(
-    trino,
-    `SELECT comment FROM system.metadata.table_comments
-      WHERE catalog_name = '${n.catalog}' AND schema_name = '${n.personal}' AND table_name = '${personal.table}'`,
-  )) as [string | null][];
-  if (current !== undefined && current[0] !== personal.comment) {
-    await trinoQuery(trino, `DROP TABLE IF EXISTS ${personal.name}`);
-    recreated.push(personal.name);
-  }
-  await trinoQuery(trino, personal.ddl);
-  await trinoQuery(trino, `CREATE SCHEMA IF NOT EXISTS ${n.catalog}.${n.audit}`);
-  const audit = erasureAuditTableOf(n);
-  const [auditComment] = (await trinoQuery(
-    trino,
-    `SELECT comment FROM system.metadata.table_comments
-      WHERE catalog_name = '${n.catalog}' AND schema_name = '${n.audit}' AND table_name = '${audit.table}'`,
-  )) as [string | null][];
-  if (auditComment !== undefined && auditComment[0] !== audit.comment) {
-    await trinoQuery(trino, `DROP TABLE IF EXISTS ${audit.name}`);
-    recreated.push(audit.name);
-  }
-  await trinoQuery(trino, audit.ddl);
-  return { recreated };
+  return recreated;
 }
