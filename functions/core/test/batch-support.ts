@@ -14,7 +14,7 @@ import type { BatchRequest } from '../src/batch/request.ts';
 import type { BaseEventData, Category, LmsEvent, Role } from '../src/events/envelope.ts';
 import { groupRawEvents, writeRawGroup } from '../src/lake/raw-lake.ts';
 import { batchViewNamed } from '../src/views/batch-catalogue.ts';
-import type { Row } from '../src/views/columns.ts';
+import type { Row, TableDefinition } from '../src/views/columns.ts';
 import { batchTable } from '../src/views/tables.ts';
 import { type LocalCalendar, localCalendar } from '../src/views/time.ts';
 
@@ -134,9 +134,8 @@ export function batchFixture(
   };
 }
 
-/** Every row of a view's table, in primary-key order. */
-export async function readRows(store: ViewStore, view: string): Promise<Row[]> {
-  const table = batchTable(batchViewNamed(view));
+/** Every row of a table, paged through. */
+export async function scanAll(store: ViewStore, table: TableDefinition): Promise<Row[]> {
   const rows: Row[] = [];
   let pageState: string | undefined;
   do {
@@ -144,7 +143,12 @@ export async function readRows(store: ViewStore, view: string): Promise<Row[]> {
     rows.push(...page.rows);
     pageState = page.pageState;
   } while (pageState);
-  return sortRows(rows);
+  return rows;
+}
+
+/** Every row of a view's table, in primary-key order. */
+export async function readRows(store: ViewStore, view: string): Promise<Row[]> {
+  return sortRows(await scanAll(store, batchTable(batchViewNamed(view))));
 }
 
 export const sortRows = (rows: Row[]): Row[] =>

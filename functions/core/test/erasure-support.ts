@@ -11,11 +11,11 @@ import type { LmsEvent } from '../src/events/envelope.ts';
 import { type PersonalDataRow, writePersonalData } from '../src/lake/personal-data.ts';
 import { writeXapiStatements, type XapiStatementRow } from '../src/lake/xapi-statements.ts';
 import { batchViews, speedViews } from '../src/views/catalogue.ts';
-import type { Row, TableDefinition } from '../src/views/columns.ts';
+import type { TableDefinition } from '../src/views/columns.ts';
 import { speedFacts } from '../src/views/engine.ts';
 import { systemTables } from '../src/views/system-tables.ts';
 import { batchTable, speedTable } from '../src/views/tables.ts';
-import { calendar, nextId } from './batch-support.ts';
+import { calendar, nextId, scanAll } from './batch-support.ts';
 
 /** Personal rows of some users (as ingest writes them with ULA_PII=store). */
 export async function writePersonalRows(
@@ -81,16 +81,7 @@ export const everyTable = (): TableDefinition[] => [
   ...systemTables,
 ];
 
-export async function scanAll(store: ViewStore, table: TableDefinition): Promise<Row[]> {
-  const rows: Row[] = [];
-  let pageState: string | undefined;
-  do {
-    const page = await store.scan(table, { limit: 5000, ...(pageState ? { pageState } : {}) });
-    rows.push(...page.rows);
-    pageState = page.pageState;
-  } while (pageState);
-  return rows;
-}
+export { scanAll };
 
 /** Views rows holding any of the needles in any column, as `table: row`. */
 export async function viewRowsHolding(store: ViewStore, needles: readonly string[]): Promise<string[]> {
